@@ -1,0 +1,151 @@
+"""What the compiled model and the NumPy reference share: construction, validation, noise tables.
+
+``SGNSBase`` is the classic from-scratch class's state -- ``vocab``, ``w2i``, ``W_in``, ``W_out``,
+``lr``, ``n_neg``, ``freq`` -- plus the tables the update rule reads. Subclasses supply
+``train_pair`` / ``train_pairs``.
+"""
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from .tables import AliasTable, SigmoidTables, alias_table, sigmoid_tables
+from .vectors import Vectors
+
+NS_EXPONENT = 0.75
+
+
+def check_positive_int(name: str, value, minimum: int = 1) -> int:
+    """``value`` as an int >= minimum, or ValueError naming the parameter."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_positive_float(name: str, value, allow_zero: bool = False) -> float:
+    """``value`` as a finite float > 0 (>= 0 with allow_zero), or ValueError naming it."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be finite and {bound}, got {value!r}")
+    return v
+
+
+def seed_state(seed: int | None) -> int:
+    """A 64-bit generator state from ``seed`` through NumPy's SeedSequence.
+
+    With ``seed=None`` the seed is drawn from NumPy's global generator, so a script that calls
+    ``np.random.seed(...)`` first (as the classic NumPy class relied on) stays reproducible.
+    """
+    if seed is None:
+        seed = int(np.random.randint(0, 2**31 - 1))
+    return int(np.random.SeedSequence(seed).generate_state(1, np.uint64)[0])
+
+
+class SGNSBase(Vectors):
+    """Skip-gram negative-sampling model state shared by ``cw2v.Word2Vec`` and the reference.
+
+    Parameters
+    ----------
+    vocab : sequence of str
+        The words; row i of the weights belongs to vocab[i]. Non-empty, no duplicates.
+    d : int
+        Vector dimension (> 0).
+    lr : float
+        Learning rate of ``train_pair`` / ``train_pairs`` (> 0).
+    n_neg : int
+        Noise words per positive pair (>= 0).
+    seed : int, optional
+        Seeds the initial weights and the noise-word generator.
+    dtype : numpy dtype
+        float32 (the compiled model's only type) or float64 (reference only).
+    """
+
+    def __init__(self, vocab: Sequence[str], d: int = 50, lr: float = 0.025, n_neg: int = 5, *,
+                 seed: int | None = None, dtype=np.float32):
+        vocab = list(vocab)
+        d = check_positive_int("d", d)
+        self.lr = check_positive_float("lr", lr)
+        self.n_neg = check_positive_int("n_neg", n_neg, minimum=0)
+        self.seed = seed
+        state = seed_state(seed)
+        init_rng = np.random.default_rng(state)
+        # word2vec.c's initialisation: W_in uniform in [-0.5/d, 0.5/d), W_out zero.
+        W_in = ((init_rng.random((len(vocab), d)) - 0.5) / d).astype(dtype)
+        super().__init__(vocab, W_in)
+        self.W_in = W_in  # Vectors casts to float32; keep the requested dtype
+        self.W_out = np.zeros((len(vocab), d), dtype=dtype)
+        self.sigmoid_tables: SigmoidTables = sigmoid_tables()
+        self._rng_state = np.array([state ^ 0x5DEECE66D], dtype=np.uint64)
+        self.counts = np.ones(len(vocab), dtype=np.int64)
+        self.set_freq({})
+
+    # -- noise distribution ------------------------------------------------------------------
+
+    def set_freq(self, word_counts: Mapping[str, float], ns_exponent: float = NS_EXPONENT) -> None:
+        """Set the noise distribution to count**0.75 (normalised) from a word -> count mapping.
+
+        Words missing from ``word_counts`` count 1, as in the classic class. ``freq`` holds the
+        resulting probabilities (float64, sums to 1).
+        """
+        if not isinstance(word_counts, Mapping):
+            raise TypeError("word_counts must be a mapping of word -> count")
+        counts = np.array([word_counts.get(w, 1) for w in self.vocab], dtype=np.float64)
+        if np.any(~np.isfinite(counts)) or np.any(counts < 0):
+            raise ValueError("word counts must be finite and >= 0")
+        self.set_noise_weights(counts ** ns_exponent)
+        self.counts = counts
+
+    def set_noise_weights(self, weights: np.ndarray) -> None:
+        """Set the noise distribution proportional to ``weights`` (one per word)."""
+        weights = np.asarray(weights, dtype=np.float64)
+        if weights.shape != (len(self.vocab),):
+            raise ValueError(f"need {len(self.vocab)} noise weights, got shape {weights.shape}")
+        self.noise_table: AliasTable = alias_table(weights)
+        self.freq = weights / weights.sum()
+
+    # -- validation shared by train_pair / train_pairs ---------------------------------------
+
+    def _check_index(self, name: str, value) -> int:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{name} must be an integer index, got {value!r}")
+        if not 0 <= value < len(self.vocab):
+            raise IndexError(f"{name} {value} is out of range for a vocabulary of {len(self.vocab)}")
+        return int(value)
+
+    def _check_ids(self, name: str, ids, ndim: int = 1) -> np.ndarray:
+        """An integer array of word ids in range, as contiguous int32."""
+        arr = np.asarray(ids)
+        if arr.size == 0:
+            arr = arr.astype(np.int32)
+        if not np.issubdtype(arr.dtype, np.integer):
+            raise TypeError(f"{name} must be an array of integer word ids, got dtype {arr.dtype}")
+        if arr.ndim != ndim:
+            raise ValueError(f"{name} must be {ndim}-D, got shape {arr.shape}")
+        if arr.size and (arr.min() < 0 or arr.max() >= len(self.vocab)):
+            bad = arr.min() if arr.min() < 0 else arr.max()
+            raise IndexError(f"{name} holds id {bad}, out of range for a vocabulary of "
+                             f"{len(self.vocab)}")
+        return np.ascontiguousarray(arr, dtype=np.int32)
+
+    def _check_negatives(self, negatives, n_pairs: int | None = None) -> np.ndarray:
+        if n_pairs is None:
+            return self._check_ids("negatives", negatives, ndim=1)
+        negs = self._check_ids("negatives", negatives, ndim=2)
+        if negs.shape[0] != n_pairs:
+            raise ValueError(f"negatives must have one row per pair ({n_pairs}), got {negs.shape[0]}")
+        return negs
+
+    def _check_pairs(self, centers, contexts) -> tuple[np.ndarray, np.ndarray]:
+        c = self._check_ids("centers", centers)
+        o = self._check_ids("contexts", contexts)
+        if c.shape != o.shape:
+            raise ValueError(f"centers ({c.shape[0]}) and contexts ({o.shape[0]}) differ in length")
+        return c, o

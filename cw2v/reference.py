@@ -1,0 +1,218 @@
+"""Pure-NumPy reference implementation of cw2v's skip-gram negative sampling.
+
+Slow and obvious, on purpose: the tests check the Cython kernel against it. It has the same API
+as ``cw2v.Word2Vec`` for pairs and the same update rule (Mikolov et al. 2013, eq. 4, in
+word2vec.c's order)::
+
+    for (t, label) in [(positive, 1)] + [(n, 0) for n in negatives if n != positive]:
+        f = h . W_out[t]
+        g = lr * (label - sigmoid(f))
+        neu1e += g * W_out[t]        # W_out[t] before its update
+        W_out[t] += g * h
+    W_in[center] += neu1e
+
+``sigmoid="table"`` uses the kernel's lookup table and its float32 index arithmetic;
+``sigmoid="exact"`` the true sigmoid. Noise words come from the same splitmix64 generator and
+alias table as the kernel's, so a reference and a compiled model with the same seed draw the
+same noise words. It never imports the compiled module.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import SGNSBase
+from .tables import table_sigmoid
+
+_MASK64 = (1 << 64) - 1
+
+
+class SplitMix64:
+    """The kernel's generator (splitmix64) in Python integers."""
+
+    def __init__(self, state: int):
+        self.state = int(state) & _MASK64
+
+    def next(self) -> int:
+        """The next 64-bit output."""
+        self.state = (self.state + 0x9E3779B97F4A7C15) & _MASK64
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+        return z ^ (z >> 31)
+
+    def uniform(self) -> float:
+        """Uniform in [0, 1) from the top 24 bits."""
+        return (self.next() >> 40) / 16777216.0
+
+    def below(self, n: int) -> int:
+        """Uniform integer in [0, n) (multiply-shift on the high 32 bits)."""
+        return ((self.next() >> 32) * n) >> 32
+
+    def alias_draw(self, prob: np.ndarray, alias: np.ndarray) -> int:
+        """One draw from an alias table, as the kernel draws it."""
+        r = self.next()
+        i = ((r >> 32) * prob.shape[0]) >> 32
+        u = (r & 0xFFFFFF) / 16777216.0
+        return i if u < prob[i] else int(alias[i])
+
+
+class Word2Vec(SGNSBase):
+    """Pure-NumPy SGNS with the API of ``cw2v.Word2Vec`` (see ``cw2v.base.SGNSBase``).
+
+    Extra parameters: ``sigmoid`` ("table" or "exact") and ``dtype`` (float32 or float64).
+    """
+
+    def __init__(self, vocab, d: int = 50, lr: float = 0.025, n_neg: int = 5, *, seed=None,
+                 sigmoid: str = "table", dtype=np.float32):
+        if sigmoid not in ("table", "exact"):
+            raise ValueError(f"sigmoid must be 'table' or 'exact', got {sigmoid!r}")
+        dtype = np.dtype(dtype)
+        if dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+        super().__init__(vocab, d, lr, n_neg, seed=seed, dtype=dtype)
+        self.sigmoid = sigmoid
+        self.rng = SplitMix64(int(self._rng_state[0]))
+
+    # -- the sigmoid and the loss ----------------------------------------------------------
+
+    def _sigmoid(self, f):
+        if self.sigmoid == "exact":
+            return 1.0 / (1.0 + np.exp(-np.asarray(f, dtype=np.float64)))
+        return table_sigmoid(f, self.sigmoid_tables)
+
+    def _loss(self, f, label: int) -> float:
+        """-log p(label | f): exact, or from the log table as the kernel computes it."""
+        f = float(f)
+        x = f if label else -f
+        if self.sigmoid == "exact":
+            return float(np.logaddexp(0.0, -x))
+        t = self.sigmoid_tables
+        if f >= t.max_exp:
+            return 0.0 if label else f
+        if f <= -t.max_exp:
+            return -f if label else 0.0
+        size = t.sigmoid.shape[0]
+        scale = np.float32(np.float32(size) / (np.float32(2.0) * np.float32(t.max_exp)))
+        idx = int((np.float32(x) + np.float32(t.max_exp)) * scale)
+        return -float(t.log_sigmoid[min(max(idx, 0), size - 1)])
+
+    def _draw_negatives(self, n: int) -> list[int]:
+        return [self.rng.alias_draw(self.noise_table.prob, self.noise_table.alias)
+                for _ in range(n)]
+
+    # -- the update rule ----------------------------------------------------------------------
+
+    def _update(self, h: np.ndarray, positive: int, negatives) -> float:
+        """One SGNS step for the input row view ``h`` (updated in place); returns the loss."""
+        dt = self.W_in.dtype.type
+        lr = dt(self.lr)
+        neu1e = np.zeros_like(h)
+        loss = 0.0
+        targets = [(positive, 1)] + [(int(n), 0) for n in negatives if n != positive]
+        for t, label in targets:
+            o = self.W_out[t]
+            f = dt(np.dot(h, o))
+            g = dt((dt(label) - dt(self._sigmoid(f))) * lr)
+            loss += self._loss(f, label)
+            neu1e += g * o
+            o += g * h
+        h += neu1e
+        return loss
+
+    def train_pair(self, center_idx: int, context_idx: int, negatives=None) -> float:
+        """One SGNS update of W_in[center_idx] towards W_out[context_idx]; returns its loss."""
+        c = self._check_index("center_idx", center_idx)
+        o = self._check_index("context_idx", context_idx)
+        negs = (self._draw_negatives(self.n_neg) if negatives is None
+                else self._check_negatives(negatives).tolist())
+        self.invalidate_norms()
+        return self._update(self.W_in[c], o, negs)
+
+    def train_pairs(self, centers, contexts, negatives=None) -> float:
+        """``train_pair`` for each (center, context) in order; returns the summed loss."""
+        c, o = self._check_pairs(centers, contexts)
+        negs = None if negatives is None else self._check_negatives(negatives, c.shape[0])
+        self.invalidate_norms()
+        loss = 0.0
+        for p in range(c.shape[0]):
+            row = self._draw_negatives(self.n_neg) if negs is None else negs[p].tolist()
+            loss += self._update(self.W_in[c[p]], int(o[p]), row)
+        return loss
+
+    def train_window_batched(self, inputs, positive: int, negatives) -> float:
+        """One HogBatch step (Ji et al. 2016): W_in rows ``inputs`` share the targets
+        [positive] + negatives. With I the input rows and O the output rows::
+
+            S = I O^T,  G = lr (label - sigmoid(S)),  dI = G O,  dO = G^T I
+
+        both from the weights before the step; noise words equal to ``positive`` get G = 0.
+        """
+        ins = self._check_ids("inputs", inputs)
+        outs = self._check_ids("outputs", [positive] + list(negatives))
+        dt = self.W_in.dtype.type
+        I, O = self.W_in[ins], self.W_out[outs]
+        S = (I @ O.T).astype(dt)
+        labels = np.zeros(len(outs), dtype=dt)
+        labels[0] = 1
+        G = ((labels[None, :] - self._sigmoid(S).astype(dt)) * dt(self.lr)).astype(dt)
+        G[:, 1:][:, outs[1:] == outs[0]] = 0
+        loss = sum(self._loss(S[a, b], int(b == 0)) for a in range(len(ins))
+                   for b in range(len(outs)) if b == 0 or outs[b] != outs[0])
+        np.add.at(self.W_in, ins, (G @ O).astype(dt))
+        np.add.at(self.W_out, outs, (G.T @ I).astype(dt))
+        self.invalidate_norms()
+        return loss
+
+    # -- corpus spans, in the kernel's exact order of random draws ----------------------------
+
+    def train_span(self, tokens, bounds, keep_prob, window: int, lr_start: float,
+                   lr_end: float, batched: bool = False) -> tuple[int, int, int, float]:
+        """Skip-gram over a span of word ids, drawing random numbers in the kernel's order.
+
+        Mirrors ``cw2v._kernel.train_span``: per sentence piece, subsample (keep word w with
+        probability keep_prob[w]); then per kept center, draw its window size from 1..window and
+        its noise words one center ahead; the context word's input vector predicts the center
+        word (word2vec.c's skip-gram). Returns (raw_words, kept_words, pairs, loss).
+        """
+        tokens = np.asarray(tokens, dtype=np.int32)
+        bounds = np.asarray(bounds, dtype=np.int64)
+        f32 = np.float32
+        n, kept_total, pairs, loss = len(tokens), 0, 0, 0.0
+        saved_lr = self.lr
+        try:
+            for s in range(len(bounds) - 1):
+                kept = [int(w) for w in tokens[bounds[s]:bounds[s + 1]]
+                        if keep_prob[w] >= 1.0 or self.rng.uniform() < keep_prob[w]]
+                kept_total += len(kept)
+                self.lr = float(f32(lr_start) + (f32(lr_end) - f32(lr_start))
+                                * (f32(bounds[s]) / f32(n)))
+                p, l_ = self._train_piece(kept, window, batched)
+                pairs += p
+                loss += l_
+        finally:
+            self.lr = saved_lr
+        return n, kept_total, pairs, loss
+
+    def _plan(self, window: int, batched: bool) -> tuple[int, list[int]]:
+        b = 1 + self.rng.below(window)
+        return b, self._draw_negatives(self.n_neg if batched else 2 * b * self.n_neg)
+
+    def _train_piece(self, words: list[int], window: int, batched: bool) -> tuple[int, float]:
+        m, pairs, loss = len(words), 0, 0.0
+        if m < 2:
+            return 0, 0.0
+        plan = self._plan(window, batched)
+        for i in range(m):
+            nxt = self._plan(window, batched) if i + 1 < m else None
+            b, negs = plan
+            ctx = [words[j] for j in range(max(i - b, 0), min(i + b + 1, m)) if j != i]
+            if batched:
+                loss += self.train_window_batched(ctx, words[i], negs)
+            else:
+                for c, w in enumerate(ctx):
+                    loss += self._update(self.W_in[w], words[i],
+                                         negs[c * self.n_neg:(c + 1) * self.n_neg])
+            pairs += len(ctx)
+            plan = nxt
+        self.invalidate_norms()
+        return pairs, loss

@@ -1,0 +1,30 @@
+# Declarations of vecops.h (vector primitives, generator, alias draw) and the kernel's C types.
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+
+cdef extern from "vecops.h" nogil:
+    float cw2v_dot(const float* a, const float* b, Py_ssize_t n)
+    void cw2v_axpy(float a, const float* x, float* y, Py_ssize_t n)
+    void cw2v_update_out(float g, const float* h, float* o, float* neu1e, Py_ssize_t n)
+    void cw2v_prefetch_row(const float* p, Py_ssize_t n)
+    const char* cw2v_simd_level()
+    uint64_t cw2v_rng_next(uint64_t* state)
+    float cw2v_rng_uniform(uint64_t* state)
+    uint32_t cw2v_rng_below(uint64_t* state, uint32_t n)
+    int32_t cw2v_alias_draw(uint64_t* state, const float* prob, const int32_t* alias, uint32_t n)
+
+# The weights: float32, C-contiguous, (V, d).
+ctypedef float[:, ::1] weights_t
+
+# A sigmoid table and its log-sigmoid twin over [-max_exp, max_exp], read without the GIL.
+cdef struct SigmoidTable:
+    const float* sigmoid
+    const float* log_sigmoid
+    int size
+    float max_exp
+    float scale          # size / (2 * max_exp), as float32
+
+# A noise distribution as a Walker/Vose alias table.
+cdef struct NoiseTable:
+    const float* prob
+    const int32_t* alias
+    uint32_t n
