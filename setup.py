@@ -1,20 +1,32 @@
-"""Build the cw2v extension: Cython kernel in src_c/, Python package in cw2v/.
+"""Build cw2v: the Cython kernel in src_c/, compiled once per instruction set, and the package.
 
-Compiler flags are picked per compiler; wheels stay portable (no -march=native). Two switches,
-read from the environment at build time:
+The kernel (src_c/sgns.pxi) is compiled into one extension per instruction-set level:
+``cw2v._kernel_base`` (the platform's baseline, always built), and on x86-64 also
+``cw2v._kernel_avx2`` (AVX2 + FMA) and ``cw2v._kernel_avx512`` (AVX-512 F/VL/BW/DQ). At import,
+``cw2v._simd`` picks the widest one the CPU supports: portable wheels with wide SIMD, and no
+``-march=native``.
 
-* ``CW2V_DEBUG=1``  -- Cython bounds/wraparound checks on, -O0 -g: for a debug run of the tests.
-* ``CW2V_NATIVE=1`` -- opt-in -march=native for a local build only (never set for wheels).
+Switches read from the environment at build time:
+
+* ``CW2V_DEBUG=1``   Cython bounds/wraparound checks on, no optimisation, debug symbols.
+* ``CW2V_NATIVE=1``  opt-in ``-march=native`` on every copy, for a local comparison build only.
+* ``CW2V_SIMD_VARIANTS=0``  build the baseline copy only.
 """
 import os
+import sysconfig
 
 import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-DEBUG = os.environ.get("CW2V_DEBUG", "") not in ("", "0")
-NATIVE = os.environ.get("CW2V_NATIVE", "") not in ("", "0")
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "") not in ("", "0")
+
+
+DEBUG = _flag("CW2V_DEBUG")
+NATIVE = _flag("CW2V_NATIVE")
 
 # The one place for Cython directives.
 DIRECTIVES = {
@@ -25,34 +37,61 @@ DIRECTIVES = {
     "cdivision": not DEBUG,
     "nonecheck": False,
     "embedsignature": True,
-    "freethreading_compatible": True,
+}
+
+# Instruction-set flags of each kernel copy, per compiler family.
+ISA_FLAGS = {
+    "base": {"unix": [], "msvc": []},
+    "avx2": {"unix": ["-mavx2", "-mfma"], "msvc": ["/arch:AVX2"]},
+    "avx512": {
+        "unix": ["-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq", "-mavx2", "-mfma"],
+        "msvc": ["/arch:AVX512"],
+    },
 }
 
 
+def _target_is_x86_64() -> bool:
+    """True when building for x86-64 (honours cibuildwheel's cross-compilation settings)."""
+    plat = sysconfig.get_platform().lower()
+    archflags = os.environ.get("ARCHFLAGS", "")
+    if "universal2" in plat or "arm64" in archflags:
+        return False
+    return any(tag in plat for tag in ("x86_64", "amd64", "win-amd64")) or plat.endswith("-x86_64")
+
+
+def _levels() -> list[str]:
+    if not _flag("CW2V_SIMD_VARIANTS") and "CW2V_SIMD_VARIANTS" in os.environ:
+        return ["base"]
+    return ["base", "avx2", "avx512"] if _target_is_x86_64() else ["base"]
+
+
 class BuildExt(build_ext):
-    """Pick optimisation flags by compiler family (GCC/Clang vs MSVC)."""
+    """Pick optimisation and instruction-set flags by compiler family (GCC/Clang vs MSVC)."""
 
     def build_extensions(self):
-        if self.compiler.compiler_type == "msvc":
-            flags = ["/Od", "/Zi"] if DEBUG else ["/O2", "/fp:contract"]
+        family = "msvc" if self.compiler.compiler_type == "msvc" else "unix"
+        if family == "msvc":
+            common = ["/Od", "/Zi"] if DEBUG else ["/O2", "/fp:contract"]
         else:
-            flags = ["-O0", "-g"] if DEBUG else ["-O3", "-fno-math-errno", "-fno-trapping-math"]
-            flags += ["-Wno-unreachable-code", "-Wno-unused-function"]
+            common = ["-O0", "-g"] if DEBUG else ["-O3", "-fno-math-errno", "-fno-trapping-math"]
+            common += ["-Wno-unreachable-code", "-Wno-unused-function"]
             if NATIVE:
-                flags.append("-march=native")
+                common.append("-march=native")
         for ext in self.extensions:
-            ext.extra_compile_args = flags + list(ext.extra_compile_args)
+            level = ext.name.rsplit("_", 1)[-1]
+            ext.extra_compile_args = common + ISA_FLAGS[level][family]
         super().build_extensions()
 
 
 extensions = [
     Extension(
-        "cw2v._kernel",
-        sources=["src_c/_kernel.pyx"],
+        f"cw2v._kernel_{level}",
+        sources=[f"src_c/_kernel_{level}.pyx"],
         include_dirs=[np.get_include(), "src_c"],
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
-        depends=["src_c/vecops.pxd", "src_c/vecops.h"],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        depends=["src_c/sgns.pxi", "src_c/vecops.pxd", "src_c/vecops.h"],
     )
+    for level in _levels()
 ]
 
 setup(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _kernel
+from ._simd import kernel as _kernel
 from .base import SGNSBase
 
 

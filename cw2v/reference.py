@@ -11,7 +11,7 @@ word2vec.c's order)::
         W_out[t] += g * h
     W_in[center] += neu1e
 
-``sigmoid="table"`` uses the kernel's lookup table and its float32 index arithmetic;
+``sigmoid="table"`` uses the kernel's interpolated lookup table with its float32 arithmetic;
 ``sigmoid="exact"`` the true sigmoid. Noise words come from the same splitmix64 generator and
 alias table as the kernel's, so a reference and a compiled model with the same seed draw the
 same noise words. It never imports the compiled module.
@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import SGNSBase
-from .tables import table_sigmoid
+from .tables import table_lookup, table_sigmoid
 
 _MASK64 = (1 << 64) - 1
 
@@ -91,10 +91,7 @@ class Word2Vec(SGNSBase):
             return 0.0 if label else f
         if f <= -t.max_exp:
             return -f if label else 0.0
-        size = t.sigmoid.shape[0]
-        scale = np.float32(np.float32(size) / (np.float32(2.0) * np.float32(t.max_exp)))
-        idx = int((np.float32(x) + np.float32(t.max_exp)) * scale)
-        return -float(t.log_sigmoid[min(max(idx, 0), size - 1)])
+        return -float(table_lookup(np.float32(x), t.log_sigmoid, t.max_exp))
 
     def _draw_negatives(self, n: int) -> list[int]:
         return [self.rng.alias_draw(self.noise_table.prob, self.noise_table.alias)

@@ -1,10 +1,9 @@
-/* cw2v vector primitives and the per-worker random generator.
+/* cw2v vector primitives, the per-worker random generator and the CPU feature probe.
  *
- * The dot/axpy loops are plain C that the compiler auto-vectorises. On x86-64 Linux with glibc
- * (GCC or Clang) they are built three times -- AVX-512, AVX2+FMA and the baseline -- with
- * `target_clones`, and the loader picks the widest one the CPU has (runtime dispatch through
- * ifunc). Elsewhere (macOS, Windows/MSVC, musl, ARM) the baseline build is used as is: NEON on
- * aarch64 is baseline already. No -march=native is needed for wide SIMD.
+ * The dot/axpy loops are plain C that the compiler auto-vectorises and inlines into the Cython
+ * kernel. The kernel is compiled once per instruction set (baseline, AVX2+FMA, AVX-512; see
+ * setup.py) and cw2v/_simd.py imports the widest one the CPU supports: runtime dispatch at
+ * module level, so nothing in the hot loop pays for it and no -march=native is needed.
  */
 #ifndef CW2V_VECOPS_H
 #define CW2V_VECOPS_H
@@ -12,16 +11,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
-
-#if defined(__x86_64__) && defined(__GLIBC__) && defined(__ELF__) && \
-    (defined(__clang__) ? (__clang_major__ >= 14) : (defined(__GNUC__) && __GNUC__ >= 9)) && \
-    !defined(CW2V_NO_DISPATCH)
-#define CW2V_DISPATCH 1
-#define CW2V_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define CW2V_DISPATCH 0
-#define CW2V_CLONES
-#endif
 
 #if defined(_MSC_VER) && !defined(__clang__)
 #define CW2V_RESTRICT __restrict
@@ -31,8 +20,7 @@
 
 /* Dot product of two float vectors of length n. Four partial sums so the compiler may
  * reassociate without -ffast-math. */
-CW2V_CLONES
-static float cw2v_dot(const float *CW2V_RESTRICT a, const float *CW2V_RESTRICT b, ptrdiff_t n)
+static inline float cw2v_dot(const float *CW2V_RESTRICT a, const float *CW2V_RESTRICT b, ptrdiff_t n)
 {
     float s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f;
     ptrdiff_t i = 0;
@@ -49,8 +37,7 @@ static float cw2v_dot(const float *CW2V_RESTRICT a, const float *CW2V_RESTRICT b
 }
 
 /* y += a * x */
-CW2V_CLONES
-static void cw2v_axpy(float a, const float *CW2V_RESTRICT x, float *CW2V_RESTRICT y, ptrdiff_t n)
+static inline void cw2v_axpy(float a, const float *CW2V_RESTRICT x, float *CW2V_RESTRICT y, ptrdiff_t n)
 {
     for (ptrdiff_t i = 0; i < n; i++) y[i] += a * x[i];
 }
@@ -59,8 +46,7 @@ static void cw2v_axpy(float a, const float *CW2V_RESTRICT x, float *CW2V_RESTRIC
  *   neu1e += g * o   (o before its update)
  *   o     += g * h
  * in one pass over o. */
-CW2V_CLONES
-static void cw2v_update_out(float g, const float *CW2V_RESTRICT h, float *CW2V_RESTRICT o,
+static inline void cw2v_update_out(float g, const float *CW2V_RESTRICT h, float *CW2V_RESTRICT o,
                             float *CW2V_RESTRICT neu1e, ptrdiff_t n)
 {
     for (ptrdiff_t i = 0; i < n; i++) {
@@ -82,20 +68,54 @@ static inline void cw2v_prefetch_row(const float *p, ptrdiff_t n)
 #endif
 }
 
-/* Which vector width the dispatcher picked, for benchmarks and tests. */
-static const char *cw2v_simd_level(void)
+/* The instruction set this copy of the kernel was compiled for. */
+static const char *cw2v_compiled_level(void)
 {
-#if CW2V_DISPATCH
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq"))
-        return "avx512";
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "avx2";
-    return "baseline";
+#if defined(__AVX512F__)
+    return "avx512";
+#elif defined(__AVX2__)
+    return "avx2";
 #else
-    return "baseline (no runtime dispatch on this platform)";
+    return "baseline";
 #endif
 }
+
+/* The widest level the running CPU and OS support: 2 = AVX-512 (F, VL, BW, DQ), 1 = AVX2 + FMA,
+ * 0 = baseline. */
+#if defined(_MSC_VER) && !defined(__clang__) && (defined(_M_X64) || defined(_M_IX86))
+#include <intrin.h>
+#include <immintrin.h>
+static int cw2v_cpu_level(void)
+{
+    int r[4];
+    __cpuid(r, 0);
+    if (r[0] < 7) return 0;
+    __cpuid(r, 1);
+    int has_fma = (r[2] >> 12) & 1, has_osxsave = (r[2] >> 27) & 1, has_avx = (r[2] >> 28) & 1;
+    if (!(has_fma && has_osxsave && has_avx)) return 0;
+    unsigned long long xcr0 = _xgetbv(0);
+    if ((xcr0 & 0x6) != 0x6) return 0;
+    __cpuidex(r, 7, 0);
+    int has_avx2 = (r[1] >> 5) & 1;
+    int avx512 = ((r[1] >> 16) & 1) && ((r[1] >> 17) & 1) && ((r[1] >> 30) & 1) && ((r[1] >> 31) & 1);
+    if (!has_avx2) return 0;
+    if (avx512 && (xcr0 & 0xE6) == 0xE6) return 2;
+    return 1;
+}
+#elif (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+static int cw2v_cpu_level(void)
+{
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return 2;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
+    return 0;
+}
+#else
+static int cw2v_cpu_level(void) { return 0; }
+#endif
 
 /* splitmix64 (Steele, Lea, Flood 2014): a 64-bit generator, one state word per worker. */
 static inline uint64_t cw2v_rng_next(uint64_t *state)

@@ -6,7 +6,8 @@ cdef extern from "vecops.h" nogil:
     void cw2v_axpy(float a, const float* x, float* y, Py_ssize_t n)
     void cw2v_update_out(float g, const float* h, float* o, float* neu1e, Py_ssize_t n)
     void cw2v_prefetch_row(const float* p, Py_ssize_t n)
-    const char* cw2v_simd_level()
+    const char* cw2v_compiled_level()
+    int cw2v_cpu_level()
     uint64_t cw2v_rng_next(uint64_t* state)
     float cw2v_rng_uniform(uint64_t* state)
     uint32_t cw2v_rng_below(uint64_t* state, uint32_t n)
@@ -15,11 +16,11 @@ cdef extern from "vecops.h" nogil:
 # The weights: float32, C-contiguous, (V, d).
 ctypedef float[:, ::1] weights_t
 
-# A sigmoid table and its log-sigmoid twin over [-max_exp, max_exp], read without the GIL.
+# A sigmoid table and its log-sigmoid twin: size + 1 knots over [-max_exp, max_exp].
 cdef struct SigmoidTable:
     const float* sigmoid
     const float* log_sigmoid
-    int size
+    int size             # buckets (knots - 1)
     float max_exp
     float scale          # size / (2 * max_exp), as float32
 

@@ -1,22 +1,21 @@
-"""cw2v._kernel: the skip-gram negative-sampling arithmetic, run with the GIL released.
-
-Every ``def`` here is an entry point: it checks shapes, lengths and index ranges once, then runs
-its whole loop inside one ``with nogil:`` block on raw pointers. Nothing raises inside ``nogil``.
-Python (``cw2v.model``) owns policy -- vocabulary, schedules, threads -- and builds the tables
-(sigmoid, noise, keep-probabilities) that are passed in here as read-only memoryviews.
-
-Update rule (Mikolov et al. 2013, "Distributed Representations of Words and Phrases", eq. 4;
-the order of word2vec.c): for an input vector h = W_in[i] and targets t_0 (label 1) and the
-noise words t_1..t_k (label 0)::
-
-    f     = h . W_out[t]
-    g     = lr * (label - sigmoid(f))
-    neu1e += g * W_out[t]          (W_out[t] before its update)
-    W_out[t] += g * h
-    ... and after all k+1 targets: W_in[i] += neu1e
-
-A noise word equal to the positive target is skipped.
-"""
+# The skip-gram negative-sampling arithmetic, run with the GIL released.
+#
+# Every ``def`` here is an entry point: it checks shapes, lengths and index ranges once, then runs
+# its whole loop inside one ``with nogil:`` block on raw pointers. Nothing raises inside ``nogil``.
+# Python (``cw2v.model``) owns policy -- vocabulary, schedules, threads -- and builds the tables
+# (sigmoid, noise, keep-probabilities) that are passed in here as read-only memoryviews.
+#
+# Update rule (Mikolov et al. 2013, "Distributed Representations of Words and Phrases", eq. 4;
+# the order of word2vec.c): for an input vector h = W_in[i] and targets t_0 (label 1) and the
+# noise words t_1..t_k (label 0)::
+#
+#     f     = h . W_out[t]
+#     g     = lr * (label - sigmoid(f))
+#     neu1e += g * W_out[t]          (W_out[t] before its update)
+#     W_out[t] += g * h
+#     ... and after all k+1 targets: W_in[i] += neu1e
+#
+# A noise word equal to the positive target is skipped.
 cimport cython
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
@@ -34,15 +33,23 @@ from vecops cimport (
     cw2v_rng_below,
     cw2v_rng_next,
     cw2v_rng_uniform,
-    cw2v_simd_level,
+    cw2v_compiled_level,
+    cw2v_cpu_level,
     cw2v_update_out,
     weights_t,
 )
 
 
-def simd_level():
-    """Name of the vector code path the CPU dispatcher uses ("avx512", "avx2" or "baseline")."""
-    return cw2v_simd_level().decode()
+def compiled_level():
+    """The instruction set this copy of the kernel was compiled for: "baseline", "avx2" or
+    "avx512"."""
+    return cw2v_compiled_level().decode()
+
+
+def cpu_level():
+    """The widest instruction set the running CPU and OS support: 0 baseline, 1 AVX2+FMA,
+    2 AVX-512 (F/VL/BW/DQ)."""
+    return cw2v_cpu_level()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -52,14 +59,14 @@ def simd_level():
 cdef SigmoidTable _sigmoid_view(const float[::1] sigmoid, const float[::1] log_sigmoid,
                                 float max_exp) except *:
     """Check a sigmoid table pair and return the struct the nogil code reads."""
-    if sigmoid.shape[0] < 2 or sigmoid.shape[0] != log_sigmoid.shape[0]:
-        raise ValueError("sigmoid and log_sigmoid tables must have the same length >= 2")
+    if sigmoid.shape[0] < 3 or sigmoid.shape[0] != log_sigmoid.shape[0]:
+        raise ValueError("sigmoid and log_sigmoid tables must have the same length >= 3")
     if not max_exp > 0:
         raise ValueError(f"max_exp must be > 0, got {max_exp}")
     cdef SigmoidTable t
     t.sigmoid = &sigmoid[0]
     t.log_sigmoid = &log_sigmoid[0]
-    t.size = <int>sigmoid.shape[0]
+    t.size = <int>sigmoid.shape[0] - 1
     t.max_exp = max_exp
     t.scale = <float>(<float>t.size / (<float>2.0 * max_exp))
     return t
@@ -112,14 +119,16 @@ cdef int _check_ids(const int32_t[::1] ids, Py_ssize_t V, str what) except -1:
 # The nogil core
 # ---------------------------------------------------------------------------------------------
 
-cdef inline Py_ssize_t _table_index(const SigmoidTable* t, float f) noexcept nogil:
-    # Bucket of f in [-max_exp, max_exp); float32 arithmetic, as cw2v.reference does.
-    cdef Py_ssize_t i = <Py_ssize_t>((f + t.max_exp) * t.scale)
+cdef inline float _lookup(const SigmoidTable* t, const float* table, float f) noexcept nogil:
+    # Linear interpolation between the knots of f's bucket; float32 steps as cw2v.tables does.
+    cdef float pos = (f + t.max_exp) * t.scale
+    cdef Py_ssize_t i = <Py_ssize_t>pos
     if i < 0:
-        return 0
-    if i >= t.size:
-        return t.size - 1
-    return i
+        i = 0
+    elif i >= t.size:
+        i = t.size - 1
+    cdef float frac = pos - <float>i
+    return table[i] + frac * (table[i + 1] - table[i])
 
 
 cdef inline float _gradient(const SigmoidTable* t, float f, float label, float lr,
@@ -133,11 +142,9 @@ cdef inline float _gradient(const SigmoidTable* t, float f, float label, float l
         s = 0.0
         loss[0] += -f if label > 0 else 0.0           # -log sigmoid(f) ~ -f
     else:
-        s = t.sigmoid[_table_index(t, f)]
-        if label > 0:
-            loss[0] -= t.log_sigmoid[_table_index(t, f)]
-        else:
-            loss[0] -= t.log_sigmoid[_table_index(t, -f)]
+        s = _lookup(t, t.sigmoid, f)
+        # -log sigmoid(f) for the positive, -log sigmoid(-f) for a noise word.
+        loss[0] -= _lookup(t, t.log_sigmoid, f if label > 0 else -f)
     return (label - s) * lr
 
 
