@@ -5,6 +5,7 @@
 """
 from ._version import __version__
 from .model import Word2Vec
+from .trainer import EpochStats, StopTraining
 from .vectors import Vectors
 
-__all__ = ["Word2Vec", "Vectors", "__version__"]
+__all__ = ["Word2Vec", "Vectors", "EpochStats", "StopTraining", "__version__"]
