@@ -1,0 +1,248 @@
+"""The drop-in class: API, the classic demo, determinism and bad input."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import cw2v
+from cw2v import Word2Vec, reference
+from cw2v.demo import train_tiny
+
+VOCAB = ["king", "queen", "man", "woman", "dog", "cat"]
+
+
+@pytest.fixture(params=[Word2Vec, reference.Word2Vec], ids=["cython", "reference"])
+def cls(request):
+    """Every test here runs against the compiled class and the NumPy reference."""
+    return request.param
+
+
+def test_attributes_and_initialisation(cls):
+    m = cls(VOCAB, d=8, lr=0.05, n_neg=3, seed=0)
+    assert m.vocab == VOCAB and m.w2i["dog"] == 4
+    assert m.W_in.shape == m.W_out.shape == (6, 8)
+    assert m.W_in.dtype == np.float32 and m.W_in.flags.c_contiguous
+    assert np.all(np.abs(m.W_in) <= 0.5 / 8) and np.abs(m.W_in).max() > 0.25 / 8
+    assert not m.W_out.any()
+    assert m.lr == 0.05 and m.n_neg == 3
+    np.testing.assert_allclose(m.freq, np.full(6, 1 / 6))
+
+
+def test_set_freq_is_unigram_075_with_missing_words_one(cls):
+    m = cls(VOCAB, d=4, seed=0)
+    m.set_freq({"king": 16, "queen": 81})
+    w = np.array([16, 81, 1, 1, 1, 1], dtype=float) ** 0.75
+    np.testing.assert_allclose(m.freq, w / w.sum())
+
+
+def test_train_pair_moves_towards_the_pair(cls):
+    m = cls(VOCAB, d=16, lr=0.1, n_neg=2, seed=3)
+    c, o = m.w2i["king"], m.w2i["queen"]
+    before = float(m.W_in[c] @ m.W_out[o])
+    for _ in range(50):
+        m.train_pair(c, o, negatives=[m.w2i["dog"], m.w2i["cat"]])
+    assert float(m.W_in[c] @ m.W_out[o]) > before + 1.0
+    assert float(m.W_in[c] @ m.W_out[m.w2i["dog"]]) < 0
+
+
+def test_similarity_and_most_similar(cls):
+    m = cls(VOCAB, d=3, seed=0)
+    m.W_in[:] = [[1, 0, 0], [0.9, 0.1, 0], [0, 1, 0], [0, 0.8, 0.2], [0, 0, 1], [0.1, 0, 1]]
+    m.invalidate_norms()
+    assert m.similarity("king", "king") == pytest.approx(1.0)
+    assert m.similarity("king", "dog") == pytest.approx(0.0)
+    top = m.most_similar("king", k=2)
+    assert [w for w, _ in top] == ["queen", "cat"]
+    assert top[0][1] == round(0.9 / np.hypot(0.9, 0.1), 3)
+    assert all(w != "king" for w, _ in m.most_similar("king", k=10))
+    # The second positional argument is k, as in the classic class.
+    assert len(m.most_similar("king", 3)) == 3
+
+
+def test_norm_cache_follows_training(cls):
+    m = cls(VOCAB, d=8, lr=0.5, seed=0)
+    before = m.similarity("king", "queen")
+    for _ in range(20):
+        m.train_pair(0, 1)
+    assert m.similarity("king", "queen") != before
+
+
+def test_same_seed_same_weights_different_seed_different(cls):
+    def run(seed):
+        m = cls(VOCAB, d=8, seed=seed)
+        m.set_freq({w: i + 1 for i, w in enumerate(VOCAB)})
+        rng = np.random.default_rng(0)
+        for c, o in rng.integers(0, 6, (200, 2)):
+            m.train_pair(int(c), int(o))
+        m.train_pairs(rng.integers(0, 6, 100), rng.integers(0, 6, 100))
+        return m.W_in.copy(), m.W_out.copy()
+
+    a, b, c = run(1), run(1), run(2)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    assert not np.array_equal(a[0], c[0]) and not np.array_equal(a[1], c[1])
+
+
+def test_global_numpy_seed_makes_seedless_models_reproducible():
+    np.random.seed(42)
+    a = Word2Vec(VOCAB, d=4)
+    np.random.seed(42)
+    b = Word2Vec(VOCAB, d=4)
+    np.testing.assert_array_equal(a.W_in, b.W_in)
+
+
+# -- the classic demo --------------------------------------------------------------------------
+
+ARTICLE_SCRIPT = textwrap.dedent('''
+    import numpy as np
+    from collections import Counter
+    from cw2v import Word2Vec
+
+    corpus = [line.split() for line in open(CORPUS)]
+    counts = Counter(w for s in corpus for w in s)
+    vocab = sorted(counts)
+    model = Word2Vec(vocab, d=50, lr=0.025, n_neg=5)
+    model.set_freq(counts)
+    for epoch in range(100):
+        for sent in corpus:
+            for i, w in enumerate(sent):
+                for j in range(max(0, i - 2), min(len(sent), i + 3)):
+                    if i != j:
+                        model.train_pair(model.w2i[w], model.w2i[sent[j]])
+    print(model.similarity("king", "queen") > model.similarity("king", "dog"))
+    print("cat" in [w for w, _ in model.most_similar("dog", k=5)])
+''')
+
+
+def test_article_script_runs_unchanged(tmp_path):
+    """The classic script, only the import changed, runs as a user would run it."""
+    from importlib import resources
+
+    corpus = resources.files("cw2v.data").joinpath("tiny_corpus.txt")
+    script = tmp_path / "article.py"
+    script.write_text(ARTICLE_SCRIPT.replace("CORPUS", repr(str(corpus))))
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=300, cwd=tmp_path, env=_env_importing_cw2v())
+    assert out.returncode == 0, out.stderr
+    # Whether the claims hold for this unseeded run is test_demo_...'s business (over seeds).
+    assert len(out.stdout.split()) == 2
+    assert set(out.stdout.split()) <= {"True", "False"}
+
+
+def _env_importing_cw2v() -> dict:
+    """The environment with the cw2v under test importable (installed or in the source tree)."""
+    import os
+    from pathlib import Path
+
+    env = dict(os.environ)
+    root = str(Path(cw2v.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    return env
+
+
+def test_demo_finds_royal_and_pet_neighbours():
+    """On sixteen sentences training is noisy, so the claims must hold for most seeds: at least
+    4 of 5 (one unlucky seed is tolerated, two would mean the model learns nothing reliable)."""
+    good = 0
+    for seed in range(5):
+        m = train_tiny(seed=seed)
+        royal = m.similarity("king", "queen") > m.similarity("king", "dog")
+        pets = "cat" in [w for w, _ in m.most_similar("dog", k=5)]
+        good += royal and pets
+    assert good >= 4
+
+
+def test_demo_command_prints_neighbours():
+    out = subprocess.run([sys.executable, "-m", "cw2v.demo"], capture_output=True, text=True,
+                         timeout=300, env=_env_importing_cw2v())
+    assert out.returncode == 0, out.stderr
+    assert "most similar to king" in out.stdout and "similarity(king, queen)" in out.stdout
+
+
+# -- bad input ---------------------------------------------------------------------------------
+
+def test_unknown_word_raises_keyerror_naming_it(cls):
+    m = cls(VOCAB, d=4, seed=0)
+    with pytest.raises(KeyError, match="unicorn"):
+        m.similarity("king", "unicorn")
+    with pytest.raises(KeyError, match="unicorn"):
+        m.most_similar("unicorn")
+
+
+@pytest.mark.parametrize("bad", [-1, 6, 10**12])
+def test_index_out_of_range_raises_indexerror(cls, bad):
+    m = cls(VOCAB, d=4, seed=0)
+    with pytest.raises(IndexError, match=str(bad)):
+        m.train_pair(bad, 0)
+    with pytest.raises(IndexError):
+        m.train_pair(0, bad)
+    with pytest.raises(IndexError):
+        m.train_pair(0, 1, negatives=[0, bad])
+    with pytest.raises(IndexError):
+        m.train_pairs(np.array([0, bad]), np.array([1, 2]))
+    with pytest.raises(IndexError):
+        m.train_pairs(np.array([0, 1]), np.array([1, bad]))
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(d=0), "d"), (dict(d=-3), "d"), (dict(n_neg=-1), "n_neg"), (dict(lr=0), "lr"),
+    (dict(lr=-0.1), "lr"), (dict(lr=float("nan")), "lr"), (dict(d=2.5), "d"),
+])
+def test_bad_hyper_parameters_raise_valueerror_naming_them(cls, kwargs, name):
+    with pytest.raises(ValueError, match=rf"\b{name}\b"):
+        cls(VOCAB, **kwargs)
+
+
+def test_bad_vocabularies(cls):
+    with pytest.raises(ValueError, match="empty"):
+        cls([])
+    with pytest.raises(ValueError, match="duplicate.*king"):
+        cls(["king", "queen", "king"])
+    with pytest.raises(TypeError, match="str"):
+        cls(["king", 3])
+
+
+def test_wrong_dtypes_and_shapes(cls):
+    m = cls(VOCAB, d=4, seed=0)
+    with pytest.raises(TypeError, match="integer"):
+        m.train_pairs(np.array([0.0, 1.0]), np.array([1, 2]))
+    with pytest.raises(ValueError, match="differ in length"):
+        m.train_pairs(np.array([0, 1]), np.array([1, 2, 3]))
+    with pytest.raises(ValueError, match="1-D"):
+        m.train_pairs(np.zeros((2, 2), dtype=int), np.zeros((2, 2), dtype=int))
+    with pytest.raises(ValueError, match="one row per pair"):
+        m.train_pairs(np.array([0, 1]), np.array([1, 2]), negatives=np.zeros((3, 5), int))
+    with pytest.raises(TypeError):
+        m.train_pair(0.5, 1)
+
+
+def test_replaced_weights_of_wrong_type_are_refused():
+    m = Word2Vec(VOCAB, d=4, seed=0)
+    m.W_in = m.W_in.astype(np.float64)
+    with pytest.raises(TypeError, match="W_in"):
+        m.train_pair(0, 1)
+    m = Word2Vec(VOCAB, d=4, seed=0)
+    m.W_out = np.zeros((5, 4), dtype=np.float32)
+    with pytest.raises(ValueError, match="W_out"):
+        m.train_pairs([0], [1])
+
+
+def test_reference_options():
+    with pytest.raises(ValueError, match="sigmoid"):
+        reference.Word2Vec(VOCAB, sigmoid="fast")
+    m = reference.Word2Vec(VOCAB, d=4, seed=0, sigmoid="exact", dtype=np.float64)
+    assert m.W_in.dtype == np.float64
+    m.train_pair(0, 1)
+
+
+def test_public_functions_have_docstrings():
+    import inspect
+
+    for obj in (cw2v.Word2Vec, reference.Word2Vec, cw2v.Vectors):
+        for name, member in inspect.getmembers(obj, inspect.isfunction):
+            if not name.startswith("_"):
+                assert member.__doc__, f"{obj.__name__}.{name} has no docstring"
