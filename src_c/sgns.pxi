@@ -407,7 +407,7 @@ cdef void _train_piece(float* W_in, float* W_out, Py_ssize_t d, const int32_t* w
     Each center's plan (window size and noise words) is drawn one center ahead, so the rows
     it names can be prefetched while the current center is trained.
     """
-    cdef int i, j, lo, hi, n_ctx, c, n_drawn
+    cdef int i, j, lo, hi, n_ctx, c
     cdef int b_cur = 0, b_next = 0
     cdef int32_t* negs_cur = plan_a
     cdef int32_t* negs_next = plan_b
@@ -417,14 +417,14 @@ cdef void _train_piece(float* W_in, float* W_out, Py_ssize_t d, const int32_t* w
     _draw_plan(rng, noise, window, n_neg, batched, &b_cur, negs_cur)
     for i in range(m):
         if i + 1 < m:
-            n_drawn = _draw_plan(rng, noise, window, n_neg, batched, &b_next, negs_next)
-            _prefetch_rows(W_out, d, negs_next, n_drawn)
-            _prefetch_rows(W_out, d, &words[i + 1], 1)
-            if i + 1 + b_next < m:
-                _prefetch_rows(W_in, d, &words[i + 1 + b_next], 1)
+            _draw_plan(rng, noise, window, n_neg, batched, &b_next, negs_next)
         lo = i - b_cur if i >= b_cur else 0
         hi = i + b_cur + 1 if i + b_cur + 1 <= m else m
         if batched:
+            # Prefetch the next center's output rows (its word and shared noise words).
+            if i + 1 < m:
+                _prefetch_rows(W_out, d, negs_next, n_neg)
+                _prefetch_rows(W_out, d, &words[i + 1], 1)
             n_ctx = 0
             for j in range(lo, hi):
                 if j != i:
@@ -437,12 +437,22 @@ cdef void _train_piece(float* W_in, float* W_out, Py_ssize_t d, const int32_t* w
             n_pairs[0] += n_ctx
         else:
             # word2vec.c's skip-gram: the context word's input vector predicts the center word.
+            # Each pair prefetches the rows of the next pair (or the next center's first), so
+            # memory requests are spread out rather than queued all at once.
             c = 0
             for j in range(lo, hi):
-                if j != i:
-                    _sgns_update(W_in + words[j] * d, W_out, d, words[i], negs_cur + c * n_neg,
-                                 n_neg, lr, sig, scratch, loss)
-                    c += 1
+                if j == i:
+                    continue
+                if j + 1 < hi and not (j + 1 == i and j + 2 >= hi):
+                    _prefetch_rows(W_out, d, negs_cur + (c + 1) * n_neg, n_neg)
+                    _prefetch_rows(W_in, d, &words[j + 2 if j + 1 == i else j + 1], 1)
+                elif i + 1 < m:
+                    _prefetch_rows(W_out, d, negs_next, n_neg)
+                    _prefetch_rows(W_out, d, &words[i + 1], 1)
+                    _prefetch_rows(W_in, d, &words[i + 1 - b_next if i + 1 >= b_next else 0], 1)
+                _sgns_update(W_in + words[j] * d, W_out, d, words[i], negs_cur + c * n_neg,
+                             n_neg, lr, sig, scratch, loss)
+                c += 1
             n_pairs[0] += c
         swap = negs_cur
         negs_cur = negs_next
