@@ -1,0 +1,525 @@
+"""Corpus readers: stream tokens from files or token lists, build the vocabulary, encode to ids.
+
+A corpus is one of
+
+* a path (``str`` or ``os.PathLike``) to a text file, plain or gzip / bzip2 / xz compressed (the
+  compression is recognised from the file's first bytes, not its name). Tokens are separated by
+  whitespace (``str.split()``) and every line (``"\\n"``; ``"\\r\\n"`` works too) is a sentence,
+  however long: text8's single 100 MB line is one sentence;
+* a list or tuple of such paths, read one after another (a file's end also ends a sentence);
+* any other iterable of sentences, each a list or tuple of str tokens -- a generator that can be
+  read only once included.
+
+Files are read in binary chunks of ``CHUNK_SIZE`` bytes, decoded incrementally and split on
+whitespace, a token cut by a chunk border being carried over to the next chunk: no file is ever
+held whole as one string or one list of strings. ``build`` makes one pass: every new word gets a
+provisional id in order of first appearance, the ids go into one int32 array that grows in place,
+are counted with ``np.bincount`` and then remapped in place to final ids (most frequent first) by
+a lookup array. The result, ``EncodedCorpus``, is 4 bytes a token (int32 ids) plus int64 sentence
+offsets; building it peaks at about that plus the word -> id dict and one chunk's tokens.
+"""
+from __future__ import annotations
+
+import bz2
+import codecs
+import errno
+import gzip
+import io
+import logging
+import lzma
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import accumulate, chain, repeat
+from typing import NamedTuple, Union
+
+import numpy as np
+
+from .base import check_positive_int
+from .vocab import Vocabulary, select_words
+
+logger = logging.getLogger(__name__)
+
+#: Bytes read (and decoded) at a time from a corpus file.
+CHUNK_SIZE = 1 << 20
+#: Tokens gathered from an iterable of sentences before they are encoded as one array.
+BATCH_TOKENS = 1 << 20
+
+PathLike = Union[str, "os.PathLike[str]"]
+#: What ``build``, ``encode`` and ``iter_sentences`` read: a path, paths, or token lists.
+CorpusLike = Union[PathLike, Sequence[PathLike], Iterable[Sequence[str]]]
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_XZ_MAGIC = b"\xfd7zXZ\x00"
+# bzip2: "BZh", the block size digit, then a block header (pi) or the end-of-stream mark (sqrt pi).
+_BZ2_BLOCK = b"1AY&SY"
+_BZ2_EOS = b"\x17rE8P\x90"
+
+
+class EncodedCorpus(NamedTuple):
+    """A corpus as word ids: all sentences back to back, and where each one starts.
+
+    Attributes
+    ----------
+    tokens : numpy.ndarray
+        int32 word ids; out-of-vocabulary words are dropped.
+    offsets : numpy.ndarray
+        int64 (n_sentences + 1,): sentence s is ``tokens[offsets[s]:offsets[s + 1]]``.
+        ``offsets[0] == 0``, ``offsets[-1] == len(tokens)``, strictly increasing: sentences left
+        empty (blank lines, or every word out of vocabulary) are dropped.
+    raw_words : int
+        Tokens read, out-of-vocabulary ones included.
+    """
+
+    tokens: np.ndarray
+    offsets: np.ndarray
+    raw_words: int
+
+
+class CorpusDecodeError(ValueError):
+    """A corpus file holds bytes its encoding cannot decode (with ``errors="strict"``).
+
+    Attributes
+    ----------
+    path : str
+        The file.
+    offset : int
+        Absolute offset of the first bad byte in the (decompressed) byte stream.
+    encoding : str
+        The encoding used.
+    """
+
+    def __init__(self, path: str, offset: int, encoding: str, reason: str):
+        self.path = path
+        self.offset = offset
+        self.encoding = encoding
+        super().__init__(
+            f"cannot decode corpus file {path!r} as {encoding}: {reason} at byte offset {offset} "
+            "(of the decompressed text); pass errors='replace' or errors='ignore' to read it "
+            "anyway"
+        )
+
+
+# -- public API ---------------------------------------------------------------------------------
+
+def build(corpus: CorpusLike, min_count: int = 5, max_vocab: int | None = None, *,
+          encoding: str = "utf-8", errors: str = "strict") -> tuple[Vocabulary, EncodedCorpus]:
+    """Count the words of ``corpus``, build its vocabulary and encode it, in one pass.
+
+    Parameters
+    ----------
+    corpus : path, list of paths, or iterable of token lists
+        See the module docstring; a one-shot generator is read once.
+    min_count : int
+        Words occurring fewer times are dropped (>= 1).
+    max_vocab : int, optional
+        Keep at most this many of the most frequent words (>= 1); ``None`` keeps all that reach
+        ``min_count``. Equal counts are cut in order of first appearance.
+    encoding, errors : str
+        Decoding of files, as for ``bytes.decode``; ignored for token lists.
+
+    Returns
+    -------
+    vocab : Vocabulary
+        Words by descending count, ties by first appearance; ``total_words`` = tokens read.
+    encoded : EncodedCorpus
+        The corpus as ids of ``vocab``, dropped words removed.
+
+    Raises
+    ------
+    ValueError
+        If the corpus is empty, no word reaches ``min_count`` or a parameter is out of range.
+    FileNotFoundError
+        If a corpus file does not exist.
+    CorpusDecodeError
+        If a file cannot be decoded and ``errors="strict"``.
+    TypeError
+        If ``corpus`` is not one of the accepted kinds, or a sentence is a bare str.
+    """
+    min_count = check_positive_int("min_count", min_count)
+    if max_vocab is not None:
+        max_vocab = check_positive_int("max_vocab", max_vocab)
+    first_seen = _FirstSeen()
+    provisional_id = first_seen.__getitem__
+    buffer = _IdBuffer()
+    raw_words = 0
+    for tokens, ends in _pieces(corpus, encoding, errors):
+        buffer.append(_to_ids(map(provisional_id, tokens), len(tokens)), ends)
+        raw_words += len(tokens)
+    if raw_words == 0:
+        raise ValueError("cannot build a vocabulary: the corpus is empty (no tokens)")
+    words = list(first_seen)
+    del first_seen, provisional_id
+    _check_words(words)
+    counts = buffer.bincount(len(words))
+    kept = select_words(counts, min_count, max_vocab)
+    vocab = Vocabulary([words[i] for i in kept], counts[kept], total_words=raw_words)
+    remap = np.full(len(words), -1, dtype=np.int32)
+    remap[kept] = np.arange(kept.size, dtype=np.int32)
+    encoded = buffer.finish(raw_words, remap)
+    logger.info(
+        "vocabulary: %d words (min_count=%d, max_vocab=%s) of %d distinct in %d raw words; "
+        "%d tokens (%.1f%%) in %d sentences kept",
+        len(vocab), min_count, max_vocab, len(words), raw_words, encoded.tokens.size,
+        100.0 * encoded.tokens.size / raw_words, encoded.offsets.size - 1,
+    )
+    return vocab, encoded
+
+
+def encode(corpus: CorpusLike, vocab: Vocabulary, *, encoding: str = "utf-8",
+           errors: str = "strict") -> EncodedCorpus:
+    """Encode ``corpus`` as ids of an existing vocabulary, dropping words not in it.
+
+    Parameters
+    ----------
+    corpus : path, list of paths, or iterable of token lists
+        See the module docstring.
+    vocab : Vocabulary or mapping of str to int
+        The vocabulary giving the ids, or a word -> id mapping such as ``Vocabulary.w2i``
+        (ids must be >= 0).
+    encoding, errors : str
+        Decoding of files, as for ``bytes.decode``; ignored for token lists.
+
+    Returns
+    -------
+    EncodedCorpus
+        Empty (no tokens, ``offsets == [0]``) if no word is in the vocabulary.
+
+    Raises
+    ------
+    ValueError
+        If the corpus is empty.
+    FileNotFoundError, CorpusDecodeError, TypeError
+        As for ``build``.
+    """
+    if isinstance(vocab, Vocabulary):
+        word_id = vocab.w2i.get
+    elif isinstance(vocab, Mapping):
+        word_id = vocab.get
+    else:
+        raise TypeError("vocab must be a cw2v.vocab.Vocabulary or a word -> id mapping, got "
+                        f"{type(vocab).__name__}")
+    buffer = _IdBuffer()
+    raw_words = 0
+    for tokens, ends in _pieces(corpus, encoding, errors):
+        buffer.append(_to_ids(map(word_id, tokens, repeat(-1)), len(tokens)), ends)
+        raw_words += len(tokens)
+    if raw_words == 0:
+        raise ValueError("cannot encode: the corpus is empty (no tokens)")
+    encoded = buffer.finish(raw_words)
+    n_known = encoded.tokens.size
+    if n_known == 0:
+        logger.warning("none of the %d tokens of the corpus is in the vocabulary", raw_words)
+    else:
+        logger.info("encoded %d of %d tokens (%.1f%%) in %d sentences", n_known, raw_words,
+                    100.0 * n_known / raw_words, encoded.offsets.size - 1)
+    return encoded
+
+
+def iter_sentences(corpus: CorpusLike, *, encoding: str = "utf-8", errors: str = "strict",
+                   max_sentence_length: int | None = None) -> Iterator[list[str]]:
+    """Stream the sentences of ``corpus`` as lists of tokens.
+
+    Arguments are checked (and files looked for) when this is called, not on first iteration.
+
+    Parameters
+    ----------
+    corpus : path, list of paths, or iterable of token lists
+        See the module docstring.
+    encoding, errors : str
+        Decoding of files, as for ``bytes.decode``; ignored for token lists.
+    max_sentence_length : int, optional
+        Cut longer sentences into pieces of this many tokens (the last piece shorter). ``None``
+        (the default) yields every line whole, however long: text8's single line would be one
+        list of 17 million strings (about 1 GB), so pass e.g. 10000 for such files.
+
+    Yields
+    ------
+    list of str
+        The tokens of one sentence; empty sentences (blank lines) are skipped.
+    """
+    if max_sentence_length is not None:
+        max_sentence_length = check_positive_int("max_sentence_length", max_sentence_length)
+    paths = _corpus_paths(corpus, encoding, errors)
+    if paths is None:
+        return _iter_token_lists(corpus, max_sentence_length)
+    return _iter_file_sentences(paths, encoding, errors, max_sentence_length)
+
+
+# -- corpus kinds -------------------------------------------------------------------------------
+
+def _corpus_paths(corpus, encoding: str, errors: str) -> list[str] | None:
+    """The file paths of ``corpus``, checked to exist; None if it is an iterable of sentences."""
+    if isinstance(corpus, (str, os.PathLike)):
+        paths = [corpus]
+    elif (isinstance(corpus, (list, tuple)) and corpus
+          and all(isinstance(p, (str, os.PathLike)) for p in corpus)):
+        paths = list(corpus)
+    elif isinstance(corpus, (bytes, bytearray, memoryview)):
+        raise TypeError("corpus must be a path (str or os.PathLike), a list of paths or an "
+                        "iterable of token lists, not bytes")
+    elif not isinstance(corpus, Iterable):
+        raise TypeError("corpus must be a path (str or os.PathLike), a list of paths or an "
+                        f"iterable of token lists, got {type(corpus).__name__}")
+    else:
+        return None
+    codecs.lookup(encoding)  # LookupError now, not after a long read
+    codecs.lookup_error(errors)
+    resolved = [os.fspath(p) for p in paths]
+    for p in resolved:
+        if not os.path.exists(p):
+            hint = (" (a list of str is read as a list of file paths; pass sentences as lists "
+                    "of tokens, e.g. [['the', 'cat'], ['a', 'dog']])"
+                    if isinstance(corpus, (list, tuple)) else "")
+            raise FileNotFoundError(errno.ENOENT, f"corpus file not found{hint}", p)
+    return resolved
+
+
+def _pieces(corpus, encoding: str, errors: str) -> Iterator[tuple[list[str], list[int]]]:
+    """Stream ``corpus`` as (tokens, ends): ``ends`` are the positions in ``tokens`` after which
+    a sentence ends (sentences may be empty here; a sentence may span several pieces)."""
+    paths = _corpus_paths(corpus, encoding, errors)
+    if paths is None:
+        return _token_list_pieces(corpus)
+    return chain.from_iterable(_file_pieces(p, encoding, errors) for p in paths)
+
+
+def _sentence_tokens(sentence) -> list | tuple:
+    """A sentence of an iterable corpus as a list/tuple, or TypeError explaining what to pass."""
+    if isinstance(sentence, (list, tuple)):
+        return sentence
+    if isinstance(sentence, (str, bytes)):
+        raise TypeError(
+            f"the corpus yielded a bare {type(sentence).__name__} ({sentence[:40]!r}) where a "
+            "sentence (a list of str tokens) was expected: wrap each sentence as a list of tokens, "
+            "e.g. line.split(), or pass file paths (a path or a list of paths) instead"
+        )
+    try:
+        return list(sentence)
+    except TypeError:
+        raise TypeError(
+            f"each sentence must be a list of str tokens, got {type(sentence).__name__}"
+        ) from None
+
+
+def _token_list_pieces(sentences) -> Iterator[tuple[list[str], list[int]]]:
+    """(tokens, ends) of an iterable of token lists, ``BATCH_TOKENS`` tokens or so at a time."""
+    batch: list = []
+    n = 0
+    for sentence in sentences:
+        sentence = _sentence_tokens(sentence)
+        batch.append(sentence)
+        n += len(sentence)
+        if n >= BATCH_TOKENS:
+            yield list(chain.from_iterable(batch)), list(accumulate(map(len, batch)))
+            batch = []
+            n = 0
+    if batch:
+        yield list(chain.from_iterable(batch)), list(accumulate(map(len, batch)))
+
+
+def _iter_token_lists(sentences, max_len: int | None) -> Iterator[list[str]]:
+    for sentence in sentences:
+        sentence = list(_sentence_tokens(sentence))
+        if not sentence:
+            continue
+        if max_len is None or len(sentence) <= max_len:
+            yield sentence
+        else:
+            for i in range(0, len(sentence), max_len):
+                yield sentence[i:i + max_len]
+
+
+def _iter_file_sentences(paths: list[str], encoding: str, errors: str,
+                         max_len: int | None) -> Iterator[list[str]]:
+    for path in paths:
+        current: list[str] = []
+        for tokens, ends in _file_pieces(path, encoding, errors):
+            start = 0
+            for end in ends:
+                current.extend(tokens[start:end])
+                start = end
+                if current:
+                    yield from _cut(current, max_len)
+                    current = []
+            current.extend(tokens[start:])
+            if max_len is not None and len(current) >= max_len:
+                full = len(current) // max_len * max_len
+                yield from _cut(current[:full], max_len)
+                current = current[full:]
+
+
+def _cut(tokens: list[str], max_len: int | None) -> Iterator[list[str]]:
+    if max_len is None or len(tokens) <= max_len:
+        yield tokens
+    else:
+        for i in range(0, len(tokens), max_len):
+            yield tokens[i:i + max_len]
+
+
+# -- files --------------------------------------------------------------------------------------
+
+def _open_binary(path: str) -> io.BufferedIOBase:
+    """``path`` opened for binary reading, decompressed if its first bytes say it is compressed."""
+    with open(path, "rb") as f:
+        head = f.read(10)
+    if head.startswith(_GZIP_MAGIC):
+        return gzip.open(path, "rb")
+    if head.startswith(_XZ_MAGIC):
+        return lzma.open(path, "rb")
+    if head[:3] == b"BZh" and head[3:4].isdigit() and head[4:10] in (_BZ2_BLOCK, _BZ2_EOS):
+        return bz2.open(path, "rb")
+    return open(path, "rb")
+
+
+def _decoded_chunks(path: str, encoding: str, errors: str) -> Iterator[tuple[str, bool]]:
+    """(text, final) for each chunk of ``path``, decoded incrementally; ``final`` on the last."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors)
+    consumed = 0  # bytes handed to the decoder so far
+    try:
+        with _open_binary(path) as f:
+            while True:
+                data = f.read(CHUNK_SIZE)
+                final = not data
+                pending = len(decoder.getstate()[0])  # bytes the decoder holds from earlier reads
+                try:
+                    text = decoder.decode(data, final)
+                except UnicodeDecodeError as e:
+                    raise CorpusDecodeError(path, consumed - pending + e.start, encoding,
+                                            e.reason) from e
+                consumed += len(data)
+                yield text, final
+                if final:
+                    return
+    except (OSError, EOFError, lzma.LZMAError) as e:
+        # A corrupt or truncated compressed file: say which one.
+        if hasattr(e, "add_note") and not isinstance(e, FileNotFoundError):
+            e.add_note(f"while reading corpus file {path!r}")
+        raise
+
+
+def _file_pieces(path: str, encoding: str, errors: str) -> Iterator[tuple[list[str], list[int]]]:
+    """(tokens, ends) for each chunk of a file; its last piece ends a sentence."""
+    carry = ""
+    for text, final in _decoded_chunks(path, encoding, errors):
+        tokens, ends, carry = _split_chunk(text, carry, final)
+        if final:
+            ends.append(len(tokens))
+        yield tokens, ends
+
+
+def _split_chunk(text: str, carry: str, final: bool) -> tuple[list[str], list[int], str]:
+    """Split ``carry + text`` into tokens and line ends, keeping back a token the chunk cuts.
+
+    Returns (tokens, ends, carry): ``ends`` are the positions in ``tokens`` of each newline,
+    and the new ``carry`` is the last token if ``text`` does not end in whitespace (it may go on
+    in the next chunk), unless ``final``.
+    """
+    if not text and not final:
+        return [], [], carry
+    # Tokens per line are counted with throw-away lists: keeping one list per line alive would
+    # wake the garbage collector over and over (twice the time on short-line corpora).
+    lens = [len(line.split()) for line in text.split("\n")] if "\n" in text else None
+    tokens = text.split()
+    if carry:
+        if text and not text[0].isspace():
+            tokens[0] = carry + tokens[0]
+        else:
+            tokens.insert(0, carry)  # the carried token was whole
+            if lens:
+                lens[0] += 1
+    if not final and text and not text[-1].isspace():
+        carry = tokens.pop()  # (the last line's length is never used: it has no end yet)
+    else:
+        carry = ""
+    return tokens, list(accumulate(lens[:-1])) if lens else [], carry
+
+
+# -- encoding -----------------------------------------------------------------------------------
+
+class _FirstSeen(dict):
+    """word -> provisional id; a word not seen before gets the next id."""
+
+    __slots__ = ()
+
+    def __missing__(self, word):
+        i = self[word] = len(self)
+        return i
+
+
+def _to_ids(ids: Iterator[int], n: int) -> np.ndarray:
+    """An int32 array from an iterator of ``n`` ids (TypeError on an unhashable token)."""
+    try:
+        return np.fromiter(ids, dtype=np.int32, count=n)
+    except TypeError as e:
+        raise TypeError(f"tokens must be str: {e}") from None
+
+
+def _check_words(words: list) -> None:
+    bad = next((w for w in words if not isinstance(w, str)), None)
+    if bad is not None:
+        raise TypeError(f"tokens must be str, got {type(bad).__name__} {bad!r}")
+
+
+class _IdBuffer:
+    """All the corpus's ids in one int32 array that grows in place, and the sentence ends.
+
+    The array grows by ``ndarray.resize`` (realloc: large blocks are remapped, not copied), so
+    the ids take 4 bytes a token plus at most a quarter of slack; ``finish`` maps and compacts
+    them in place, a segment at a time.
+    """
+
+    SEGMENT = 1 << 18
+
+    def __init__(self):
+        self.ids = np.empty(self.SEGMENT, dtype=np.int32)
+        self.size = 0
+        self.ends: list[np.ndarray] = []
+
+    def append(self, ids: np.ndarray, ends: list[int]) -> None:
+        """Add one piece's ids; ``ends`` are sentence ends as positions in ``ids``."""
+        n = ids.size
+        if self.size + n > self.ids.size:
+            self.ids.resize(max(self.size + n, self.ids.size + self.ids.size // 4), refcheck=False)
+        self.ids[self.size:self.size + n] = ids
+        if ends:
+            self.ends.append(np.array(ends, dtype=np.int64) + self.size)
+        self.size += n
+
+    def bincount(self, n_words: int) -> np.ndarray:
+        """int64 (n_words,): how often each id occurs (a segment at a time: np.bincount
+        converts its input to intp, 8 bytes a token)."""
+        counts = np.zeros(n_words, dtype=np.int64)
+        for a in range(0, self.size, self.SEGMENT):
+            counts += np.bincount(self.ids[a:min(a + self.SEGMENT, self.size)], minlength=n_words)
+        return counts
+
+    def finish(self, raw_words: int, remap: np.ndarray | None = None) -> EncodedCorpus:
+        """The encoded corpus: ids mapped through ``remap`` (if given), negative ids dropped,
+        each sentence end moved back by the ids dropped before it (a cumulative sum of the keep
+        mask), empty sentences removed. The buffer is consumed."""
+        ids, size = self.ids, self.size
+        old_ends = np.concatenate(self.ends) if self.ends else np.zeros(0, dtype=np.int64)
+        self.ids, self.size, self.ends = np.empty(0, dtype=np.int32), 0, []
+        offsets = np.empty(old_ends.size + 2, dtype=np.int64)
+        new_ends = offsets[1:-1]
+        kept = 0
+        for a in range(0, size, self.SEGMENT):
+            b = min(a + self.SEGMENT, size)
+            segment = ids[a:b] if remap is None else remap[ids[a:b]]
+            keep = segment >= 0
+            known = segment[keep]
+            # ends e in (a, b] follow the kept ids among ids[a:e]; ends at 0 stay 0
+            lo, hi = np.searchsorted(old_ends, [a, b], side="right")
+            new_ends[lo:hi] = kept + np.cumsum(keep)[old_ends[lo:hi] - a - 1]
+            ids[kept:kept + known.size] = known  # kept <= a: never overwrites unread ids
+            kept += known.size
+        if size:
+            del segment, keep, known  # no view of ``ids`` may outlive its resize
+        new_ends[old_ends == 0] = 0
+        del old_ends
+        ids.resize(kept, refcheck=False)
+        offsets[0], offsets[-1] = 0, kept
+        nonempty = np.empty(offsets.size, dtype=bool)
+        nonempty[0] = True
+        nonempty[1:] = offsets[1:] != offsets[:-1]
+        return EncodedCorpus(ids, offsets[nonempty], raw_words)

@@ -1,0 +1,407 @@
+"""Corpus reading, vocabulary building and encoding, against hand-computed expectations."""
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import os
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cw2v import corpus as corpus_module
+from cw2v.corpus import CorpusDecodeError, EncodedCorpus, build, encode, iter_sentences
+from cw2v.vocab import Vocabulary
+
+SHARED_DATA = Path(os.environ.get("CW2V_SHARED_DATA",
+                                  Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+
+# Word counts: the 4, sat 2, on 2, cat 1, mat 1, dog 1, log 1 (first appearance in that order
+# among ties). A blank line in the middle; the last line ends without a newline.
+TEXT = "the cat sat on the mat\nthe dog sat\n\non the log"
+WORDS_MIN1 = ["the", "sat", "on", "cat", "mat", "dog", "log"]
+TOKENS_MIN1 = [0, 3, 1, 2, 0, 4, 0, 5, 1, 2, 0, 6]
+OFFSETS_LINES = [0, 6, 9, 12]  # the blank line is an empty sentence, dropped
+TOKENS_MIN2 = [0, 1, 2, 0, 0, 1, 2, 0]  # the, sat, on only
+OFFSETS_MIN2 = [0, 4, 6, 8]
+
+OPENERS = {"plain": open, "gz": gzip.open, "bz2": bz2.open, "xz": lzma.open}
+
+
+def write(path: Path, data: str | bytes, kind: str = "plain") -> Path:
+    """Write ``data`` (str as UTF-8) to ``path``, compressed as ``kind``."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    with OPENERS[kind](path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def check_invariants(enc: EncodedCorpus, vocab_size: int) -> None:
+    assert enc.tokens.dtype == np.int32 and enc.offsets.dtype == np.int64
+    assert enc.offsets[0] == 0 and enc.offsets[-1] == enc.tokens.size
+    assert np.all(np.diff(enc.offsets) > 0)  # no empty sentences
+    if enc.tokens.size:
+        assert enc.tokens.min() >= 0 and enc.tokens.max() < vocab_size
+
+
+def sentences_of(enc: EncodedCorpus, vocab: Vocabulary) -> list[list[str]]:
+    return [[vocab.words[i] for i in enc.tokens[a:b]]
+            for a, b in zip(enc.offsets[:-1], enc.offsets[1:])]
+
+
+# -- files ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", sorted(OPENERS))
+def test_build_reads_plain_and_compressed_files(tmp_path, kind):
+    path = write(tmp_path / f"corpus.{kind}", TEXT, kind)
+    vocab, enc = build(path, min_count=1)
+    assert vocab.words == WORDS_MIN1
+    assert vocab.counts.tolist() == [4, 2, 2, 1, 1, 1, 1]
+    assert vocab.total_words == 12
+    assert enc.tokens.tolist() == TOKENS_MIN1
+    assert enc.offsets.tolist() == OFFSETS_LINES
+    assert enc.raw_words == 12
+    check_invariants(enc, len(vocab))
+
+
+@pytest.mark.parametrize("kind", sorted(OPENERS))
+def test_min_count_drops_words_and_moves_offsets(tmp_path, kind):
+    path = write(tmp_path / "corpus", TEXT, kind)
+    vocab, enc = build(str(path), min_count=2)
+    assert vocab.words == ["the", "sat", "on"]
+    assert vocab.total_words == 12
+    assert enc.tokens.tolist() == TOKENS_MIN2
+    assert enc.offsets.tolist() == OFFSETS_MIN2
+    assert enc.raw_words == 12
+
+
+def test_compression_is_recognised_by_content_not_name(tmp_path):
+    path = write(tmp_path / "corpus.txt", TEXT, "gz")
+    assert build(path, min_count=1)[1].tokens.tolist() == TOKENS_MIN1
+
+
+def test_one_long_line_and_many_lines_give_the_same_tokens(tmp_path):
+    one_line = write(tmp_path / "one.txt", " " + " ".join(TEXT.split()))  # text8 layout
+    _, enc_lines = build(write(tmp_path / "lines.txt", TEXT), min_count=1)
+    vocab, enc_one = build(one_line, min_count=1)
+    assert vocab.words == WORDS_MIN1
+    assert enc_one.tokens.tolist() == enc_lines.tokens.tolist() == TOKENS_MIN1
+    assert enc_one.offsets.tolist() == [0, 12]
+    assert enc_lines.offsets.tolist() == OFFSETS_LINES
+
+
+def test_crlf_line_ends(tmp_path):
+    path = write(tmp_path / "crlf.txt", "\r\n\na b\r\nc\r\n\r\nd e f\r\n")
+    _, enc = build(path, min_count=1)
+    assert enc.offsets.tolist() == [0, 2, 3, 6]
+    assert list(iter_sentences(path)) == [["a", "b"], ["c"], ["d", "e", "f"]]
+
+
+# Words longer than the chunk, multi-byte UTF-8 characters (cut between their bytes by small
+# chunks), runs of spaces and tabs, blank lines.
+LONG_WORDS = ["café", "naïve", "日本語", "x" * 50, "a", "bb", "ccc", "été", "z" * 17]
+
+
+def long_text(lines: bool) -> str:
+    rng = np.random.default_rng(7)
+    out = []
+    for i in range(300):
+        out.append(LONG_WORDS[rng.integers(len(LONG_WORDS))])
+        out.append(("\n" if lines and i % 23 == 22 else " ") + ("\t " if i % 11 == 0 else ""))
+    return "".join(out)
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 5, 7, 64, 1 << 20])
+@pytest.mark.parametrize("kind", ["plain", "xz"])
+def test_tokens_cut_by_chunk_borders_are_rejoined(tmp_path, monkeypatch, chunk_size, kind):
+    text = long_text(lines=False)
+    assert len(text.encode()) > 1500  # one line of many chunks (but the last size)
+    path = write(tmp_path / "long", text, kind)
+    monkeypatch.setattr(corpus_module, "CHUNK_SIZE", chunk_size)
+    vocab, enc = build(path, min_count=1)
+    expected = text.split()
+    assert enc.raw_words == len(expected) == 300
+    assert [vocab.words[i] for i in enc.tokens] == expected
+    assert enc.offsets.tolist() == [0, 300]  # one line, one sentence, however long
+    assert vocab.counts.tolist() == sorted(Counter(expected).values(), reverse=True)
+    assert list(iter_sentences(path)) == [expected]
+
+
+@pytest.mark.parametrize("chunk_size", [1, 4, 9, 1 << 20])
+def test_line_ends_across_chunk_borders(tmp_path, monkeypatch, chunk_size):
+    text = long_text(lines=True)
+    path = write(tmp_path / "lines.txt", text)
+    monkeypatch.setattr(corpus_module, "CHUNK_SIZE", chunk_size)
+    expected = [line.split() for line in text.split("\n") if line.split()]
+    assert len(expected) == 14
+    vocab, enc = build(path, min_count=1)
+    assert sentences_of(enc, vocab) == expected
+    assert list(iter_sentences(path)) == expected
+
+
+def test_iter_sentences_cuts_long_sentences_on_request(tmp_path, monkeypatch):
+    monkeypatch.setattr(corpus_module, "CHUNK_SIZE", 16)
+    words = [f"w{i}" for i in range(25)]
+    path = write(tmp_path / "c.txt", " ".join(words) + "\nx y\n")
+    got = list(iter_sentences(path, max_sentence_length=10))
+    assert got == [words[:10], words[10:20], words[20:], ["x", "y"]]
+    assert list(iter_sentences([["a", "b", "c"], ("d",)], max_sentence_length=2)) == [
+        ["a", "b"], ["c"], ["d"]]
+    with pytest.raises(ValueError, match="max_sentence_length"):
+        iter_sentences(path, max_sentence_length=0)
+
+
+def test_list_of_paths_reads_each_file_and_a_file_end_ends_a_sentence(tmp_path):
+    # Neither file ends with a newline: "b" and "c" must not become one sentence (or one word).
+    a = write(tmp_path / "a.txt", "a b")
+    c = write(tmp_path / "c.gz", "c a\nb", "gz")
+    vocab, enc = build([a, str(c)], min_count=1)
+    assert vocab.words == ["a", "b", "c"]
+    assert enc.tokens.tolist() == [0, 1, 2, 0, 1]
+    assert enc.offsets.tolist() == [0, 2, 4, 5]
+    assert enc.raw_words == 5
+    assert build((a, c), min_count=1)[1].tokens.tolist() == enc.tokens.tolist()
+    assert list(iter_sentences([a, c])) == [["a", "b"], ["c", "a"], ["b"]]
+
+
+# -- iterables of token lists ----------------------------------------------------------------
+
+SENTENCES = [line.split() for line in TEXT.split("\n")]
+
+
+def test_token_lists_give_the_same_result_as_the_file(tmp_path):
+    vocab, enc = build(SENTENCES, min_count=1)
+    assert vocab.words == WORDS_MIN1
+    assert enc.tokens.tolist() == TOKENS_MIN1
+    assert enc.offsets.tolist() == OFFSETS_LINES
+    assert build(tuple(tuple(s) for s in SENTENCES), min_count=1)[1].tokens.tolist() == TOKENS_MIN1
+
+
+def test_generator_is_read_once(monkeypatch):
+    monkeypatch.setattr(corpus_module, "BATCH_TOKENS", 4)  # several batches
+    reads = []
+
+    def sentences():
+        for s in SENTENCES:
+            reads.append(len(s))
+            yield s
+
+    gen = sentences()
+    vocab, enc = build(gen, min_count=2)
+    assert reads == [len(s) for s in SENTENCES]
+    assert next(gen, None) is None
+    assert vocab.words == ["the", "sat", "on"]
+    assert enc.tokens.tolist() == TOKENS_MIN2
+    assert enc.offsets.tolist() == OFFSETS_MIN2
+
+
+def test_a_bare_str_sentence_is_a_type_error_that_explains():
+    with pytest.raises(TypeError, match="list of str tokens.*line.split"):
+        build(iter(["the cat sat", "on the mat"]))
+    with pytest.raises(TypeError, match="bare str"):
+        build([["the", "cat"], "on the mat"], min_count=1)
+    with pytest.raises(TypeError, match="bare str"):
+        list(iter_sentences(s for s in ["a b"]))
+
+
+def test_a_list_of_str_means_paths():
+    with pytest.raises(FileNotFoundError, match="the cat") as info:
+        build(["the cat", "sat"])
+    assert "list of str is read as a list of file paths" in str(info.value)
+
+
+def test_tokens_must_be_str():
+    with pytest.raises(TypeError, match="str"):
+        build([["a", 1]], min_count=1)
+    with pytest.raises(TypeError, match="str"):
+        build([["a", ["b"]]], min_count=1)
+    with pytest.raises(TypeError, match="path"):
+        build(42)
+    with pytest.raises(TypeError, match="bytes"):
+        build(b"a b c")
+
+
+# -- vocabulary: min_count, max_vocab, ties, determinism --------------------------------------
+
+def test_ties_broken_by_first_appearance_and_max_vocab_cuts_them():
+    sentences = [["b", "a"], ["c", "a", "b"], ["c", "d", "e", "e"]]
+    vocab, enc = build(sentences, min_count=1)
+    assert vocab.words == ["b", "a", "c", "e", "d"]  # b, a, c, e: 2 each; d: 1
+    vocab, enc = build(sentences, min_count=1, max_vocab=2)
+    assert vocab.words == ["b", "a"]
+    assert enc.tokens.tolist() == [0, 1, 1, 0]
+    assert enc.offsets.tolist() == [0, 2, 4]  # the third sentence has no word left
+    assert vocab.total_words == enc.raw_words == 9
+    vocab, _ = build(sentences, min_count=2, max_vocab=3)
+    assert vocab.words == ["b", "a", "c"]
+
+
+def test_build_is_deterministic_and_matches_a_direct_count(tmp_path, monkeypatch):
+    monkeypatch.setattr(corpus_module, "CHUNK_SIZE", 37)
+    rng = np.random.default_rng(3)
+    words = [f"w{i}" for i in range(40)]
+    p = 1.0 / np.arange(1, 41)
+    lines = [" ".join(rng.choice(words, size=rng.integers(0, 12), p=p / p.sum()))
+             for _ in range(200)]
+    path = write(tmp_path / "zipf.txt.bz2", "\n".join(lines), "bz2")
+    v1, e1 = build(path, min_count=3)
+    v2, e2 = build(path, min_count=3)
+    assert v1.words == v2.words
+    np.testing.assert_array_equal(e1.tokens, e2.tokens)
+    np.testing.assert_array_equal(e1.offsets, e2.offsets)
+    # Against the properties: counts are the true counts, sorted, min_count applied, and the
+    # sentences are the lines with rare words removed.
+    tokens = [t for line in lines for t in line.split()]
+    counter = Counter(tokens)
+    assert dict(zip(v1.words, v1.counts.tolist())) == {w: c for w, c in counter.items() if c >= 3}
+    assert np.all(np.diff(v1.counts) <= 0)
+    first_seen = {t: i for i, t in reversed(list(enumerate(tokens)))}
+    for (w1, c1), (w2, c2) in zip(zip(v1.words, v1.counts), zip(v1.words[1:], v1.counts[1:])):
+        assert c1 > c2 or first_seen[w1] < first_seen[w2]
+    assert e1.raw_words == len(tokens)
+    expected = [[t for t in line.split() if counter[t] >= 3] for line in lines]
+    assert sentences_of(e1, v1) == [s for s in expected if s]
+    check_invariants(e1, len(v1))
+
+
+# -- encode ----------------------------------------------------------------------------------
+
+def test_encode_with_an_existing_vocabulary_drops_oov_words(tmp_path):
+    vocab = Vocabulary.from_counts({"the": 5, "cat": 3, "sat": 2})
+    path = write(tmp_path / "new.txt", "the dog sat\nbig red dog\n\ncat the cat")
+    enc = encode(path, vocab)
+    assert enc.tokens.tolist() == [0, 2, 1, 0, 1]
+    assert enc.offsets.tolist() == [0, 2, 5]  # "big red dog" is all out of vocabulary
+    assert enc.raw_words == 9
+    enc2 = encode([["the", "dog", "sat"], ["big", "red", "dog"], ["cat", "the", "cat"]], vocab)
+    assert enc2.tokens.tolist() == enc.tokens.tolist()
+    assert enc2.offsets.tolist() == enc.offsets.tolist()
+    assert enc2.raw_words == 9
+    # A plain word -> id mapping works as well.
+    enc3 = encode(path, {"the": 0, "cat": 1, "sat": 2})
+    assert enc3.tokens.tolist() == [0, 2, 1, 0, 1]
+
+
+def test_encode_of_the_build_corpus_is_the_build_encoding(tmp_path):
+    path = write(tmp_path / "c.txt", TEXT)
+    vocab, enc = build(path, min_count=2)
+    again = encode(path, vocab)
+    assert again.tokens.tolist() == enc.tokens.tolist()
+    assert again.offsets.tolist() == enc.offsets.tolist()
+    assert again.raw_words == enc.raw_words
+
+
+def test_encode_with_no_known_word_is_empty():
+    vocab = Vocabulary.from_counts({"a": 1})
+    enc = encode([["x", "y"], ["z"]], vocab)
+    assert enc.tokens.size == 0 and enc.offsets.tolist() == [0] and enc.raw_words == 3
+    with pytest.raises(TypeError, match="Vocabulary"):
+        encode([["a"]], ["a"])
+
+
+# -- bad input -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["plain", "gz", "xz"])
+@pytest.mark.parametrize("chunk_size", [4, 5, 1 << 20])
+def test_decode_error_names_file_and_byte_offset(tmp_path, monkeypatch, kind, chunk_size):
+    # "\xc3" opens a two-byte character that "(" does not continue. With 4-byte chunks the
+    # "\xc3" ends a chunk and the decoder holds it back, so the offset must count it.
+    data = b"good words here ab \xc3( more"
+    bad = data.index(b"\xc3")
+    assert bad == 19
+    path = write(tmp_path / f"bad.{kind}", data, kind)
+    monkeypatch.setattr(corpus_module, "CHUNK_SIZE", chunk_size)
+    with pytest.raises(CorpusDecodeError) as info:
+        build(path)
+    err = info.value
+    assert isinstance(err, ValueError)
+    assert err.offset == bad
+    message = str(err)
+    assert str(path) in message and "offset 19" in message
+    assert "errors='replace'" in message and "errors='ignore'" in message
+
+
+def test_decode_error_at_end_of_file(tmp_path):
+    path = write(tmp_path / "cut.txt", b"ok \xe6\x97")  # a three-byte character cut short
+    with pytest.raises(CorpusDecodeError) as info:
+        build(path, min_count=1)
+    assert info.value.offset == 3
+
+
+def test_errors_replace_and_ignore_are_passed_to_the_decoder(tmp_path):
+    path = write(tmp_path / "bad.txt", b"ab\xffcd ab \xff")
+    vocab, enc = build(path, min_count=1, errors="replace")
+    assert vocab.words == ["ab\ufffdcd", "ab", "\ufffd"]
+    vocab, enc = build(path, min_count=1, errors="ignore")
+    assert vocab.words == ["abcd", "ab"]
+    assert enc.raw_words == 2
+    latin = write(tmp_path / "latin1.txt", "café café thé".encode("latin-1"))
+    assert build(latin, min_count=1, encoding="latin-1")[0].words == ["café", "thé"]
+    with pytest.raises(LookupError):
+        build(path, errors="no-such-handler")
+    with pytest.raises(LookupError):
+        build(path, encoding="no-such-codec")
+
+
+@pytest.mark.parametrize("make", [
+    lambda tmp: write(tmp / "empty.txt", ""),
+    lambda tmp: write(tmp / "blank.txt.gz", " \n\n \t\n", "gz"),
+    lambda tmp: [],
+    lambda tmp: [[], []],
+    lambda tmp: (s for s in []),
+])
+def test_empty_corpus(tmp_path, make):
+    corpus = make(tmp_path)
+    with pytest.raises(ValueError, match="corpus is empty"):
+        build(corpus)
+    if not hasattr(corpus, "__next__"):
+        with pytest.raises(ValueError, match="corpus is empty"):
+            encode(corpus, Vocabulary.from_counts({"a": 1}))
+
+
+def test_missing_file_is_named_before_anything_is_read(tmp_path):
+    present = write(tmp_path / "a.txt", "a b")
+    missing = tmp_path / "missing.txt.xz"
+    with pytest.raises(FileNotFoundError, match="missing.txt.xz"):
+        build(missing)
+    with pytest.raises(FileNotFoundError, match="missing.txt.xz"):
+        build([present, missing])
+    with pytest.raises(FileNotFoundError, match="missing.txt.xz"):
+        iter_sentences(missing)  # at the call, not on first iteration
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"min_count": 0}, "min_count"),
+    ({"min_count": -1}, "min_count"),
+    ({"max_vocab": 0}, "max_vocab"),
+])
+def test_bad_parameters_are_named(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        build([["a", "b"]], **kwargs)
+
+
+def test_no_word_reaching_min_count():
+    with pytest.raises(ValueError, match=r"min_count=5.*occurs 4 times"):
+        build(SENTENCES, min_count=5)
+
+
+# -- the real corpus -------------------------------------------------------------------------
+
+@pytest.mark.corpus
+def test_wiki8_1m_matches_its_published_figures():
+    path = SHARED_DATA / "corpus" / "wiki8-1m.txt.xz"
+    if not path.exists():
+        pytest.skip(f"needs corpus/wiki8-1m.txt.xz from the shared data folder, not found at "
+                    f"{path} (set CW2V_SHARED_DATA to its location)")
+    vocab, enc = build(path, min_count=5)
+    # shared/data/SOURCES.md: 1,000,000 tokens, 13,679 words at min_count=5, one line.
+    assert enc.raw_words == vocab.total_words == 1_000_000
+    assert len(vocab) == 13_679
+    assert vocab.words[0] == "the"
+    assert enc.offsets.tolist() == [0, enc.tokens.size]
+    assert enc.tokens.size == int(vocab.counts.sum())
+    assert np.array_equal(np.bincount(enc.tokens, minlength=len(vocab)), vocab.counts)
+    check_invariants(enc, len(vocab))
