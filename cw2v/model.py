@@ -164,13 +164,8 @@ class Word2Vec(SGNSBase):
         merged["d"] = self.vector_size
         settings = _check_training(**{k: merged.get(k) for k in _CHECKED})
         self.config.update(settings)
-        encoded = corpus_io.encode(corpus, self._vocabulary(), encoding=encoding, errors=errors)
+        encoded = corpus_io.encode(corpus, self.w2i, encoding=encoding, errors=errors)
         return self._train_encoded(encoded, progress=progress, callbacks=callbacks)
-
-    def _vocabulary(self):
-        from .vocab import Vocabulary
-
-        return Vocabulary.from_counts(dict(zip(self.vocab, self.counts.tolist())), min_count=1)
 
     def _train_encoded(self, encoded, progress=None, callbacks=()) -> list[trainer.EpochStats]:
         self._check_weights()

@@ -193,3 +193,14 @@ def test_real_corpus_quality(mode):
     countries = {"italy", "germany", "spain", "russia", "poland", "belgium", "england"}
     assert len(countries & {w for w, _ in m.most_similar("france", k=5)}) >= 2
     assert {"emperor", "son", "ruler", "darius", "queen"} & {w for w, _ in m.most_similar("king", k=10)}
+
+
+def test_continue_training_a_drop_in_model_keeps_row_order():
+    """A model whose vocabulary is not in frequency order (the classic class's sorted list)
+    trains on a corpus with rows still belonging to their words."""
+    m = Word2Vec(["zebra", "apple", "mango"], d=8, seed=0)
+    m.config["min_count"] = 1
+    before = m.W_in.copy()
+    m.train([["zebra", "zebra", "unknown"]] * 50, epochs=1, workers=1, sample=0)
+    changed = np.flatnonzero(np.any(m.W_in != before, axis=1))
+    assert changed.tolist() == [0]
