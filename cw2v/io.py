@@ -1,0 +1,721 @@
+"""Reading and writing word vectors and models.
+
+Two families of formats live here:
+
+* **word2vec C formats** (``save_word2vec_format`` / ``load_word2vec_format``), exactly as
+  word2vec.c writes them and as gensim's ``KeyedVectors.load_word2vec_format`` reads them:
+
+  - text: a header line ``"<vocab_size> <vector_size>\\n"``, then one line per word,
+    ``"word v1 v2 ... vd\\n"``;
+  - binary: the same header line, then per word ``b"word "`` followed by ``vector_size``
+    little-endian float32 values and ``b"\\n"``.
+
+  The reader also accepts what other writers produce: no newline after a binary vector
+  (gensim), ``"\\r\\n"`` after it, newlines before a word, a trailing space on text lines,
+  blank lines in text files. Paths ending in ``.gz``, ``.bz2`` or ``.xz`` are (de)compressed.
+
+* **the native cw2v model format** (``save_model`` / ``load_model``), described below. It stores
+  everything a ``cw2v.Word2Vec`` needs to continue training, without pickle, so loading a file
+  never runs code from it, and the weight arrays can be memory-mapped.
+
+Every writer here writes a temporary file in the target's directory and renames it over the
+target with ``os.replace``: an interrupted save leaves the previous file (or no file), never a
+half-written one. Every path argument is ``str`` or ``os.PathLike``.
+
+Native format, version 1
+------------------------
+All integers little-endian::
+
+    offset  size  content
+    0       4     magic b"CW2V"
+    4       4     format version, uint32 (this module writes and reads 1)
+    8       8     header length H in bytes, uint64
+    16      H     header: UTF-8 JSON object (see below; non-finite floats in ``meta`` are
+                  written ``NaN`` / ``Infinity``, as Python's json module does)
+    ...           zero bytes up to the first array
+    off_i   n_i   array i: raw C-order bytes, little-endian, each starting at a multiple of 64
+
+The JSON header holds::
+
+    {"format": "cw2v-model", "version": 1, "cw2v_version": "...", "class": "cw2v.model.Word2Vec",
+     "meta": {...},                       # the model's JSON-able metadata
+     "arrays": {"W_in": {"dtype": "<f4", "shape": [V, d], "offset": 128, "nbytes": 4*V*d,
+                         "crc32": 1234567890}, ...}}
+
+``offset`` counts from the start of the file and is a multiple of 64 (so ``np.memmap`` views are
+aligned), ``dtype`` is a NumPy dtype string (bool, integer, float or complex only), ``crc32`` the
+``zlib.crc32`` of the array's bytes (checked when the file is read without mmap). A reader must
+refuse a version it does not know; readers of version 1 ignore header keys they do not know.
+"""
+from __future__ import annotations
+
+import bz2
+import codecs
+import contextlib
+import gzip
+import json
+import logging
+import lzma
+import mmap
+import os
+import re
+import stat
+import struct
+import tempfile
+import zlib
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any, BinaryIO, Union
+
+import numpy as np
+
+from ._version import __version__
+from .vectors import Vectors
+
+__all__ = [
+    "FORMAT_VERSION",
+    "MAGIC",
+    "Word2VecFormatError",
+    "load_arrays",
+    "load_model",
+    "load_word2vec_format",
+    "save_arrays",
+    "save_model",
+    "save_word2vec_format",
+]
+
+logger = logging.getLogger(__name__)
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+MAGIC = b"CW2V"
+"""First four bytes of a native cw2v model file."""
+
+FORMAT_VERSION = 1
+"""Version of the native format this module writes (and the only one it reads)."""
+
+_ALIGN = 64
+_PREAMBLE = struct.Struct("<4sIQ")  # magic, version, header length
+_ARRAY_KINDS = "biufc"  # bool, int, uint, float, complex: plain bytes, nothing to execute
+_TEXT_CHUNK_LINES = 8192
+_ASCII_WHITESPACE = re.compile(r"[ \t\n\r\x0b\x0c]")
+_COMPRESSORS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+
+
+class Word2VecFormatError(ValueError):
+    """A word2vec file that does not follow the format, with where the problem is.
+
+    Attributes
+    ----------
+    path : str
+        The file.
+    line : int or None
+        1-based line number (text files; the header is line 1).
+    record : int or None
+        1-based number of the word record (binary files; the header is not a record).
+    """
+
+    def __init__(self, path: str, message: str, *, line: int | None = None,
+                 record: int | None = None):
+        self.path = path
+        self.line = line
+        self.record = record
+        if line is not None:
+            where = f", line {line}"
+        elif record is not None:
+            where = f", record {record}"
+        else:
+            where = ""
+        super().__init__(f"{path!s}{where}: {message}")
+
+
+# -- files ----------------------------------------------------------------------------------------
+
+
+def _as_path(path: PathLike) -> Path:
+    """``path`` (str, bytes or os.PathLike) as a ``Path``; TypeError for anything else."""
+    try:
+        return Path(os.fsdecode(os.fspath(path)))
+    except TypeError:
+        raise TypeError(f"path must be str or os.PathLike, got {type(path).__name__}") from None
+
+
+def _compressor(path: Path):
+    return _COMPRESSORS.get(path.suffix.lower())
+
+
+def _new_file_mode(path: Path) -> int:
+    """Permission bits for a file written at ``path``: the old file's, else 0o666 less umask."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        pass
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+@contextlib.contextmanager
+def _atomic_writer(path: PathLike) -> Iterator[BinaryIO]:
+    """A binary file object whose content replaces ``path`` only once it is fully written.
+
+    The data goes to a temporary file in the same directory, which is flushed, fsynced and then
+    renamed over ``path`` with ``os.replace`` (atomic on POSIX and Windows). On any exception the
+    temporary file is removed and ``path`` is left as it was. A ``.gz``/``.bz2``/``.xz`` suffix
+    compresses the stream.
+    """
+    target = _as_path(path)
+    mode = _new_file_mode(target)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            opener = _compressor(target)
+            if opener is None:
+                yield raw
+            else:
+                with opener(raw, "wb") as packed:
+                    yield packed
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.chmod(tmp_name, mode)
+        os.replace(tmp_name, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+    _fsync_directory(target.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make a rename durable (POSIX); a no-op where directories cannot be opened."""
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _open_read(path: Path) -> IO[bytes]:
+    opener = _compressor(path)
+    return open(path, "rb") if opener is None else opener(path, "rb")
+
+
+@contextlib.contextmanager
+def _whole_file(path: Path) -> Iterator[bytes | mmap.mmap]:
+    """The whole content of ``path``: a read-only mmap for plain files, bytes if compressed."""
+    if _compressor(path) is not None:
+        with _open_read(path) as f:
+            yield f.read()
+        return
+    with open(path, "rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:
+            yield b""
+            return
+        mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        try:
+            yield mm
+        finally:
+            mm.close()
+
+
+# -- word2vec C formats ---------------------------------------------------------------------------
+
+
+def _check_words(vocab: list[str]) -> None:
+    """The format cannot hold empty words or words with ASCII whitespace: ValueError naming one."""
+    for word in vocab:
+        if not word or _ASCII_WHITESPACE.search(word):
+            raise ValueError(
+                f"word {word!r} cannot be stored in word2vec format (empty, or contains whitespace)"
+            )
+
+
+def save_word2vec_format(vectors: Vectors, path: PathLike, binary: bool = False) -> None:
+    """Write word vectors in word2vec.c's text or binary format.
+
+    Parameters
+    ----------
+    vectors : cw2v.vectors.Vectors
+        The words (``vectors.vocab``) and their vectors (``vectors.vectors``), written in row order;
+        a trained ``cw2v.Word2Vec`` writes its ``W_in``.
+    path : str or os.PathLike
+        The file to write (replaced atomically). A ``.gz``, ``.bz2`` or ``.xz`` suffix compresses.
+    binary : bool, default False
+        False: text, ``"word v1 ... vd\\n"`` per word, values with 9 significant digits so that
+        float32 vectors read back exactly. True: ``b"word "``, d little-endian float32, ``b"\\n"``.
+
+    Raises
+    ------
+    ValueError
+        A word is empty or contains whitespace (the format separates fields with it).
+
+    Notes
+    -----
+    Both variants start with the header line ``"<vocab_size> <vector_size>\\n"``, are UTF-8, and
+    load in gensim's ``KeyedVectors.load_word2vec_format`` and word2vec.c's tools.
+    """
+    vocab = list(vectors.vocab)
+    matrix = np.asarray(vectors.vectors)
+    if matrix.ndim != 2 or matrix.shape[0] != len(vocab):
+        raise ValueError(f"vectors has shape {matrix.shape} for {len(vocab)} words")
+    _check_words(vocab)
+    n_words, dim = matrix.shape
+    header = f"{n_words} {dim}\n".encode("ascii")
+    with _atomic_writer(path) as out:
+        out.write(header)
+        if binary:
+            rows = np.ascontiguousarray(matrix, dtype="<f4")
+            row_bytes = rows.view(np.uint8).reshape(n_words, 4 * dim)
+            for start in range(0, n_words, _TEXT_CHUNK_LINES):
+                stop = min(start + _TEXT_CHUNK_LINES, n_words)
+                parts = []
+                for word, row in zip(vocab[start:stop], row_bytes[start:stop]):
+                    parts.append(word.encode("utf-8") + b" ")
+                    parts.append(row.tobytes())
+                    parts.append(b"\n")
+                out.write(b"".join(parts))
+        else:
+            fmt = " ".join(["%.9g"] * dim) + "\n"
+            values = np.asarray(matrix, dtype=np.float32)
+            for start in range(0, n_words, _TEXT_CHUNK_LINES):
+                stop = min(start + _TEXT_CHUNK_LINES, n_words)
+                lines = [word + " " + fmt % tuple(row)
+                         for word, row in zip(vocab[start:stop], values[start:stop].tolist())]
+                out.write("".join(lines).encode("utf-8"))
+
+
+def load_word2vec_format(path: PathLike, binary: bool = False, *, encoding: str = "utf-8",
+                         unicode_errors: str = "strict", limit: int | None = None) -> Vectors:
+    """Read word vectors in word2vec.c's text or binary format.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file; ``.gz``, ``.bz2`` and ``.xz`` files are decompressed on the fly.
+    binary : bool, default False
+        Whether the file is in the binary variant.
+    encoding : str, default "utf-8"
+        Encoding of the words.
+    unicode_errors : str, default "strict"
+        What to do with words that are not valid in ``encoding`` (``"strict"``: raise
+        ``Word2VecFormatError``; ``"ignore"``, ``"replace"``, ...: as ``bytes.decode``).
+        word2vec.c can cut a multi-byte character at its word-length limit; ``"ignore"`` reads such
+        files.
+    limit : int, optional
+        Read only the first ``limit`` vectors (the rest of the file is not checked).
+
+    Returns
+    -------
+    cw2v.vectors.Vectors
+        The words in file order and their float32 vectors. When a word occurs twice (possible after
+        ``unicode_errors="ignore"``), the first is kept, as gensim does.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    Word2VecFormatError
+        (a ``ValueError``) The file is truncated or corrupt, or the header disagrees with the
+        content (fewer or more vectors, another dimension); the message names the file and the
+        line (text) or the record (binary, 1-based word number).
+    """
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ValueError(f"limit must be a positive integer or None, got {limit!r}")
+    p = _as_path(path)
+    if binary:
+        words, matrix = _read_binary(p, encoding, unicode_errors, limit)
+    else:
+        words, matrix = _read_text(p, encoding, unicode_errors, limit)
+    if len(set(words)) != len(words):
+        keep: dict[str, int] = {}
+        for i, w in enumerate(words):
+            keep.setdefault(w, i)
+        logger.warning("%s: %d duplicate words, keeping the first of each",
+                       p, len(words) - len(keep))
+        rows = np.fromiter(keep.values(), dtype=np.intp, count=len(keep))
+        words, matrix = list(keep), matrix[rows]
+    return Vectors(words, matrix)
+
+
+def _parse_header(line: bytes, path: str) -> tuple[int, int]:
+    """``(vocab_size, vector_size)`` from the header line, or Word2VecFormatError on line 1."""
+    fields = line.split()
+    try:
+        if len(fields) != 2:
+            raise ValueError
+        n_words, dim = int(fields[0]), int(fields[1])
+    except ValueError:
+        shown = line[:80].decode("utf-8", "replace")
+        raise Word2VecFormatError(
+            path, f"expected a header 'vocab_size vector_size', got {shown!r}", line=1
+        ) from None
+    if n_words < 1 or dim < 1:
+        raise Word2VecFormatError(
+            path, f"header gives {n_words} words of dimension {dim}; both must be >= 1", line=1
+        )
+    return n_words, dim
+
+
+def _decode_words(raw: list[bytes], encoding: str, errors: str, path: str,
+                  where: list[int] | None, what: str) -> list[str]:
+    """Decode all words; on failure name the first bad one's line/record."""
+    try:
+        if codecs.lookup(encoding).name == "utf-8" and errors in ("strict", "ignore", "replace"):
+            # One decode for all: no word holds b"\n", and in UTF-8 b"\n" is never part of a
+            # multi-byte sequence, so the words split back exactly.
+            words = b"\n".join(raw).decode(encoding, errors).split("\n")
+            if len(words) == len(raw):
+                return words
+        return [w.decode(encoding, errors) for w in raw]
+    except UnicodeDecodeError:
+        for i, w in enumerate(raw):
+            try:
+                w.decode(encoding, errors)
+            except UnicodeDecodeError as exc:
+                number = where[i] if where is not None else i + 1
+                kwargs = {what: number}
+                raise Word2VecFormatError(
+                    path, f"word {w!r} is not valid {encoding} ({exc.reason}); "
+                          f"pass unicode_errors='ignore' or 'replace' to read it anyway",
+                    **kwargs,
+                ) from exc
+        raise  # pragma: no cover - the loop always finds the culprit
+
+
+def _read_text(path: Path, encoding: str, errors: str,
+               limit: int | None) -> tuple[list[str], np.ndarray]:
+    name = str(path)
+    with _open_read(path) as f:
+        n_words, dim = _parse_header(f.readline(), name)
+        n_read = n_words if limit is None else min(n_words, limit)
+        # Parsed in chunks of rows, not preallocated: a corrupt header may claim any size.
+        chunks: list[np.ndarray] = []
+        raw_words: list[bytes] = []
+        line_of: list[int] = []
+        fields: list[bytes] = []
+        chunk_start = 0
+        line_no = 1
+        for line in f:
+            line_no += 1
+            parts = line.split()
+            if not parts:
+                continue
+            if len(raw_words) == n_read:
+                if n_read < n_words:
+                    break  # limit reached
+                raise Word2VecFormatError(
+                    name, f"more vectors than the header's {n_words}", line=line_no)
+            if len(parts) != dim + 1:
+                raise Word2VecFormatError(
+                    name, f"expected a word and {dim} values (header), got {len(parts)} fields",
+                    line=line_no)
+            raw_words.append(parts[0])
+            line_of.append(line_no)
+            fields.extend(parts[1:])
+            if len(raw_words) - chunk_start == _TEXT_CHUNK_LINES:
+                chunks.append(_parse_rows(fields, dim, line_of[chunk_start:], name))
+                chunk_start, fields = len(raw_words), []
+        if len(raw_words) < n_read:
+            raise Word2VecFormatError(
+                name, f"file ends after {len(raw_words)} vectors; the header says {n_words}",
+                line=line_no + 1)
+        chunks.append(_parse_rows(fields, dim, line_of[chunk_start:], name))
+    matrix = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
+    return _decode_words(raw_words, encoding, errors, name, line_of, "line"), matrix
+
+
+def _parse_rows(fields: list[bytes], dim: int, line_of: list[int], path: str) -> np.ndarray:
+    """The numbers of consecutive rows as a (rows, dim) float32 array; a bad number is reported
+    with its line (``line_of[i]`` is the line of row i)."""
+    try:
+        return np.array(fields, dtype=np.float32).reshape(len(fields) // dim, dim)
+    except ValueError:
+        for k, token in enumerate(fields):
+            try:
+                float(token)
+            except ValueError:
+                raise Word2VecFormatError(
+                    path, f"{token[:40]!r} is not a number", line=line_of[k // dim]
+                ) from None
+        raise  # pragma: no cover - float() rejects what NumPy rejects
+
+
+def _read_binary(path: Path, encoding: str, errors: str,
+                 limit: int | None) -> tuple[list[str], np.ndarray]:
+    name = str(path)
+    with _whole_file(path) as buf:
+        size = len(buf)
+        header_end = buf.find(b"\n")
+        if header_end < 0:
+            raise Word2VecFormatError(name, "no header line (file empty or not word2vec)", line=1)
+        n_words, dim = _parse_header(buf[:header_end], name)
+        n_read = n_words if limit is None else min(n_words, limit)
+        vec_bytes = 4 * dim
+        find = buf.find
+        raw_words: list[bytes] = []
+        offsets: list[int] = []
+        pos = header_end + 1
+        # Each record: optional "\n" / "\r\n" (left by the previous record), word, b" ", vector.
+        for record in range(1, n_read + 1):
+            space = find(b" ", pos)
+            if space < 0 or space + 1 + vec_bytes > size:
+                raise Word2VecFormatError(
+                    name, f"file ends inside this record ({record - 1} complete records, the "
+                          f"header says {n_words} of dimension {dim})", record=record)
+            word = buf[pos:space].lstrip(b"\r\n")
+            if not word or b"\n" in word:
+                raise Word2VecFormatError(
+                    name, f"malformed word {word[:40]!r} at byte {pos}; the header's vector size "
+                          f"({dim}) may be wrong or the file corrupt", record=record)
+            raw_words.append(word)
+            offsets.append(space + 1)
+            pos = space + 1 + vec_bytes
+        if n_read == n_words and pos < size:
+            rest = buf[pos:pos + 4096]
+            if rest.strip() or size - pos > 4096:
+                raise Word2VecFormatError(
+                    name, f"unexpected data after the last vector at byte {pos}; the header "
+                          f"({n_words} words, dimension {dim}) disagrees with the content",
+                    record=n_words + 1)
+        # Gather all vectors in one fancy-indexing copy over a strided byte view of the file.
+        data = np.frombuffer(buf, dtype=np.uint8)
+        windows = np.lib.stride_tricks.as_strided(
+            data, shape=(size - vec_bytes + 1, vec_bytes), strides=(1, 1), writeable=False)
+        raw = windows[np.asarray(offsets, dtype=np.intp)]
+        del windows, data  # release the buffer before the mmap closes
+    matrix = raw.view("<f4").astype(np.float32, copy=False)
+    words = _decode_words(raw_words, encoding, errors, name, None, "record")
+    return words, matrix
+
+
+# -- native model format --------------------------------------------------------------------------
+
+
+def _byte_view(arr: np.ndarray) -> memoryview:
+    """The bytes of a C-contiguous array, as a flat memoryview (works for every dtype kind)."""
+    return memoryview(arr.reshape(-1).view(np.uint8))  # type: ignore[arg-type]
+
+
+def _aligned(n: int) -> int:
+    return -(-n // _ALIGN) * _ALIGN
+
+
+def _check_array(name: Any, arr: Any) -> np.ndarray:
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"array names must be non-empty str, got {name!r}")
+    arr = np.asarray(arr)
+    if arr.dtype.kind not in _ARRAY_KINDS:
+        raise TypeError(f"array {name!r} has dtype {arr.dtype}; only bool, integer, float and "
+                        f"complex arrays can be stored")
+    # (not np.ascontiguousarray, which turns 0-d arrays into 1-d ones)
+    return arr.astype(arr.dtype.newbyteorder("<"), order="C", copy=False)
+
+
+def save_arrays(path: PathLike, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray], *,
+                extra: Mapping[str, Any] | None = None) -> None:
+    """Write metadata and named arrays in the native cw2v format (see the module docstring).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write (replaced atomically).
+    meta : mapping
+        JSON-serialisable metadata (float NaN and infinities are written as Python's ``json``
+        writes them, ``NaN`` / ``Infinity``, so that a diverged loss history still saves).
+    arrays : mapping of str to numpy.ndarray
+        Bool, integer, float or complex arrays; written little-endian in C order, each at a
+        64-byte aligned offset.
+    extra : mapping, optional
+        More top-level header keys (``save_model`` records the model class here).
+
+    Raises
+    ------
+    TypeError
+        An array of another dtype (object, str, structured), or a name that is not a str.
+    ValueError
+        ``meta`` is not JSON-serialisable.
+    """
+    prepared = {name: _check_array(name, arr) for name, arr in arrays.items()}
+    try:
+        meta_json = json.loads(json.dumps(dict(meta)))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"model metadata is not JSON-serialisable: {exc}") from None
+    directory: dict[str, dict[str, Any]] = {
+        name: {"dtype": arr.dtype.str, "shape": list(arr.shape), "offset": 0,
+               "nbytes": int(arr.nbytes), "crc32": zlib.crc32(_byte_view(arr))}
+        for name, arr in prepared.items()
+    }
+    header: dict[str, Any] = {"format": "cw2v-model", "version": FORMAT_VERSION,
+                              "cw2v_version": __version__}
+    header.update(extra or {})
+    header["meta"] = meta_json
+    header["arrays"] = directory
+    # Offsets are absolute, so the header's length depends on them: iterate to a fixed point.
+    data_start = 0
+    while True:
+        offset = data_start
+        for entry in directory.values():
+            entry["offset"] = offset
+            offset = _aligned(offset + entry["nbytes"])
+        blob = json.dumps(header, separators=(",", ":")).encode("utf-8")
+        needed = _aligned(_PREAMBLE.size + len(blob))
+        if needed <= data_start:
+            break
+        data_start = needed
+    with _atomic_writer(path) as out:
+        out.write(_PREAMBLE.pack(MAGIC, FORMAT_VERSION, len(blob)))
+        out.write(blob)
+        written = _PREAMBLE.size + len(blob)
+        for name, arr in prepared.items():
+            start = directory[name]["offset"]
+            out.write(b"\0" * (start - written))
+            out.write(_byte_view(arr))
+            written = start + arr.nbytes
+
+
+def _read_header(f: BinaryIO, name: str, file_size: int) -> dict[str, Any]:
+    preamble = f.read(_PREAMBLE.size)
+    if len(preamble) < _PREAMBLE.size or preamble[:4] != MAGIC:
+        raise ValueError(f"{name}: not a cw2v model file (bad magic {preamble[:4]!r}, "
+                         f"expected {MAGIC!r})")
+    _, version, header_len = _PREAMBLE.unpack(preamble)
+    if version != FORMAT_VERSION:
+        raise ValueError(f"{name}: cw2v model format version {version} is not supported (this "
+                         f"cw2v {__version__} reads version {FORMAT_VERSION})")
+    if header_len > file_size - _PREAMBLE.size:
+        raise ValueError(f"{name}: truncated cw2v model file (header of {header_len} bytes, "
+                         f"file of {file_size})")
+    try:
+        header = json.loads(f.read(header_len).decode("utf-8"))
+        if not isinstance(header, dict) or not isinstance(header.get("arrays"), dict):
+            raise ValueError("no array directory")
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"{name}: corrupt cw2v model header ({exc})") from None
+    return header
+
+
+def _array_entry(name: str, key: str, entry: Any, file_size: int) -> tuple[np.dtype, tuple, int, int]:
+    try:
+        dtype = np.dtype(entry["dtype"])
+        shape = tuple(int(s) for s in entry["shape"])
+        offset, nbytes = int(entry["offset"]), int(entry["nbytes"])
+        if dtype.kind not in _ARRAY_KINDS or any(s < 0 for s in shape) or offset % _ALIGN:
+            raise ValueError
+        if nbytes != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:
+            raise ValueError
+    except (KeyError, TypeError, ValueError):
+        raise ValueError(f"{name}: corrupt directory entry for array {key!r}: {entry!r}") from None
+    if offset + nbytes > file_size:
+        raise ValueError(f"{name}: truncated cw2v model file: array {key!r} needs bytes "
+                         f"{offset}..{offset + nbytes}, the file has {file_size}")
+    return dtype, shape, offset, nbytes
+
+
+def load_arrays(path: PathLike, mmap: bool | str = False) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Read a native cw2v file written by ``save_arrays`` / ``save_model``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    mmap : bool or {"r", "c"}, default False
+        False: read the arrays into memory (and check their CRC-32). True or ``"r"``: map them
+        read-only with ``np.memmap`` (pages are read on demand; no checksum, which would read them
+        all). ``"c"``: map copy-on-write (writeable, changes never reach the file).
+
+    Returns
+    -------
+    meta : dict
+        The metadata given to ``save_arrays``.
+    arrays : dict of str to numpy.ndarray
+        The arrays, in native byte order.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ValueError
+        Bad magic, unknown format version, corrupt header, truncated file or checksum mismatch;
+        the message names the file.
+    """
+    if mmap is True:
+        mmap = "r"
+    if mmap not in (False, "r", "c"):
+        raise ValueError(f"mmap must be False, True, 'r' or 'c', got {mmap!r}")
+    p = _as_path(path)
+    name = str(p)
+    arrays: dict[str, np.ndarray] = {}
+    with open(p, "rb") as f:
+        file_size = os.fstat(f.fileno()).st_size
+        header = _read_header(f, name, file_size)
+        for key, entry in header["arrays"].items():
+            dtype, shape, offset, nbytes = _array_entry(name, key, entry, file_size)
+            arr: np.ndarray
+            if mmap and nbytes > 0 and shape != ():
+                arr = np.memmap(p, dtype=dtype, mode=mmap, offset=offset, shape=shape)
+            else:
+                arr = np.empty(shape, dtype=dtype)
+                f.seek(offset)
+                if f.readinto(_byte_view(arr)) != nbytes:  # pragma: no cover
+                    raise ValueError(f"{name}: truncated cw2v model file in array {key!r}")
+                crc = entry.get("crc32")
+                if crc is not None and zlib.crc32(_byte_view(arr)) != crc:
+                    raise ValueError(f"{name}: array {key!r} is corrupt (CRC-32 mismatch)")
+            if not dtype.isnative:
+                arr = arr.astype(dtype.newbyteorder("="))
+            arrays[key] = arr
+    meta = header.get("meta", {})
+    if not isinstance(meta, dict):
+        raise ValueError(f"{name}: corrupt cw2v model header (meta is not an object)")
+    return meta, arrays
+
+
+def save_model(model: Any, path: PathLike) -> None:
+    """Save a ``cw2v.Word2Vec`` (everything needed to resume training) in the native format.
+
+    Parameters
+    ----------
+    model : cw2v.Word2Vec
+        The model; it supplies ``meta, arrays = model._export_state()``.
+    path : str or os.PathLike
+        The file to write (replaced atomically).
+    """
+    export = getattr(model, "_export_state", None)
+    if export is None:
+        raise TypeError(f"{type(model).__name__} cannot be saved as a cw2v model (no "
+                        f"_export_state); save vectors with save_word2vec_format")
+    meta, arrays = export()
+    cls = type(model)
+    save_arrays(path, meta, arrays, extra={"class": f"{cls.__module__}.{cls.__qualname__}"})
+
+
+def load_model(path: PathLike, mmap: bool | str = False):
+    """Load a model saved by ``save_model``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    mmap : bool or {"r", "c"}, default False
+        Map the arrays instead of reading them (see ``load_arrays``); with ``True`` (read-only)
+        the model answers queries but cannot be trained further; ``"c"`` maps copy-on-write.
+
+    Returns
+    -------
+    cw2v.Word2Vec
+        Rebuilt by ``cw2v.Word2Vec._import_state(meta, arrays)``.
+    """
+    from .model import Word2Vec  # late import: model.py may import this module
+
+    meta, arrays = load_arrays(path, mmap=mmap)
+    return Word2Vec._import_state(meta, arrays)
