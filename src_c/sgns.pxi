@@ -33,8 +33,10 @@ from vecops cimport (
     cw2v_rng_below,
     cw2v_rng_next,
     cw2v_rng_uniform,
+    cw2v_combine,
     cw2v_compiled_level,
     cw2v_cpu_level,
+    cw2v_dots,
     cw2v_update_out,
     weights_t,
 )
@@ -188,33 +190,33 @@ cdef inline void _batched_update(float* W_in, float* W_out, Py_ssize_t d,
     position 0 are skipped, as in the exact rule.
     """
     cdef int a, b
-    cdef float g, label
-    cdef float* row_in
-    cdef float* row_out
-    memset(grad_in, 0, n_in * d * sizeof(float))
-    # dI = G O and the gradients, row by row of G; G is kept in a small stack buffer.
+    cdef float label
+    # Row pointers and G live in small stack buffers (sizes: MAX_BATCH_INPUTS/OUTPUTS).
+    cdef const float* in_rows[64]
+    cdef const float* out_rows[33]
     cdef float G[64 * 33]
+    cdef float* S
     for b in range(n_out):
-        if b > 0 and outputs[b] == outputs[0]:
-            for a in range(n_in):
-                G[a * n_out + b] = 0.0
-            continue
-        label = 1.0 if b == 0 else 0.0
-        row_out = W_out + outputs[b] * d
-        for a in range(n_in):
-            g = _gradient(sig, cw2v_dot(W_in + inputs[a] * d, row_out, d), label, lr, loss)
-            G[a * n_out + b] = g
-            cw2v_axpy(g, row_out, grad_in + a * d, d)
+        out_rows[b] = W_out + outputs[b] * d
+    for a in range(n_in):
+        in_rows[a] = W_in + inputs[a] * d
+    for a in range(n_in):
+        # Row a of S, then of G, then dI_a = G[a] O into grad_in (O not yet changed).
+        S = G + a * n_out
+        cw2v_dots(in_rows[a], out_rows, n_out, S, d)
+        for b in range(n_out):
+            if b > 0 and outputs[b] == outputs[0]:
+                S[b] = 0.0
+                continue
+            label = 1.0 if b == 0 else 0.0
+            S[b] = _gradient(sig, S[b], label, lr, loss)
+        memset(grad_in + a * d, 0, d * sizeof(float))
+        cw2v_combine(S, 1, out_rows, n_out, grad_in + a * d, d)
     # dO = G^T I, applied in place (I still holds the old inputs).
     for b in range(n_out):
-        row_out = W_out + outputs[b] * d
-        for a in range(n_in):
-            g = G[a * n_out + b]
-            if g != 0.0:
-                cw2v_axpy(g, W_in + inputs[a] * d, row_out, d)
+        cw2v_combine(G + b, n_out, in_rows, n_in, <float*>out_rows[b], d)
     for a in range(n_in):
-        row_in = W_in + inputs[a] * d
-        cw2v_axpy(1.0, grad_in + a * d, row_in, d)
+        cw2v_axpy(1.0, grad_in + a * d, <float*>in_rows[a], d)
 
 
 # Largest window and noise count the batched mode's stack buffer G holds: 2*window <= 64 inputs,

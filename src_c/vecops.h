@@ -18,10 +18,19 @@
 #define CW2V_RESTRICT __restrict__
 #endif
 
+#define CW2V_LANES 16
+
+/* Sum of sixteen partial sums, pairwise. */
+static inline float cw2v_hsum16(float *acc)
+{
+    for (int w = CW2V_LANES / 2; w > 0; w /= 2)
+        for (int j = 0; j < w; j++) acc[j] += acc[j + w];
+    return acc[0];
+}
+
 /* Dot product of two float vectors of length n. Sixteen independent partial sums, one per
  * lane, so the compiler vectorises the loop at any width (SSE to AVX-512) without -ffast-math:
  * each lane's order of additions is fixed, the result does not depend on the width. */
-#define CW2V_LANES 16
 static inline float cw2v_dot(const float *CW2V_RESTRICT a, const float *CW2V_RESTRICT b, ptrdiff_t n)
 {
     float acc[CW2V_LANES] = {0.f};
@@ -30,9 +39,63 @@ static inline float cw2v_dot(const float *CW2V_RESTRICT a, const float *CW2V_RES
         for (int j = 0; j < CW2V_LANES; j++) acc[j] += a[i + j] * b[i + j];
     float tail = 0.f;
     for (; i < n; i++) tail += a[i] * b[i];
-    for (int w = CW2V_LANES / 2; w > 0; w /= 2)
-        for (int j = 0; j < w; j++) acc[j] += acc[j + w];
-    return acc[0] + tail;
+    return cw2v_hsum16(acc) + tail;
+}
+
+/* out[b] = x . rows[b] for b < m, four rows per pass so x is read once per four rows and
+ * four independent sums are in flight (the batched mode's S = I O^T, one row of it). */
+static inline void cw2v_dots(const float *CW2V_RESTRICT x, const float *const *rows, int m,
+                             float *CW2V_RESTRICT out, ptrdiff_t n)
+{
+    int b = 0;
+    for (; b + 4 <= m; b += 4) {
+        const float *r0 = rows[b], *r1 = rows[b + 1], *r2 = rows[b + 2], *r3 = rows[b + 3];
+        float a0[CW2V_LANES] = {0.f}, a1[CW2V_LANES] = {0.f};
+        float a2[CW2V_LANES] = {0.f}, a3[CW2V_LANES] = {0.f};
+        ptrdiff_t i = 0;
+        for (; i + CW2V_LANES <= n; i += CW2V_LANES)
+            for (int j = 0; j < CW2V_LANES; j++) {
+                float xv = x[i + j];
+                a0[j] += xv * r0[i + j];
+                a1[j] += xv * r1[i + j];
+                a2[j] += xv * r2[i + j];
+                a3[j] += xv * r3[i + j];
+            }
+        float t0 = 0.f, t1 = 0.f, t2 = 0.f, t3 = 0.f;
+        for (; i < n; i++) {
+            t0 += x[i] * r0[i];
+            t1 += x[i] * r1[i];
+            t2 += x[i] * r2[i];
+            t3 += x[i] * r3[i];
+        }
+        out[b] = cw2v_hsum16(a0) + t0;
+        out[b + 1] = cw2v_hsum16(a1) + t1;
+        out[b + 2] = cw2v_hsum16(a2) + t2;
+        out[b + 3] = cw2v_hsum16(a3) + t3;
+    }
+    for (; b < m; b++) out[b] = cw2v_dot(x, rows[b], n);
+}
+
+/* y += sum_b coef[b * stride] * rows[b], one pass over y per sixteen lanes (the batched mode's
+ * dI = G O and dO = G^T I, one row of each). */
+static inline void cw2v_combine(const float *coef, ptrdiff_t stride, const float *const *rows,
+                                int m, float *CW2V_RESTRICT y, ptrdiff_t n)
+{
+    ptrdiff_t i = 0;
+    for (; i + CW2V_LANES <= n; i += CW2V_LANES) {
+        float acc[CW2V_LANES];
+        for (int j = 0; j < CW2V_LANES; j++) acc[j] = y[i + j];
+        for (int b = 0; b < m; b++) {
+            const float c = coef[b * stride], *r = rows[b] + i;
+            for (int j = 0; j < CW2V_LANES; j++) acc[j] += c * r[j];
+        }
+        for (int j = 0; j < CW2V_LANES; j++) y[i + j] = acc[j];
+    }
+    for (; i < n; i++) {
+        float acc = y[i];
+        for (int b = 0; b < m; b++) acc += coef[b * stride] * rows[b][i];
+        y[i] = acc;
+    }
 }
 
 /* y += a * x */

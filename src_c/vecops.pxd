@@ -4,6 +4,9 @@ from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 cdef extern from "vecops.h" nogil:
     float cw2v_dot(const float* a, const float* b, Py_ssize_t n)
     void cw2v_axpy(float a, const float* x, float* y, Py_ssize_t n)
+    void cw2v_dots(const float* x, const float* const* rows, int m, float* out, Py_ssize_t n)
+    void cw2v_combine(const float* coef, Py_ssize_t stride, const float* const* rows, int m,
+                      float* y, Py_ssize_t n)
     void cw2v_update_out(float g, const float* h, float* o, float* neu1e, Py_ssize_t n)
     void cw2v_prefetch_row(const float* p, Py_ssize_t n)
     const char* cw2v_compiled_level()
