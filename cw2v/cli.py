@@ -1,0 +1,626 @@
+"""The ``cw2v`` command line: train word vectors, query, evaluate and plot them.
+
+::
+
+    cw2v train corpus.txt -o vectors.txt --d 100 --epochs 5
+    cw2v train -train corpus.txt -output vectors.bin -size 100 -binary 1   # word2vec.c's flags
+    cw2v similar vectors.txt king queen -k 10
+    cw2v analogy vectors.txt man king woman          # man : king :: woman : ?
+    cw2v evaluate vectors.txt                        # Google analogies and WordSim-353
+    cw2v plot vectors.txt king queen man woman -o words.png
+    cw2v demo
+
+``main(argv)`` returns the exit status: 0 on success; 1 when a command fails (a missing or corrupt
+file, an unknown word, a bad value), after one line ``cw2v: error: ...`` on stderr and no
+traceback; 2 for a command line argparse cannot parse (also one line); 130 after Ctrl-C.
+
+word2vec.c's flags
+------------------
+Scripts written for word2vec.c keep working: ``cw2v train`` (or plain ``cw2v`` followed by such a
+flag) accepts word2vec.c's single-dash flags. Before argparse sees the arguments,
+``translate_word2vec_flags`` rewrites each ``-flag VALUE`` pair by the table ``WORD2VEC_FLAGS``
+(``-size 100`` becomes ``--d=100``); every other argument passes unchanged. cw2v trains skip-gram
+with negative sampling only, so ``-cbow 0`` and ``-hs 0`` are accepted and ``-cbow 1``, ``-hs 1``
+are refused with a message. Note that word2vec.c's default is CBOW: a script that relied on it
+gets skip-gram vectors here.
+"""
+from __future__ import annotations
+
+import argparse
+import bz2
+import gzip
+import logging
+import lzma
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Union
+
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from .vectors import Vectors
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+log = logging.getLogger(__name__)
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
+
+# word2vec.c flag -> the cw2v option it becomes. Every word2vec.c flag takes exactly one value.
+# Flags whose value decides what happens (-binary, -cbow, -hs, -classes, -debug, -save-vocab,
+# -read-vocab) are handled in ``_translate_flag``.
+WORD2VEC_FLAGS: dict[str, str | None] = {
+    "-train": "--train",
+    "-output": "--output",
+    "-size": "--d",
+    "-window": "--window",
+    "-negative": "--n-neg",
+    "-sample": "--sample",
+    "-threads": "--workers",
+    "-iter": "--epochs",
+    "-min-count": "--min-count",
+    "-alpha": "--lr",
+    "-binary": None,
+    "-cbow": None,
+    "-hs": None,
+    "-classes": None,
+    "-debug": None,
+    "-save-vocab": None,
+    "-read-vocab": None,
+}
+
+_WORD2VEC_EPILOG = """\
+word2vec.c's flags are accepted too (cw2v train -train FILE -output FILE ...):
+  -train FILE     CORPUS              -output FILE   -o FILE
+  -size N         --d N               -window N      --window N
+  -negative N     --n-neg N           -sample F      --sample F
+  -threads N      --workers N         -iter N        --epochs N
+  -min-count N    --min-count N       -alpha F       --lr F
+  -binary 0|1     --binary when 1     -debug N       ignored
+  -cbow 0, -hs 0, -classes 0 are accepted; CBOW, hierarchical softmax, clustering
+  and -save-vocab/-read-vocab are not implemented and refused.
+Unlike word2vec.c (CBOW by default), cw2v always trains skip-gram."""
+
+
+class UsageError(Exception):
+    """A command line that cannot be carried out as given (exit status 2)."""
+
+
+# -- word2vec.c's flags --------------------------------------------------------------------------
+
+
+def _translate_flag(flag: str, value: str) -> list[str]:
+    """The cw2v arguments for one word2vec.c ``flag value`` pair; UsageError if refused."""
+    if flag == "-binary":
+        if value not in ("0", "1"):
+            raise UsageError(f"-binary takes 0 or 1, got {value!r}")
+        return ["--binary"] if value == "1" else []
+    if flag == "-cbow":
+        if value != "0":
+            raise UsageError("-cbow 1 (CBOW) is not implemented: cw2v trains skip-gram only; "
+                             "pass -cbow 0 or leave the flag out")
+        return []
+    if flag == "-hs":
+        if value != "0":
+            raise UsageError("-hs 1 (hierarchical softmax) is not implemented: cw2v uses "
+                             "negative sampling (-negative N); pass -hs 0 or leave the flag out")
+        return []
+    if flag == "-classes":
+        if value != "0":
+            raise UsageError("-classes (k-means clustering of the vectors) is not implemented")
+        return []
+    if flag == "-debug":
+        return []  # word2vec.c's verbosity; cw2v logs at INFO and shows a progress bar on a tty
+    if flag in ("-save-vocab", "-read-vocab"):
+        raise UsageError(f"{flag} is not implemented")
+    return [f"{WORD2VEC_FLAGS[flag]}={value}"]
+
+
+def translate_word2vec_flags(args: Sequence[str]) -> list[str]:
+    """Rewrite word2vec.c's single-dash flags in ``args`` (the arguments after ``train``) as
+    cw2v's options.
+
+    Each ``-flag VALUE`` pair whose flag is in ``WORD2VEC_FLAGS`` becomes ``--option=VALUE``
+    (the ``=`` keeps a negative value attached to its option), or nothing for the flags cw2v
+    accepts and ignores (``-cbow 0``, ``-hs 0``, ``-binary 0``, ``-debug N``). Every other
+    argument, and everything after ``--``, passes unchanged.
+
+    Parameters
+    ----------
+    args : sequence of str
+        Command-line arguments.
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    UsageError
+        A flag without its value, or one cw2v does not implement (``-cbow 1``, ``-hs 1``, ...).
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            out.extend(args[i:])
+            break
+        if arg not in WORD2VEC_FLAGS:
+            out.append(arg)
+            i += 1
+            continue
+        if i + 1 >= len(args):
+            raise UsageError(f"{arg} needs a value")
+        out.extend(_translate_flag(arg, args[i + 1]))
+        i += 2
+    return out
+
+
+# -- reading vectors -----------------------------------------------------------------------------
+
+_DECOMPRESSORS: dict[str, Callable[..., IO[bytes]]] = {
+    ".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_SNIFF_LIMIT = 1 << 24  # never read more than 16 MiB to recognise a file
+_TEXT_BYTES = b" \t\n\r\x0b\x0c" + bytes(range(0x20, 0x7F))
+
+
+def _open_decompressed(path: Path) -> IO[bytes]:
+    """``path`` opened for binary reading, decompressed by its suffix as ``cw2v.io`` does."""
+    opener = _DECOMPRESSORS.get(path.suffix.lower(), open)
+    return opener(path, "rb")
+
+
+def _looks_like_text_record(body: bytes, dim: int) -> bool:
+    """Whether the first line of ``body`` is a text record: a word and ``dim`` numbers."""
+    fields = body.lstrip(b"\r\n").split(b"\n", 1)[0].split()
+    if len(fields) != dim + 1:
+        return False
+    try:
+        for field in fields[1:]:
+            float(field)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_text(data: bytes) -> bool:
+    """Whether ``data`` could be part of a text file: UTF-8 (a character cut at the end allowed)
+    whose ASCII characters are printable or whitespace."""
+    if data.translate(None, _TEXT_BYTES + bytes(range(0x80, 0x100))):
+        return False  # an ASCII control character
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start >= len(data) - 3 and exc.reason == "unexpected end of data"
+    return True
+
+
+def _looks_like_binary_records(body: bytes, dim: int, records: int) -> bool:
+    """Whether ``body`` starts with up to ``records`` binary records -- a word without
+    whitespace, a space, ``4 dim`` bytes -- whose vector bytes are not text. A record cut short
+    by the end of ``body`` counts (a truncated file is still binary; its reader says so)."""
+    pos = 0
+    for _ in range(records):
+        while pos < len(body) and body[pos] in b"\r\n":
+            pos += 1
+        space = body.find(b" ", pos)
+        if space <= pos or any(c in b"\t\n\r\x0b\x0c" for c in body[pos:space]):
+            return False
+        end = space + 1 + 4 * dim
+        if not _is_text(body[space + 1:end]):
+            return True
+        if end >= len(body):
+            return False
+        pos = end
+    return False
+
+
+def detect_format(path: PathLike) -> str:
+    """Which kind of vectors file ``path`` is: ``"cw2v"``, ``"text"`` or ``"binary"``.
+
+    A native cw2v model starts with ``cw2v.io.MAGIC``. Otherwise the word2vec header ``V d`` is
+    read (from the decompressed stream for ``.gz``/``.bz2``/``.xz``) and the first record looked
+    at: a line holding a word and ``d`` numbers is text; records of a word, a space and ``4 d``
+    bytes that are not all printable are binary. A file that is neither (a bad header, a corrupt
+    first record) is called ``"text"``, so that the text reader's error names the problem.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    OSError
+        The file cannot be read (FileNotFoundError when it does not exist).
+    """
+    from .io import MAGIC
+
+    p = Path(os.fsdecode(os.fspath(path)))
+    with open(p, "rb") as f:
+        if f.read(len(MAGIC)) == MAGIC:
+            return "cw2v"
+    try:
+        with _open_decompressed(p) as f:
+            fields = f.readline(256).split()
+            if len(fields) != 2 or not all(x.isdigit() for x in fields):
+                return "text"
+            n_words, dim = int(fields[0]), int(fields[1])
+            records = min(n_words, 3)
+            if records == 0 or dim == 0:
+                return "text"
+            # Enough for three binary records, or one text line of up to 20 bytes a number.
+            body = f.read(min(_SNIFF_LIMIT, records * (20 * dim + 1024)))
+    except (EOFError, lzma.LZMAError, gzip.BadGzipFile, OSError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        return "text"  # corrupt compressed stream: let the reader report it
+    if _looks_like_text_record(body, dim):
+        return "text"
+    if _looks_like_binary_records(body, dim, records):
+        return "binary"
+    return "text"
+
+
+def load_vectors(path: PathLike, binary: bool | None = None) -> Vectors:
+    """Load word vectors from a word2vec text or binary file or a native cw2v model.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file (word2vec files may be ``.gz``, ``.bz2`` or ``.xz`` compressed).
+    binary : bool, optional
+        True: read a word2vec file as binary, False: as text; None (default): tell by content
+        (``detect_format``). A native cw2v model is recognised by its magic bytes regardless.
+
+    Returns
+    -------
+    cw2v.vectors.Vectors
+        A ``cw2v.Word2Vec`` for a native model, plain ``Vectors`` for a word2vec file.
+
+    Raises
+    ------
+    OSError, ValueError
+        The file is missing, unreadable, or not a valid vectors file (the message names it).
+    """
+    from . import io
+
+    kind = detect_format(path)
+    if kind == "cw2v":
+        return io.load_model(path)
+    if binary is None:
+        binary = kind == "binary"
+    return io.load_word2vec_format(path, binary=binary)
+
+
+def _check_known(vectors: Vectors, words: Sequence[str]) -> None:
+    """KeyError naming every word of ``words`` that ``vectors`` does not know."""
+    missing = [w for w in dict.fromkeys(words) if w not in vectors]
+    if missing:
+        raise KeyError("not in vocabulary: " + ", ".join(repr(w) for w in missing))
+
+
+def _print_neighbours(pairs: list[tuple[str, float]]) -> None:
+    width = max((len(w) for w, _ in pairs), default=0)
+    for word, score in pairs:
+        print(f"  {word:<{width}}  {score:.3f}")
+
+
+# -- commands ------------------------------------------------------------------------------------
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    """``cw2v train``: vectors from a corpus, written in word2vec's format or as a cw2v model."""
+    from .model import Word2Vec
+
+    corpus = list(args.corpus) + ([args.train] if args.train else [])
+    if not corpus:
+        raise UsageError("no corpus given (cw2v train CORPUS -o OUT, or -train FILE)")
+    if args.output is None:
+        raise UsageError("no output file given (-o OUT, or -output FILE)")
+    if args.format == "cw2v" and args.binary:
+        raise UsageError("--binary applies to --format word2vec only")
+    output = Path(args.output)
+    # Fail before a long training run, not after it.
+    if output.is_dir():
+        raise IsADirectoryError(f"{output}: output is a directory")
+    parent = output.parent
+    if not parent.is_dir():
+        raise FileNotFoundError(f"{output}: output directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise PermissionError(f"{output}: output directory {parent} is not writable")
+
+    model = Word2Vec.from_corpus(
+        corpus[0] if len(corpus) == 1 else corpus, d=args.d, window=args.window,
+        min_count=args.min_count, n_neg=args.n_neg, sample=args.sample, lr=args.lr,
+        min_lr=args.min_lr, epochs=args.epochs, workers=args.workers, seed=args.seed,
+        ns_exponent=args.ns_exponent, max_vocab=args.max_vocab, mode=args.mode,
+        progress=args.progress, encoding=args.encoding, errors=args.errors)
+    if model.training_stopped is not None and model.training_stopped.startswith("interrupted"):
+        # The trainer stops cleanly on Ctrl-C; a command line run writes nothing then.
+        raise KeyboardInterrupt
+    if args.format == "cw2v":
+        model.save(output)
+    else:
+        model.save_word2vec_format(output, binary=args.binary)
+    kind = "cw2v model" if args.format == "cw2v" else (
+        "word2vec binary" if args.binary else "word2vec text")
+    log.info("wrote %d vectors of dimension %d to %s (%s)", len(model.vocab), model.vector_size,
+             output, kind)
+    return 0
+
+
+def _cmd_similar(args: argparse.Namespace) -> int:
+    """``cw2v similar``: the nearest neighbours of each word."""
+    vectors = load_vectors(args.vectors, binary=args.binary)
+    _check_known(vectors, args.words)
+    results = [vectors.most_similar(w, args.k, restrict_vocab=args.restrict_vocab)
+               for w in args.words]
+    for word, neighbours in zip(args.words, results):
+        print(word)
+        _print_neighbours(neighbours)
+    return 0
+
+
+def _cmd_analogy(args: argparse.Namespace) -> int:
+    """``cw2v analogy``: a is to b as c is to ?"""
+    vectors = load_vectors(args.vectors, binary=args.binary)
+    _check_known(vectors, [args.a, args.b, args.c])
+    answers = vectors.analogy(args.a, args.b, args.c, args.k, method=args.method,
+                              restrict_vocab=args.restrict_vocab)
+    print(f"{args.a} : {args.b} :: {args.c} : ?")
+    _print_neighbours(answers)
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    """``cw2v evaluate``: analogy accuracy and word-pair correlation."""
+    from . import evaluate
+
+    vectors = load_vectors(args.vectors, binary=args.binary)
+    restrict = args.restrict_vocab
+    analogy_result = evaluate.analogies(
+        vectors, args.analogies, restrict_vocab=30000 if restrict is None else restrict,
+        method=args.method)
+    pair_result = evaluate.word_pairs(vectors, args.pairs, restrict_vocab=restrict)
+    questions = args.analogies or "packaged questions-words.txt"
+    pairs = args.pairs or "packaged wordsim353.tsv"
+    method = "3CosAdd" if args.method == "add" else "3CosMul"
+    print(f"analogies: {questions} ({method}, {min(len(vectors), restrict or 30000)} most "
+          f"frequent words)")
+    print(analogy_result.summary())
+    print()
+    print(f"word pairs: {pairs}")
+    print(f"Spearman {pair_result.spearman:.4f}  Pearson {pair_result.pearson:.4f}  "
+          f"({pair_result.pairs_used} pairs used, {pair_result.pairs_oov} skipped as OOV, "
+          f"{pair_result.oov_ratio:.1%})")
+    return 0
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    """``cw2v plot``: a PCA picture of words or analogies."""
+    from . import plot
+
+    if args.analogy and len(args.words) % 4:
+        raise UsageError(f"--analogy takes words in fours (a b c d ...), got {len(args.words)}")
+    plot.image_format(args.output)  # a bad extension fails before the vectors are read
+    vectors = load_vectors(args.vectors, binary=args.binary)
+    if args.analogy:
+        quadruples = [tuple(args.words[i:i + 4]) for i in range(0, len(args.words), 4)]
+        plot.plot_analogies(vectors, quadruples, args.output, title=args.title)
+    else:
+        plot.plot_words(vectors, args.words, args.output, title=args.title)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    """``cw2v demo``: the classic tiny-corpus demo."""
+    from . import demo
+
+    return demo.main([])
+
+
+# -- the parser ----------------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (raised as UsageError, printed by main)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _add_vectors_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("vectors", metavar="VECTORS",
+                   help="word2vec text or binary file (.gz/.bz2/.xz too) or a cw2v model")
+    p.add_argument("--binary", action="store_const", const=True, default=None,
+                   help="read VECTORS as word2vec binary (default: tell by content)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of the ``cw2v`` command and its subcommands.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Its ``error`` raises ``UsageError`` instead of exiting; each subcommand sets
+        ``func`` (the function that runs it) on the parsed namespace.
+    """
+    parser = _Parser(prog="cw2v", description="Fast word2vec (skip-gram with negative "
+                     "sampling): train, query, evaluate and plot word vectors.",
+                     allow_abbrev=False)
+    parser.add_argument("--version", action="version", version=f"cw2v {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
+                                parser_class=_Parser)
+
+    def command(name: str, func: Callable[[argparse.Namespace], int], help: str,
+                **kwargs) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help, allow_abbrev=False, **kwargs)
+        p.set_defaults(func=func)
+        return p
+
+    p = command("train", _cmd_train, "Train skip-gram vectors on a text corpus.",
+                epilog=_WORD2VEC_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("corpus", nargs="*", metavar="CORPUS",
+                   help="text file(s), plain or .gz/.bz2/.xz, one sentence a line or text8's "
+                        "single line")
+    p.add_argument("--train", metavar="FILE", help=argparse.SUPPRESS)  # from -train FILE
+    p.add_argument("-o", "--output", metavar="OUT", help="file to write (required)")
+    p.add_argument("--format", choices=("word2vec", "cw2v"), default="word2vec",
+                   help="word2vec: word2vec.c's vectors (text, or binary with --binary); cw2v: "
+                        "the whole model in cw2v's native format (default: word2vec)")
+    p.add_argument("--binary", action="store_true", help="write word2vec's binary format")
+    p.add_argument("--d", "--size", dest="d", type=int, default=100, metavar="N",
+                   help="vector dimension (default: 100)")
+    p.add_argument("--window", type=int, default=5, metavar="N",
+                   help="maximum context distance (default: 5)")
+    p.add_argument("--min-count", type=int, default=5, metavar="N",
+                   help="drop words rarer than this (default: 5)")
+    p.add_argument("--max-vocab", type=int, default=None, metavar="N",
+                   help="keep only the N most frequent words")
+    p.add_argument("--n-neg", type=int, default=5, metavar="N",
+                   help="noise words per pair (default: 5)")
+    p.add_argument("--ns-exponent", type=float, default=0.75, metavar="F",
+                   help="noise distribution is count**F (default: 0.75)")
+    p.add_argument("--sample", type=float, default=1e-3, metavar="F",
+                   help="subsampling threshold, 0 for none (default: 1e-3)")
+    p.add_argument("--lr", type=float, default=0.025, metavar="F",
+                   help="initial learning rate (default: 0.025)")
+    p.add_argument("--min-lr", type=float, default=1e-4, metavar="F",
+                   help="final learning rate (default: 1e-4)")
+    p.add_argument("--epochs", type=int, default=5, metavar="N",
+                   help="passes over the corpus (default: 5)")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="training threads (default: the number of CPU cores)")
+    p.add_argument("--seed", type=int, default=1, metavar="N",
+                   help="random seed; with --workers 1 runs repeat exactly (default: 1)")
+    p.add_argument("--mode", choices=("exact", "batched"), default="exact",
+                   help="exact: word2vec.c's updates; batched: shared noise words per window, "
+                        "faster (default: exact)")
+    p.add_argument("--encoding", default="utf-8", help="corpus encoding (default: utf-8)")
+    p.add_argument("--errors", default="strict", choices=("strict", "replace", "ignore"),
+                   help="undecodable bytes: fail, replace or skip them (default: strict)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="show a progress bar (default: when stderr is a terminal)")
+    p.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
+
+    p = command("similar", _cmd_similar, "Print the nearest neighbours of words.")
+    _add_vectors_argument(p)
+    p.add_argument("words", nargs="+", metavar="WORD", help="word(s) to look up")
+    p.add_argument("-k", type=int, default=10, metavar="N", help="neighbours (default: 10)")
+    p.add_argument("--restrict-vocab", type=int, default=None, metavar="N",
+                   help="search only the N most frequent words")
+
+    p = command("analogy", _cmd_analogy, "Solve a : b :: c : ? (the words nearest b - a + c).")
+    _add_vectors_argument(p)
+    p.add_argument("a", metavar="A")
+    p.add_argument("b", metavar="B")
+    p.add_argument("c", metavar="C")
+    p.add_argument("-k", type=int, default=5, metavar="N", help="answers (default: 5)")
+    p.add_argument("--method", choices=("add", "mul"), default="add",
+                   help="3CosAdd or 3CosMul (default: add)")
+    p.add_argument("--restrict-vocab", type=int, default=None, metavar="N",
+                   help="search only the N most frequent words")
+
+    p = command("evaluate", _cmd_evaluate,
+                "Analogy accuracy and word-pair correlation of word vectors.")
+    _add_vectors_argument(p)
+    p.add_argument("--analogies", metavar="FILE",
+                   help="questions file in questions-words.txt format (default: the packaged "
+                        "Google analogy set)")
+    p.add_argument("--pairs", metavar="FILE",
+                   help="'word1 word2 score' file (default: the packaged WordSim-353)")
+    p.add_argument("--restrict-vocab", type=int, default=None, metavar="N",
+                   help="use only the N most frequent words (default: 30000 for analogies, all "
+                        "for word pairs)")
+    p.add_argument("--method", choices=("add", "mul"), default="add",
+                   help="analogy rule, 3CosAdd or 3CosMul (default: add)")
+
+    p = command("plot", _cmd_plot, "Draw a 2-D PCA picture of words (PNG or SVG).")
+    _add_vectors_argument(p)
+    p.add_argument("words", nargs="+", metavar="WORD", help="words to draw")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="image file, .png or .svg")
+    p.add_argument("--analogy", action="store_true",
+                   help="read the words in fours a b c d and draw arrows a->b, c->d")
+    p.add_argument("--title", default=None, help="figure title")
+
+    command("demo", _cmd_demo, "Train on the tiny demo corpus and print neighbours.")
+    return parser
+
+
+# -- entry point ---------------------------------------------------------------------------------
+
+
+def _describe(exc: BaseException) -> str:
+    """One line saying what went wrong."""
+    if isinstance(exc, KeyError) and len(exc.args) == 1 and isinstance(exc.args[0], str):
+        message = exc.args[0]
+    elif isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        message = f"{exc.filename}: {exc.strerror}"
+    elif isinstance(exc, MemoryError):
+        message = "out of memory"
+    else:
+        message = str(exc) or type(exc).__name__
+    return " ".join(message.split())
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    """Warnings from every logger; cw2v's INFO messages too when training (unless --quiet)."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s",
+                        datefmt="%H:%M:%S")
+    if args.command == "train" and not args.quiet:
+        logging.getLogger("cw2v").setLevel(logging.INFO)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``cw2v`` command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after the program name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status: 0 success, 1 failure, 2 usage error, 130 interrupted (Ctrl-C).
+    """
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args_list and args_list[0] in WORD2VEC_FLAGS:  # `cw2v -train ...`, as word2vec.c
+            args_list.insert(0, "train")
+        if args_list and args_list[0] == "train":
+            args_list[1:] = translate_word2vec_flags(args_list[1:])
+        try:
+            args = build_parser().parse_args(args_list)
+        except SystemExit as exc:  # --help, --version
+            return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        _configure_logging(args)
+        status = args.func(args)
+        sys.stdout.flush()
+        return status
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of our output is gone (cw2v similar ... | head); stop quietly, and keep
+        # the interpreter from complaining when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except UsageError as exc:
+        print(f"cw2v: error: {_describe(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except (KeyError, ValueError, OSError, ImportError, MemoryError) as exc:
+        print(f"cw2v: error: {_describe(exc)}", file=sys.stderr)
+        return EXIT_FAILURE

@@ -1,0 +1,484 @@
+"""The ``cw2v`` command line, run as ``python -m cw2v`` in a subprocess (PYTHONPATH pointing at the
+cw2v package under test, in the tree or installed): training with cw2v's and word2vec.c's flags,
+the query commands, one-line errors, --help; and the pieces of cw2v.cli in-process."""
+from __future__ import annotations
+
+import gzip
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import cw2v
+from cw2v import cli
+
+PACKAGE_PARENT = str(Path(cw2v.__file__).resolve().parent.parent)
+COMMANDS = ("train", "similar", "analogy", "evaluate", "plot", "demo")
+
+# Hand-made vectors with known geometry: king - man + woman == queen exactly.
+TOY = {
+    "man": [1, 0, 0, 0],
+    "woman": [1, 1, 0, 0],
+    "king": [1, 0, 1, 0],
+    "queen": [1, 1, 1, 0],
+    "boy": [0.9, 0, 0.1, 0.1],
+    "girl": [0.9, 1, 0.1, 0.1],
+    "apple": [0, 0, 0, 1],
+    "orange": [0, 0.1, 0, 1],
+    "tiger": [0, 0, 0.2, 1],
+}
+
+
+def run_cli(*args, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``python -m cw2v ARGS`` in ``cwd`` (not the repo root, which would shadow an installed
+    cw2v), importing the cw2v these tests imported."""
+    env = dict(os.environ, PYTHONPATH=PACKAGE_PARENT)
+    return subprocess.run([sys.executable, "-m", "cw2v", *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> str:
+    """The run failed with exactly one stderr line 'cw2v: error: ...' holding ``fragments``."""
+    assert result.returncode != 0, result
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("cw2v: error: "), lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    return lines[0]
+
+
+def write_text_vectors(path: Path, vectors: dict) -> Path:
+    dim = len(next(iter(vectors.values())))
+    lines = [f"{len(vectors)} {dim}"]
+    lines += [w + " " + " ".join(repr(float(x)) for x in v) for w, v in vectors.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def binary_bytes(vectors: dict) -> bytes:
+    dim = len(next(iter(vectors.values())))
+    out = [f"{len(vectors)} {dim}\n".encode()]
+    for w, v in vectors.items():
+        out.append(w.encode() + b" " + np.asarray(v, dtype="<f4").tobytes() + b"\n")
+    return b"".join(out)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("cli")
+
+
+@pytest.fixture(scope="module")
+def corpus(workdir) -> Path:
+    """A tiny corpus: 300 sentences over 15 words (every word far above min_count 1)."""
+    rng = random.Random(0)
+    words = "the king queen man woman dog cat apple orange prince princess royal fruit a of".split()
+    path = workdir / "corpus.txt"
+    path.write_text("\n".join(" ".join(rng.choice(words) for _ in range(10))
+                              for _ in range(300)) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def corpus_vocab_size(corpus) -> int:
+    return len(set(corpus.read_text(encoding="utf-8").split()))
+
+
+@pytest.fixture(scope="module")
+def toy_text(workdir) -> Path:
+    return write_text_vectors(workdir / "toy.txt", TOY)
+
+
+@pytest.fixture(scope="module")
+def toy_binary(workdir) -> Path:
+    path = workdir / "toy.bin"
+    path.write_bytes(binary_bytes(TOY))
+    return path
+
+
+SMALL = ["--window", "2", "--min-count", "1", "--epochs", "1", "--workers", "1",
+         "--no-progress"]
+
+
+# -- train ----------------------------------------------------------------------------------------
+
+
+def header(path: Path) -> tuple[int, int]:
+    with open(path, "rb") as f:
+        n, d = f.readline().split()
+    return int(n), int(d)
+
+
+def test_train_text_default_format(corpus, corpus_vocab_size, tmp_path):
+    gensim = pytest.importorskip("gensim")
+    out = tmp_path / "vec.txt"
+    result = run_cli("train", corpus, "-o", out, "--d", 7, *SMALL, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert header(out) == (corpus_vocab_size, 7)
+    kv = gensim.models.KeyedVectors.load_word2vec_format(str(out), binary=False)
+    assert kv.vectors.shape == (corpus_vocab_size, 7)
+    assert "INFO" in result.stderr and "wrote" in result.stderr  # train logs at INFO
+
+
+def test_train_binary_with_size_alias(corpus, corpus_vocab_size, tmp_path):
+    gensim = pytest.importorskip("gensim")
+    out = tmp_path / "vec.bin"
+    result = run_cli("train", corpus, "-o", out, "--size", 6, "--binary", "-q", *SMALL,
+                     cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # --quiet
+    assert header(out) == (corpus_vocab_size, 6)
+    kv = gensim.models.KeyedVectors.load_word2vec_format(str(out), binary=True)
+    assert kv.vectors.shape == (corpus_vocab_size, 6)
+    with pytest.raises(Exception):  # really binary, not text
+        gensim.models.KeyedVectors.load_word2vec_format(str(out), binary=False)
+
+
+def test_train_native_format(corpus, corpus_vocab_size, tmp_path):
+    from cw2v import io
+
+    out = tmp_path / "model.cw2v"
+    result = run_cli("train", corpus, "-o", out, "--format", "cw2v", "--d", 5, "--seed", 4,
+                     "--mode", "batched", *SMALL, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes()[:4] == io.MAGIC
+    model = io.load_model(out)
+    assert model.vector_size == 5 and len(model.vocab) == corpus_vocab_size
+    assert model.config["seed"] == 4 and model.config["mode"] == "batched"
+
+
+def test_word2vec_c_flags(corpus, corpus_vocab_size, tmp_path):
+    gensim = pytest.importorskip("gensim")
+    out = tmp_path / "vec.bin"
+    result = run_cli("train", "-train", corpus, "-output", out, "-size", 9, "-window", 2,
+                     "-negative", 3, "-sample", 0, "-threads", 1, "-iter", 1, "-min-count", 1,
+                     "-alpha", 0.05, "-binary", 1, "-cbow", 0, "-hs", 0, "-debug", 2,
+                     cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert header(out) == (corpus_vocab_size, 9)
+    kv = gensim.models.KeyedVectors.load_word2vec_format(str(out), binary=True)
+    assert kv.vectors.shape == (corpus_vocab_size, 9)
+
+
+def test_word2vec_c_flags_match_new_style(corpus, tmp_path):
+    """Both spellings of the same settings, without the `train` word in the old style, give
+    byte-identical vectors (one worker: training is deterministic)."""
+    old, new = tmp_path / "old.txt", tmp_path / "new.txt"
+    r_old = run_cli("-train", corpus, "-output", old, "-size", 8, "-window", 3, "-negative", 2,
+                    "-sample", "1e-2", "-threads", 1, "-iter", 2, "-min-count", 2,
+                    "-alpha", 0.04, "-binary", 0, cwd=tmp_path)
+    r_new = run_cli("train", corpus, "-o", new, "--d", 8, "--window", 3, "--n-neg", 2,
+                    "--sample", "1e-2", "--workers", 1, "--epochs", 2, "--min-count", 2,
+                    "--lr", 0.04, cwd=tmp_path)
+    assert r_old.returncode == 0 and r_new.returncode == 0, (r_old.stderr, r_new.stderr)
+    assert header(old) == header(new)
+    assert old.read_bytes() == new.read_bytes()
+    r_other = run_cli("train", corpus, "-o", tmp_path / "other.txt", "--d", 8, "--window", 3,
+                      "--n-neg", 2, "--sample", "1e-2", "--workers", 1, "--epochs", 2,
+                      "--min-count", 2, "--lr", 0.02, cwd=tmp_path)
+    assert r_other.returncode == 0
+    assert (tmp_path / "other.txt").read_bytes() != new.read_bytes()  # lr did reach training
+
+
+@pytest.mark.parametrize("flags, fragment", [
+    (["-cbow", "1"], "-cbow 1"),
+    (["-hs", "1"], "-hs 1"),
+    (["-binary", "2"], "-binary takes 0 or 1"),
+    (["-classes", "100"], "-classes"),
+    (["-save-vocab", "v.txt"], "-save-vocab"),
+    (["-size"], "-size needs a value"),
+])
+def test_word2vec_c_flags_refused(corpus, tmp_path, flags, fragment):
+    result = run_cli("train", "-train", corpus, "-output", tmp_path / "v.txt", *flags,
+                     cwd=tmp_path)
+    assert_one_line_error(result, fragment)
+    assert not (tmp_path / "v.txt").exists()
+
+
+def test_translate_word2vec_flags():
+    assert cli.translate_word2vec_flags(
+        ["-train", "c.txt", "-output", "v.bin", "-size", "50", "-alpha", "-0.5", "-binary", "1",
+         "-cbow", "0", "-hs", "0", "-debug", "2", "--epochs", "3", "-o", "x"]) == [
+        "--train=c.txt", "--output=v.bin", "--d=50", "--lr=-0.5", "--binary", "--epochs", "3",
+        "-o", "x"]
+    # Values are consumed with their flag; after "--" nothing is translated.
+    assert cli.translate_word2vec_flags(["-binary", "0", "--", "-size", "5"]) == [
+        "--", "-size", "5"]
+    with pytest.raises(cli.UsageError, match="skip-gram only"):
+        cli.translate_word2vec_flags(["-cbow", "1"])
+
+
+# -- queries --------------------------------------------------------------------------------------
+
+
+def neighbours(stdout: str) -> list[str]:
+    return [line.split()[0] for line in stdout.splitlines() if line.startswith("  ")]
+
+
+@pytest.mark.parametrize("kind", ["text", "binary", "gz"])
+def test_similar(kind, toy_text, toy_binary, tmp_path):
+    path = {"text": toy_text, "binary": toy_binary}.get(kind)
+    if kind == "gz":
+        path = tmp_path / "toy.txt.gz"
+        path.write_bytes(gzip.compress(toy_text.read_bytes()))
+    result = run_cli("similar", path, "apple", "king", "-k", 2, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "apple" and lines[3] == "king"
+    # cos(apple, orange) = 1/sqrt(1.01) = 0.995, cos(apple, tiger) = 1/sqrt(1.04) = 0.981
+    assert lines[1].split() == ["orange", "0.995"]
+    assert lines[2].split() == ["tiger", "0.981"]
+    assert neighbours("\n".join(lines[4:])) == ["queen", "boy"]
+
+
+def test_similar_native_model(corpus, tmp_path):
+    from cw2v import Word2Vec
+
+    model = Word2Vec.from_corpus(str(corpus), d=6, min_count=1, epochs=1, workers=1)
+    model.save(tmp_path / "m.cw2v")
+    result = run_cli("similar", tmp_path / "m.cw2v", "king", "-k", 3, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    expected = [w for w, _ in model.most_similar("king", 3)]
+    assert neighbours(result.stdout) == expected
+
+
+def test_binary_flag_forces_binary(tmp_path):
+    # Both a text file and a binary one: four ASCII digits are also a float32.
+    path = tmp_path / "both.vec"
+    path.write_bytes(b"2 1\na 1234\nb 5678\n")
+    assert cli.load_vectors(path).vectors.ravel().tolist() == [1234.0, 5678.0]
+    as_binary = np.frombuffer(b"12345678", dtype="<f4")
+    np.testing.assert_array_equal(cli.load_vectors(path, binary=True).vectors.ravel(), as_binary)
+    result = run_cli("similar", path, "a", "-k", 1, "--binary", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert neighbours(result.stdout) == ["b"]
+
+
+def test_analogy(toy_binary, tmp_path):
+    result = run_cli("analogy", toy_binary, "man", "king", "woman", "-k", 2, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "man : king :: woman : ?"
+    unit = {w: np.array(v) / np.linalg.norm(v) for w, v in TOY.items()}
+    query = unit["king"] - unit["man"] + unit["woman"]  # 3CosAdd on unit vectors
+    cosine = query @ unit["queen"] / np.linalg.norm(query)
+    assert lines[1].split() == ["queen", f"{cosine:.3f}"]
+    assert len(lines) == 3
+
+
+def test_evaluate_files(toy_text, tmp_path):
+    questions = tmp_path / "q.txt"
+    # Two questions are right (the answer is queen); the third expects man but gets queen.
+    questions.write_text(": family\nman woman king queen\nman king woman queen\n"
+                         ": other\napple orange king man\n", encoding="utf-8")
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("king\tqueen\t8\nman\twoman\t7\napple\ttiger\t1\nking\tapple\t0.5\n"
+                     "king\tunicorn\t3\n", encoding="utf-8")
+    result = run_cli("evaluate", toy_text, "--analogies", questions, "--pairs", pairs,
+                     "--restrict-vocab", 100, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "66.67%" in out  # 2 of 3
+    assert "family" in out and "100.00%" in out
+    # Ranks of the gold scores (4, 3, 2, 1) against the cosines' (3, 2, 4, 1): rho = 0.4.
+    assert "Spearman 0.4000" in out
+    assert "4 pairs used, 1 skipped as OOV" in out
+
+
+def test_evaluate_packaged_sets(toy_text, tmp_path):
+    result = run_cli("evaluate", toy_text, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "questions-words.txt" in result.stdout and "wordsim353" in result.stdout
+    family = next(line for line in result.stdout.splitlines() if line.startswith("family"))
+    assert int(family.split()[2]) > 0  # boy girl king queen, ... were answered
+    assert "Spearman" in result.stdout
+
+
+def test_demo(tmp_path):
+    result = run_cli("demo", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "most similar to king:" in result.stdout
+    assert "similarity(king, queen)" in result.stdout
+
+
+def test_plot_command(toy_text, tmp_path):
+    pytest.importorskip("matplotlib")
+    result = run_cli("plot", toy_text, "king", "queen", "man", "woman", "-o",
+                     tmp_path / "w.png", "--title", "royals", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "w.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    result = run_cli("plot", toy_text, "man", "woman", "king", "queen", "-o",
+                     tmp_path / "a.svg", "--analogy", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "<svg" in (tmp_path / "a.svg").read_text(encoding="utf-8")
+
+
+# -- errors and help ------------------------------------------------------------------------------
+
+
+def test_error_missing_vectors_file(tmp_path):
+    assert_one_line_error(run_cli("similar", tmp_path / "nope.txt", "king", cwd=tmp_path),
+                          "nope.txt", "No such file")
+
+
+def test_error_unknown_words(toy_text, tmp_path):
+    line = assert_one_line_error(
+        run_cli("similar", toy_text, "king", "zebra", "yak", cwd=tmp_path), "not in vocabulary")
+    assert "'zebra'" in line and "'yak'" in line and "'king'" not in line
+    assert_one_line_error(run_cli("analogy", toy_text, "man", "king", "zebra", cwd=tmp_path),
+                          "'zebra'")
+    assert_one_line_error(run_cli("plot", toy_text, "king", "zebra", "-o", tmp_path / "p.png",
+                                  cwd=tmp_path), "'zebra'")
+
+
+def test_error_missing_corpus(tmp_path):
+    result = run_cli("train", tmp_path / "missing.txt", "-o", tmp_path / "v.txt", cwd=tmp_path)
+    assert_one_line_error(result, "missing.txt")
+
+
+@pytest.mark.parametrize("options, fragment, status", [
+    (["--d", "0"], "d must be", 1),
+    (["--d", "abc"], "invalid int value", 2),
+    (["--lr", "-1"], "lr", 1),
+    (["--mode", "fast"], "invalid choice", 2),
+    (["--format", "cw2v", "--binary"], "--binary", 2),
+])
+def test_error_bad_train_options(corpus, tmp_path, options, fragment, status):
+    result = run_cli("train", corpus, "-o", tmp_path / "v.txt", *options, cwd=tmp_path)
+    assert_one_line_error(result, fragment)
+    assert result.returncode == status
+    assert not (tmp_path / "v.txt").exists()
+
+
+def test_error_output_directory_missing(corpus, tmp_path):
+    result = run_cli("train", corpus, "-o", tmp_path / "no" / "v.txt", *SMALL, cwd=tmp_path)
+    assert_one_line_error(result, "does not exist")
+
+
+@pytest.mark.parametrize("content", [
+    b"garbage\x00\xff\n",                                  # no header
+    b"3 4\nking 1 2 3 4\nqueen 1 2\n",                     # short line
+    b"2 4\nking " + np.ones(4, "<f4").tobytes() + b"\n",  # binary, cut short
+    b"CW2V" + b"\x01" * 30,                                # native magic, corrupt header
+])
+def test_error_corrupt_vectors(tmp_path, content):
+    path = tmp_path / "bad.vec"
+    path.write_bytes(content)
+    assert_one_line_error(run_cli("similar", path, "king", cwd=tmp_path), "bad.vec")
+
+
+def test_error_corrupt_native_model(corpus, tmp_path):
+    from cw2v import Word2Vec
+
+    model = Word2Vec.from_corpus(str(corpus), d=4, min_count=1, epochs=1, workers=1)
+    path = tmp_path / "m.cw2v"
+    model.save(path)
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 0xFF  # inside the last array
+    path.write_bytes(bytes(data))
+    assert_one_line_error(run_cli("similar", path, "king", cwd=tmp_path), "m.cw2v")
+
+
+def test_error_plot_arguments(toy_text, tmp_path):
+    assert_one_line_error(run_cli("plot", toy_text, "king", "-o", tmp_path / "x.pdf",
+                                  cwd=tmp_path), ".png or .svg")
+    assert_one_line_error(run_cli("plot", toy_text, "man", "woman", "king", "-o",
+                                  tmp_path / "x.png", "--analogy", cwd=tmp_path), "fours")
+
+
+@pytest.mark.parametrize("args, fragment", [
+    ([], "COMMAND"),
+    (["fly"], "invalid choice"),
+    (["similar", "v.txt", "king", "-k", "x"], "invalid int value"),
+])
+def test_error_usage(tmp_path, args, fragment):
+    result = run_cli(*args, cwd=tmp_path)
+    assert_one_line_error(result, fragment)
+    assert result.returncode == 2
+
+
+@pytest.mark.parametrize("command", ("",) + COMMANDS)
+def test_help(command, tmp_path):
+    result = run_cli(*([command] if command else []), "--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: cw2v {command}".rstrip())
+    if command == "train":
+        assert "-train FILE" in result.stdout and "--min-count" in result.stdout
+    if not command:
+        assert all(c in result.stdout for c in COMMANDS)
+
+
+def test_version(tmp_path):
+    result = run_cli("--version", cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.strip() == f"cw2v {cw2v.__version__}"
+
+
+# -- in-process -----------------------------------------------------------------------------------
+
+
+def test_ctrl_c_exits_130_quietly(monkeypatch, capsys):
+    from cw2v import demo
+
+    def interrupted(argv=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo, "main", interrupted)
+    assert cli.main(["demo"]) == 130
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def test_interrupted_training_writes_nothing(monkeypatch, corpus, tmp_path):
+    from cw2v import Word2Vec
+
+    class Stopped:
+        training_stopped = "interrupted in epoch 1 of 5 (3.0% of words)"
+
+    monkeypatch.setattr(Word2Vec, "from_corpus", classmethod(lambda cls, *a, **k: Stopped()))
+    out = tmp_path / "v.txt"
+    assert cli.main(["train", str(corpus), "-o", str(out), "-q"]) == 130
+    assert not out.exists()
+
+
+def test_main_returns_status(capsys, toy_text):
+    assert cli.main(["similar", str(toy_text), "apple", "-k", "1"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split()[0] == "orange"
+    assert cli.main(["similar", str(toy_text), "zebra"]) == 1
+    assert capsys.readouterr().err.startswith("cw2v: error: not in vocabulary: 'zebra'")
+
+
+def test_detect_format(tmp_path, toy_text, toy_binary):
+    from cw2v import io
+
+    assert cli.detect_format(toy_text) == "text"
+    assert cli.detect_format(toy_binary) == "binary"
+    gz = tmp_path / "t.bin.gz"
+    gz.write_bytes(gzip.compress(toy_binary.read_bytes()))
+    assert cli.detect_format(gz) == "binary"
+    # A binary file whose first vector starts with the byte of "\n": its first "line" is just
+    # the word, which must not make it look like a (malformed) text file.
+    first = np.frombuffer(b"\x0a\x00\x80\x3f", dtype="<f4")[0]
+    tricky = tmp_path / "tricky.bin"
+    tricky.write_bytes(binary_bytes({"king": [first, 0.5, -2.0], "queen": [1.0, 2.0, 3.0]}))
+    assert cli.detect_format(tricky) == "binary"
+    assert cli.load_vectors(tricky).vectors[0, 0] == first
+    native = tmp_path / "m.cw2v"
+    native.write_bytes(io.MAGIC + b"\x00" * 12)
+    assert cli.detect_format(native) == "cw2v"
+    # Latin-1 text: the bytes after the first word are not UTF-8, but its first line is a
+    # word and 2 numbers.
+    latin = tmp_path / "latin1.txt"
+    latin.write_bytes("2 2\nab 1 2\néa 3 4\n".encode("latin-1"))
+    assert cli.detect_format(latin) == "text"
+    # A malformed text file is still text, so the text reader reports it.
+    bad = tmp_path / "bad.txt"
+    bad.write_text("2 3\nkönig 1 2\nqueen 1 2 3\n", encoding="utf-8")
+    assert cli.detect_format(bad) == "text"
+    with pytest.raises(FileNotFoundError):
+        cli.detect_format(tmp_path / "missing.txt")
