@@ -280,14 +280,33 @@ class Word2Vec(SGNSBase):
         float
             The pair's loss, -log sigmoid(f+) - sum log sigmoid(-f-), before the update.
         """
+        self._unit = None
+        if negatives is None:
+            try:
+                return self._pair_trainer().train(center_idx, context_idx)
+            except (TypeError, OverflowError):
+                pass  # not a plain integer: let the checks below say what is wrong
         c = self._check_index("center_idx", center_idx)
         o = self._check_index("context_idx", context_idx)
         self._check_weights()
         negs = None if negatives is None else self._check_negatives(negatives)
         t = self.noise_table
-        self._unit = None
         return _kernel.sgns_pair(self.W_in, self.W_out, c, o, negs, self.n_neg, t.prob, t.alias,
                                  self._rng_state, self.lr, *self._tables())
+
+    def _pair_trainer(self):
+        """The kernel's PairTrainer for the current arrays, lr and noise table (cached)."""
+        t = self.__dict__.get("_pairs")
+        if (t is None or t.lr != np.float32(self.lr) or t.n_neg != self.n_neg
+                or t.sources[0] is not self.W_in or t.sources[1] is not self.W_out
+                or t.sources[2] is not self.noise_table.prob
+                or t.sources[3] is not self._rng_state):
+            self._check_weights()
+            t = _kernel.PairTrainer(self.W_in, self.W_out, self.noise_table.prob,
+                                    self.noise_table.alias, self._rng_state, self.n_neg,
+                                    self.lr, *self._tables())
+            self._pairs = t
+        return t
 
     def train_pairs(self, centers, contexts, negatives=None) -> float:
         """``train_pair`` for every (centers[p], contexts[p]) in order, in one call with the GIL

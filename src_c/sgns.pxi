@@ -283,6 +283,79 @@ def sgns_pair(weights_t W_in, weights_t W_out, Py_ssize_t center, Py_ssize_t con
     return loss
 
 
+cdef class PairTrainer:
+    """One model's arrays, checked once and held as views, for fast single-pair updates.
+
+    ``cw2v.Word2Vec.train_pair`` keeps one of these while its arrays, learning rate and noise
+    table stay the same, so a call from Python costs an index check and the update -- no
+    re-validation of the arrays.
+    """
+    cdef weights_t W_in
+    cdef weights_t W_out
+    cdef const float[::1] noise_prob
+    cdef const int32_t[::1] noise_alias
+    cdef uint64_t[::1] rng_state
+    cdef const float[::1] sigmoid
+    cdef const float[::1] log_sigmoid
+    cdef SigmoidTable sig
+    cdef NoiseTable noise
+    cdef float* neu1e
+    cdef int32_t* negs
+    cdef readonly int n_neg
+    cdef readonly float lr
+    cdef readonly tuple sources
+    cdef Py_ssize_t V, d
+
+    def __cinit__(self, W_in, W_out, noise_prob, noise_alias, rng_state, int n_neg, float lr,
+                  sigmoid, log_sigmoid, float max_exp):
+        self.neu1e = NULL
+        self.negs = NULL
+        self.W_in = W_in
+        self.W_out = W_out
+        _check_weights(self.W_in, self.W_out)
+        self.V = self.W_in.shape[0]
+        self.d = self.W_in.shape[1]
+        self.noise_prob = noise_prob
+        self.noise_alias = noise_alias
+        self.noise = _noise_view(self.noise_prob, self.noise_alias, self.V)
+        self.rng_state = rng_state
+        if self.rng_state.shape[0] != 1:
+            raise ValueError("rng_state must hold one uint64")
+        if n_neg < 0:
+            raise ValueError(f"n_neg must be >= 0, got {n_neg}")
+        self.sigmoid = sigmoid
+        self.log_sigmoid = log_sigmoid
+        self.sig = _sigmoid_view(self.sigmoid, self.log_sigmoid, max_exp)
+        self.n_neg = n_neg
+        self.lr = lr
+        self.sources = (W_in, W_out, noise_prob, rng_state)
+        self.neu1e = <float*>malloc(self.d * sizeof(float))
+        self.negs = <int32_t*>malloc((n_neg + 1) * sizeof(int32_t))
+        if self.neu1e == NULL or self.negs == NULL:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        free(self.neu1e)
+        free(self.negs)
+
+    def train(self, Py_ssize_t center, Py_ssize_t context):
+        """One SGNS update of W_in[center] against W_out[context] and n_neg drawn noise words;
+        returns the pair's loss."""
+        if not (0 <= center < self.V):
+            raise IndexError(f"center index {center} is out of range for a vocabulary of {self.V}")
+        if not (0 <= context < self.V):
+            raise IndexError(f"context index {context} is out of range for a vocabulary of {self.V}")
+        cdef double loss = 0.0
+        cdef int k
+        with nogil:
+            for k in range(self.n_neg):
+                self.negs[k] = cw2v_alias_draw(&self.rng_state[0], self.noise.prob,
+                                               self.noise.alias, self.noise.n)
+            _sgns_update(&self.W_in[center, 0], &self.W_out[0, 0], self.d, <int32_t>context,
+                         self.negs, self.n_neg, self.lr, &self.sig, self.neu1e, &loss)
+        return loss
+
+
 def sgns_pairs(weights_t W_in, weights_t W_out, const int32_t[::1] centers,
                const int32_t[::1] contexts, const int32_t[:, ::1] negatives, int n_neg,
                const float[::1] noise_prob, const int32_t[::1] noise_alias,
