@@ -132,14 +132,25 @@ class Word2Vec(SGNSBase):
         start = time.perf_counter()
         vocab, encoded = corpus_io.build(corpus, min_count=min_count, max_vocab=max_vocab,
                                          encoding=encoding, errors=errors)
-        model = cls(vocab.words, d=d, lr=lr, n_neg=n_neg, seed=seed)
+        model = cls.from_vocabulary(vocab, d=d, lr=lr, n_neg=n_neg, seed=seed,
+                                    ns_exponent=ns_exponent)
         model.vocab_seconds = time.perf_counter() - start
-        model.counts = np.asarray(vocab.counts, dtype=np.int64)
-        model.set_noise_weights(vocab.noise_weights(ns_exponent))
         model.config.update(settings)
         log.info("vocabulary: %d words from %d tokens in %.1f s", len(vocab), encoded.raw_words,
                  model.vocab_seconds)
         model._train_encoded(encoded, progress=progress, callbacks=callbacks)
+        return model
+
+    @classmethod
+    def from_vocabulary(cls, vocab, d: int = 100, lr: float = 0.025, n_neg: int = 5,
+                        seed: int | None = 1, ns_exponent: float = 0.75) -> "Word2Vec":
+        """An untrained model over a ``cw2v.vocab.Vocabulary`` (rows in its order, noise
+        distribution counts**ns_exponent), ready for ``train``. Build the vocabulary once with
+        ``cw2v.corpus.build`` and train several models on the same encoded corpus."""
+        model = cls(vocab.words, d=d, lr=lr, n_neg=n_neg, seed=seed)
+        model.counts = np.asarray(vocab.counts, dtype=np.int64)
+        model.set_noise_weights(vocab.noise_weights(ns_exponent))
+        model.config["ns_exponent"] = float(ns_exponent)
         return model
 
     def train(self, corpus, *, epochs: int | None = None, lr: float | None = None,
@@ -149,7 +160,8 @@ class Word2Vec(SGNSBase):
               callbacks: Iterable[Callable] = (), encoding: str = "utf-8",
               errors: str = "strict") -> list[trainer.EpochStats]:
         """Continue training on ``corpus`` with the existing vocabulary (unknown words are
-        skipped). Parameters left as None keep the values in ``self.config`` (those of
+        skipped). ``corpus`` is anything ``from_corpus`` takes, or a ``cw2v.corpus.EncodedCorpus``
+        already encoded with this model's word ids. Parameters left as None keep the values in ``self.config`` (those of
         ``from_corpus``); see there for their meaning. The learning rate again decays from
         ``lr`` to ``min_lr`` over this call's epochs.
 
@@ -164,7 +176,10 @@ class Word2Vec(SGNSBase):
         merged["d"] = self.vector_size
         settings = _check_training(**{k: merged.get(k) for k in _CHECKED})
         self.config.update(settings)
-        encoded = corpus_io.encode(corpus, self.w2i, encoding=encoding, errors=errors)
+        if isinstance(corpus, corpus_io.EncodedCorpus):
+            encoded = corpus
+        else:
+            encoded = corpus_io.encode(corpus, self.w2i, encoding=encoding, errors=errors)
         return self._train_encoded(encoded, progress=progress, callbacks=callbacks)
 
     def _train_encoded(self, encoded, progress=None, callbacks=()) -> list[trainer.EpochStats]:
