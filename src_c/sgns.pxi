@@ -404,16 +404,19 @@ def sgns_pairs(weights_t W_in, weights_t W_out, const int32_t[::1] centers,
         raise MemoryError()
     cdef const int32_t* negs
     cdef int k
+    cdef uint64_t state = rng_state[0] if not given else 0
     with nogil:
         for p in range(n):
             if given:
                 negs = &negatives[p, 0] if n_neg > 0 else drawn
             else:
                 for k in range(n_neg):
-                    drawn[k] = cw2v_alias_draw(&rng_state[0], noise.prob, noise.alias, noise.n)
+                    drawn[k] = cw2v_alias_draw(&state, noise.prob, noise.alias, noise.n)
                 negs = drawn
             _sgns_update(&W_in[centers[p], 0], &W_out[0, 0], d, contexts[p], negs, n_neg, lr,
                          &sig, neu1e, &loss)
+    if not given:
+        rng_state[0] = state
     free(neu1e)
     free(drawn)
     return loss
@@ -605,21 +608,25 @@ def train_span(weights_t W_in, weights_t W_out, const int32_t[::1] tokens,
     cdef int m
     cdef int32_t w
     cdef float lr
+    # The generator state lives on this thread's stack while the span runs: two workers' state
+    # arrays may share a cache line, and writing it there per draw would bounce the line.
+    cdef uint64_t state = rng_state[0]
     with nogil:
         for s in range(nb - 1):
             # Subsample the sentence piece (word2vec.c: keep with probability keep_prob[w]).
             m = 0
             for p in range(bounds[s], bounds[s + 1]):
                 w = tokens[p]
-                if keep_prob[w] >= 1.0 or cw2v_rng_uniform(&rng_state[0]) < keep_prob[w]:
+                if keep_prob[w] >= 1.0 or cw2v_rng_uniform(&state) < keep_prob[w]:
                     kept_words[m] = w
                     m += 1
             kept += m
             lr = lr_start + (lr_end - lr_start) * (<float>bounds[s] / <float>n)
             # plans hold one slot before each noise set for the batched mode's positive.
             _train_piece(&W_in[0, 0], &W_out[0, 0], d, kept_words, m, window, n_neg, lr,
-                         batched, &sig, &noise, &rng_state[0], scratch, plans + 1,
+                         batched, &sig, &noise, &state, scratch, plans + 1,
                          plans + plan_len + 1, ctx, &loss, &n_pairs)
+    rng_state[0] = state
     free(kept_words)
     free(scratch)
     free(plans)

@@ -156,9 +156,10 @@ def test_demo_finds_royal_and_pet_neighbours():
     assert good >= 4
 
 
-def test_demo_command_prints_neighbours():
+def test_demo_command_prints_neighbours(tmp_path):
+    # cwd outside the checkout: `python -m` puts the working directory first on sys.path.
     out = subprocess.run([sys.executable, "-m", "cw2v.demo"], capture_output=True, text=True,
-                         timeout=300, env=_env_importing_cw2v())
+                         timeout=300, cwd=tmp_path, env=_env_importing_cw2v())
     assert out.returncode == 0, out.stderr
     assert "most similar to king" in out.stdout and "similarity(king, queen)" in out.stdout
 
