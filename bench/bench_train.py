@@ -35,8 +35,17 @@ HYPER = dict(d=100, window=5, n_neg=5, sample=1e-4, min_count=5, seed=1)
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process in MB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process in MB: VmHWM on Linux (ru_maxrss there keeps the
+    parent's peak across exec), else ru_maxrss."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB elsewhere
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
 
 
 # -- one run, in a child process ---------------------------------------------------------------

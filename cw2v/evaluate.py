@@ -455,10 +455,7 @@ def pearson(x, y) -> float:
     -------
     float
     """
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    if x.shape != y.shape or x.ndim != 1:
-        raise ValueError(f"need two 1-D arrays of equal length, got {x.shape} and {y.shape}")
+    x, y = _same_length_1d(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
     if x.size < 2:
         return math.nan
     dx, dy = x - x.mean(), y - y.mean()
@@ -479,7 +476,11 @@ def spearman(x, y) -> float:
     -------
     float
     """
-    x, y = np.asarray(x), np.asarray(y)
+    x, y = _same_length_1d(np.asarray(x), np.asarray(y))
+    return pearson(rank_average(x), rank_average(y))
+
+
+def _same_length_1d(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if x.shape != y.shape or x.ndim != 1:
         raise ValueError(f"need two 1-D arrays of equal length, got {x.shape} and {y.shape}")
-    return pearson(rank_average(x), rank_average(y))
+    return x, y
