@@ -11,6 +11,7 @@ import numpy.typing as npt
 __all__ = [
     "MAX_BATCH_INPUTS",
     "MAX_BATCH_OUTPUTS",
+    "PairTrainer",
     "batched_window",
     "compiled_level",
     "cpu_level",
@@ -29,6 +30,28 @@ _U64 = npt.NDArray[np.uint64]
 
 MAX_BATCH_INPUTS: int
 MAX_BATCH_OUTPUTS: int
+
+class PairTrainer:
+    """One model's arrays, checked once and held as views, for fast single-pair updates."""
+
+    n_neg: int
+    lr: float
+    sources: tuple[_F32, _F32, _F32, _U64]
+    def __init__(
+        self,
+        W_in: _F32,
+        W_out: _F32,
+        noise_prob: _F32,
+        noise_alias: _I32,
+        rng_state: _U64,
+        n_neg: int,
+        lr: float,
+        sigmoid: _F32,
+        log_sigmoid: _F32,
+        max_exp: float,
+    ) -> None: ...
+    def train(self, center: int, context: int) -> float:
+        """One SGNS update with n_neg drawn noise words; returns the pair's loss."""
 
 def compiled_level() -> str:
     """The instruction set this copy was compiled for: "baseline", "avx2" or "avx512"."""

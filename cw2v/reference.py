@@ -83,15 +83,16 @@ class Word2Vec(SGNSBase):
     def _loss(self, f, label: int) -> float:
         """-log p(label | f): exact, or from the log table as the kernel computes it."""
         f = float(f)
-        x = f if label else -f
         if self.sigmoid == "exact":
-            return float(np.logaddexp(0.0, -x))
+            return float(np.logaddexp(0.0, -f if label else f))
         t = self.sigmoid_tables
         if f >= t.max_exp:
             return 0.0 if label else f
         if f <= -t.max_exp:
             return -f if label else 0.0
-        return -float(table_lookup(np.float32(x), t.log_sigmoid, t.max_exp))
+        log_s = float(table_lookup(np.float32(f), t.log_sigmoid, t.max_exp))
+        # -log sigmoid(-f) = f - log sigmoid(f): one table bucket for both labels.
+        return -log_s if label else f - log_s
 
     def _draw_negatives(self, n: int) -> list[int]:
         return [self.rng.alias_draw(self.noise_table.prob, self.noise_table.alias)

@@ -121,22 +121,11 @@ cdef int _check_ids(const int32_t[::1] ids, Py_ssize_t V, str what) except -1:
 # The nogil core
 # ---------------------------------------------------------------------------------------------
 
-cdef inline float _lookup(const SigmoidTable* t, const float* table, float f) noexcept nogil:
-    # Linear interpolation between the knots of f's bucket; float32 steps as cw2v.tables does.
-    cdef float pos = (f + t.max_exp) * t.scale
-    cdef Py_ssize_t i = <Py_ssize_t>pos
-    if i < 0:
-        i = 0
-    elif i >= t.size:
-        i = t.size - 1
-    cdef float frac = pos - <float>i
-    return table[i] + frac * (table[i + 1] - table[i])
-
-
 cdef inline float _gradient(const SigmoidTable* t, float f, float label, float lr,
                             double* loss) noexcept nogil:
     """g = lr * (label - sigmoid(f)) from the table; adds -log p(label | f) to loss."""
-    cdef float s
+    cdef float s, log_s, pos, frac
+    cdef Py_ssize_t i
     if f >= t.max_exp:
         s = 1.0
         loss[0] += 0.0 if label > 0 else f            # -log(1 - sigmoid(f)) ~ f
@@ -144,9 +133,19 @@ cdef inline float _gradient(const SigmoidTable* t, float f, float label, float l
         s = 0.0
         loss[0] += -f if label > 0 else 0.0           # -log sigmoid(f) ~ -f
     else:
-        s = _lookup(t, t.sigmoid, f)
-        # -log sigmoid(f) for the positive, -log sigmoid(-f) for a noise word.
-        loss[0] -= _lookup(t, t.log_sigmoid, f if label > 0 else -f)
+        # Linear interpolation between the knots of f's bucket (float32 steps, as
+        # cw2v.tables.table_lookup does); the sigmoid and log-sigmoid tables share the bucket.
+        pos = (f + t.max_exp) * t.scale
+        i = <Py_ssize_t>pos
+        if i < 0:
+            i = 0
+        elif i >= t.size:
+            i = t.size - 1
+        frac = pos - <float>i
+        s = t.sigmoid[i] + frac * (t.sigmoid[i + 1] - t.sigmoid[i])
+        log_s = t.log_sigmoid[i] + frac * (t.log_sigmoid[i + 1] - t.log_sigmoid[i])
+        # -log sigmoid(f) for the positive; for a noise word -log sigmoid(-f) = f - log sigmoid(f).
+        loss[0] += -log_s if label > 0 else f - log_s
     return (label - s) * lr
 
 
@@ -503,6 +502,8 @@ cdef void _train_piece(float* W_in, float* W_out, Py_ssize_t d, const int32_t* w
             if i + 1 < m:
                 _prefetch_rows(W_out, d, negs_next, n_neg)
                 _prefetch_rows(W_out, d, &words[i + 1], 1)
+                if i + 1 + b_next < m:  # the input row that enters the next window
+                    _prefetch_rows(W_in, d, &words[i + 1 + b_next], 1)
             n_ctx = 0
             for j in range(lo, hi):
                 if j != i:
