@@ -3,8 +3,8 @@
 The kernel (src_c/sgns.pxi) is compiled into one extension per instruction-set level:
 ``cw2v._kernel_base`` (the platform's baseline, always built), and on x86-64 also
 ``cw2v._kernel_avx2`` (AVX2 + FMA) and ``cw2v._kernel_avx512`` (AVX-512 F/VL/BW/DQ). At import,
-``cw2v._simd`` picks the widest one the CPU supports: portable wheels with wide SIMD, and no
-``-march=native``.
+``cw2v._simd`` picks the widest one the CPU supports: portable wheels with wide SIMD, and
+``-march=native`` only as an opt-in for local builds (below).
 
 Switches read from the environment at build time:
 
@@ -38,6 +38,9 @@ DIRECTIVES = {
     "nonecheck": False,
     "embedsignature": True,
 }
+
+# Local comparison builds only, never wheels: opt-in through CW2V_NATIVE=1.
+NATIVE_FLAGS = ["-march=native"]  # opt-in (CW2V_NATIVE), GCC/Clang
 
 # Instruction-set flags of each kernel copy, per compiler family.
 ISA_FLAGS = {
@@ -76,7 +79,7 @@ class BuildExt(build_ext):
             common = ["-O0", "-g"] if DEBUG else ["-O3", "-fno-math-errno", "-fno-trapping-math"]
             common += ["-Wno-unreachable-code", "-Wno-unused-function"]
             if NATIVE:
-                common.append("-march=native")
+                common += NATIVE_FLAGS
         for ext in self.extensions:
             level = ext.name.rsplit("_", 1)[-1]
             ext.extra_compile_args = common + ISA_FLAGS[level][family]
