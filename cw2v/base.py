@@ -84,7 +84,7 @@ class SGNSBase(Vectors):
         self.W_out = np.zeros((len(vocab), d), dtype=dtype)
         self.sigmoid_tables: SigmoidTables = sigmoid_tables()
         self._rng_state = np.array([state ^ 0x5DEECE66D], dtype=np.uint64)
-        self.counts = np.ones(len(vocab), dtype=np.int64)
+        self.counts: np.ndarray = np.ones(len(vocab), dtype=np.int64)
         self.set_freq({})
 
     # -- noise distribution ------------------------------------------------------------------
@@ -116,9 +116,10 @@ class SGNSBase(Vectors):
     def _check_index(self, name: str, value) -> int:
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise TypeError(f"{name} must be an integer index, got {value!r}")
-        if not 0 <= value < len(self.vocab):
-            raise IndexError(f"{name} {value} is out of range for a vocabulary of {len(self.vocab)}")
-        return int(value)
+        index = int(value)
+        if not 0 <= index < len(self.vocab):
+            raise IndexError(f"{name} {index} is out of range for a vocabulary of {len(self.vocab)}")
+        return index
 
     def _check_ids(self, name: str, ids, ndim: int = 1) -> np.ndarray:
         """An integer array of word ids in range, as contiguous int32."""

@@ -35,7 +35,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Union
+from typing import IO, TYPE_CHECKING, Any, Union
 
 from ._version import __version__
 
@@ -164,7 +164,7 @@ def translate_word2vec_flags(args: Sequence[str]) -> list[str]:
 
 # -- reading vectors -----------------------------------------------------------------------------
 
-_DECOMPRESSORS: dict[str, Callable[..., IO[bytes]]] = {
+_DECOMPRESSORS: dict[str, Callable[..., Any]] = {
     ".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _SNIFF_LIMIT = 1 << 24  # never read more than 16 MiB to recognise a file
 _TEXT_BYTES = b" \t\n\r\x0b\x0c" + bytes(range(0x20, 0x7F))

@@ -165,7 +165,7 @@ def build(corpus: CorpusLike, min_count: int = 5, max_vocab: int | None = None, 
     return vocab, encoded
 
 
-def encode(corpus: CorpusLike, vocab: Vocabulary, *, encoding: str = "utf-8",
+def encode(corpus: CorpusLike, vocab: Vocabulary | Mapping[str, int], *, encoding: str = "utf-8",
            errors: str = "strict") -> EncodedCorpus:
     """Encode ``corpus`` as ids of an existing vocabulary, dropping words not in it.
 
@@ -191,13 +191,15 @@ def encode(corpus: CorpusLike, vocab: Vocabulary, *, encoding: str = "utf-8",
     FileNotFoundError, CorpusDecodeError, TypeError
         As for ``build``.
     """
+    mapping: Mapping[str, int]
     if isinstance(vocab, Vocabulary):
-        word_id = vocab.w2i.get
+        mapping = vocab.w2i
     elif isinstance(vocab, Mapping):
-        word_id = vocab.get
+        mapping = vocab
     else:
         raise TypeError("vocab must be a cw2v.vocab.Vocabulary or a word -> id mapping, got "
                         f"{type(vocab).__name__}")
+    word_id = mapping.get
     buffer = _IdBuffer()
     raw_words = 0
     for tokens, ends in _pieces(corpus, encoding, errors):

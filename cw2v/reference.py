@@ -199,9 +199,10 @@ class Word2Vec(SGNSBase):
         m, pairs, loss = len(words), 0, 0.0
         if m < 2:
             return 0, 0.0
-        plan = self._plan(window, batched)
+        plan: tuple[int, list[int]] | None = self._plan(window, batched)
         for i in range(m):
             nxt = self._plan(window, batched) if i + 1 < m else None
+            assert plan is not None  # drawn one center ahead, for every center
             b, negs = plan
             ctx = [words[j] for j in range(max(i - b, 0), min(i + b + 1, m)) if j != i]
             if batched:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 SIGMOID_TABLE_SIZE = 1000
 MAX_EXP = 6.0
@@ -41,7 +42,7 @@ def sigmoid_tables(size: int = SIGMOID_TABLE_SIZE, max_exp: float = MAX_EXP) -> 
     return SigmoidTables(sig.astype(np.float32), np.log(sig).astype(np.float32), float(max_exp))
 
 
-def table_lookup(f: np.ndarray, table: np.ndarray, max_exp: float) -> np.ndarray:
+def table_lookup(f: npt.ArrayLike, table: np.ndarray, max_exp: float) -> np.ndarray:
     """Linear interpolation in ``table`` at float32 ``f`` inside (-max_exp, max_exp), by
     exactly the kernel's float32 steps (for the reference)."""
     f = np.asarray(f, dtype=np.float32)
@@ -54,7 +55,7 @@ def table_lookup(f: np.ndarray, table: np.ndarray, max_exp: float) -> np.ndarray
     return (table[i] + frac * (table[i + 1] - table[i])).astype(np.float32)
 
 
-def table_sigmoid(f: np.ndarray, tables: SigmoidTables) -> np.ndarray:
+def table_sigmoid(f: npt.ArrayLike, tables: SigmoidTables) -> np.ndarray:
     """The table sigmoid of float32 ``f``, by the kernel's rule (saturating outside the range)."""
     f = np.asarray(f, dtype=np.float32)
     out = table_lookup(f, tables.sigmoid, tables.max_exp)

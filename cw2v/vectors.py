@@ -84,12 +84,12 @@ class Vectors:
     @property
     def unit_vectors(self) -> np.ndarray:
         """Rows of W_in scaled to unit length (zero rows stay zero), cached."""
-        if self._unit is None or self._unit.shape != self.W_in.shape:
+        unit = self._unit
+        if unit is None or unit.shape != self.W_in.shape:
             norms = np.linalg.norm(self.W_in, axis=1, keepdims=True)
-            self._unit = (self.W_in / np.maximum(norms, np.finfo(np.float32).tiny)).astype(
-                np.float32
-            )
-        return self._unit
+            unit = (self.W_in / np.maximum(norms, np.finfo(np.float32).tiny)).astype(np.float32)
+            self._unit = unit
+        return unit
 
     # -- queries -------------------------------------------------------------------------------
 
