@@ -165,8 +165,8 @@ class Word2Vec(SGNSBase):
               errors: str = "strict") -> list[trainer.EpochStats]:
         """Continue training on ``corpus`` with the existing vocabulary (unknown words are
         skipped). ``corpus`` is anything ``from_corpus`` takes, or a ``cw2v.corpus.EncodedCorpus``
-        already encoded with this model's word ids. Parameters left as None keep the values in ``self.config`` (those of
-        ``from_corpus``); see there for their meaning. The learning rate again decays from
+        already encoded with this model's word ids. Parameters left as None keep the values in
+        ``self.config`` (those of ``from_corpus``); see there for their meaning. The learning rate again decays from
         ``lr`` to ``min_lr`` over this call's epochs.
 
         Returns the list of ``EpochStats`` of this call.
@@ -174,8 +174,6 @@ class Word2Vec(SGNSBase):
         given = dict(epochs=epochs, lr=lr, min_lr=min_lr, window=window, sample=sample,
                      workers=workers, mode=mode, seed=seed)
         merged = {**self.config, **{k: v for k, v in given.items() if v is not None}}
-        if workers is None:
-            merged["workers"] = self.config.get("workers")
         merged["n_neg"] = self.n_neg
         merged["d"] = self.vector_size
         settings = _check_training(**{k: merged.get(k) for k in _CHECKED})

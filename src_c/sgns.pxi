@@ -16,7 +16,6 @@
 #     ... and after all k+1 targets: W_in[i] += neu1e
 #
 # A noise word equal to the positive target is skipped.
-cimport cython
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
