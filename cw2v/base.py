@@ -1,8 +1,8 @@
 """What the compiled model and the NumPy reference share: construction, validation, noise tables.
 
 ``SGNSBase`` is the classic from-scratch class's state -- ``vocab``, ``w2i``, ``W_in``, ``W_out``,
-``lr``, ``n_neg``, ``freq`` -- plus the tables the update rule reads. Subclasses supply
-``train_pair`` / ``train_pairs``.
+``lr``, ``n_neg``, ``freq`` -- plus the tables the update rule reads; the word vectors live in its
+``wv`` (a ``cw2v.Vectors``). Subclasses supply ``train_pair`` / ``train_pairs``.
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from .tables import AliasTable, SigmoidTables, alias_table, sigmoid_tables
+from . import params
 from .vectors import Vectors
 
 NS_EXPONENT = 0.75
@@ -19,23 +20,12 @@ NS_EXPONENT = 0.75
 
 def check_positive_int(name: str, value, minimum: int = 1) -> int:
     """``value`` as an int >= minimum, or ValueError naming the parameter."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
+    return params.Integer(minimum)(name, value)
 
 
 def check_positive_float(name: str, value, allow_zero: bool = False) -> float:
     """``value`` as a finite float > 0 (>= 0 with allow_zero), or ValueError naming it."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be finite and {bound}, got {value!r}")
-    return v
+    return params.Real(0.0, float(np.finfo(np.float64).max), low_open=not allow_zero)(name, value)
 
 
 def seed_state(seed: int | None) -> int:
@@ -49,8 +39,12 @@ def seed_state(seed: int | None) -> int:
     return int(np.random.SeedSequence(seed).generate_state(1, np.uint64)[0])
 
 
-class SGNSBase(Vectors):
+class SGNSBase:
     """Skip-gram negative-sampling model state shared by ``cw2v.Word2Vec`` and the reference.
+
+    The model *holds* its word vectors: ``wv`` is a ``cw2v.Vectors`` over ``W_in`` (a view, not
+    a copy; gensim users know it as ``model.wv``). The classic class's attributes ``vocab``,
+    ``w2i`` and ``W_in`` and its queries (``similarity``, ``most_similar``, ...) forward to it.
 
     Parameters
     ----------
@@ -71,21 +65,98 @@ class SGNSBase(Vectors):
     def __init__(self, vocab: Sequence[str], d: int = 50, lr: float = 0.025, n_neg: int = 5, *,
                  seed: int | None = None, dtype=np.float32):
         vocab = list(vocab)
-        d = check_positive_int("d", d)
-        self.lr = check_positive_float("lr", lr)
-        self.n_neg = check_positive_int("n_neg", n_neg, minimum=0)
-        self.seed = seed
+        d = params.check("d", d)
+        self.lr = params.check("lr", lr)
+        self.n_neg = params.check("n_neg", n_neg)
+        self.seed = params.check("seed", seed)
         state = seed_state(seed)
         init_rng = np.random.default_rng(state)
         # word2vec.c's initialisation: W_in uniform in [-0.5/d, 0.5/d), W_out zero.
         W_in = ((init_rng.random((len(vocab), d)) - 0.5) / d).astype(dtype)
-        super().__init__(vocab, W_in)
-        self.W_in = W_in  # Vectors casts to float32; keep the requested dtype
+        self.wv = Vectors(vocab, W_in)
         self.W_out = np.zeros((len(vocab), d), dtype=dtype)
         self.sigmoid_tables: SigmoidTables = sigmoid_tables()
         self._rng_state = np.array([state ^ 0x5DEECE66D], dtype=np.uint64)
         self.counts: np.ndarray = np.ones(len(vocab), dtype=np.int64)
         self.set_freq({})
+
+    # -- the vectors, held in ``wv`` -----------------------------------------------------------
+
+    @property
+    def vocab(self) -> list[str]:
+        """The words; row i of ``W_in`` and ``W_out`` belongs to ``vocab[i]``."""
+        return self.wv.vocab
+
+    @property
+    def w2i(self) -> dict[str, int]:
+        """word -> row."""
+        return self.wv.w2i
+
+    @property
+    def W_in(self) -> np.ndarray:
+        """The input weights, which are the word vectors (``wv.vectors`` is the same array)."""
+        return self.wv.vectors
+
+    @W_in.setter
+    def W_in(self, value: np.ndarray) -> None:
+        self.wv.vectors = value
+
+    @property
+    def vector_size(self) -> int:
+        """Dimension d of the vectors."""
+        return self.wv.vector_size
+
+    def invalidate_norms(self) -> None:
+        """Forget ``wv``'s cached unit vectors (training does this; call it after editing
+        ``W_in`` by hand)."""
+        self.wv.invalidate_norms()
+
+    def __len__(self) -> int:
+        return len(self.wv)
+
+    def __contains__(self, word) -> bool:
+        return word in self.wv
+
+    def __getitem__(self, word: str) -> np.ndarray:
+        return self.wv.get_vector(word)
+
+    def similarity(self, w1: str, w2: str) -> float:
+        """Cosine similarity of two words (``wv.similarity``)."""
+        return self.wv.similarity(w1, w2)
+
+    def most_similar(self, positive=None, k: int = 5, negative=None, **kwargs):
+        """The ``k`` words nearest to the query (``wv.most_similar``; the classic class's
+        ``most_similar(word, k)`` form included)."""
+        return self.wv.most_similar(positive, k, negative, **kwargs)
+
+    def most_similar_cosmul(self, positive=None, k: int = 5, negative=None, **kwargs):
+        """3CosMul neighbours (``wv.most_similar_cosmul``)."""
+        return self.wv.most_similar_cosmul(positive, k, negative, **kwargs)
+
+    def analogy(self, a: str, b: str, c: str, k: int = 1, **kwargs):
+        """a is to b as c is to ? (``wv.analogy``)."""
+        return self.wv.analogy(a, b, c, k, **kwargs)
+
+    def get_vector(self, word: str, norm: bool = False) -> np.ndarray:
+        """A copy of the vector of ``word`` (``wv.get_vector``)."""
+        return self.wv.get_vector(word, norm)
+
+    def similar_by_word(self, word: str, k: int = 5, **kwargs):
+        """Words nearest to ``word`` (``wv.similar_by_word``)."""
+        return self.wv.similar_by_word(word, k, **kwargs)
+
+    def similar_by_vector(self, vector, k: int = 5, **kwargs):
+        """Words nearest to a raw vector (``wv.similar_by_vector``)."""
+        return self.wv.similar_by_vector(vector, k, **kwargs)
+
+    def doesnt_match(self, words: Sequence[str]) -> str:
+        """The odd one out (``wv.doesnt_match``)."""
+        return self.wv.doesnt_match(words)
+
+    @property
+    def unit_vectors(self) -> np.ndarray:
+        """``W_in``'s rows at unit length, cached (``wv.unit_vectors``)."""
+        return self.wv.unit_vectors
 
     # -- noise distribution ------------------------------------------------------------------
 

@@ -27,22 +27,20 @@ gets skip-gram vectors here.
 from __future__ import annotations
 
 import argparse
-import bz2
-import gzip
 import logging
-import lzma
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING
 
+from . import params
+from ._files import COMPRESSION_ERRORS, PathLike, open_input
 from ._version import __version__
 
 if TYPE_CHECKING:
     from .vectors import Vectors
 
-PathLike = Union[str, "os.PathLike[str]"]
 
 log = logging.getLogger(__name__)
 
@@ -54,17 +52,11 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
 # word2vec.c flag -> the cw2v option it becomes. Every word2vec.c flag takes exactly one value.
 # Flags whose value decides what happens (-binary, -cbow, -hs, -classes, -debug, -save-vocab,
 # -read-vocab) are handled in ``_translate_flag``.
+# The training parameters' flags come from their rows in ``cw2v.params``.
 WORD2VEC_FLAGS: dict[str, str | None] = {
     "-train": "--train",
     "-output": "--output",
-    "-size": "--d",
-    "-window": "--window",
-    "-negative": "--n-neg",
-    "-sample": "--sample",
-    "-threads": "--workers",
-    "-iter": "--epochs",
-    "-min-count": "--min-count",
-    "-alpha": "--lr",
+    **params.word2vec_flags(),
     "-binary": None,
     "-cbow": None,
     "-hs": None,
@@ -164,16 +156,8 @@ def translate_word2vec_flags(args: Sequence[str]) -> list[str]:
 
 # -- reading vectors -----------------------------------------------------------------------------
 
-_DECOMPRESSORS: dict[str, Callable[..., Any]] = {
-    ".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _SNIFF_LIMIT = 1 << 24  # never read more than 16 MiB to recognise a file
 _TEXT_BYTES = b" \t\n\r\x0b\x0c" + bytes(range(0x20, 0x7F))
-
-
-def _open_decompressed(path: Path) -> IO[bytes]:
-    """``path`` opened for binary reading, decompressed by its suffix as ``cw2v.io`` does."""
-    opener = _DECOMPRESSORS.get(path.suffix.lower(), open)
-    return opener(path, "rb")
 
 
 def _looks_like_text_record(body: bytes, dim: int) -> bool:
@@ -250,7 +234,7 @@ def detect_format(path: PathLike) -> str:
         if f.read(len(MAGIC)) == MAGIC:
             return "cw2v"
     try:
-        with _open_decompressed(p) as f:
+        with open_input(p) as f:
             fields = f.readline(256).split()
             if len(fields) != 2 or not all(x.isdigit() for x in fields):
                 return "text"
@@ -260,7 +244,7 @@ def detect_format(path: PathLike) -> str:
                 return "text"
             # Enough for three binary records, or one text line of up to 20 bytes a number.
             body = f.read(min(_SNIFF_LIMIT, records * (20 * dim + 1024)))
-    except (EOFError, lzma.LZMAError, gzip.BadGzipFile, OSError) as exc:
+    except COMPRESSION_ERRORS as exc:
         if isinstance(exc, FileNotFoundError):
             raise
         return "text"  # corrupt compressed stream: let the reader report it
@@ -284,8 +268,8 @@ def load_vectors(path: PathLike, binary: bool | None = None) -> Vectors:
 
     Returns
     -------
-    cw2v.vectors.Vectors
-        A ``cw2v.Word2Vec`` for a native model, plain ``Vectors`` for a word2vec file.
+    cw2v.Vectors
+        The vectors (a native model's ``model.wv``).
 
     Raises
     ------
@@ -293,10 +277,11 @@ def load_vectors(path: PathLike, binary: bool | None = None) -> Vectors:
         The file is missing, unreadable, or not a valid vectors file (the message names it).
     """
     from . import io
+    from .model import Word2Vec
 
     kind = detect_format(path)
     if kind == "cw2v":
-        return io.load_model(path)
+        return Word2Vec.load(path).wv
     if binary is None:
         binary = kind == "binary"
     return io.load_word2vec_format(path, binary=binary)
@@ -340,11 +325,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         raise PermissionError(f"{output}: output directory {parent} is not writable")
 
     model = Word2Vec.from_corpus(
-        corpus[0] if len(corpus) == 1 else corpus, d=args.d, window=args.window,
-        min_count=args.min_count, n_neg=args.n_neg, sample=args.sample, lr=args.lr,
-        min_lr=args.min_lr, epochs=args.epochs, workers=args.workers, seed=args.seed,
-        ns_exponent=args.ns_exponent, max_vocab=args.max_vocab, mode=args.mode,
-        progress=args.progress, encoding=args.encoding, errors=args.errors)
+        corpus[0] if len(corpus) == 1 else corpus, progress=args.progress,
+        encoding=args.encoding, errors=args.errors,
+        **{name: getattr(args, name) for name in params.BY_NAME})
     if model.training_stopped is not None and model.training_stopped.startswith("interrupted"):
         # The trainer stops cleanly on Ctrl-C; a command line run writes nothing then.
         raise KeyboardInterrupt
@@ -480,33 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="word2vec: word2vec.c's vectors (text, or binary with --binary); cw2v: "
                         "the whole model in cw2v's native format (default: word2vec)")
     p.add_argument("--binary", action="store_true", help="write word2vec's binary format")
-    p.add_argument("--d", "--size", dest="d", type=int, default=100, metavar="N",
-                   help="vector dimension (default: 100)")
-    p.add_argument("--window", type=int, default=5, metavar="N",
-                   help="maximum context distance (default: 5)")
-    p.add_argument("--min-count", type=int, default=5, metavar="N",
-                   help="drop words rarer than this (default: 5)")
-    p.add_argument("--max-vocab", type=int, default=None, metavar="N",
-                   help="keep only the N most frequent words")
-    p.add_argument("--n-neg", type=int, default=5, metavar="N",
-                   help="noise words per pair (default: 5)")
-    p.add_argument("--ns-exponent", type=float, default=0.75, metavar="F",
-                   help="noise distribution is count**F (default: 0.75)")
-    p.add_argument("--sample", type=float, default=1e-3, metavar="F",
-                   help="subsampling threshold, 0 for none (default: 1e-3)")
-    p.add_argument("--lr", type=float, default=0.025, metavar="F",
-                   help="initial learning rate (default: 0.025)")
-    p.add_argument("--min-lr", type=float, default=1e-4, metavar="F",
-                   help="final learning rate (default: 1e-4)")
-    p.add_argument("--epochs", type=int, default=5, metavar="N",
-                   help="passes over the corpus (default: 5)")
-    p.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="training threads (default: the number of CPU cores)")
-    p.add_argument("--seed", type=int, default=1, metavar="N",
-                   help="random seed; with --workers 1 runs repeat exactly (default: 1)")
-    p.add_argument("--mode", choices=("exact", "batched"), default="exact",
-                   help="exact: word2vec.c's updates; batched: shared noise words per window, "
-                        "faster (default: exact)")
+    params.add_options(p)  # one option per row of cw2v.params.PARAMETERS
     p.add_argument("--encoding", default="utf-8", help="corpus encoding (default: utf-8)")
     p.add_argument("--errors", default="strict", choices=("strict", "replace", "ignore"),
                    help="undecodable bytes: fail, replace or skip them (default: strict)")

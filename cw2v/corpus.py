@@ -20,13 +20,9 @@ offsets; building it peaks at about that plus the word -> id dict and one chunk'
 """
 from __future__ import annotations
 
-import bz2
 import codecs
 import errno
-import gzip
-import io
 import logging
-import lzma
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import accumulate, chain, repeat
@@ -34,6 +30,7 @@ from typing import NamedTuple, Union
 
 import numpy as np
 
+from ._files import COMPRESSION_ERRORS, PathLike, open_input
 from .base import check_positive_int
 from .vocab import Vocabulary, select_words
 
@@ -44,16 +41,8 @@ CHUNK_SIZE = 1 << 20
 #: Tokens gathered from an iterable of sentences before they are encoded as one array.
 BATCH_TOKENS = 1 << 20
 
-PathLike = Union[str, "os.PathLike[str]"]
 #: What ``build``, ``encode`` and ``iter_sentences`` read: a path, paths, or token lists.
 CorpusLike = Union[PathLike, Sequence[PathLike], Iterable[Sequence[str]]]
-
-_GZIP_MAGIC = b"\x1f\x8b"
-_XZ_MAGIC = b"\xfd7zXZ\x00"
-# bzip2: "BZh", the block size digit, then a block header (pi) or the end-of-stream mark (sqrt pi).
-_BZ2_BLOCK = b"1AY&SY"
-_BZ2_EOS = b"\x17rE8P\x90"
-
 
 class EncodedCorpus(NamedTuple):
     """A corpus as word ids: all sentences back to back, and where each one starts.
@@ -360,25 +349,12 @@ def _cut(tokens: list[str], max_len: int | None) -> Iterator[list[str]]:
 
 # -- files --------------------------------------------------------------------------------------
 
-def _open_binary(path: str) -> io.BufferedIOBase:
-    """``path`` opened for binary reading, decompressed if its first bytes say it is compressed."""
-    with open(path, "rb") as f:
-        head = f.read(10)
-    if head.startswith(_GZIP_MAGIC):
-        return gzip.open(path, "rb")
-    if head.startswith(_XZ_MAGIC):
-        return lzma.open(path, "rb")
-    if head[:3] == b"BZh" and head[3:4].isdigit() and head[4:10] in (_BZ2_BLOCK, _BZ2_EOS):
-        return bz2.open(path, "rb")
-    return open(path, "rb")
-
-
 def _decoded_chunks(path: str, encoding: str, errors: str) -> Iterator[tuple[str, bool]]:
     """(text, final) for each chunk of ``path``, decoded incrementally; ``final`` on the last."""
     decoder = codecs.getincrementaldecoder(encoding)(errors)
     consumed = 0  # bytes handed to the decoder so far
     try:
-        with _open_binary(path) as f:
+        with open_input(path) as f:
             while True:
                 data = f.read(CHUNK_SIZE)
                 final = not data
@@ -392,7 +368,7 @@ def _decoded_chunks(path: str, encoding: str, errors: str) -> Iterator[tuple[str
                 yield text, final
                 if final:
                     return
-    except (OSError, EOFError, lzma.LZMAError) as e:
+    except COMPRESSION_ERRORS as e:
         # A corrupt or truncated compressed file: say which one.
         if hasattr(e, "add_note") and not isinstance(e, FileNotFoundError):
             e.add_note(f"while reading corpus file {path!r}")

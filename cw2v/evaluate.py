@@ -21,12 +21,12 @@ from typing import Union
 
 import numpy as np
 
-from .vectors import Vectors
+from ._files import PathLike
+from .vectors import Vectors, as_vectors
 
 __all__ = ["AnalogyResult", "PairResult", "analogies", "rank_average", "spearman", "pearson",
            "word_pairs"]
 
-PathLike = Union[str, "os.PathLike[str]"]
 
 N_SEMANTIC_SECTIONS = 5
 """The Google set's first five sections (capitals, currency, city-in-state, family) are semantic."""
@@ -137,9 +137,6 @@ def _ok_vocab(model: Vectors, limit: int, key: Callable[[str], str]) -> tuple[di
 
 
 def _restrict(model: Vectors, restrict_vocab: int | None) -> int:
-    if not isinstance(model, Vectors):
-        raise TypeError(f"model must be a cw2v.vectors.Vectors (a model or loaded vectors), got "
-                        f"{type(model).__name__}")
     if restrict_vocab is None:
         return len(model.vocab)
     if isinstance(restrict_vocab, bool) or not isinstance(restrict_vocab, (int, np.integer)) \
@@ -178,7 +175,7 @@ def analogies(model: Vectors, path: PathLike | None = None, *, restrict_vocab: i
 
     Parameters
     ----------
-    model : cw2v.vectors.Vectors
+    model : cw2v.Vectors, or a model holding them (``model.wv``)
         A model or loaded vectors; rows are assumed sorted by descending word frequency.
     path : str or os.PathLike, optional
         A file in the format of word2vec's ``questions-words.txt`` (``": section"`` lines, then
@@ -210,6 +207,7 @@ def analogies(model: Vectors, path: PathLike | None = None, *, restrict_vocab: i
     """
     if method not in ("add", "mul"):
         raise ValueError(f"method must be 'add' or 'mul', got {method!r}")
+    model = as_vectors(model)
     limit = _restrict(model, restrict_vocab)
     key = _key_function(case_insensitive)
     text, name = _read_text(path, "questions-words.txt")
@@ -365,7 +363,7 @@ def word_pairs(model: Vectors, path: PathLike | None = None, *, case_insensitive
 
     Parameters
     ----------
-    model : cw2v.vectors.Vectors
+    model : cw2v.Vectors, or a model holding them (``model.wv``)
         A model or loaded vectors.
     path : str or os.PathLike, optional
         Pairs file: ``word1 word2 score`` per line, split at tabs when that gives three or more
@@ -390,6 +388,7 @@ def word_pairs(model: Vectors, path: PathLike | None = None, *, case_insensitive
     ValueError
         A malformed line (named with its line number), or no pair with both words known.
     """
+    model = as_vectors(model)
     limit = _restrict(model, restrict_vocab)
     if score_column is not None and (isinstance(score_column, bool) or score_column < 2):
         raise ValueError(f"score_column must be an integer >= 2, got {score_column!r}")

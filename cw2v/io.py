@@ -12,11 +12,13 @@ Two families of formats live here:
 
   The reader also accepts what other writers produce: no newline after a binary vector
   (gensim), ``"\\r\\n"`` after it, newlines before a word, a trailing space on text lines,
-  blank lines in text files. Paths ending in ``.gz``, ``.bz2`` or ``.xz`` are (de)compressed.
+  blank lines in text files. Compressed files (gzip, bzip2, xz) are recognised by their first
+  bytes when read; a ``.gz``, ``.bz2`` or ``.xz`` suffix compresses what is written.
 
-* **the native cw2v model format** (``save_model`` / ``load_model``), described below. It stores
-  everything a ``cw2v.Word2Vec`` needs to continue training, without pickle, so loading a file
-  never runs code from it, and the weight arrays can be memory-mapped.
+* **the native cw2v format** (``save_arrays`` / ``load_arrays``): JSON metadata and named arrays,
+  described below. ``cw2v.Word2Vec.save`` / ``load`` store a whole model in it (everything needed
+  to continue training), without pickle, so loading a file never runs code from it, and the weight
+  arrays can be memory-mapped. This module knows arrays and vectors, not models.
 
 Every writer here writes a temporary file in the target's directory and renames it over the
 target with ``os.replace``: an interrupted save leaves the previous file (or no file), never a
@@ -49,13 +51,11 @@ refuse a version it does not know; readers of version 1 ignore header keys they 
 """
 from __future__ import annotations
 
-import bz2
 import codecs
 import contextlib
-import gzip
+import io as _io
 import json
 import logging
-import lzma
 import mmap
 import os
 import re
@@ -65,28 +65,25 @@ import tempfile
 import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any, BinaryIO, Union
+from typing import Any, BinaryIO
 
 import numpy as np
 
+from ._files import PathLike, as_path, open_input, writer_for
 from ._version import __version__
-from .vectors import Vectors
+from .vectors import Vectors, as_vectors
 
 __all__ = [
     "FORMAT_VERSION",
     "MAGIC",
     "Word2VecFormatError",
     "load_arrays",
-    "load_model",
     "load_word2vec_format",
     "save_arrays",
-    "save_model",
     "save_word2vec_format",
 ]
 
 logger = logging.getLogger(__name__)
-
-PathLike = Union[str, "os.PathLike[str]"]
 
 MAGIC = b"CW2V"
 """First four bytes of a native cw2v model file."""
@@ -99,7 +96,6 @@ _PREAMBLE = struct.Struct("<4sIQ")  # magic, version, header length
 _ARRAY_KINDS = "biufc"  # bool, int, uint, float, complex: plain bytes, nothing to execute
 _TEXT_CHUNK_LINES = 8192
 _ASCII_WHITESPACE = re.compile(r"[ \t\n\r\x0b\x0c]")
-_COMPRESSORS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 
 
 class Word2VecFormatError(ValueError):
@@ -132,18 +128,6 @@ class Word2VecFormatError(ValueError):
 # -- files ----------------------------------------------------------------------------------------
 
 
-def _as_path(path: PathLike) -> Path:
-    """``path`` (str, bytes or os.PathLike) as a ``Path``; TypeError for anything else."""
-    try:
-        return Path(os.fsdecode(os.fspath(path)))
-    except TypeError:
-        raise TypeError(f"path must be str or os.PathLike, got {type(path).__name__}") from None
-
-
-def _compressor(path: Path):
-    return _COMPRESSORS.get(path.suffix.lower())
-
-
 def _new_file_mode(path: Path) -> int:
     """Permission bits for a file written at ``path``: the old file's, else 0o666 less umask."""
     try:
@@ -171,12 +155,12 @@ def _atomic_writer(path: PathLike) -> Iterator[BinaryIO]:
     temporary file is removed and ``path`` is left as it was. A ``.gz``/``.bz2``/``.xz`` suffix
     compresses the stream.
     """
-    target = _as_path(path)
+    target = as_path(path)
     mode = _new_file_mode(target)
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as raw:
-            opener = _compressor(target)
+            opener = writer_for(target)
             if opener is None:
                 yield raw
             else:
@@ -205,19 +189,15 @@ def _fsync_directory(directory: Path) -> None:
             os.close(fd)
 
 
-def _open_read(path: Path) -> IO[bytes]:
-    opener = _compressor(path)
-    return open(path, "rb") if opener is None else opener(path, "rb")
-
-
 @contextlib.contextmanager
 def _whole_file(path: Path) -> Iterator[bytes | mmap.mmap]:
-    """The whole content of ``path``: a read-only mmap for plain files, bytes if compressed."""
-    if _compressor(path) is not None:
-        with _open_read(path) as f:
+    """The whole content of ``path``: a read-only mmap for a plain regular file, else bytes
+    (decompressed when the file is compressed; read to the end for a pipe)."""
+    with open_input(path) as f:
+        plain = isinstance(f, _io.BufferedReader)
+        if not plain or not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
             yield f.read()
-        return
-    with open(path, "rb") as f:
+            return
         if os.fstat(f.fileno()).st_size == 0:
             yield b""
             return
@@ -245,9 +225,9 @@ def save_word2vec_format(vectors: Vectors, path: PathLike, binary: bool = False)
 
     Parameters
     ----------
-    vectors : cw2v.vectors.Vectors
-        The words (``vectors.vocab``) and their vectors (``vectors.vectors``), written in row order;
-        a trained ``cw2v.Word2Vec`` writes its ``W_in``.
+    vectors : cw2v.Vectors, or a model holding them (``model.wv``)
+        The words (``vocab``) and their vectors (``vectors``), written in row order; a trained
+        ``cw2v.Word2Vec`` writes its ``W_in``.
     path : str or os.PathLike
         The file to write (replaced atomically). A ``.gz``, ``.bz2`` or ``.xz`` suffix compresses.
     binary : bool, default False
@@ -264,6 +244,7 @@ def save_word2vec_format(vectors: Vectors, path: PathLike, binary: bool = False)
     Both variants start with the header line ``"<vocab_size> <vector_size>\\n"``, are UTF-8, and
     load in gensim's ``KeyedVectors.load_word2vec_format`` and word2vec.c's tools.
     """
+    vectors = as_vectors(vectors)
     vocab = list(vectors.vocab)
     matrix = np.asarray(vectors.vectors)
     if matrix.ndim != 2 or matrix.shape[0] != len(vocab):
@@ -301,7 +282,7 @@ def load_word2vec_format(path: PathLike, binary: bool = False, *, encoding: str 
     Parameters
     ----------
     path : str or os.PathLike
-        The file; ``.gz``, ``.bz2`` and ``.xz`` files are decompressed on the fly.
+        The file; gzip, bzip2 and xz files are decompressed on the fly (told by their first bytes).
     binary : bool, default False
         Whether the file is in the binary variant.
     encoding : str, default "utf-8"
@@ -331,7 +312,7 @@ def load_word2vec_format(path: PathLike, binary: bool = False, *, encoding: str 
     """
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise ValueError(f"limit must be a positive integer or None, got {limit!r}")
-    p = _as_path(path)
+    p = as_path(path)
     if binary:
         words, matrix = _read_binary(p, encoding, unicode_errors, limit)
     else:
@@ -395,7 +376,7 @@ def _decode_words(raw: list[bytes], encoding: str, errors: str, path: str,
 def _read_text(path: Path, encoding: str, errors: str,
                limit: int | None) -> tuple[list[str], np.ndarray]:
     name = str(path)
-    with _open_read(path) as f:
+    with open_input(path) as f:
         n_words, dim = _parse_header(f.readline(), name)
         n_read = n_words if limit is None else min(n_words, limit)
         # Parsed in chunks of rows, not preallocated: a corrupt header may claim any size.
@@ -536,7 +517,7 @@ def save_arrays(path: PathLike, meta: Mapping[str, Any], arrays: Mapping[str, np
         Bool, integer, float or complex arrays; written little-endian in C order, each at a
         64-byte aligned offset.
     extra : mapping, optional
-        More top-level header keys (``save_model`` records the model class here).
+        More top-level header keys (``cw2v.Word2Vec.save`` records the model class here).
 
     Raises
     ------
@@ -622,7 +603,7 @@ def _array_entry(name: str, key: str, entry: Any, file_size: int) -> tuple[np.dt
 
 
 def load_arrays(path: PathLike, mmap: bool | str = False) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Read a native cw2v file written by ``save_arrays`` / ``save_model``.
+    """Read a native cw2v file written by ``save_arrays`` (or ``cw2v.Word2Vec.save``).
 
     Parameters
     ----------
@@ -652,7 +633,7 @@ def load_arrays(path: PathLike, mmap: bool | str = False) -> tuple[dict[str, Any
         mmap = "r"
     if mmap not in (False, "r", "c"):
         raise ValueError(f"mmap must be False, True, 'r' or 'c', got {mmap!r}")
-    p = _as_path(path)
+    p = as_path(path)
     name = str(p)
     arrays: dict[str, np.ndarray] = {}
     with open(p, "rb") as f:
@@ -678,44 +659,3 @@ def load_arrays(path: PathLike, mmap: bool | str = False) -> tuple[dict[str, Any
     if not isinstance(meta, dict):
         raise ValueError(f"{name}: corrupt cw2v model header (meta is not an object)")
     return meta, arrays
-
-
-def save_model(model: Any, path: PathLike) -> None:
-    """Save a ``cw2v.Word2Vec`` (everything needed to resume training) in the native format.
-
-    Parameters
-    ----------
-    model : cw2v.Word2Vec
-        The model; it supplies ``meta, arrays = model._export_state()``.
-    path : str or os.PathLike
-        The file to write (replaced atomically).
-    """
-    export = getattr(model, "_export_state", None)
-    if export is None:
-        raise TypeError(f"{type(model).__name__} cannot be saved as a cw2v model (no "
-                        f"_export_state); save vectors with save_word2vec_format")
-    meta, arrays = export()
-    cls = type(model)
-    save_arrays(path, meta, arrays, extra={"class": f"{cls.__module__}.{cls.__qualname__}"})
-
-
-def load_model(path: PathLike, mmap: bool | str = False):
-    """Load a model saved by ``save_model``.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The file.
-    mmap : bool or {"r", "c"}, default False
-        Map the arrays instead of reading them (see ``load_arrays``); with ``True`` (read-only)
-        the model answers queries but cannot be trained further; ``"c"`` maps copy-on-write.
-
-    Returns
-    -------
-    cw2v.Word2Vec
-        Rebuilt by ``cw2v.Word2Vec._import_state(meta, arrays)``.
-    """
-    from .model import Word2Vec  # late import: model.py may import this module
-
-    meta, arrays = load_arrays(path, mmap=mmap)
-    return Word2Vec._import_state(meta, arrays)

@@ -8,23 +8,18 @@ here, before it reaches the kernel's ``nogil`` code.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable, Iterable
 
 import numpy as np
 
 from . import corpus as corpus_io
-from . import trainer
+from . import io, params, trainer
+from ._files import PathLike
 from ._simd import kernel as _kernel
-from .base import SGNSBase, check_positive_float, check_positive_int
+from .base import SGNSBase
 
 log = logging.getLogger(__name__)
-
-MODES = ("exact", "batched")
-# Training hyper-parameters kept in ``model.config`` (and in saved models).
-_TRAINING_DEFAULTS = dict(window=5, sample=1e-3, min_lr=1e-4, epochs=5, ns_exponent=0.75,
-                          min_count=5, max_vocab=None, mode="exact")
 
 
 class Word2Vec(SGNSBase):
@@ -51,13 +46,17 @@ class Word2Vec(SGNSBase):
     is updated once after all ``n_neg + 1`` targets. The classic NumPy class updated ``W_out[t]``
     first and then read it; the difference is of order lr**2. A noise word equal to the positive
     context is skipped. ``W_in`` starts uniform in [-0.5/d, 0.5/d), ``W_out`` at zero.
+
+    The word vectors are ``model.wv`` (a ``cw2v.Vectors`` over ``W_in``, not a copy); the
+    classic queries (``similarity``, ``most_similar``, ...) forward to it. ``model.config``
+    holds every training parameter (``cw2v.params``), and is saved with the model.
     """
 
     def __init__(self, vocab, d: int = 50, lr: float = 0.025, n_neg: int = 5, *,
                  seed: int | None = None):
         super().__init__(vocab, d, lr, n_neg, seed=seed)
-        self.config: dict = {"d": self.vector_size, "lr": self.lr, "n_neg": self.n_neg,
-                             "seed": seed, **_TRAINING_DEFAULTS}
+        self.config: dict = {**params.defaults(), "d": self.vector_size, "lr": self.lr,
+                             "n_neg": self.n_neg, "seed": seed}
         self.loss_history: list[float] = []
         self.epoch_history: list[trainer.EpochStats] = []
         self.training_stopped: str | None = None
@@ -66,13 +65,10 @@ class Word2Vec(SGNSBase):
     # -- corpus training ---------------------------------------------------------------------
 
     @classmethod
-    def from_corpus(cls, corpus, d: int = 100, window: int = 5, min_count: int = 5,
-                    n_neg: int = 5, sample: float = 1e-3, lr: float = 0.025,
-                    min_lr: float = 1e-4, epochs: int = 5, workers: int | None = None,
-                    seed: int = 1, ns_exponent: float = 0.75, max_vocab: int | None = None,
-                    mode: str = "exact", progress: bool | None = None,
+    @params.with_parameters(params.names("model", "vocab", "train"))
+    def from_corpus(cls, corpus, *, progress: bool | None = None,
                     callbacks: Iterable[Callable] = (), encoding: str = "utf-8",
-                    errors: str = "strict") -> "Word2Vec":
+                    errors: str = "strict", **parameters) -> "Word2Vec":
         """Build the vocabulary of ``corpus`` and train skip-gram vectors on it.
 
         Parameters
@@ -81,36 +77,7 @@ class Word2Vec(SGNSBase):
             A plain, .gz, .bz2 or .xz text file (text8's single line or one sentence a line),
             several of them, or sentences as lists of str (a one-shot generator works: it is
             read once).
-        d : int
-            Vector dimension (gensim: ``vector_size``).
-        window : int
-            Maximum distance between a center and a context word; each center draws its own
-            window uniformly from 1..window (word2vec.c).
-        min_count : int
-            Words rarer than this are dropped from the vocabulary.
-        n_neg : int
-            Noise words per positive pair (gensim: ``negative``).
-        sample : float
-            Subsampling threshold: a word of frequency f is kept with probability
-            (sqrt(f / sample) + 1) * sample / f (word2vec.c); 0 turns subsampling off.
-        lr, min_lr : float
-            The learning rate decays linearly from ``lr`` to ``min_lr`` over all epochs
-            (gensim: ``alpha``, ``min_alpha``).
-        epochs : int
-            Passes over the corpus.
-        workers : int, optional
-            Training threads; default: the number of CPU cores.
-        seed : int
-            Seeds the initial weights and each worker's generator. With ``workers=1`` training
-            is reproducible bit for bit.
-        ns_exponent : float
-            The noise distribution is count**ns_exponent.
-        max_vocab : int, optional
-            Keep only the most frequent words.
-        mode : "exact" or "batched"
-            "exact": word2vec.c's rule, n_neg fresh noise words per pair. "batched": HogBatch
-            (Ji et al. 2016), one set of noise words shared by a center's window, updated as
-            small matrix products; faster, slightly different statistics.
+{parameters}
         progress : bool, optional
             Show a tqdm progress bar (default: when stderr is a terminal).
         callbacks : iterable of callables
@@ -120,20 +87,23 @@ class Word2Vec(SGNSBase):
             How files are decoded; ``errors="strict"`` raises on undecodable bytes naming the
             file and byte offset, "replace" or "ignore" pass them.
 
+        The training parameters are the rows of ``cw2v.params.PARAMETERS``; each is checked
+        (ValueError naming it) before the corpus is read.
+
         Returns
         -------
         Word2Vec
-            The trained model, vectors in ``W_in``, rows sorted by descending word count.
+            The trained model, vectors in ``W_in`` (and ``wv``), rows sorted by descending
+            word count.
         """
-        settings = _check_training(d=d, window=window, min_count=min_count, n_neg=n_neg,
-                                   sample=sample, lr=lr, min_lr=min_lr, epochs=epochs,
-                                   workers=workers, ns_exponent=ns_exponent,
-                                   max_vocab=max_vocab, mode=mode, seed=seed)
+        settings = params.resolve(parameters)
         start = time.perf_counter()
-        vocab, encoded = corpus_io.build(corpus, min_count=min_count, max_vocab=max_vocab,
-                                         encoding=encoding, errors=errors)
-        model = cls.from_vocabulary(vocab, d=d, lr=lr, n_neg=n_neg, seed=seed,
-                                    ns_exponent=ns_exponent)
+        vocab, encoded = corpus_io.build(corpus, min_count=settings["min_count"],
+                                         max_vocab=settings["max_vocab"], encoding=encoding,
+                                         errors=errors)
+        model = cls.from_vocabulary(vocab, d=settings["d"], lr=settings["lr"],
+                                    n_neg=settings["n_neg"], seed=settings["seed"],
+                                    ns_exponent=settings["ns_exponent"])
         model.vocab_seconds = time.perf_counter() - start
         model.config.update(settings)
         log.info("vocabulary: %d words from %d tokens in %.1f s", len(vocab), encoded.raw_words,
@@ -157,26 +127,33 @@ class Word2Vec(SGNSBase):
         model.config["ns_exponent"] = float(ns_exponent)
         return model
 
-    def train(self, corpus, *, epochs: int | None = None, lr: float | None = None,
-              min_lr: float | None = None, window: int | None = None,
-              sample: float | None = None, workers: int | None = None,
-              mode: str | None = None, seed: int | None = None, progress: bool | None = None,
-              callbacks: Iterable[Callable] = (), encoding: str = "utf-8",
-              errors: str = "strict") -> list[trainer.EpochStats]:
+    @params.with_parameters(params.names("train"), default_none=True)
+    def train(self, corpus, *, progress: bool | None = None, callbacks: Iterable[Callable] = (),
+              encoding: str = "utf-8", errors: str = "strict",
+              **parameters) -> list[trainer.EpochStats]:
         """Continue training on ``corpus`` with the existing vocabulary (unknown words are
-        skipped). ``corpus`` is anything ``from_corpus`` takes, or a ``cw2v.corpus.EncodedCorpus``
-        already encoded with this model's word ids. Parameters left as None keep the values in
-        ``self.config`` (those of ``from_corpus``); see there for their meaning. The learning rate again decays from
-        ``lr`` to ``min_lr`` over this call's epochs.
+        skipped).
+
+        ``corpus`` is anything ``from_corpus`` takes, or a ``cw2v.corpus.EncodedCorpus`` already
+        encoded with this model's word ids. The parameters below, left as None, keep their
+        values in ``self.config`` (those of ``from_corpus``); the model's own (``d``, ``n_neg``,
+        ``ns_exponent``) and its vocabulary's (``min_count``, ``max_vocab``) stay as they are.
+        The learning rate again decays from ``lr`` to ``min_lr`` over this call's epochs.
+
+        Parameters
+        ----------
+{parameters}
 
         Returns the list of ``EpochStats`` of this call.
         """
-        given = dict(epochs=epochs, lr=lr, min_lr=min_lr, window=window, sample=sample,
-                     workers=workers, mode=mode, seed=seed)
-        merged = {**self.config, **{k: v for k, v in given.items() if v is not None}}
-        merged["n_neg"] = self.n_neg
-        merged["d"] = self.vector_size
-        settings = _check_training(**{k: merged.get(k) for k in _CHECKED})
+        unknown = sorted(set(parameters) - set(params.names("train")))
+        if unknown:
+            raise TypeError(f"train() cannot change {', '.join(unknown)} (only "
+                            f"{', '.join(params.names('train'))})")
+        given = {k: v for k, v in parameters.items() if v is not None}
+        base = {**self.config, "d": self.vector_size, "n_neg": self.n_neg}
+        settings = params.resolve(given, base={k: v for k, v in base.items()
+                                               if k in params.BY_NAME})
         self.config.update(settings)
         if isinstance(corpus, corpus_io.EncodedCorpus):
             encoded = corpus
@@ -231,7 +208,7 @@ class Word2Vec(SGNSBase):
         model.W_in, model.W_out = W_in, W_out
         model.counts = np.asarray(arrays["counts"], dtype=np.int64)
         model.set_noise_weights(arrays["noise_weights"])
-        model.config = dict(meta["config"])
+        model.config = {**params.defaults(), **meta["config"]}
         model.seed = model.config.get("seed")
         model.loss_history = list(meta.get("loss_history", []))
         model.epoch_history = []
@@ -240,25 +217,27 @@ class Word2Vec(SGNSBase):
         model._rng_state[0] = np.uint64(meta.get("rng_state", 0))
         return model
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Save the whole model (weights, vocabulary, counts, settings) in cw2v's native format
-        (see ``cw2v.io.save_model``), written to a temporary file and renamed into place."""
-        from . import io
-
-        io.save_model(self, path)
+    def save(self, path: PathLike) -> None:
+        """Save the whole model (weights, vocabulary, counts, settings, generator state) in
+        cw2v's native format (``cw2v.io.save_arrays``; layout in ``cw2v.io``), written to a
+        temporary file and renamed into place."""
+        meta, arrays = self._export_state()
+        cls = type(self)
+        io.save_arrays(path, meta, arrays, extra={"class": f"{cls.__module__}.{cls.__qualname__}"})
 
     @classmethod
-    def load(cls, path: str | os.PathLike, mmap: bool = False) -> "Word2Vec":
-        """Load a model saved by ``save``; ``mmap=True`` maps the weights read-only."""
-        from . import io
+    def load(cls, path: PathLike, mmap: bool | str = False) -> "Word2Vec":
+        """Load a model saved by ``save``.
 
-        return io.load_model(path, mmap=mmap)
+        ``mmap=True`` maps the weights read-only (the model answers queries but cannot be
+        trained further); ``mmap="c"`` maps them copy-on-write (see ``cw2v.io.load_arrays``).
+        """
+        meta, arrays = io.load_arrays(path, mmap=mmap)
+        return cls._import_state(meta, arrays)
 
-    def save_word2vec_format(self, path: str | os.PathLike, binary: bool = False) -> None:
+    def save_word2vec_format(self, path: PathLike, binary: bool = False) -> None:
         """Write ``W_in`` in word2vec.c's text or binary format (readable by gensim)."""
-        from . import io
-
-        io.save_word2vec_format(self, path, binary=binary)
+        self.wv.save_word2vec_format(path, binary=binary)
 
     # -- checks --------------------------------------------------------------------------------
 
@@ -271,11 +250,6 @@ class Word2Vec(SGNSBase):
             if w.shape != (len(self.vocab), self.vector_size):
                 raise ValueError(f"{name} has shape {w.shape}, expected "
                                  f"({len(self.vocab)}, {self.vector_size})")
-
-    @property
-    def vector_size(self) -> int:
-        """Dimension d of the vectors."""
-        return int(self.W_out.shape[1])
 
     def _tables(self):
         t = self.sigmoid_tables
@@ -297,7 +271,7 @@ class Word2Vec(SGNSBase):
         float
             The pair's loss, -log sigmoid(f+) - sum log sigmoid(-f-), before the update.
         """
-        self._unit = None
+        self.wv.invalidate_norms()
         if negatives is None:
             try:
                 return self._pair_trainer().train(center_idx, context_idx)
@@ -346,43 +320,6 @@ class Word2Vec(SGNSBase):
         negs = None if negatives is None else self._check_negatives(negatives, c.shape[0])
         n_neg = self.n_neg if negs is None else negs.shape[1]
         t = self.noise_table
-        self._unit = None
+        self.wv.invalidate_norms()
         return _kernel.sgns_pairs(self.W_in, self.W_out, c, o, negs, n_neg, t.prob, t.alias,
                                   self._rng_state, self.lr, *self._tables())
-
-
-_CHECKED = ("d", "window", "min_count", "n_neg", "sample", "lr", "min_lr", "epochs", "workers",
-            "ns_exponent", "max_vocab", "mode", "seed")
-
-
-def _check_training(*, d, window, min_count, n_neg, sample, lr, min_lr, epochs, workers,
-                    ns_exponent, max_vocab, mode, seed) -> dict:
-    """Validate corpus-training hyper-parameters; ValueError naming the first bad one."""
-    check_positive_int("d", d)
-    check_positive_int("window", window)
-    check_positive_int("min_count", min_count)
-    check_positive_int("n_neg", n_neg, minimum=0)
-    check_positive_float("sample", sample, allow_zero=True)
-    lr = check_positive_float("lr", lr)
-    min_lr = check_positive_float("min_lr", min_lr, allow_zero=True)
-    if min_lr > lr:
-        raise ValueError(f"min_lr ({min_lr}) must not exceed lr ({lr})")
-    check_positive_int("epochs", epochs)
-    if workers is None:
-        workers = os.cpu_count() or 1
-    check_positive_int("workers", workers)
-    if not np.isfinite(float(ns_exponent)):
-        raise ValueError(f"ns_exponent must be finite, got {ns_exponent}")
-    if max_vocab is not None:
-        check_positive_int("max_vocab", max_vocab)
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    if mode == "batched" and (window > _kernel.MAX_BATCH_INPUTS // 2
-                              or n_neg + 1 > _kernel.MAX_BATCH_OUTPUTS):
-        raise ValueError(f"mode='batched' takes window <= {_kernel.MAX_BATCH_INPUTS // 2} and "
-                         f"n_neg <= {_kernel.MAX_BATCH_OUTPUTS - 1}")
-    if seed is not None:
-        seed = check_positive_int("seed", seed, minimum=0)
-    return dict(window=window, sample=float(sample), lr=lr, min_lr=min_lr, epochs=epochs,
-                workers=workers, ns_exponent=float(ns_exponent), min_count=min_count,
-                max_vocab=max_vocab, mode=mode, seed=seed)

@@ -18,11 +18,11 @@ from typing import Any, Union
 
 import numpy as np
 
+from ._files import PathLike
 from .vectors import Vectors
 
 __all__ = ["image_format", "plot_analogies", "plot_words", "project_2d"]
 
-PathLike = Union[str, "os.PathLike[str]"]
 
 _FORMATS = {".png": "png", ".svg": "svg"}
 

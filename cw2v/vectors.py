@@ -1,18 +1,27 @@
 """Word vectors and the queries on them: similarity, nearest neighbours, analogies.
 
-``Vectors`` holds a vocabulary (``vocab``, ``w2i``) and one matrix of row vectors. The trained
-models (``cw2v.Word2Vec`` and ``cw2v.reference.Word2Vec``) are ``Vectors`` over their ``W_in``;
-``cw2v.io.load_word2vec_format`` returns a plain ``Vectors``.
+``Vectors`` holds a vocabulary (``vocab``, ``w2i``) and one matrix of row vectors (``vectors``),
+as gensim's ``KeyedVectors`` does. A trained model (``cw2v.Word2Vec``, ``cw2v.reference.Word2Vec``)
+*holds* one as ``model.wv``, a view of its input weights ``W_in`` (not a copy), and forwards the
+classic queries (``similarity``, ``most_similar``, ...) to it. ``cw2v.load_word2vec_format`` and
+``Vectors.load_word2vec_format`` return a plain ``Vectors``.
 
-Queries work on L2-normalised rows, computed once and cached; a model drops the cache whenever
-training changes its weights (call ``invalidate_norms()`` after editing ``W_in`` by hand). A query
-over the whole vocabulary is one matrix-vector product.
+Queries work on L2-normalised rows, computed once and cached. The cache carries a version that
+``invalidate_norms()`` bumps: every training entry point calls it when it has changed the weights
+(call it yourself after editing the vectors by hand), so a query never sees stale norms, even one
+that ran in another thread while training was under way. A query over the whole vocabulary is one
+matrix-vector product.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ._files import PathLike
+
 
 def _as_list(words) -> list:
     if words is None:
@@ -20,6 +29,15 @@ def _as_list(words) -> list:
     if isinstance(words, (str, np.ndarray)):
         return [words]
     return list(words)
+
+
+def _as_matrix(vectors) -> np.ndarray:
+    """``vectors`` as a C-contiguous float matrix: float32 and float64 arrays are kept as they are
+    (so a model's weights are viewed, not copied); anything else becomes float32."""
+    arr = vectors if isinstance(vectors, np.ndarray) else np.asarray(vectors)  # keeps np.memmap
+    if arr.dtype in (np.float32, np.float64) and arr.flags.c_contiguous:
+        return arr
+    return np.ascontiguousarray(arr, dtype=np.float32)
 
 
 class Vectors:
@@ -30,31 +48,53 @@ class Vectors:
     vocab : sequence of str
         The words, one per row; no duplicates.
     vectors : array (len(vocab), d)
-        The vectors; kept as float32.
+        The vectors; a C-contiguous float32 (or float64) array is used as it is, not copied;
+        anything else is converted to float32.
     """
 
     def __init__(self, vocab: Sequence[str], vectors: np.ndarray):
         self.vocab = list(vocab)
         self.w2i = _index_words(self.vocab)
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        if vectors.ndim != 2 or vectors.shape[0] != len(self.vocab):
-            raise ValueError(
-                f"vectors must have shape ({len(self.vocab)}, d), got {vectors.shape}"
-            )
-        self.W_in = vectors
-        self._unit = None
+        self._version = 0
+        self._unit: tuple[int, np.ndarray] | None = None
+        self.vectors = vectors
+
+    @classmethod
+    def load_word2vec_format(cls, path: PathLike, binary: bool = False, **kwargs) -> "Vectors":
+        """Read vectors from a word2vec.c text or binary file (see
+        ``cw2v.io.load_word2vec_format`` for the keyword arguments), as gensim's
+        ``KeyedVectors.load_word2vec_format`` does."""
+        from . import io
+
+        return io.load_word2vec_format(path, binary=binary, **kwargs)
+
+    def save_word2vec_format(self, path: PathLike, binary: bool = False) -> None:
+        """Write the vectors in word2vec.c's text or binary format (readable by gensim)."""
+        from . import io
+
+        io.save_word2vec_format(self, path, binary=binary)
 
     # -- the vectors ---------------------------------------------------------------------------
 
     @property
     def vectors(self) -> np.ndarray:
-        """The word vectors, one row a word (the model's ``W_in``)."""
-        return self.W_in
+        """The word vectors, one row a word (a trained model's ``W_in``)."""
+        return self._vectors
+
+    @vectors.setter
+    def vectors(self, value: np.ndarray) -> None:
+        matrix = _as_matrix(value)
+        if matrix.ndim != 2 or matrix.shape[0] != len(self.vocab):
+            raise ValueError(
+                f"vectors must have shape ({len(self.vocab)}, d), got {matrix.shape}"
+            )
+        self._vectors = matrix
+        self.invalidate_norms()
 
     @property
     def vector_size(self) -> int:
         """Dimension d of the vectors."""
-        return int(self.W_in.shape[1])
+        return int(self._vectors.shape[1])
 
     def __len__(self) -> int:
         return len(self.vocab)
@@ -75,20 +115,28 @@ class Vectors:
     def get_vector(self, word: str, norm: bool = False) -> np.ndarray:
         """A copy of the vector of ``word``; L2-normalised if ``norm``."""
         i = self.index(word)
-        return (self.unit_vectors[i] if norm else self.W_in[i]).copy()
+        return (self.unit_vectors[i] if norm else self._vectors[i]).copy()
 
     def invalidate_norms(self) -> None:
-        """Forget the cached unit vectors (training calls this; call it after editing W_in)."""
+        """Forget the cached unit vectors (training calls this; call it after editing the vectors).
+
+        Bumps the cache's version, so unit vectors that a query in another thread is computing
+        at this moment are not kept either.
+        """
+        self._version += 1
         self._unit = None
 
     @property
     def unit_vectors(self) -> np.ndarray:
-        """Rows of W_in scaled to unit length (zero rows stay zero), cached."""
-        unit = self._unit
-        if unit is None or unit.shape != self.W_in.shape:
-            norms = np.linalg.norm(self.W_in, axis=1, keepdims=True)
-            unit = (self.W_in / np.maximum(norms, np.finfo(np.float32).tiny)).astype(np.float32)
-            self._unit = unit
+        """Rows of the vectors scaled to unit length (zero rows stay zero), float32, cached."""
+        version, cached = self._version, self._unit
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        matrix = self._vectors
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        unit = (matrix / np.maximum(norms, np.finfo(np.float32).tiny)).astype(np.float32)
+        if self._version == version:  # no training finished while these were computed
+            self._unit = (version, unit)
         return unit
 
     # -- queries -------------------------------------------------------------------------------
@@ -222,6 +270,17 @@ class Vectors:
         """Cosine of ``vector`` with each of ``words``."""
         (v,), _ = self._query_vector([np.asarray(vector)])
         return self.unit_vectors[self._indices(words)] @ v
+
+
+def as_vectors(obj) -> Vectors:
+    """``obj`` if it is a ``Vectors``, a model's ``obj.wv`` if it holds one; TypeError otherwise."""
+    if isinstance(obj, Vectors):
+        return obj
+    wv = getattr(obj, "wv", None)
+    if isinstance(wv, Vectors):
+        return wv
+    raise TypeError(f"expected cw2v.Vectors or a model holding them (model.wv), got "
+                    f"{type(obj).__name__}")
 
 
 def _index_words(vocab: list) -> dict:

@@ -148,7 +148,7 @@ def test_train_native_format(corpus, corpus_vocab_size, tmp_path):
                      "--mode", "batched", *SMALL, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert out.read_bytes()[:4] == io.MAGIC
-    model = io.load_model(out)
+    model = cw2v.Word2Vec.load(out)
     assert model.vector_size == 5 and len(model.vocab) == corpus_vocab_size
     assert model.config["seed"] == 4 and model.config["mode"] == "batched"
 

@@ -14,8 +14,8 @@ import pytest
 
 from cw2v import Vectors, Word2Vec
 from cw2v import io as cio
-from cw2v.io import (FORMAT_VERSION, MAGIC, Word2VecFormatError, load_arrays, load_model,
-                     load_word2vec_format, save_arrays, save_model, save_word2vec_format)
+from cw2v.io import (FORMAT_VERSION, MAGIC, Word2VecFormatError, load_arrays,
+                     load_word2vec_format, save_arrays, save_word2vec_format)
 
 WORDS = ["the", "of", "königsberg", "naïve", "日本", "a.b", "x"]
 
@@ -388,8 +388,8 @@ def test_path_types(tmp_path, vecs, kind):
     save_arrays(p, {"k": "v"}, {"a": np.arange(4)})
     assert load_arrays(p)[0] == {"k": "v"}
     model = Word2Vec(["a", "b"], d=3, seed=1)
-    save_model(model, p)
-    assert load_model(p, mmap=True).vocab == ["a", "b"]
+    model.save(p)
+    assert Word2Vec.load(p, mmap=True).vocab == ["a", "b"]
 
 
 def test_path_type_error(vecs):
@@ -472,7 +472,7 @@ def test_bad_magic_and_version(tmp_path):
     assert str(tmp_path / "v2") in str(info.value)
     (tmp_path / "empty").write_bytes(b"")
     with pytest.raises(ValueError, match="not a cw2v model file"):
-        load_model(tmp_path / "empty")
+        Word2Vec.load(tmp_path / "empty")
 
 
 def test_truncated_and_corrupt(tmp_path):
@@ -505,7 +505,7 @@ def test_rejects_what_it_cannot_store(tmp_path):
     with pytest.raises(ValueError, match="JSON"):
         save_arrays(tmp_path / "m", {"f": {1, 2}}, {})
     with pytest.raises(TypeError):
-        save_model(Vectors(["a"], np.zeros((1, 2))), tmp_path / "m")
+        save_arrays(tmp_path / "m", {}, {"v": Vectors(["a"], np.zeros((1, 2)))})
     assert not (tmp_path / "m").exists()
 
 
@@ -522,8 +522,8 @@ def trained_model() -> Word2Vec:
 
 def test_model_round_trip_resumes_identically(tmp_path):
     model = trained_model()
-    save_model(model, tmp_path / "m.cw2v")
-    back = load_model(tmp_path / "m.cw2v")
+    model.save(tmp_path / "m.cw2v")
+    back = Word2Vec.load(tmp_path / "m.cw2v")
     assert isinstance(back, Word2Vec)
     assert back.vocab == model.vocab and back.lr == model.lr and back.n_neg == model.n_neg
     for name in ("W_in", "W_out"):
@@ -542,15 +542,15 @@ def test_model_round_trip_resumes_identically(tmp_path):
 def test_model_mmap(tmp_path):
     model = trained_model()
     model.save(tmp_path / "m.cw2v")
-    back = load_model(tmp_path / "m.cw2v", mmap=True)
+    back = Word2Vec.load(tmp_path / "m.cw2v", mmap=True)
     assert isinstance(back.W_in, np.memmap) and not back.W_in.flags.writeable
     assert np.array_equal(back.W_in, model.W_in)
     assert back.similarity("cat", "mat") == pytest.approx(model.similarity("cat", "mat"))
     with pytest.raises(TypeError, match="writeable"):
         back.train_pair(0, 1)
-    cow = load_model(tmp_path / "m.cw2v", mmap="c")
+    cow = Word2Vec.load(tmp_path / "m.cw2v", mmap="c")
     cow.train_pair(0, 1)
-    assert np.array_equal(load_model(tmp_path / "m.cw2v").W_in, model.W_in)
+    assert np.array_equal(Word2Vec.load(tmp_path / "m.cw2v").W_in, model.W_in)
 
 
 def test_load_model_names_file_on_bad_version(tmp_path):
@@ -567,4 +567,4 @@ def test_gzip_file_is_not_a_model(tmp_path):
     with gzip.open(tmp_path / "m.gz", "wb") as f:
         f.write(b"CW2V")
     with pytest.raises(ValueError, match="bad magic"):
-        load_model(tmp_path / "m.gz")
+        Word2Vec.load(tmp_path / "m.gz")

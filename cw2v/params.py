@@ -1,0 +1,281 @@
+"""The training parameters, declared once: default, constraint, help text, word2vec.c flag.
+
+``PARAMETERS`` is the one table. It drives the validation of every entry point (``check``,
+``resolve``), the model's ``config`` and the metadata saved with it, the signatures and
+docstrings of ``Word2Vec.from_corpus`` / ``Word2Vec.train``, and the options of ``cw2v train``
+(``add_options``), including the word2vec.c flags they answer to. Adding a parameter is adding a
+row here (and reading it where it takes effect).
+
+Every parameter is bounded above as well as below, so that every size the kernel allocates is
+known to fit before any memory is allocated or any corpus is read.
+"""
+from __future__ import annotations
+
+import argparse
+import inspect
+import math
+import numbers
+import os
+import textwrap
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# Upper limits (the kernel checks the same ones again before its nogil code).
+MAX_DIM = 100_000          # vector dimension d
+MAX_WINDOW = 10_000        # window
+MAX_NEG = 10_000           # n_neg
+MAX_WORKERS = 1024         # training threads
+MAX_EPOCHS = 1_000_000
+MAX_SEED = 2**64 - 1
+# The batched mode keeps a window's 2 * window inputs and n_neg + 1 outputs in stack buffers.
+BATCHED_MAX_WINDOW = 32
+BATCHED_MAX_NEG = 32
+
+MODES = ("exact", "batched")
+
+
+# -- constraints ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Integer:
+    """An int in [low, high] (None: unbounded), optionally None."""
+
+    low: int
+    high: int | None = None
+    none_ok: bool = False
+
+    def __call__(self, name: str, value: Any) -> int | None:
+        if value is None and self.none_ok:
+            return None
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise ValueError(f"{name} must be an integer {self.describe()}, got {value!r}")
+        if value < self.low or (self.high is not None and value > self.high):
+            raise ValueError(f"{name} must be {self.describe()}, got {value}")
+        return int(value)
+
+    def describe(self) -> str:
+        """The allowed range, for messages and help texts."""
+        if self.high is None:
+            return f">= {self.low}"
+        return f"in [{self.low}, {self.high:_}]".replace("_", ",")
+
+
+@dataclass(frozen=True)
+class Real:
+    """A finite float in [low, high] (``low_open``: > low)."""
+
+    low: float
+    high: float
+    low_open: bool = False
+
+    def __call__(self, name: str, value: Any) -> float:
+        if isinstance(value, bool):
+            raise ValueError(f"{name} must be a number, got {value!r}")
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a number, got {value!r}") from None
+        below = v <= self.low if self.low_open else v < self.low
+        if not math.isfinite(v) or below or v > self.high:
+            raise ValueError(f"{name} must be finite and {self.describe()}, got {value!r}")
+        return v
+
+    def describe(self) -> str:
+        """The allowed range, for messages and help texts."""
+        return f"{'>' if self.low_open else '>='} {self.low:g} and <= {self.high:g}"
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """One of a few strings."""
+
+    options: tuple[str, ...]
+
+    def __call__(self, name: str, value: Any) -> str:
+        if value not in self.options:
+            raise ValueError(f"{name} must be one of {self.options}, got {value!r}")
+        return value
+
+    def describe(self) -> str:
+        """The allowed values, for messages and help texts."""
+        return " or ".join(repr(o) for o in self.options)
+
+
+# -- the table ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Parameter:
+    """One row of the table.
+
+    name : the keyword in Python and the key in ``model.config`` (the CLI option is
+        ``--name`` with ``_`` as ``-``).
+    default : used when the caller leaves it out (``workers=None``: the number of CPU cores).
+    check : the constraint, a callable ``check(name, value) -> value``.
+    help : one line for docstrings and ``--help``.
+    stage : "model" (fixed when the model is made), "vocab" (fixed when the vocabulary is
+        built) or "train" (``Word2Vec.train`` may change it for a later run).
+    w2v_flag : word2vec.c's flag for it, if it has one.
+    gensim : gensim's name, where it differs.
+    cli_aliases : more option strings for ``cw2v train``.
+    """
+
+    name: str
+    default: Any
+    check: Callable[[str, Any], Any]
+    help: str
+    stage: str
+    w2v_flag: str | None = None
+    gensim: str | None = None
+    cli_aliases: tuple[str, ...] = ()
+
+
+PARAMETERS: tuple[Parameter, ...] = (
+    Parameter("d", 100, Integer(1, MAX_DIM), "vector dimension", "model",
+              w2v_flag="-size", gensim="vector_size", cli_aliases=("--size",)),
+    Parameter("window", 5, Integer(1, MAX_WINDOW),
+              "maximum distance between a center and a context word; each center draws its "
+              "own window from 1..window (word2vec.c)", "train", w2v_flag="-window"),
+    Parameter("min_count", 5, Integer(1), "drop words rarer than this", "vocab",
+              w2v_flag="-min-count"),
+    Parameter("max_vocab", None, Integer(1, none_ok=True),
+              "keep only the N most frequent words (None: all)", "vocab",
+              gensim="max_final_vocab"),
+    Parameter("n_neg", 5, Integer(0, MAX_NEG), "noise words per positive pair", "model",
+              w2v_flag="-negative", gensim="negative"),
+    Parameter("ns_exponent", 0.75, Real(-10.0, 10.0),
+              "the noise distribution is count**ns_exponent", "model"),
+    Parameter("sample", 1e-3, Real(0.0, 1.0),
+              "subsampling threshold: a word of frequency f is kept with probability "
+              "(sqrt(f / sample) + 1) * sample / f (word2vec.c); 0 turns it off", "train",
+              w2v_flag="-sample"),
+    Parameter("lr", 0.025, Real(0.0, 1e6, low_open=True),
+              "initial learning rate; decays linearly to min_lr over all epochs", "train",
+              w2v_flag="-alpha", gensim="alpha"),
+    Parameter("min_lr", 1e-4, Real(0.0, 1e6), "final learning rate (<= lr)", "train",
+              gensim="min_alpha"),
+    Parameter("epochs", 5, Integer(1, MAX_EPOCHS), "passes over the corpus", "train",
+              w2v_flag="-iter"),
+    Parameter("workers", None, Integer(1, MAX_WORKERS, none_ok=True),
+              "training threads (None: the number of CPU cores)", "train", w2v_flag="-threads"),
+    Parameter("seed", 1, Integer(0, MAX_SEED, none_ok=True),
+              "seeds the initial weights and each worker's generator; with workers=1 training "
+              "repeats bit for bit", "train"),
+    Parameter("mode", "exact", OneOf(MODES),
+              "'exact': word2vec.c's rule, n_neg fresh noise words per pair; 'batched': "
+              "HogBatch (Ji et al. 2016), one set of noise words shared by a center's window, "
+              "faster", "train"),
+)
+
+BY_NAME: dict[str, Parameter] = {p.name: p for p in PARAMETERS}
+
+
+def defaults() -> dict[str, Any]:
+    """Every parameter's default, by name."""
+    return {p.name: p.default for p in PARAMETERS}
+
+
+def check(name: str, value: Any) -> Any:
+    """``value`` checked against parameter ``name``'s constraint (ValueError naming it)."""
+    return BY_NAME[name].check(name, value)
+
+
+def resolve(given: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """All parameters: ``given`` over ``base`` (default: the table's defaults), each checked,
+    then the rules that tie parameters together; ``workers=None`` becomes the CPU count.
+
+    Raises TypeError for a name that is not a parameter, ValueError naming the first bad value.
+    """
+    unknown = sorted(set(given) - set(BY_NAME))
+    if unknown:
+        raise TypeError(f"unknown training parameter(s): {', '.join(unknown)}")
+    values = {**defaults(), **(base or {}), **given}
+    out = {p.name: p.check(p.name, values[p.name]) for p in PARAMETERS}
+    if out["min_lr"] > out["lr"]:
+        raise ValueError(f"min_lr ({out['min_lr']}) must not exceed lr ({out['lr']})")
+    if out["mode"] == "batched" and (out["window"] > BATCHED_MAX_WINDOW
+                                     or out["n_neg"] > BATCHED_MAX_NEG):
+        raise ValueError(f"mode='batched' takes window <= {BATCHED_MAX_WINDOW} and "
+                         f"n_neg <= {BATCHED_MAX_NEG}, got window={out['window']}, "
+                         f"n_neg={out['n_neg']}")
+    if out["workers"] is None:
+        out["workers"] = min(os.cpu_count() or 1, MAX_WORKERS)
+    return out
+
+
+def names(*stages: str) -> list[str]:
+    """Names of the parameters of the given stages, in table order."""
+    return [p.name for p in PARAMETERS if p.stage in stages]
+
+
+# -- signatures and docstrings --------------------------------------------------------------------
+
+def _type_name(p: Parameter) -> str:
+    kind = {Integer: "int", Real: "float", OneOf: "str"}[type(p.check)]
+    return f"{kind} or None" if getattr(p.check, "none_ok", False) else kind
+
+
+def docstring_lines(parameter_names, indent: str = "        ") -> str:
+    """numpydoc lines (``name : type, default X`` and the help) for the named parameters."""
+    lines = []
+    for name in parameter_names:
+        p = BY_NAME[name]
+        also = f" (gensim: ``{p.gensim}``)" if p.gensim else ""
+        lines.append(f"{name} : {_type_name(p)}, default {p.default!r}")
+        text = f"{p.help[0].upper()}{p.help[1:]}{also}; {p.check.describe()}."
+        lines.extend(textwrap.wrap(text, 96 - len(indent) - 4, initial_indent="    ",
+                                   subsequent_indent="    "))
+    return "\n".join(indent + line for line in lines)
+
+
+def with_parameters(parameter_names, *, default_none: bool = False):
+    """Decorate a ``f(self_or_cls, first, *, ..., **params)`` function: its signature lists the
+    named parameters as keywords (with the table's defaults, or None with ``default_none``), and
+    ``{parameters}`` in its docstring becomes their numpydoc entries."""
+    def decorate(func):
+        sig = inspect.signature(func)
+        fixed = [q for q in sig.parameters.values() if q.kind is not q.VAR_KEYWORD]
+        keyword = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY,
+                                     default=None if default_none else BY_NAME[n].default)
+                   for n in parameter_names]
+        positional = [q for q in fixed if q.kind is not q.KEYWORD_ONLY]
+        extra = [q for q in fixed if q.kind is q.KEYWORD_ONLY]
+        func.__signature__ = sig.replace(parameters=positional + keyword + extra)
+        if func.__doc__:
+            func.__doc__ = func.__doc__.replace("{parameters}", docstring_lines(parameter_names))
+        return func
+    return decorate
+
+
+# -- the command line -----------------------------------------------------------------------------
+
+def option(name: str) -> str:
+    """The ``cw2v train`` option of parameter ``name`` (``n_neg`` -> ``--n-neg``)."""
+    return "--" + name.replace("_", "-")
+
+
+def _argparse_type(p: Parameter):
+    if isinstance(p.check, Integer):
+        return int, "N"
+    if isinstance(p.check, Real):
+        return float, "F"
+    return str, None
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    """Add one option per parameter to ``cw2v train``'s parser (values are checked later, by
+    ``resolve``, so the command line and Python give the same messages)."""
+    for p in PARAMETERS:
+        kind, metavar = _argparse_type(p)
+        kwargs: dict[str, Any] = dict(dest=p.name, type=kind, default=p.default,
+                                      help=f"{p.help} (default: {p.default})")
+        if isinstance(p.check, OneOf):
+            kwargs["choices"] = p.check.options
+        else:
+            kwargs["metavar"] = metavar
+        parser.add_argument(option(p.name), *p.cli_aliases, **kwargs)
+
+
+def word2vec_flags() -> dict[str, str]:
+    """word2vec.c flag -> cw2v option, for the parameters that have one."""
+    return {p.w2v_flag: option(p.name) for p in PARAMETERS if p.w2v_flag}
