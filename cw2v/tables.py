@@ -11,6 +11,8 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from . import params
+
 SIGMOID_TABLE_SIZE = 1000
 MAX_EXP = 6.0
 
@@ -115,9 +117,11 @@ def alias_probabilities(table: AliasTable) -> np.ndarray:
 
 def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
     """word2vec.c's subsampling: keep a word of corpus frequency f = count / total with
-    probability (sqrt(f / sample) + 1) * sample / f, capped at 1. ``sample <= 0`` keeps all."""
+    probability (sqrt(f / sample) + 1) * sample / f, capped at 1 (float32, one per word).
+    ``sample == 0`` keeps all; a negative or non-finite ``sample`` is a ValueError."""
+    sample = params.check("sample", sample)
     counts = np.asarray(counts, dtype=np.float64)
-    if sample <= 0 or counts.size == 0:
+    if sample == 0 or counts.size == 0:
         return np.ones(counts.size, dtype=np.float32)
     threshold = sample * counts.sum()
     with np.errstate(divide="ignore"):

@@ -2,8 +2,9 @@
 
 Index 0 is the most frequent word. Ties are broken by first appearance (in the corpus for
 ``cw2v.corpus.build``, in the mapping's order for ``Vocabulary.from_counts``), so the same corpus
-always gives the same ids. ``keep_prob`` (subsampling) and ``noise_weights`` (the negative-sampling
-distribution, counts**0.75) are computed from ``counts`` on demand; the model owns the tables.
+always gives the same ids. ``noise_weights`` (the negative-sampling distribution, counts**0.75) is
+computed from ``counts`` on demand (the subsampling keep-probabilities come from
+``cw2v.tables.keep_probabilities``); the model owns the tables.
 """
 from __future__ import annotations
 
@@ -12,8 +13,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from .base import NS_EXPONENT, check_positive_float, check_positive_int
-from .tables import keep_probabilities
+from .base import NS_EXPONENT, check_positive_int
 
 logger = logging.getLogger(__name__)
 
@@ -127,22 +127,6 @@ class Vocabulary:
     def __repr__(self) -> str:
         head = ", ".join(self.words[:5]) + (", ..." if len(self.words) > 5 else "")
         return f"Vocabulary({len(self)} words: {head}; total_words={self.total_words})"
-
-    def keep_prob(self, sample: float) -> np.ndarray:
-        """Subsampling keep-probabilities, word2vec.c's rule (see ``tables.keep_probabilities``).
-
-        Parameters
-        ----------
-        sample : float
-            The threshold t (e.g. 1e-3 or 1e-4); 0 keeps every word.
-
-        Returns
-        -------
-        numpy.ndarray
-            float32 (V,), in (0, 1]; word frequencies are taken relative to ``counts.sum()``.
-        """
-        sample = check_positive_float("sample", sample, allow_zero=True)
-        return keep_probabilities(self.counts, sample)
 
     def noise_weights(self, ns_exponent: float = NS_EXPONENT) -> np.ndarray:
         """Unnormalised negative-sampling weights ``counts ** ns_exponent``.

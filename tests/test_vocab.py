@@ -6,6 +6,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from cw2v.tables import keep_probabilities
 from cw2v.vocab import Vocabulary, select_words
 
 
@@ -112,7 +113,7 @@ def test_select_words_is_a_stable_descending_order():
 def test_keep_prob_follows_word2vec_formula():
     vocab = Vocabulary(["a", "b", "c"], [100, 10, 1])
     sample = 0.01
-    keep = vocab.keep_prob(sample)
+    keep = keep_probabilities(vocab.counts, sample)
     assert keep.dtype == np.float32 and keep.shape == (3,)
     # word2vec.c: keep = (sqrt(f / t) + 1) * t / f with f = count / total, capped at 1.
     # a: f = 100/111, f/t = 90.090 -> (9.49158 + 1) * 0.0111 = 0.116457
@@ -120,10 +121,10 @@ def test_keep_prob_follows_word2vec_formula():
     # c: f = 1/111,   f/t = 0.9009 -> (0.94916 + 1) * 1.11   = 2.16 -> capped at 1
     np.testing.assert_allclose(keep, [0.116457, 0.444167, 1.0], rtol=2e-5)
     # The most frequent word is kept least often.
-    assert np.all(np.diff(vocab.keep_prob(1e-4)) >= 0)
-    assert np.all(vocab.keep_prob(0) == 1.0)
+    assert np.all(np.diff(keep_probabilities(vocab.counts, 1e-4)) >= 0)
+    assert np.all(keep_probabilities(vocab.counts, 0) == 1.0)
     with pytest.raises(ValueError, match="sample"):
-        vocab.keep_prob(-1e-3)
+        keep_probabilities(vocab.counts, -1e-3)
 
 
 def test_noise_weights():
