@@ -100,8 +100,8 @@ def open_input(path: PathLike) -> IO[bytes]:
     if kind is None:
         return raw
     reader = _READERS[kind](raw)
-    reader._source = raw
-    return reader
+    reader._source = raw  # type: ignore[attr-defined,union-attr]
+    return reader  # type: ignore[return-value]
 
 
 def is_compressed(path: PathLike) -> bool:

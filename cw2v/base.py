@@ -20,7 +20,7 @@ NS_EXPONENT = 0.75
 
 def check_positive_int(name: str, value, minimum: int = 1) -> int:
     """``value`` as an int >= minimum, or ValueError naming the parameter."""
-    return params.Integer(minimum)(name, value)
+    return int(params.Integer(minimum)(name, value))  # type: ignore[arg-type]
 
 
 def check_positive_float(name: str, value, allow_zero: bool = False) -> float:

@@ -17,7 +17,7 @@ import math
 import numbers
 import os
 import textwrap
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,9 +50,10 @@ class Integer:
             return None
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise ValueError(f"{name} must be an integer {self.describe()}, got {value!r}")
-        if value < self.low or (self.high is not None and value > self.high):
+        number = int(value)
+        if number < self.low or (self.high is not None and number > self.high):
             raise ValueError(f"{name} must be {self.describe()}, got {value}")
-        return int(value)
+        return number
 
     def describe(self) -> str:
         """The allowed range, for messages and help texts."""
@@ -111,7 +112,8 @@ class Parameter:
     name : the keyword in Python and the key in ``model.config`` (the CLI option is
         ``--name`` with ``_`` as ``-``).
     default : used when the caller leaves it out (``workers=None``: the number of CPU cores).
-    check : the constraint, a callable ``check(name, value) -> value``.
+    check : the constraint: called as ``check(name, value)``, it returns the value or raises
+        ValueError naming the parameter; ``check.describe()`` says what is allowed.
     help : one line for docstrings and ``--help``.
     stage : "model" (fixed when the model is made), "vocab" (fixed when the vocabulary is
         built) or "train" (``Word2Vec.train`` may change it for a later run).
@@ -122,7 +124,7 @@ class Parameter:
 
     name: str
     default: Any
-    check: Callable[[str, Any], Any]
+    check: Integer | Real | OneOf
     help: str
     stage: str
     w2v_flag: str | None = None
@@ -190,7 +192,7 @@ def resolve(given: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> 
     if unknown:
         raise TypeError(f"unknown training parameter(s): {', '.join(unknown)}")
     values = {**defaults(), **(base or {}), **given}
-    out = {p.name: p.check(p.name, values[p.name]) for p in PARAMETERS}
+    out: dict[str, Any] = {p.name: p.check(p.name, values[p.name]) for p in PARAMETERS}
     if out["min_lr"] > out["lr"]:
         raise ValueError(f"min_lr ({out['min_lr']}) must not exceed lr ({out['lr']})")
     if out["mode"] == "batched" and (out["window"] > BATCHED_MAX_WINDOW
