@@ -443,8 +443,8 @@ def rank_average(x) -> np.ndarray:
 
 
 def pearson(x, y) -> float:
-    """Pearson's correlation coefficient of two equal-length 1-D arrays (NaN if either is constant
-    or there are fewer than two values).
+    """Pearson's correlation coefficient of two equal-length 1-D arrays (NaN if either is constant,
+    holds a NaN or an infinity, or there are fewer than two values).
 
     Parameters
     ----------
@@ -455,7 +455,7 @@ def pearson(x, y) -> float:
     float
     """
     x, y = _same_length_1d(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
-    if x.size < 2:
+    if x.size < 2 or not (np.isfinite(x).all() and np.isfinite(y).all()):
         return math.nan
     dx, dy = x - x.mean(), y - y.mean()
     den = math.sqrt(float(dx @ dx) * float(dy @ dy))
@@ -465,7 +465,8 @@ def pearson(x, y) -> float:
 
 
 def spearman(x, y) -> float:
-    """Spearman's rank correlation: Pearson's correlation of the average ranks.
+    """Spearman's rank correlation: Pearson's correlation of the average ranks (NaN where
+    ``pearson`` gives NaN, and when either array holds a NaN or an infinity).
 
     Parameters
     ----------
@@ -475,7 +476,9 @@ def spearman(x, y) -> float:
     -------
     float
     """
-    x, y = _same_length_1d(np.asarray(x), np.asarray(y))
+    x, y = _same_length_1d(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        return math.nan  # NaN has no rank: ranking it would report a made-up correlation
     return pearson(rank_average(x), rank_average(y))
 
 

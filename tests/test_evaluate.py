@@ -432,6 +432,20 @@ def test_rank_and_correlations_against_scipy():
     assert ev.spearman([1, 2, 3], [30, 20, 10]) == -1.0
 
 
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+def test_non_finite_values_give_nan_not_a_perfect_correlation(bad, tmp_path):
+    # Before: pearson([1, 2, 3], [nan] * 3) was 1.0 (NaN slipped through the clamp to [-1, 1])
+    # and spearman -1.0 (NaN ranked as a value).
+    assert math.isnan(ev.pearson([1, 2, 3], [bad] * 3))
+    assert math.isnan(ev.spearman([1, 2, 3], [bad] * 3))
+    assert math.isnan(ev.pearson([1, bad, 3], [1, 2, 3]))
+    assert math.isnan(ev.spearman([1, 2, 3], [1, bad, 3]))
+    vectors = Vectors(["a", "b", "c", "d"], np.full((4, 3), bad, dtype=np.float32))
+    (tmp_path / "pairs.tsv").write_text("a\tb\t1\nc\td\t2\na\tc\t3\n")
+    res = word_pairs(vectors, tmp_path / "pairs.tsv")
+    assert math.isnan(res.spearman) and math.isnan(res.pearson)
+
+
 def test_pair_file_formats(tmp_path):
     v = pair_vectors()
     expected = word_pairs(v, _write(tmp_path / "plain.txt",
