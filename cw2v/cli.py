@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import params
-from ._files import COMPRESSION_ERRORS, PathLike, open_input
+from ._files import COMPRESSION_ERRORS, PathLike, check_save_target, open_input
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -318,6 +318,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     # Fail before a long training run, not after it.
     if output.is_dir():
         raise IsADirectoryError(f"{output}: output is a directory")
+    check_save_target(output)  # a device, a FIFO... is never replaced
     parent = output.parent
     if not parent.is_dir():
         raise FileNotFoundError(f"{output}: output directory {parent} does not exist")

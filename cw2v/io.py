@@ -61,7 +61,6 @@ import os
 import re
 import stat
 import struct
-import tempfile
 import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -69,7 +68,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from ._files import PathLike, as_path, open_input, writer_for
+from ._files import PathLike, as_path, atomic_writer, open_input
 from ._version import __version__
 from .vectors import Vectors, as_vectors
 
@@ -126,67 +125,6 @@ class Word2VecFormatError(ValueError):
 
 
 # -- files ----------------------------------------------------------------------------------------
-
-
-def _new_file_mode(path: Path) -> int:
-    """Permission bits for a file written at ``path``: the old file's, else 0o666 less umask."""
-    try:
-        return stat.S_IMODE(os.stat(path).st_mode)
-    except OSError:
-        pass
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return 0o666 & ~int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-@contextlib.contextmanager
-def _atomic_writer(path: PathLike) -> Iterator[BinaryIO]:
-    """A binary file object whose content replaces ``path`` only once it is fully written.
-
-    The data goes to a temporary file in the same directory, which is flushed, fsynced and then
-    renamed over ``path`` with ``os.replace`` (atomic on POSIX and Windows). On any exception the
-    temporary file is removed and ``path`` is left as it was. A ``.gz``/``.bz2``/``.xz`` suffix
-    compresses the stream.
-    """
-    target = as_path(path)
-    mode = _new_file_mode(target)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            opener = writer_for(target)
-            if opener is None:
-                yield raw
-            else:
-                with opener(raw, "wb") as packed:
-                    yield packed
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.chmod(tmp_name, mode)
-        os.replace(tmp_name, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
-    _fsync_directory(target.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make a rename durable (POSIX); a no-op where directories cannot be opened."""
-    if os.name != "posix":
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 @contextlib.contextmanager
@@ -252,7 +190,7 @@ def save_word2vec_format(vectors: Vectors, path: PathLike, binary: bool = False)
     _check_words(vocab)
     n_words, dim = matrix.shape
     header = f"{n_words} {dim}\n".encode("ascii")
-    with _atomic_writer(path) as out:
+    with atomic_writer(path) as out:
         out.write(header)
         if binary:
             rows = np.ascontiguousarray(matrix, dtype="<f4")
@@ -553,7 +491,7 @@ def save_arrays(path: PathLike, meta: Mapping[str, Any], arrays: Mapping[str, np
         if needed <= data_start:
             break
         data_start = needed
-    with _atomic_writer(path) as out:
+    with atomic_writer(path) as out:
         out.write(_PREAMBLE.pack(MAGIC, FORMAT_VERSION, len(blob)))
         out.write(blob)
         written = _PREAMBLE.size + len(blob)

@@ -356,6 +356,28 @@ def test_error_bad_train_options(corpus, tmp_path, options, fragment, status):
     assert not (tmp_path / "v.txt").exists()
 
 
+def test_error_output_is_a_fifo(corpus, tmp_path):
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    assert_one_line_error(run_cli("train", corpus, "-o", fifo, *SMALL, cwd=tmp_path),
+                          "not a regular file")
+    assert fifo.is_fifo()
+
+
+@pytest.mark.parametrize("options, fragment", [
+    (["--n-neg", "2147483648"], "n_neg"), (["--n-neg", "1073741824", "--window", "2"], "n_neg"),
+    (["--window", "1000000000"], "window"), (["--d", "1000000000"], "d must"),
+    (["--workers", "100000"], "workers"), (["--ns-exponent", "1000"], "ns_exponent"),
+    (["--seed", "-1"], "seed"),
+])
+def test_error_out_of_range_values_are_one_line(corpus, tmp_path, options, fragment):
+    # Before: a traceback (n_neg 2**31), a segfault (n_neg 2**30), or an allocation failure after
+    # the whole corpus was read (d, window 10**9).
+    result = run_cli("train", corpus, "-o", tmp_path / "v.txt", *options, cwd=tmp_path)
+    assert_one_line_error(result, fragment)
+    assert result.returncode == 1 and not (tmp_path / "v.txt").exists()
+
+
 def test_error_output_directory_missing(corpus, tmp_path):
     result = run_cli("train", corpus, "-o", tmp_path / "no" / "v.txt", *SMALL, cwd=tmp_path)
     assert_one_line_error(result, "does not exist")

@@ -568,3 +568,66 @@ def test_gzip_file_is_not_a_model(tmp_path):
         f.write(b"CW2V")
     with pytest.raises(ValueError, match="bad magic"):
         Word2Vec.load(tmp_path / "m.gz")
+
+
+# -- what a save may replace ----------------------------------------------------------------------
+
+
+def _small_vectors() -> Vectors:
+    return Vectors(["a", "b"], np.arange(4, dtype=np.float32).reshape(2, 2))
+
+
+def test_save_refuses_a_fifo_and_a_device(tmp_path):
+    import stat
+
+    from cw2v._files import NotARegularFileError
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(NotARegularFileError, match="FIFO"):
+        save_word2vec_format(_small_vectors(), fifo)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    device = tmp_path / "null"
+    try:  # a copy of /dev/null (needs root, as in the bug report)
+        os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except (PermissionError, OSError):
+        pytest.skip("cannot make a device node here (not root)")
+    with pytest.raises(NotARegularFileError, match="character device"):
+        _small_vectors().save_word2vec_format(device)
+    with pytest.raises(NotARegularFileError):
+        save_arrays(device, {}, {"x": np.zeros(3)})
+    assert stat.S_ISCHR(os.stat(device).st_mode)
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_save_writes_through_a_symlink(tmp_path):
+    real = tmp_path / "real.txt"
+    real.write_text("old")
+    link = tmp_path / "link.txt"
+    link.symlink_to(real)
+    save_word2vec_format(_small_vectors(), link)
+    assert link.is_symlink() and real.read_text().startswith("2 2\n")
+
+
+def _dead_pid() -> int:
+    pid = 4_000_000
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except PermissionError:
+            pass
+        pid += 1
+
+
+def test_save_removes_leftovers_of_killed_saves(tmp_path):
+    target = tmp_path / "v.txt"
+    dead = tmp_path / f".v.txt.{_dead_pid()}.abc123.tmp"
+    alive = tmp_path / f".v.txt.{os.getppid()}.def456.tmp"  # a live process: maybe still saving
+    other = tmp_path / f".w.txt.{_dead_pid()}.abc123.tmp"   # another target's
+    for p in (dead, alive, other):
+        p.write_bytes(b"x" * 100)
+    save_word2vec_format(_small_vectors(), target)
+    assert not dead.exists() and alive.exists() and other.exists()
+    assert target.read_text().startswith("2 2\n")
