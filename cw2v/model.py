@@ -366,6 +366,7 @@ class Word2Vec(SGNSBase):
         self._rng_state[0] = state.rng_state
         return loss
 
+
 _CHECKED = ("d", "window", "min_count", "n_neg", "sample", "lr", "min_lr", "epochs", "workers",
             "ns_exponent", "max_vocab", "mode", "seed")
 
