@@ -15,7 +15,6 @@ Switches read from the environment at build time:
 import os
 import sysconfig
 
-import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
@@ -90,8 +89,7 @@ extensions = [
     Extension(
         f"cw2v._kernel_{level}",
         sources=[f"src_c/_kernel_{level}.pyx"],
-        include_dirs=[np.get_include(), "src_c"],
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        include_dirs=["src_c"],  # the kernel cimports no numpy: no NumPy headers needed
         depends=["src_c/sgns.pxi", "src_c/vecops.pxd", "src_c/vecops.h"],
     )
     for level in _levels()

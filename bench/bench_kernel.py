@@ -1,4 +1,4 @@
-"""Kernel benchmark: where the time goes inside ``train_span``, per instruction set and mode.
+"""Kernel benchmark: where the time goes inside ``KernelState.train_span``, per instruction set and mode.
 
     python bench/bench_kernel.py [--corpus PATH] [--runs 3]
 
@@ -38,19 +38,18 @@ def prepare(corpus: Path, sample: float):
 
 
 def time_kernel(kernel, V, spans, tables, *, batched, window=5, n_neg=5, d=100, runs=3):
-    """Median seconds of one pass of ``kernel.train_span`` over all spans."""
-    t, noise = tables["sig"], tables["noise"]
+    """Median seconds of one pass of ``KernelState.train_span`` over all spans."""
     times = []
     for _ in range(runs):
         rng = np.random.default_rng(0)
         W_in = ((rng.random((V, d)) - 0.5) / d).astype(np.float32)
         W_out = np.zeros((V, d), np.float32)
-        state = np.array([1], np.uint64)
+        state = kernel.KernelState(W_in, W_out, tables["sig"], tables["noise"], n_neg, 1,
+                                   keep_prob=tables["keep"], window=window,
+                                   objective="batched" if batched else "exact")
         start = time.perf_counter()
         for tokens, bounds in spans:
-            kernel.train_span(W_in, W_out, tokens, bounds, tables["keep"], noise.prob,
-                              noise.alias, state, window, n_neg, 0.025, 0.025, batched,
-                              t.sigmoid, t.log_sigmoid, t.max_exp)
+            state.train_span(tokens, bounds, 0.025, 0.025)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 

@@ -172,11 +172,25 @@ class Word2Vec(SGNSBase):
         settings = trainer.TrainingSettings(
             epochs=c["epochs"], window=c["window"], n_neg=self.n_neg, sample=c["sample"],
             lr=c["lr"], min_lr=c["min_lr"], workers=c["workers"], seed=c["seed"],
-            batched=c["mode"] == "batched")
+            objective=c["mode"])
+        run = trainer.TrainingRun(_kernel, self.W_in, self.W_out, self.sigmoid_tables,
+                                  self.noise_table, self.counts, encoded, settings)
+        callbacks = list(callbacks)
         self.training_stopped = None
         self.raw_words = int(encoded.raw_words)
-        return trainer.train(self, _kernel, encoded, settings, progress=progress,
-                             callbacks=callbacks)
+
+        def apply_epoch(stats: trainer.EpochStats) -> None:
+            self.loss_history.append(stats.loss)
+            self.epoch_history.append(stats)
+            for callback in callbacks:
+                callback(self, stats)
+
+        try:
+            result = run.run(on_epoch=apply_epoch, progress=progress)
+        finally:
+            self.invalidate_norms()
+        self.training_stopped = result.stopped
+        return result.epochs
 
     # -- saving ------------------------------------------------------------------------------
 
@@ -251,9 +265,6 @@ class Word2Vec(SGNSBase):
                 raise ValueError(f"{name} has shape {w.shape}, expected "
                                  f"({len(self.vocab)}, {self.vector_size})")
 
-    def _tables(self):
-        t = self.sigmoid_tables
-        return t.sigmoid, t.log_sigmoid, t.max_exp
 
     def train_pair(self, center_idx: int, context_idx: int, negatives=None) -> float:
         """One SGNS update: push sigmoid(W_in[center] . W_out[context]) towards 1 and, for each
@@ -271,33 +282,40 @@ class Word2Vec(SGNSBase):
         float
             The pair's loss, -log sigmoid(f+) - sum log sigmoid(-f-), before the update.
         """
-        self.wv.invalidate_norms()
-        if negatives is None:
-            try:
-                return self._pair_trainer().train(center_idx, context_idx)
-            except (TypeError, OverflowError):
-                pass  # not a plain integer: let the checks below say what is wrong
-        c = self._check_index("center_idx", center_idx)
-        o = self._check_index("context_idx", context_idx)
-        self._check_weights()
-        negs = None if negatives is None else self._check_negatives(negatives)
-        t = self.noise_table
-        return _kernel.sgns_pair(self.W_in, self.W_out, c, o, negs, self.n_neg, t.prob, t.alias,
-                                 self._rng_state, self.lr, *self._tables())
+        n = len(self.vocab)
+        if (negatives is None and type(center_idx) is int and type(context_idx) is int
+                and 0 <= center_idx < n and 0 <= context_idx < n):
+            c, o, negs = center_idx, context_idx, None  # the common call, checked in full
+        else:
+            c = self._check_index("center_idx", center_idx)
+            o = self._check_index("context_idx", context_idx)
+            negs = None if negatives is None else self._check_negatives(negatives)
+        state = self._pair_state()
+        loss = state.train_pair(c, o, self.lr, negs)
+        self._rng_state[0] = state.rng_state
+        self.wv.invalidate_norms()  # after the change: a query meanwhile keeps no stale norms
+        return loss
 
-    def _pair_trainer(self):
-        """The kernel's PairTrainer for the current arrays, lr and noise table (cached)."""
-        t = self.__dict__.get("_pairs")
-        if (t is None or t.lr != np.float32(self.lr) or t.n_neg != self.n_neg
-                or t.sources[0] is not self.W_in or t.sources[1] is not self.W_out
-                or t.sources[2] is not self.noise_table.prob
-                or t.sources[3] is not self._rng_state):
-            self._check_weights()
-            t = _kernel.PairTrainer(self.W_in, self.W_out, self.noise_table.prob,
-                                    self.noise_table.alias, self._rng_state, self.n_neg,
-                                    self.lr, *self._tables())
-            self._pairs = t
-        return t
+    def _pair_state(self):
+        """The kernel state that ``train_pair`` and ``train_pairs`` run on, cached while the
+        weights, tables, ``n_neg`` and ``_rng_state`` array stay the same objects.
+
+        ``_rng_state`` (saved with the model) mirrors the state's generator: the state starts
+        from it, and each call writes the advanced generator back.
+        """
+        cached = self.__dict__.get("_pairs")
+        if cached is not None:
+            state, rng = cached
+            src = state.sources
+            if (src[0] is self.W_in and src[1] is self.W_out and src[2] is self.sigmoid_tables
+                    and src[3] is self.noise_table and rng is self._rng_state
+                    and state.n_neg == self.n_neg):
+                return state
+        self._check_weights()
+        state = _kernel.KernelState(self.W_in, self.W_out, self.sigmoid_tables,
+                                    self.noise_table, self.n_neg, int(self._rng_state[0]))
+        self._pairs = (state, self._rng_state)
+        return state
 
     def train_pairs(self, centers, contexts, negatives=None) -> float:
         """``train_pair`` for every (centers[p], contexts[p]) in order, in one call with the GIL
@@ -316,10 +334,12 @@ class Word2Vec(SGNSBase):
             The summed loss of all pairs.
         """
         c, o = self._check_pairs(centers, contexts)
-        self._check_weights()
         negs = None if negatives is None else self._check_negatives(negatives, c.shape[0])
-        n_neg = self.n_neg if negs is None else negs.shape[1]
-        t = self.noise_table
-        self.wv.invalidate_norms()
-        return _kernel.sgns_pairs(self.W_in, self.W_out, c, o, negs, n_neg, t.prob, t.alias,
-                                  self._rng_state, self.lr, *self._tables())
+        state = self._pair_state()
+        try:
+            loss = state.train_pairs(c, o, self.lr, negs)
+        finally:
+            self._rng_state[0] = state.rng_state
+            self.wv.invalidate_norms()  # after the change: a query meanwhile keeps no stale norms
+        return loss
+

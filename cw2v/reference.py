@@ -167,10 +167,10 @@ class Word2Vec(SGNSBase):
                    lr_end: float, batched: bool = False) -> tuple[int, int, int, float]:
         """Skip-gram over a span of word ids, drawing random numbers in the kernel's order.
 
-        Mirrors ``cw2v._kernel.train_span``: per sentence piece, subsample (keep word w with
-        probability keep_prob[w]); then per kept center, draw its window size from 1..window and
-        its noise words one center ahead; the context word's input vector predicts the center
-        word (word2vec.c's skip-gram). Returns (raw_words, kept_words, pairs, loss).
+        Mirrors the kernel's ``KernelState.train_span``: per sentence piece, subsample (keep word
+        w with probability keep_prob[w]); then per kept center, draw its window size from
+        1..window and its noise words one center ahead; the context word's input vector predicts
+        the center word (word2vec.c's skip-gram). Returns (raw_words, kept_words, pairs, loss).
         """
         tokens = np.asarray(tokens, dtype=np.int32)
         bounds = np.asarray(bounds, dtype=np.int64)

@@ -1,11 +1,13 @@
-"""Multi-threaded corpus training: spans of the encoded corpus fed to nogil kernel calls.
+"""Multi-threaded corpus training: a run object feeding spans of the encoded corpus to nogil
+kernel calls.
 
-The main thread cuts the encoded corpus into spans of about ``SPAN_TOKENS`` tokens, hands them
-to ``workers`` Python threads through a queue, and keeps the books: global progress (which sets
-each span's learning rate), the progress bar, per-epoch loss, callbacks, and Ctrl-C. Each worker
-owns a random generator (from ``SeedSequence(seed).spawn``) and calls the kernel's
-``train_span`` with the GIL released for the whole span. ``W_in`` and ``W_out`` are shared
-without locks, as in word2vec.c and gensim (Hogwild; Recht et al. 2011).
+``TrainingRun`` cuts the encoded corpus into spans of about ``SPAN_TOKENS`` tokens, hands them to
+``workers`` Python threads through a queue, and keeps the books: global progress (which sets each
+span's learning rate), the progress bar, per-epoch figures, and stopping (a callback raising
+``StopTraining``, Ctrl-C). Each worker owns a kernel state (``KernelState``: tables, noise sampler,
+generator from ``SeedSequence(seed).spawn``, scratch) and calls its ``train_span`` with the GIL
+released for the whole span. ``W_in`` and ``W_out`` are shared without locks, as in word2vec.c and
+gensim (Hogwild; Recht et al. 2011). The run returns a ``RunResult`` that the model applies.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,7 +73,15 @@ class TrainingSettings:
     min_lr: float
     workers: int
     seed: int
-    batched: bool
+    objective: str = "exact"  # one of the kernel's OBJECTIVES
+
+
+@dataclass
+class RunResult:
+    """What a ``TrainingRun`` hands back for the model to apply."""
+
+    epochs: list[EpochStats]  # the figures of each epoch completed
+    stopped: str | None       # why training ended early, or None if it ran all epochs
 
 
 def span_edges(offsets: np.ndarray, n_tokens: int, span_tokens: int = SPAN_TOKENS) -> np.ndarray:
@@ -103,147 +113,193 @@ def make_spans(encoded: EncodedCorpus, span_tokens: int = SPAN_TOKENS):
 
 
 class _Worker(threading.Thread):
-    """Trains the spans it takes from ``jobs`` and reports each span's figures to ``results``."""
+    """Trains the spans it takes from ``jobs`` on its kernel state and reports each span's
+    figures (or the exception it raised) to ``results``; ``None`` ends it."""
 
-    def __init__(self, model, kernel, settings: TrainingSettings, keep_prob, rng_state,
-                 jobs: queue.Queue, results: queue.Queue):
+    def __init__(self, state, jobs: queue.Queue, results: queue.Queue):
         super().__init__(daemon=True, name="cw2v-worker")
-        self.model, self.kernel, self.settings = model, kernel, settings
-        self.keep_prob, self.rng_state = keep_prob, rng_state
-        self.jobs, self.results = jobs, results
+        self.state, self.jobs, self.results = state, jobs, results
 
     def run(self) -> None:
-        m, s = self.model, self.settings
-        t, noise = m.sigmoid_tables, m.noise_table
         while True:
             job = self.jobs.get()
             if job is None:
                 return
-            tokens, bounds, lr_start, lr_end = job
             try:
-                out = self.kernel.train_span(
-                    m.W_in, m.W_out, tokens, bounds, self.keep_prob, noise.prob, noise.alias,
-                    self.rng_state, s.window, s.n_neg, lr_start, lr_end, s.batched,
-                    t.sigmoid, t.log_sigmoid, t.max_exp)
+                out = self.state.train_span(*job)
             except BaseException as exc:  # reported to the main thread, which re-raises
                 self.results.put(exc)
                 return
             self.results.put(out)
 
 
-def train(model, kernel, encoded: EncodedCorpus, settings: TrainingSettings,
-          progress: bool | None = None,
-          callbacks: Iterable[Callable] = ()) -> list[EpochStats]:
-    """Train ``model`` on ``encoded`` for ``settings.epochs`` epochs; returns the epochs' stats.
+class TrainingRun:
+    """One training call: ``settings.epochs`` passes over ``encoded`` by ``settings.workers``
+    threads, the learning rate decaying linearly from ``lr`` to ``min_lr`` by global progress.
 
-    Ctrl-C (KeyboardInterrupt) or a callback raising ``StopTraining`` or KeyboardInterrupt
-    stops the workers after their current span (well under a second); the model keeps the
-    weights trained so far and the return value says how far it got.
+    Every worker's kernel state is made (and so every size checked) here, in the caller's
+    thread, before any thread starts. ``run`` trains; between epochs the run's position
+    (``epoch``, ``words_done``) and each worker's generator (``rng_states``) say where it is.
+
+    Parameters
+    ----------
+    kernel : module
+        The kernel copy (``cw2v._simd.kernel``) whose ``KernelState`` the workers use.
+    W_in, W_out : float32 (V, d)
+        The weights, trained in place by all workers.
+    sigmoid, noise : cw2v.tables.SigmoidTables, cw2v.tables.AliasTable
+        The sigmoid tables and the noise distribution's alias table.
+    counts : int64 (V,)
+        Word counts, for the subsampling keep-probabilities.
+    encoded : EncodedCorpus
+        The corpus as word ids.
+    settings : TrainingSettings
     """
-    s = settings
-    spans = make_spans(encoded)
-    n_tokens = int(encoded.tokens.shape[0])
-    total = n_tokens * s.epochs
-    keep_prob = keep_probabilities(model.counts, s.sample)
-    states = np.random.SeedSequence(s.seed).spawn(s.workers)
-    jobs: queue.Queue = queue.Queue(maxsize=2 * s.workers)
-    results: queue.Queue = queue.Queue()
-    workers = [_Worker(model, kernel, s, keep_prob,
-                       np.array(st.generate_state(1, np.uint64), dtype=np.uint64), jobs, results)
-               for st in states]
-    if progress is None:
-        progress = sys.stderr.isatty()
-    bar = tqdm(total=total, unit="word", unit_scale=True, disable=not progress,
-               desc="cw2v", dynamic_ncols=True)
-    history: list[EpochStats] = []
-    dispatched = 0
 
-    def lr_at(words: int) -> float:
-        # Linear decay from lr to min_lr by global progress (word2vec.c, gensim).
-        return s.lr - (s.lr - s.min_lr) * min(words / max(total, 1), 1.0)
+    def __init__(self, kernel, W_in, W_out, sigmoid, noise, counts, encoded: EncodedCorpus,
+                 settings: TrainingSettings):
+        s = self.settings = settings
+        self.spans = make_spans(encoded)
+        self.total_words = int(encoded.tokens.shape[0]) * s.epochs
+        keep_prob = keep_probabilities(counts, s.sample)
+        seeds = np.random.SeedSequence(s.seed).spawn(s.workers)
+        self.states = [kernel.KernelState(W_in, W_out, sigmoid, noise, s.n_neg,
+                                          int(seq.generate_state(1, np.uint64)[0]),
+                                          keep_prob=keep_prob, window=s.window,
+                                          objective=s.objective)
+                       for seq in seeds]
+        self.epoch = 0         # the epoch in progress, or the last one run (1-based)
+        self.words_done = 0    # tokens of spans trained, all epochs together
+        self.dispatched = 0    # tokens of spans handed to the workers
+        self.history: list[EpochStats] = []
+        self._jobs: queue.Queue = queue.Queue(maxsize=2 * s.workers)
+        self._results: queue.Queue = queue.Queue()
+        self._workers: list[_Worker] = []
+        self._pending = 0
+        self._figures = np.zeros(4)  # raw, kept, pairs, loss of the epoch so far
+        self._bar = None
 
-    epoch_figures = np.zeros(4)  # raw, kept, pairs, loss of the epoch so far
-    pending = 0
-    words_done = 0
+    @property
+    def rng_states(self) -> list[int]:
+        """Each worker's generator state (read between epochs, when no span is running)."""
+        return [state.rng_state for state in self.states]
 
-    def record(out) -> None:
-        nonlocal pending, words_done
-        pending -= 1
-        words_done += out[0]
-        epoch_figures[:] += out
-        bar.update(out[0])
+    def lr_at(self, words: int) -> float:
+        """The learning rate after ``words`` tokens: linear from lr to min_lr over the run
+        (word2vec.c, gensim)."""
+        s = self.settings
+        return s.lr - (s.lr - s.min_lr) * min(words / max(self.total_words, 1), 1.0)
 
-    def collect(block: bool) -> None:
-        while pending:
+    def run(self, on_epoch: Callable[[EpochStats], None] | None = None,
+            progress: bool | None = None) -> RunResult:
+        """Train every epoch; ``on_epoch(stats)`` is called after each one.
+
+        Ctrl-C (KeyboardInterrupt), or ``on_epoch`` raising ``StopTraining`` or
+        KeyboardInterrupt, stops the workers after their current span (well under a second);
+        the weights keep what was trained so far and the result says how far it got. Any other
+        exception (a worker's included) stops the workers and is re-raised.
+        """
+        s = self.settings
+        if progress is None:
+            progress = sys.stderr.isatty()
+        stopped = None
+        try:
+            self._start()
+            self._bar = tqdm(total=self.total_words, unit="word", unit_scale=True,
+                             disable=not progress, desc="cw2v", dynamic_ncols=True)
+            for epoch in range(self.epoch + 1, s.epochs + 1):
+                self.epoch = epoch
+                stats = self._run_epoch()
+                self.history.append(stats)
+                log.info("epoch %d/%d: loss %.4f a pair, %.0f words/s, lr %.5f", self.epoch,
+                         s.epochs, stats.loss_per_pair, stats.words_per_second, stats.lr)
+                if on_epoch is not None:
+                    on_epoch(stats)
+        except StopTraining:
+            stopped = "a callback stopped training"
+        except KeyboardInterrupt:
+            stopped = "interrupted"
+        finally:
+            self._stop()
+        if stopped is not None:
+            done = self.words_done / max(self.total_words, 1)
+            log.warning("training %s during epoch %d of %d, after %.1f%% of all words; the "
+                        "weights keep what was trained so far", stopped, self.epoch, s.epochs,
+                        100 * done)
+            stopped = f"{stopped} in epoch {self.epoch} of {s.epochs} ({100 * done:.1f}% of words)"
+        return RunResult(list(self.history), stopped)
+
+    # -- dispatch, collect, stop -------------------------------------------------------------
+
+    def _start(self) -> None:
+        """Start one thread per kernel state; each joins ``_workers`` once started, so a
+        failed start leaves only running threads for ``_stop`` to end."""
+        for state in self.states:
+            worker = _Worker(state, self._jobs, self._results)
+            worker.start()
+            self._workers.append(worker)
+
+    def _run_epoch(self) -> EpochStats:
+        """Hand every span of the corpus to the workers, collect their figures as they come."""
+        start = time.perf_counter()
+        self._figures[:] = 0
+        for tokens, bounds in self.spans:
+            n = tokens.shape[0]
+            job = (tokens, bounds, self.lr_at(self.dispatched), self.lr_at(self.dispatched + n))
+            while True:
+                try:
+                    self._jobs.put(job, timeout=0.1)
+                    break
+                except queue.Full:
+                    self._collect(block=False)
+            self.dispatched += n
+            self._pending += 1
+            self._collect(block=False)
+        self._collect(block=True)
+        raw, kept, pairs, loss = self._figures
+        return EpochStats(self.epoch, float(loss), int(pairs), int(raw), int(kept),
+                          time.perf_counter() - start, self.lr_at(self.dispatched))
+
+    def _record(self, out) -> None:
+        self._pending -= 1
+        self.words_done += out[0]
+        self._figures[:] += out
+        if self._bar is not None:
+            self._bar.update(out[0])
+
+    def _collect(self, block: bool) -> None:
+        """Take finished spans' figures: those there now, or (block) all pending ones."""
+        while self._pending:
             try:
-                out = results.get(timeout=0.1) if block else results.get_nowait()
+                out = self._results.get(timeout=0.1) if block else self._results.get_nowait()
             except queue.Empty:
                 if block:
                     continue
                 return
             if isinstance(out, BaseException):
                 raise out
-            record(out)
-            if out[2]:
-                bar.set_postfix(lr=f"{lr_at(dispatched):.5f}",
-                                loss=f"{out[3] / out[2]:.3f}", refresh=False)
+            self._record(out)
+            if out[2] and self._bar is not None:
+                self._bar.set_postfix(lr=f"{self.lr_at(self.dispatched):.5f}",
+                                      loss=f"{out[3] / out[2]:.3f}", refresh=False)
 
-    for w in workers:
-        w.start()
-    epoch = 0
-    stop_reason = None
-    try:
-        for epoch in range(1, s.epochs + 1):
-            start = time.perf_counter()
-            epoch_figures[:] = 0
-            for tokens, bounds in spans:
-                n = tokens.shape[0]
-                job = (tokens, bounds, lr_at(dispatched), lr_at(dispatched + n))
-                while True:
-                    try:
-                        jobs.put(job, timeout=0.1)
-                        break
-                    except queue.Full:
-                        collect(block=False)
-                dispatched += n
-                pending += 1
-                collect(block=False)
-            collect(block=True)
-            raw, kept, pairs, loss = epoch_figures
-            stats = EpochStats(epoch, float(loss), int(pairs), int(raw), int(kept),
-                               time.perf_counter() - start, lr_at(dispatched))
-            history.append(stats)
-            model.loss_history.append(stats.loss)
-            model.epoch_history.append(stats)
-            log.info("epoch %d/%d: loss %.4f a pair, %.0f words/s, lr %.5f", epoch, s.epochs,
-                     stats.loss_per_pair, stats.words_per_second, stats.lr)
-            for callback in callbacks:
-                callback(model, stats)
-    except StopTraining:
-        stop_reason = "a callback stopped training"
-    except KeyboardInterrupt:
-        stop_reason = "interrupted"
-    finally:
-        # Stop the workers: drop queued spans, then one sentinel each.
+    def _stop(self) -> None:
+        """Drop the queued spans, end and join the started workers, record what finished."""
         while True:
             try:
-                if jobs.get_nowait() is not None:
-                    pending -= 1
+                if self._jobs.get_nowait() is not None:
+                    self._pending -= 1
             except queue.Empty:
                 break
-        for _ in workers:
-            jobs.put(None)
-        for w in workers:
-            w.join()
-        while not results.empty():  # spans that finished while stopping
-            out = results.get_nowait()
+        for _ in self._workers:
+            self._jobs.put(None)
+        for worker in self._workers:
+            worker.join()
+        self._workers = []
+        while not self._results.empty():  # spans that finished while stopping
+            out = self._results.get_nowait()
             if not isinstance(out, BaseException):
-                record(out)
-        bar.close()
-        model.invalidate_norms()
-    if stop_reason is not None:
-        done = words_done / max(total, 1)
-        log.warning("training %s during epoch %d of %d, after %.1f%% of all words; the model "
-                    "keeps the weights trained so far", stop_reason, epoch, s.epochs, 100 * done)
-        model.training_stopped = f"{stop_reason} in epoch {epoch} of {s.epochs} ({100 * done:.1f}% of words)"
-    return history
+                self._record(out)
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

@@ -1,9 +1,16 @@
 # The skip-gram negative-sampling arithmetic, run with the GIL released.
 #
-# Every ``def`` here is an entry point: it checks shapes, lengths and index ranges once, then runs
-# its whole loop inside one ``with nogil:`` block on raw pointers. Nothing raises inside ``nogil``.
-# Python (``cw2v.model``) owns policy -- vocabulary, schedules, threads -- and builds the tables
-# (sigmoid, noise, keep-probabilities) that are passed in here as read-only memoryviews.
+# ``KernelState`` is the one entry point: a worker's state (the weights it trains, the sigmoid and
+# noise tables, its generator and scratch buffers), checked and allocated once when it is made.
+# Its methods check their own arguments (lengths, index ranges), then run their whole loop inside
+# one ``with nogil:`` block on raw pointers; nothing raises inside ``nogil``. Python owns policy:
+# the vocabulary and its keep-probabilities (cw2v/tables.py), schedules and threads
+# (cw2v/trainer.py); the tables are passed in as read-only arrays.
+#
+# One ``cdef ... noexcept nogil`` function per objective trains a subsampled sentence piece
+# (``_sg_ns_exact_piece``, ``_sg_ns_batched_piece``); they share the update rules below and the
+# vector primitives of vecops.h. Adding an objective is adding such a function and its name in
+# ``OBJECTIVES``.
 #
 # Update rule (Mikolov et al. 2013, "Distributed Representations of Words and Phrases", eq. 4;
 # the order of word2vec.c): for an input vector h = W_in[i] and targets t_0 (label 1) and the
@@ -17,7 +24,7 @@
 #
 # A noise word equal to the positive target is skipped.
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memset
 
 import numpy as np
@@ -25,20 +32,42 @@ import numpy as np
 from vecops cimport (
     NoiseTable,
     SigmoidTable,
+    Workspace,
     cw2v_alias_draw,
     cw2v_axpy,
+    cw2v_combine,
+    cw2v_compiled_level,
+    cw2v_cpu_level,
     cw2v_dot,
+    cw2v_dots,
     cw2v_prefetch_row,
     cw2v_rng_below,
     cw2v_rng_next,
     cw2v_rng_uniform,
-    cw2v_combine,
-    cw2v_compiled_level,
-    cw2v_cpu_level,
-    cw2v_dots,
     cw2v_update_out,
     weights_t,
 )
+
+# Sizes of the batched mode's stack buffers: 2 * window <= 64 inputs, n_neg + 1 <= 33 outputs.
+cdef enum:
+    _BATCH_INPUTS = 64
+    _BATCH_OUTPUTS = 33
+
+MAX_BATCH_INPUTS = _BATCH_INPUTS
+MAX_BATCH_OUTPUTS = _BATCH_OUTPUTS
+
+# Bounds on what a KernelState is made with, checked before anything is allocated. The exact
+# objective's scratch holds two plans of 2 * window * n_neg noise words each (at both bounds,
+# 1.6 GB), the batched one 2 * window rows of d floats.
+MAX_WINDOW = 10_000
+MAX_NEG = 10_000
+MAX_DIM = 100_000
+
+# The objectives ``KernelState(objective=...)`` trains, each one kernel function.
+OBJECTIVES = ("exact", "batched")
+cdef enum Objective:
+    SG_NS_EXACT = 0
+    SG_NS_BATCHED = 1
 
 
 def compiled_level():
@@ -67,32 +96,23 @@ cdef SigmoidTable _sigmoid_view(const float[::1] sigmoid, const float[::1] log_s
     cdef SigmoidTable t
     t.sigmoid = &sigmoid[0]
     t.log_sigmoid = &log_sigmoid[0]
-    t.size = <int>sigmoid.shape[0] - 1
+    t.size = sigmoid.shape[0] - 1
     t.max_exp = max_exp
     t.scale = <float>(<float>t.size / (<float>2.0 * max_exp))
     return t
 
 
-cdef NoiseTable _noise_view(const float[::1] prob, const int32_t[::1] alias, Py_ssize_t V) except *:
-    """Check an alias table against the vocabulary size and return its struct."""
-    if prob.shape[0] != V or alias.shape[0] != V:
-        raise ValueError(f"noise table has {prob.shape[0]}/{alias.shape[0]} entries, "
-                         f"the vocabulary {V}")
-    cdef NoiseTable t
-    t.prob = &prob[0]
-    t.alias = &alias[0]
-    t.n = <uint32_t>V
-    return t
-
-
 cdef int _check_weights(weights_t W_in, weights_t W_out) except -1:
     if W_in.shape[0] != W_out.shape[0] or W_in.shape[1] != W_out.shape[1]:
-        raise ValueError(f"W_in ({W_in.shape[0]}, {W_in.shape[1]}) and W_out ({W_out.shape[0]}, {W_out.shape[1]}) "
-                         "must have the same shape")
+        raise ValueError(f"W_in ({W_in.shape[0]}, {W_in.shape[1]}) and W_out ({W_out.shape[0]}, "
+                         f"{W_out.shape[1]}) must have the same shape")
     if W_in.shape[0] < 1 or W_in.shape[1] < 1:
         raise ValueError("weights must have at least one row and one column")
     if W_in.shape[0] >= 2**31:
         raise ValueError("vocabulary larger than 2**31 - 1 words")
+    if W_in.shape[1] > MAX_DIM:
+        raise ValueError(f"vector size d must be <= {MAX_DIM} (the kernel's MAX_DIM), "
+                         f"got {W_in.shape[1]}")
     return 0
 
 
@@ -105,19 +125,19 @@ cdef Py_ssize_t _first_out_of_range(const int32_t* ids, Py_ssize_t n, Py_ssize_t
     return -1
 
 
-cdef int _check_ids(const int32_t[::1] ids, Py_ssize_t V, str what) except -1:
+cdef int _check_ids(const int32_t* ids, Py_ssize_t n, Py_ssize_t V, str what) except -1:
     cdef Py_ssize_t bad
-    if ids.shape[0] == 0:
+    if n == 0:
         return 0
     with nogil:
-        bad = _first_out_of_range(&ids[0], ids.shape[0], V)
+        bad = _first_out_of_range(ids, n, V)
     if bad >= 0:
         raise IndexError(f"{what}[{bad}] = {ids[bad]} is out of range for a vocabulary of {V}")
     return 0
 
 
 # ---------------------------------------------------------------------------------------------
-# The nogil core
+# The update rules and the per-objective kernels (nogil)
 # ---------------------------------------------------------------------------------------------
 
 cdef inline float _gradient(const SigmoidTable* t, float f, float label, float lr,
@@ -149,10 +169,10 @@ cdef inline float _gradient(const SigmoidTable* t, float f, float label, float l
 
 
 cdef inline void _sgns_update(float* h, float* W_out, Py_ssize_t d, int32_t positive,
-                              const int32_t* negatives, int n_neg, float lr,
+                              const int32_t* negatives, Py_ssize_t n_neg, float lr,
                               const SigmoidTable* sig, float* neu1e, double* loss) noexcept nogil:
     """One SGNS step for input vector h, positive target and n_neg noise targets (eq. 4)."""
-    cdef int t
+    cdef Py_ssize_t t
     cdef int32_t target
     cdef float label, g, f
     cdef float* o
@@ -185,14 +205,14 @@ cdef inline void _batched_update(float* W_in, float* W_out, Py_ssize_t d,
         S = I O^T,  G = lr (label - sigmoid(S)),  dI = G O,  dO = G^T I
 
     dI and dO both use the weights from before this step. Outputs equal to outputs[0] after
-    position 0 are skipped, as in the exact rule.
+    position 0 are skipped, as in the exact rule. n_in <= _BATCH_INPUTS, n_out <= _BATCH_OUTPUTS.
     """
     cdef int a, b
     cdef float label
-    # Row pointers and G live in small stack buffers (sizes: MAX_BATCH_INPUTS/OUTPUTS).
-    cdef const float* in_rows[64]
-    cdef const float* out_rows[33]
-    cdef float G[64 * 33]
+    # Row pointers and G live in small stack buffers.
+    cdef const float* in_rows[_BATCH_INPUTS]
+    cdef const float* out_rows[_BATCH_OUTPUTS]
+    cdef float G[_BATCH_INPUTS * _BATCH_OUTPUTS]
     cdef float* S
     for b in range(n_out):
         out_rows[b] = W_out + outputs[b] * d
@@ -217,428 +237,457 @@ cdef inline void _batched_update(float* W_in, float* W_out, Py_ssize_t d,
         cw2v_axpy(1.0, grad_in + a * d, <float*>in_rows[a], d)
 
 
-# Largest window and noise count the batched mode's stack buffer G holds: 2*window <= 64 inputs,
-# n_neg + 1 <= 33 outputs.
-MAX_BATCH_INPUTS = 64
-MAX_BATCH_OUTPUTS = 33
+cdef inline Py_ssize_t _draw_window(uint64_t* rng, Py_ssize_t window) noexcept nogil:
+    """A center's window size, uniform in 1..window (word2vec.c's reduced window)."""
+    return 1 + <Py_ssize_t>cw2v_rng_below(rng, <uint32_t>window)
 
 
-# ---------------------------------------------------------------------------------------------
-# Entry points
-# ---------------------------------------------------------------------------------------------
-
-def sgns_pair(weights_t W_in, weights_t W_out, Py_ssize_t center, Py_ssize_t context,
-              const int32_t[::1] negatives, int n_neg, const float[::1] noise_prob,
-              const int32_t[::1] noise_alias, uint64_t[::1] rng_state, float lr,
-              const float[::1] sigmoid, const float[::1] log_sigmoid, float max_exp):
-    """One SGNS update of W_in[center] against W_out[context] and n_neg noise words.
-
-    Parameters
-    ----------
-    W_in, W_out : float32 (V, d), C-contiguous, updated in place.
-    center, context : row indices in [0, V).
-    negatives : int32 noise-word ids in [0, V), or None to draw ``n_neg`` of them from the
-        alias table (noise_prob, noise_alias) with the generator state ``rng_state[0]``.
-    lr : learning rate.
-    sigmoid, log_sigmoid, max_exp : the tables from ``cw2v.tables.sigmoid_tables``.
-
-    Returns
-    -------
-    float : the pair's loss, -log sigmoid(f+) - sum log sigmoid(-f-), from the tables.
-    """
-    _check_weights(W_in, W_out)
-    cdef Py_ssize_t V = W_in.shape[0], d = W_in.shape[1]
-    if not (0 <= center < V):
-        raise IndexError(f"center index {center} is out of range for a vocabulary of {V}")
-    if not (0 <= context < V):
-        raise IndexError(f"context index {context} is out of range for a vocabulary of {V}")
-    cdef NoiseTable noise = NoiseTable(NULL, NULL, 0)
-    if negatives is not None:
-        _check_ids(negatives, V, "negatives")
-        n_neg = <int>negatives.shape[0]
-    else:
-        if n_neg < 0:
-            raise ValueError(f"n_neg must be >= 0, got {n_neg}")
-        noise = _noise_view(noise_prob, noise_alias, V)
-        if rng_state.shape[0] != 1:
-            raise ValueError("rng_state must hold one uint64")
-    cdef SigmoidTable sig = _sigmoid_view(sigmoid, log_sigmoid, max_exp)
-    cdef double loss = 0.0
-    cdef int k
-    cdef float* neu1e = <float*>malloc(d * sizeof(float) + (n_neg + 1) * sizeof(int32_t))
-    if neu1e == NULL:
-        raise MemoryError()
-    cdef int32_t* negs = <int32_t*>(neu1e + d)
-    with nogil:
-        for k in range(n_neg):
-            if negatives is None:
-                negs[k] = cw2v_alias_draw(&rng_state[0], noise.prob, noise.alias, noise.n)
-            else:
-                negs[k] = negatives[k]
-        _sgns_update(&W_in[center, 0], &W_out[0, 0], d, <int32_t>context, negs, n_neg, lr,
-                     &sig, neu1e, &loss)
-    free(neu1e)
-    return loss
+cdef inline void _draw_noise(uint64_t* rng, const NoiseTable* noise, Py_ssize_t n,
+                             int32_t* out) noexcept nogil:
+    """n noise words from the alias table into out."""
+    cdef Py_ssize_t k
+    for k in range(n):
+        out[k] = cw2v_alias_draw(rng, noise.prob, noise.alias, noise.n)
 
 
-cdef class PairTrainer:
-    """One model's arrays, checked once and held as views, for fast single-pair updates.
-
-    ``cw2v.Word2Vec.train_pair`` keeps one of these while its arrays, learning rate and noise
-    table stay the same, so a call from Python costs an index check and the update -- no
-    re-validation of the arrays.
-    """
-    cdef weights_t W_in
-    cdef weights_t W_out
-    cdef const float[::1] noise_prob
-    cdef const int32_t[::1] noise_alias
-    cdef uint64_t[::1] rng_state
-    cdef const float[::1] sigmoid
-    cdef const float[::1] log_sigmoid
-    cdef SigmoidTable sig
-    cdef NoiseTable noise
-    cdef float* neu1e
-    cdef int32_t* negs
-    cdef readonly int n_neg
-    cdef readonly float lr
-    cdef readonly tuple sources
-    cdef Py_ssize_t V, d
-
-    def __cinit__(self, W_in, W_out, noise_prob, noise_alias, rng_state, int n_neg, float lr,
-                  sigmoid, log_sigmoid, float max_exp):
-        self.neu1e = NULL
-        self.negs = NULL
-        self.W_in = W_in
-        self.W_out = W_out
-        _check_weights(self.W_in, self.W_out)
-        self.V = self.W_in.shape[0]
-        self.d = self.W_in.shape[1]
-        self.noise_prob = noise_prob
-        self.noise_alias = noise_alias
-        self.noise = _noise_view(self.noise_prob, self.noise_alias, self.V)
-        self.rng_state = rng_state
-        if self.rng_state.shape[0] != 1:
-            raise ValueError("rng_state must hold one uint64")
-        if n_neg < 0:
-            raise ValueError(f"n_neg must be >= 0, got {n_neg}")
-        self.sigmoid = sigmoid
-        self.log_sigmoid = log_sigmoid
-        self.sig = _sigmoid_view(self.sigmoid, self.log_sigmoid, max_exp)
-        self.n_neg = n_neg
-        self.lr = lr
-        self.sources = (W_in, W_out, noise_prob, rng_state)
-        self.neu1e = <float*>malloc(self.d * sizeof(float))
-        self.negs = <int32_t*>malloc((n_neg + 1) * sizeof(int32_t))
-        if self.neu1e == NULL or self.negs == NULL:
-            raise MemoryError()
-
-    def __dealloc__(self):
-        free(self.neu1e)
-        free(self.negs)
-
-    def train(self, Py_ssize_t center, Py_ssize_t context):
-        """One SGNS update of W_in[center] against W_out[context] and n_neg drawn noise words;
-        returns the pair's loss."""
-        if not (0 <= center < self.V):
-            raise IndexError(f"center index {center} is out of range for a vocabulary of {self.V}")
-        if not (0 <= context < self.V):
-            raise IndexError(f"context index {context} is out of range for a vocabulary of {self.V}")
-        cdef double loss = 0.0
-        cdef int k
-        with nogil:
-            for k in range(self.n_neg):
-                self.negs[k] = cw2v_alias_draw(&self.rng_state[0], self.noise.prob,
-                                               self.noise.alias, self.noise.n)
-            _sgns_update(&self.W_in[center, 0], &self.W_out[0, 0], self.d, <int32_t>context,
-                         self.negs, self.n_neg, self.lr, &self.sig, self.neu1e, &loss)
-        return loss
-
-
-def sgns_pairs(weights_t W_in, weights_t W_out, const int32_t[::1] centers,
-               const int32_t[::1] contexts, const int32_t[:, ::1] negatives, int n_neg,
-               const float[::1] noise_prob, const int32_t[::1] noise_alias,
-               uint64_t[::1] rng_state, float lr, const float[::1] sigmoid,
-               const float[::1] log_sigmoid, float max_exp):
-    """SGNS updates for many (center, context) pairs in one nogil loop, in order.
-
-    Noise words come from ``negatives`` (shape (n, n_neg)) when it is not None, otherwise
-    ``n_neg`` of them are drawn per pair from the alias table (noise_prob, noise_alias) with
-    the generator state ``rng_state[0]``, which is advanced in place.
-
-    Returns
-    -------
-    float : the summed loss of all pairs.
-    """
-    _check_weights(W_in, W_out)
-    cdef Py_ssize_t V = W_in.shape[0], d = W_in.shape[1]
-    cdef Py_ssize_t n = centers.shape[0], p
-    if contexts.shape[0] != n:
-        raise ValueError(f"centers ({n}) and contexts ({contexts.shape[0]}) differ in length")
-    if n_neg < 0:
-        raise ValueError(f"n_neg must be >= 0, got {n_neg}")
-    _check_ids(centers, V, "centers")
-    _check_ids(contexts, V, "contexts")
-    cdef bint given = negatives is not None
-    cdef NoiseTable noise = NoiseTable(NULL, NULL, 0)
-    if given:
-        if negatives.shape[0] != n or negatives.shape[1] != n_neg:
-            raise ValueError(f"negatives must have shape ({n}, {n_neg}), "
-                             f"got ({negatives.shape[0]}, {negatives.shape[1]})")
-        if n_neg > 0 and n > 0:
-            _check_ids(np.asarray(negatives).reshape(-1), V, "negatives")
-    else:
-        noise = _noise_view(noise_prob, noise_alias, V)
-        if rng_state.shape[0] != 1:
-            raise ValueError("rng_state must hold one uint64")
-    cdef SigmoidTable sig = _sigmoid_view(sigmoid, log_sigmoid, max_exp)
-    cdef double loss = 0.0
-    if n == 0:
-        return loss
-    cdef float* neu1e = <float*>malloc(d * sizeof(float))
-    cdef int32_t* drawn = <int32_t*>malloc((n_neg + 1) * sizeof(int32_t))
-    if neu1e == NULL or drawn == NULL:
-        free(neu1e)
-        free(drawn)
-        raise MemoryError()
-    cdef const int32_t* negs
-    cdef int k
-    cdef uint64_t state = rng_state[0] if not given else 0
-    with nogil:
-        for p in range(n):
-            if given:
-                negs = &negatives[p, 0] if n_neg > 0 else drawn
-            else:
-                for k in range(n_neg):
-                    drawn[k] = cw2v_alias_draw(&state, noise.prob, noise.alias, noise.n)
-                negs = drawn
-            _sgns_update(&W_in[centers[p], 0], &W_out[0, 0], d, contexts[p], negs, n_neg, lr,
-                         &sig, neu1e, &loss)
-    if not given:
-        rng_state[0] = state
-    free(neu1e)
-    free(drawn)
-    return loss
-
-
-def batched_window(weights_t W_in, weights_t W_out, const int32_t[::1] inputs,
-                   const int32_t[::1] outputs, float lr, const float[::1] sigmoid,
-                   const float[::1] log_sigmoid, float max_exp):
-    """One HogBatch step: W_in rows ``inputs`` against W_out rows ``outputs``.
-
-    ``outputs[0]`` is the positive target (the window's center word), ``outputs[1:]`` the
-    shared noise words. A test door for the batched mode of ``train_span``.
-
-    Returns
-    -------
-    float : the summed loss of the step.
-    """
-    _check_weights(W_in, W_out)
-    cdef Py_ssize_t V = W_in.shape[0], d = W_in.shape[1]
-    cdef int n_in = <int>inputs.shape[0], n_out = <int>outputs.shape[0]
-    if not (1 <= n_in <= MAX_BATCH_INPUTS):
-        raise ValueError(f"need 1..{MAX_BATCH_INPUTS} inputs, got {n_in}")
-    if not (1 <= n_out <= MAX_BATCH_OUTPUTS):
-        raise ValueError(f"need 1..{MAX_BATCH_OUTPUTS} outputs, got {n_out}")
-    _check_ids(inputs, V, "inputs")
-    _check_ids(outputs, V, "outputs")
-    cdef SigmoidTable sig = _sigmoid_view(sigmoid, log_sigmoid, max_exp)
-    cdef double loss = 0.0
-    cdef float* grad_in = <float*>malloc(n_in * d * sizeof(float))
-    if grad_in == NULL:
-        raise MemoryError()
-    with nogil:
-        _batched_update(&W_in[0, 0], &W_out[0, 0], d, &inputs[0], n_in, &outputs[0], n_out,
-                        lr, &sig, grad_in, &loss)
-    free(grad_in)
-    return loss
-
-
-cdef inline int _draw_plan(uint64_t* rng, const NoiseTable* noise, int window, int n_neg,
-                           bint batched, int* reduced, int32_t* negs) noexcept nogil:
-    """Draw a center's window size (uniform in 1..window) and its noise words.
-
-    Exact mode draws n_neg noise words for each of the 2 * reduced possible contexts, batched
-    mode one set shared by them. Returns how many were drawn.
-    """
-    cdef int k
-    reduced[0] = 1 + <int>cw2v_rng_below(rng, <uint32_t>window)
-    cdef int n_draws = n_neg if batched else 2 * reduced[0] * n_neg
-    for k in range(n_draws):
-        negs[k] = cw2v_alias_draw(rng, noise.prob, noise.alias, noise.n)
-    return n_draws
-
-
-cdef inline void _prefetch_rows(const float* W, Py_ssize_t d, const int32_t* ids, int n) noexcept nogil:
-    cdef int k
+cdef inline void _prefetch_rows(const float* W, Py_ssize_t d, const int32_t* ids,
+                                Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t k
     for k in range(n):
         cw2v_prefetch_row(W + ids[k] * d, d)
 
 
-cdef void _train_piece(float* W_in, float* W_out, Py_ssize_t d, const int32_t* words, int m,
-                       int window, int n_neg, float lr, bint batched, const SigmoidTable* sig,
-                       const NoiseTable* noise, uint64_t* rng, float* scratch, int32_t* plan_a,
-                       int32_t* plan_b, int32_t* ctx, double* loss, long long* n_pairs) noexcept nogil:
-    """Skip-gram over one subsampled sentence piece ``words[0:m]``.
+cdef void _sg_ns_exact_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m, float lr,
+                             uint64_t* rng, double* loss, int64_t* n_pairs) noexcept nogil:
+    """Skip-gram, negative sampling, word2vec.c's rule, over one subsampled piece words[0:m].
 
-    Each center's plan (window size and noise words) is drawn one center ahead, so the rows
-    it names can be prefetched while the current center is trained.
+    The context word's input vector predicts the center word, against n_neg fresh noise words
+    per pair. Each center's plan (window size b, then 2 * b * n_neg noise words, n_neg per
+    context) is drawn one center ahead; each pair prefetches the rows of the next pair (or of
+    the next center's first), so memory requests are spread out rather than queued at once.
     """
-    cdef int i, j, lo, hi, n_ctx, c
-    cdef int b_cur = 0, b_next = 0
-    cdef int32_t* negs_cur = plan_a
-    cdef int32_t* negs_next = plan_b
+    cdef float* W_in = ws.W_in
+    cdef float* W_out = ws.W_out
+    cdef Py_ssize_t d = ws.d, n_neg = ws.n_neg, window = ws.window
+    cdef const SigmoidTable* sig = &ws.sig
+    cdef const NoiseTable* noise = &ws.noise
+    cdef float* neu1e = ws.grad
+    cdef int32_t* negs_cur = ws.plan_a
+    cdef int32_t* negs_next = ws.plan_b
     cdef int32_t* swap
+    cdef Py_ssize_t i, j, lo, hi, c, b_cur, b_next = 0
     if m < 2:
         return
-    _draw_plan(rng, noise, window, n_neg, batched, &b_cur, negs_cur)
+    b_cur = _draw_window(rng, window)
+    _draw_noise(rng, noise, 2 * b_cur * n_neg, negs_cur)
     for i in range(m):
         if i + 1 < m:
-            _draw_plan(rng, noise, window, n_neg, batched, &b_next, negs_next)
+            b_next = _draw_window(rng, window)
+            _draw_noise(rng, noise, 2 * b_next * n_neg, negs_next)
         lo = i - b_cur if i >= b_cur else 0
         hi = i + b_cur + 1 if i + b_cur + 1 <= m else m
-        if batched:
-            # Prefetch the next center's output rows (its word and shared noise words).
-            if i + 1 < m:
+        c = 0
+        for j in range(lo, hi):
+            if j == i:
+                continue
+            if j + 1 < hi and not (j + 1 == i and j + 2 >= hi):
+                _prefetch_rows(W_out, d, negs_cur + (c + 1) * n_neg, n_neg)
+                _prefetch_rows(W_in, d, &words[j + 2 if j + 1 == i else j + 1], 1)
+            elif i + 1 < m:
                 _prefetch_rows(W_out, d, negs_next, n_neg)
                 _prefetch_rows(W_out, d, &words[i + 1], 1)
-                if i + 1 + b_next < m:  # the input row that enters the next window
-                    _prefetch_rows(W_in, d, &words[i + 1 + b_next], 1)
-            n_ctx = 0
-            for j in range(lo, hi):
-                if j != i:
-                    ctx[n_ctx] = words[j]
-                    n_ctx += 1
-            # outputs: the center word, then the shared noise words, contiguous in plan.
-            (negs_cur - 1)[0] = words[i]
-            _batched_update(W_in, W_out, d, ctx, n_ctx, negs_cur - 1, n_neg + 1, lr, sig,
-                            scratch, loss)
-            n_pairs[0] += n_ctx
-        else:
-            # word2vec.c's skip-gram: the context word's input vector predicts the center word.
-            # Each pair prefetches the rows of the next pair (or the next center's first), so
-            # memory requests are spread out rather than queued all at once.
-            c = 0
-            for j in range(lo, hi):
-                if j == i:
-                    continue
-                if j + 1 < hi and not (j + 1 == i and j + 2 >= hi):
-                    _prefetch_rows(W_out, d, negs_cur + (c + 1) * n_neg, n_neg)
-                    _prefetch_rows(W_in, d, &words[j + 2 if j + 1 == i else j + 1], 1)
-                elif i + 1 < m:
-                    _prefetch_rows(W_out, d, negs_next, n_neg)
-                    _prefetch_rows(W_out, d, &words[i + 1], 1)
-                    _prefetch_rows(W_in, d, &words[i + 1 - b_next if i + 1 >= b_next else 0], 1)
-                _sgns_update(W_in + words[j] * d, W_out, d, words[i], negs_cur + c * n_neg,
-                             n_neg, lr, sig, scratch, loss)
-                c += 1
-            n_pairs[0] += c
+                _prefetch_rows(W_in, d, &words[i + 1 - b_next if i + 1 >= b_next else 0], 1)
+            _sgns_update(W_in + words[j] * d, W_out, d, words[i], negs_cur + c * n_neg,
+                         n_neg, lr, sig, neu1e, loss)
+            c += 1
+        n_pairs[0] += c
         swap = negs_cur
         negs_cur = negs_next
         negs_next = swap
         b_cur = b_next
 
 
-def train_span(weights_t W_in, weights_t W_out, const int32_t[::1] tokens,
-               const int64_t[::1] bounds, const float[::1] keep_prob,
-               const float[::1] noise_prob, const int32_t[::1] noise_alias,
-               uint64_t[::1] rng_state, int window, int n_neg, float lr_start, float lr_end,
-               bint batched, const float[::1] sigmoid, const float[::1] log_sigmoid,
-               float max_exp):
-    """Train skip-gram on one span of the encoded corpus, GIL released throughout.
+cdef void _sg_ns_batched_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m,
+                               float lr, uint64_t* rng, double* loss,
+                               int64_t* n_pairs) noexcept nogil:
+    """Skip-gram, negative sampling, HogBatch (Ji et al. 2016), over one piece words[0:m].
+
+    A center's window (its context words' input rows) is trained at once against the center
+    word and n_neg noise words shared by the window, as small matrix products. Each center's
+    plan (window size, then n_neg noise words) is drawn one center ahead, and the next
+    center's output rows and entering input row are prefetched while this one trains.
+    """
+    cdef float* W_in = ws.W_in
+    cdef float* W_out = ws.W_out
+    cdef Py_ssize_t d = ws.d, n_neg = ws.n_neg, window = ws.window
+    cdef const SigmoidTable* sig = &ws.sig
+    cdef const NoiseTable* noise = &ws.noise
+    cdef int32_t* ctx = ws.ctx
+    cdef int32_t* negs_cur = ws.plan_a
+    cdef int32_t* negs_next = ws.plan_b
+    cdef int32_t* swap
+    cdef Py_ssize_t i, j, lo, hi, n_ctx, b_cur, b_next = 0
+    if m < 2:
+        return
+    b_cur = _draw_window(rng, window)
+    _draw_noise(rng, noise, n_neg, negs_cur)
+    for i in range(m):
+        if i + 1 < m:
+            b_next = _draw_window(rng, window)
+            _draw_noise(rng, noise, n_neg, negs_next)
+        lo = i - b_cur if i >= b_cur else 0
+        hi = i + b_cur + 1 if i + b_cur + 1 <= m else m
+        # Prefetch the next center's output rows (its word and shared noise words).
+        if i + 1 < m:
+            _prefetch_rows(W_out, d, negs_next, n_neg)
+            _prefetch_rows(W_out, d, &words[i + 1], 1)
+            if i + 1 + b_next < m:  # the input row that enters the next window
+                _prefetch_rows(W_in, d, &words[i + 1 + b_next], 1)
+        n_ctx = 0
+        for j in range(lo, hi):
+            if j != i:
+                ctx[n_ctx] = words[j]
+                n_ctx += 1
+        # outputs: the center word in the slot before the plan, then the shared noise words.
+        (negs_cur - 1)[0] = words[i]
+        _batched_update(W_in, W_out, d, ctx, <int>n_ctx, negs_cur - 1, <int>(n_neg + 1), lr,
+                        sig, ws.grad, loss)
+        n_pairs[0] += n_ctx
+        swap = negs_cur
+        negs_cur = negs_next
+        negs_next = swap
+        b_cur = b_next
+
+
+# ---------------------------------------------------------------------------------------------
+# The entry point: one worker's state
+# ---------------------------------------------------------------------------------------------
+
+cdef class KernelState:
+    """One worker's kernel-side state: the weights it trains, the sigmoid and noise tables, the
+    subsampling keep-probabilities, its random generator and its scratch buffers.
+
+    Everything is checked and allocated once, here; the methods then only check their own
+    arguments. A state is used by one thread at a time (a second concurrent call raises
+    RuntimeError); ``W_in`` and ``W_out`` may be shared by several states (Hogwild).
 
     Parameters
     ----------
-    W_in, W_out : float32 (V, d), shared between threads and updated without locks (Hogwild).
-    tokens : int32 word ids of the span.
-    bounds : int64 sentence boundaries inside the span: 0 = bounds[0] < ... < bounds[-1] =
-        len(tokens). Windows never cross a boundary.
-    keep_prob : float32 (V,), probability of keeping each word when subsampling (word2vec.c's
-        formula, built by ``cw2v.vocab``); 1 keeps every occurrence.
-    noise_prob, noise_alias : the alias table of the noise distribution.
-    rng_state : uint64 array of one element, the worker's generator; advanced in place.
-    window : maximum window; each center draws its own from 1..window (word2vec.c).
-    n_neg : noise words per positive.
-    lr_start, lr_end : learning rate at the start and the end of the span (linear in between).
-    batched : False for the exact rule (n_neg noise words per pair), True for HogBatch (one
-        set of noise words shared by a center's window).
-
-    Returns
-    -------
-    (raw_words, kept_words, pairs, loss) : tokens read, tokens kept by subsampling, positive
-        pairs trained and the summed loss.
+    W_in, W_out : float32 (V, d), C-contiguous, writeable
+        The weights, updated in place. d <= MAX_DIM (100,000).
+    sigmoid : cw2v.tables.SigmoidTables
+        The sigmoid and log-sigmoid tables and their range ``max_exp``.
+    noise : cw2v.tables.AliasTable
+        The alias table (``prob``, ``alias``, V entries each) of the noise distribution.
+    n_neg : int
+        Noise words per positive pair, 0..MAX_NEG (10,000); batched: at most
+        MAX_BATCH_OUTPUTS - 1 (32).
+    rng_state : int
+        The generator's 64-bit state (splitmix64); see the ``rng_state`` property.
+    keep_prob : float32 (V,), optional
+        Probability of keeping each word when ``train_span`` subsamples (word2vec.c's formula,
+        from ``cw2v.tables.keep_probabilities``); None keeps every word.
+    window : int
+        Maximum window of ``train_span``, 1..MAX_WINDOW (10,000); batched: at most
+        MAX_BATCH_INPUTS // 2 (32).
+    objective : str
+        What ``train_span`` trains, one of OBJECTIVES: "exact" (word2vec.c's skip-gram
+        negative sampling, n_neg noise words per pair) or "batched" (HogBatch: one set of noise
+        words shared by a center's window).
     """
-    _check_weights(W_in, W_out)
-    cdef Py_ssize_t V = W_in.shape[0], d = W_in.shape[1]
-    cdef Py_ssize_t n = tokens.shape[0], nb = bounds.shape[0], s, p
-    if window < 1:
-        raise ValueError(f"window must be >= 1, got {window}")
-    if n_neg < 0:
-        raise ValueError(f"n_neg must be >= 0, got {n_neg}")
-    if batched and (2 * window > MAX_BATCH_INPUTS or n_neg + 1 > MAX_BATCH_OUTPUTS):
-        raise ValueError(f"batched mode takes window <= {MAX_BATCH_INPUTS // 2} and "
-                         f"n_neg <= {MAX_BATCH_OUTPUTS - 1}")
-    if keep_prob.shape[0] != V:
-        raise ValueError(f"keep_prob has {keep_prob.shape[0]} entries, the vocabulary {V}")
-    if rng_state.shape[0] != 1:
-        raise ValueError("rng_state must hold one uint64")
-    if nb < 1 or bounds[0] != 0 or bounds[nb - 1] != n:
-        raise ValueError("bounds must start at 0 and end at len(tokens)")
-    for s in range(1, nb):
-        if bounds[s] < bounds[s - 1]:
-            raise ValueError("bounds must be non-decreasing")
-    _check_ids(tokens, V, "tokens")
-    cdef NoiseTable noise = _noise_view(noise_prob, noise_alias, V)
-    cdef SigmoidTable sig = _sigmoid_view(sigmoid, log_sigmoid, max_exp)
-    cdef double loss = 0.0
-    cdef long long n_pairs = 0, kept = 0
-    if n == 0:
-        return 0, 0, 0, 0.0
+    cdef weights_t W_in
+    cdef weights_t W_out
+    cdef const float[::1] sigmoid
+    cdef const float[::1] log_sigmoid
+    cdef const float[::1] noise_prob
+    cdef const int32_t[::1] noise_alias
+    cdef const float[::1] keep_prob
+    cdef Workspace ws
+    cdef Objective code
+    cdef uint64_t rng
+    cdef Py_ssize_t V
+    cdef bint busy
+    cdef float* grad
+    cdef int32_t* plans
+    cdef int32_t* kept
+    cdef Py_ssize_t kept_cap
+    cdef readonly Py_ssize_t n_neg
+    cdef readonly Py_ssize_t window
+    cdef readonly str objective
+    cdef readonly tuple sources
 
-    cdef Py_ssize_t plan_len = 2 * window * n_neg + 2
-    cdef int32_t* kept_words = <int32_t*>malloc(n * sizeof(int32_t))
-    cdef float* scratch = <float*>malloc(2 * window * d * sizeof(float))
-    cdef int32_t* plans = <int32_t*>malloc(2 * plan_len * sizeof(int32_t))
-    cdef int32_t* ctx = <int32_t*>malloc(2 * window * sizeof(int32_t))
-    if kept_words == NULL or scratch == NULL or plans == NULL or ctx == NULL:
-        free(kept_words)
-        free(scratch)
-        free(plans)
-        free(ctx)
-        raise MemoryError()
-    cdef int m
-    cdef int32_t w
-    cdef float lr
-    # The generator state lives on this thread's stack while the span runs: two workers' state
-    # arrays may share a cache line, and writing it there per draw would bounce the line.
-    cdef uint64_t state = rng_state[0]
-    with nogil:
-        for s in range(nb - 1):
-            # Subsample the sentence piece (word2vec.c: keep with probability keep_prob[w]).
-            m = 0
-            for p in range(bounds[s], bounds[s + 1]):
-                w = tokens[p]
-                if keep_prob[w] >= 1.0 or cw2v_rng_uniform(&state) < keep_prob[w]:
-                    kept_words[m] = w
-                    m += 1
-            kept += m
-            lr = lr_start + (lr_end - lr_start) * (<float>bounds[s] / <float>n)
-            # plans hold one slot before each noise set for the batched mode's positive.
-            _train_piece(&W_in[0, 0], &W_out[0, 0], d, kept_words, m, window, n_neg, lr,
-                         batched, &sig, &noise, &state, scratch, plans + 1,
-                         plans + plan_len + 1, ctx, &loss, &n_pairs)
-    rng_state[0] = state
-    free(kept_words)
-    free(scratch)
-    free(plans)
-    free(ctx)
-    return n, kept, n_pairs, loss
+    def __cinit__(self, W_in, W_out, sigmoid, noise, Py_ssize_t n_neg, uint64_t rng_state, *,
+                  keep_prob=None, Py_ssize_t window=1, str objective="exact"):
+        self.grad = NULL
+        self.plans = NULL
+        self.kept = NULL
+        self.kept_cap = 0
+        self.busy = False
+        # Bounds first: nothing is allocated from a size that has not passed them.
+        if objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
+        if not 0 <= n_neg <= MAX_NEG:
+            raise ValueError(f"n_neg must be in 0..{MAX_NEG} (the kernel's MAX_NEG bounds the "
+                             f"noise words it draws and holds per pair), got {n_neg}")
+        if not 1 <= window <= MAX_WINDOW:
+            raise ValueError(f"window must be in 1..{MAX_WINDOW} (the kernel's MAX_WINDOW "
+                             f"bounds the contexts it holds per center), got {window}")
+        if objective == "batched" and (2 * window > _BATCH_INPUTS
+                                       or n_neg + 1 > _BATCH_OUTPUTS):
+            raise ValueError(f"the batched objective takes window <= {_BATCH_INPUTS // 2} and "
+                             f"n_neg <= {_BATCH_OUTPUTS - 1} (its stack buffers), got "
+                             f"window={window}, n_neg={n_neg}")
+        self.W_in = W_in
+        self.W_out = W_out
+        _check_weights(self.W_in, self.W_out)
+        cdef Py_ssize_t V = self.W_in.shape[0], d = self.W_in.shape[1]
+        self.V = V
+        try:
+            self.sigmoid = sigmoid.sigmoid
+            self.log_sigmoid = sigmoid.log_sigmoid
+            max_exp = float(sigmoid.max_exp)
+        except AttributeError:
+            raise TypeError("sigmoid must be a cw2v.tables.SigmoidTables") from None
+        self.ws.sig = _sigmoid_view(self.sigmoid, self.log_sigmoid, max_exp)
+        try:
+            self.noise_prob = noise.prob
+            self.noise_alias = noise.alias
+        except AttributeError:
+            raise TypeError("noise must be a cw2v.tables.AliasTable") from None
+        if self.noise_prob.shape[0] != V or self.noise_alias.shape[0] != V:
+            raise ValueError(f"noise table has {self.noise_prob.shape[0]}/"
+                             f"{self.noise_alias.shape[0]} entries, the vocabulary {V}")
+        _check_ids(&self.noise_alias[0], V, V, "noise.alias")
+        self.keep_prob = np.ones(V, dtype=np.float32) if keep_prob is None else keep_prob
+        if self.keep_prob.shape[0] != V:
+            raise ValueError(f"keep_prob has {self.keep_prob.shape[0]} entries, the "
+                             f"vocabulary {V}")
+        self.n_neg = n_neg
+        self.window = window
+        self.objective = objective
+        self.code = SG_NS_BATCHED if objective == "batched" else SG_NS_EXACT
+        self.rng = rng_state
+        self.sources = (W_in, W_out, sigmoid, noise)
+
+        # Scratch, sized in Py_ssize_t from the bounded sizes. A plan holds a center's noise
+        # words (exact: n_neg per context, batched: one shared set) after one free slot.
+        cdef Py_ssize_t grad_rows = 2 * window if self.code == SG_NS_BATCHED else 1
+        cdef Py_ssize_t plan_len = (2 * window * n_neg if self.code == SG_NS_EXACT else n_neg) + 1
+        cdef Py_ssize_t n_ids = 2 * plan_len + 2 * window
+        self.grad = <float*>malloc(grad_rows * d * sizeof(float))
+        self.plans = <int32_t*>malloc(n_ids * sizeof(int32_t))
+        if self.grad == NULL or self.plans == NULL:
+            raise MemoryError(f"cannot allocate the kernel's scratch ({grad_rows} x {d} floats, "
+                              f"{n_ids} ids)")
+        self.ws.W_in = &self.W_in[0, 0]
+        self.ws.W_out = &self.W_out[0, 0]
+        self.ws.d = d
+        self.ws.window = window
+        self.ws.n_neg = n_neg
+        self.ws.noise.prob = &self.noise_prob[0]
+        self.ws.noise.alias = &self.noise_alias[0]
+        self.ws.noise.n = <uint32_t>V
+        self.ws.grad = self.grad
+        self.ws.plan_a = self.plans + 1
+        self.ws.plan_b = self.plans + plan_len + 1
+        self.ws.ctx = self.plans + 2 * plan_len
+
+    def __dealloc__(self):
+        free(self.grad)
+        free(self.plans)
+        free(self.kept)
+
+    @property
+    def rng_state(self):
+        """The generator's 64-bit state (int): read it to save a run, assign it to resume."""
+        return self.rng
+
+    @rng_state.setter
+    def rng_state(self, uint64_t value):
+        self._enter()
+        self.rng = value
+        self.busy = False
+
+    cdef int _enter(self) except -1:
+        """Mark the state in use, or raise if another thread is inside one of its methods."""
+        if self.busy:
+            raise RuntimeError("this KernelState is in use by another thread; make one per "
+                               "thread")
+        self.busy = True
+        return 0
+
+    def train_pair(self, Py_ssize_t center, Py_ssize_t context, float lr,
+                   const int32_t[::1] negatives=None):
+        """One SGNS update of ``W_in[center]`` against ``W_out[context]`` and noise words.
+
+        Parameters
+        ----------
+        center, context : int
+            Row indices in [0, V); IndexError otherwise.
+        lr : float
+            Learning rate.
+        negatives : int32 array, optional
+            The noise words (ids in [0, V), at most MAX_NEG); by default n_neg are drawn with
+            the state's generator.
+
+        Returns
+        -------
+        float
+            The pair's loss, -log sigmoid(f+) - sum log sigmoid(-f-), from the tables.
+        """
+        if not 0 <= center < self.V:
+            raise IndexError(f"center index {center} is out of range for a vocabulary of {self.V}")
+        if not 0 <= context < self.V:
+            raise IndexError(f"context index {context} is out of range for a vocabulary of "
+                             f"{self.V}")
+        cdef Py_ssize_t n_neg = self.n_neg
+        cdef const int32_t* negs = self.ws.plan_a
+        cdef bint draw = negatives is None
+        if not draw:
+            n_neg = negatives.shape[0]
+            if n_neg > MAX_NEG:
+                raise ValueError(f"at most {MAX_NEG} noise words (MAX_NEG), got {n_neg}")
+            if n_neg:
+                negs = &negatives[0]
+                _check_ids(negs, n_neg, self.V, "negatives")
+        cdef double loss = 0.0
+        self._enter()
+        with nogil:
+            if draw:
+                _draw_noise(&self.rng, &self.ws.noise, n_neg, self.ws.plan_a)
+            _sgns_update(self.ws.W_in + center * self.ws.d, self.ws.W_out, self.ws.d,
+                         <int32_t>context, negs, n_neg, lr, &self.ws.sig, self.ws.grad, &loss)
+        self.busy = False
+        return loss
+
+    def train_pairs(self, const int32_t[::1] centers, const int32_t[::1] contexts, float lr,
+                    const int32_t[:, ::1] negatives=None):
+        """SGNS updates for many (center, context) pairs in one nogil loop, in order.
+
+        Parameters
+        ----------
+        centers, contexts : int32 arrays of equal length
+            Row indices in [0, V).
+        lr : float
+            Learning rate.
+        negatives : int32 array (len(centers), k), optional
+            Each pair's noise words (k <= MAX_NEG); by default n_neg a pair are drawn with the
+            state's generator.
+
+        Returns
+        -------
+        float
+            The summed loss of all pairs.
+        """
+        cdef Py_ssize_t n = centers.shape[0], p
+        if contexts.shape[0] != n:
+            raise ValueError(f"centers ({n}) and contexts ({contexts.shape[0]}) differ in length")
+        if n == 0:
+            return 0.0
+        _check_ids(&centers[0], n, self.V, "centers")
+        _check_ids(&contexts[0], n, self.V, "contexts")
+        cdef bint draw = negatives is None
+        cdef Py_ssize_t n_neg = self.n_neg
+        if not draw:
+            n_neg = negatives.shape[1]
+            if negatives.shape[0] != n:
+                raise ValueError(f"negatives must have one row per pair ({n}), got "
+                                 f"{negatives.shape[0]}")
+            if n_neg > MAX_NEG:
+                raise ValueError(f"at most {MAX_NEG} noise words a pair (MAX_NEG), got {n_neg}")
+            if n_neg:
+                _check_ids(&negatives[0, 0], n * n_neg, self.V, "negatives")
+        cdef double loss = 0.0
+        cdef const int32_t* negs = self.ws.plan_a
+        cdef Py_ssize_t d = self.ws.d
+        self._enter()
+        cdef uint64_t state = self.rng
+        with nogil:
+            for p in range(n):
+                if draw:
+                    _draw_noise(&state, &self.ws.noise, n_neg, self.ws.plan_a)
+                elif n_neg:
+                    negs = &negatives[p, 0]
+                _sgns_update(self.ws.W_in + centers[p] * d, self.ws.W_out, d, contexts[p], negs,
+                             n_neg, lr, &self.ws.sig, self.ws.grad, &loss)
+        self.rng = state
+        self.busy = False
+        return loss
+
+    def train_span(self, const int32_t[::1] tokens, const int64_t[::1] bounds, float lr_start,
+                   float lr_end):
+        """Train the state's objective on one span of the encoded corpus, GIL released.
+
+        Per sentence piece: subsample (keep word w with probability keep_prob[w]), then train
+        each kept center with its own window drawn from 1..window, by the objective's kernel
+        function. The learning rate moves linearly from lr_start to lr_end over the span.
+
+        Parameters
+        ----------
+        tokens : int32 word ids of the span, in [0, V).
+        bounds : int64 sentence boundaries inside the span: 0 = bounds[0] <= ... <= bounds[-1]
+            = len(tokens). Windows never cross a boundary.
+        lr_start, lr_end : learning rate at the start and the end of the span.
+
+        Returns
+        -------
+        (raw_words, kept_words, pairs, loss)
+            Tokens read, tokens kept by subsampling, positive pairs trained, summed loss.
+        """
+        cdef Py_ssize_t n = tokens.shape[0], nb = bounds.shape[0], s, p
+        if nb < 1 or bounds[0] != 0 or bounds[nb - 1] != n:
+            raise ValueError("bounds must start at 0 and end at len(tokens)")
+        for s in range(1, nb):
+            if bounds[s] < bounds[s - 1]:
+                raise ValueError("bounds must be non-decreasing")
+        if n == 0:
+            return 0, 0, 0, 0.0
+        _check_ids(&tokens[0], n, self.V, "tokens")
+        cdef int32_t* grown
+        if n > self.kept_cap:
+            grown = <int32_t*>realloc(self.kept, n * sizeof(int32_t))
+            if grown == NULL:
+                raise MemoryError(f"cannot allocate {n} token ids")
+            self.kept = grown
+            self.kept_cap = n
+        cdef double loss = 0.0
+        cdef int64_t n_pairs = 0, kept = 0
+        cdef Py_ssize_t m
+        cdef int32_t w
+        cdef float lr
+        cdef int32_t* words = self.kept
+        cdef const float* keep = &self.keep_prob[0]
+        cdef const Workspace* ws = &self.ws
+        cdef Objective code = self.code
+        self._enter()
+        # The generator state lives on this thread's stack while the span runs: two workers'
+        # states may share a cache line, and writing it there per draw would bounce the line.
+        cdef uint64_t state = self.rng
+        with nogil:
+            for s in range(nb - 1):
+                # Subsample the sentence piece (word2vec.c: keep with probability keep_prob[w]).
+                m = 0
+                for p in range(bounds[s], bounds[s + 1]):
+                    w = tokens[p]
+                    if keep[w] >= 1.0 or cw2v_rng_uniform(&state) < keep[w]:
+                        words[m] = w
+                        m += 1
+                kept += m
+                lr = lr_start + (lr_end - lr_start) * (<float>bounds[s] / <float>n)
+                if code == SG_NS_BATCHED:
+                    _sg_ns_batched_piece(ws, words, m, lr, &state, &loss, &n_pairs)
+                else:
+                    _sg_ns_exact_piece(ws, words, m, lr, &state, &loss, &n_pairs)
+        self.rng = state
+        self.busy = False
+        return n, kept, n_pairs, loss
 
 
 # ---------------------------------------------------------------------------------------------
-# Test doors
+# Test doors (private): the generator, the noise sampler, the sigmoid table, one batched step
 # ---------------------------------------------------------------------------------------------
 
-def rng_draws(uint64_t seed, Py_ssize_t n):
+def _rng_draws(uint64_t seed, Py_ssize_t n):
     """``n`` raw 64-bit outputs of the kernel's generator started from state ``seed``."""
     out = np.empty(n, dtype=np.uint64)
     cdef uint64_t[::1] o = out
@@ -650,27 +699,31 @@ def rng_draws(uint64_t seed, Py_ssize_t n):
     return out
 
 
-def noise_draws(const float[::1] noise_prob, const int32_t[::1] noise_alias,
-                uint64_t[::1] rng_state, Py_ssize_t n):
-    """``n`` draws from an alias table with the kernel's sampler; ``rng_state[0]`` advances."""
-    cdef NoiseTable t = _noise_view(noise_prob, noise_alias, noise_prob.shape[0])
-    if t.n == 0:
-        raise ValueError("empty noise table")
-    if rng_state.shape[0] != 1:
-        raise ValueError("rng_state must hold one uint64")
+def _noise_draws(noise, uint64_t seed, Py_ssize_t n):
+    """``n`` draws from ``noise`` (a cw2v.tables.AliasTable) with the kernel's sampler, the
+    generator started from state ``seed``."""
+    cdef const float[::1] prob = noise.prob
+    cdef const int32_t[::1] alias = noise.alias
+    cdef Py_ssize_t V = prob.shape[0]
+    if V == 0 or alias.shape[0] != V:
+        raise ValueError("the alias table must have prob and alias of the same length >= 1")
+    _check_ids(&alias[0], V, V, "noise.alias")
+    cdef NoiseTable t = NoiseTable(&prob[0], &alias[0], <uint32_t>V)
     out = np.empty(n, dtype=np.int32)
     cdef int32_t[::1] o = out
-    cdef Py_ssize_t i
-    with nogil:
-        for i in range(n):
-            o[i] = cw2v_alias_draw(&rng_state[0], t.prob, t.alias, t.n)
+    cdef uint64_t state = seed
+    if n:
+        with nogil:
+            _draw_noise(&state, &t, n, &o[0])
     return out
 
 
-def sigmoid_lookup(const float[::1] x, const float[::1] sigmoid, const float[::1] log_sigmoid,
-                   float max_exp):
-    """The kernel's table sigmoid of each x (float32), for testing the table."""
-    cdef SigmoidTable t = _sigmoid_view(sigmoid, log_sigmoid, max_exp)
+def _sigmoid_lookup(const float[::1] x, sigmoid):
+    """The kernel's table sigmoid of each x (float32) from ``sigmoid``, a
+    cw2v.tables.SigmoidTables."""
+    cdef const float[::1] table = sigmoid.sigmoid
+    cdef const float[::1] log_table = sigmoid.log_sigmoid
+    cdef SigmoidTable t = _sigmoid_view(table, log_table, float(sigmoid.max_exp))
     out = np.empty(x.shape[0], dtype=np.float32)
     cdef float[::1] o = out
     cdef Py_ssize_t i
@@ -679,3 +732,31 @@ def sigmoid_lookup(const float[::1] x, const float[::1] sigmoid, const float[::1
         for i in range(x.shape[0]):
             o[i] = 1.0 - _gradient(&t, x[i], 1.0, 1.0, &unused)
     return out
+
+
+def _batched_window(weights_t W_in, weights_t W_out, const int32_t[::1] inputs,
+                    const int32_t[::1] outputs, float lr, sigmoid):
+    """One HogBatch step: W_in rows ``inputs`` against W_out rows ``outputs`` (``outputs[0]``
+    the positive, the rest shared noise words), the batched objective's update. Returns the
+    step's summed loss."""
+    _check_weights(W_in, W_out)
+    cdef Py_ssize_t V = W_in.shape[0], d = W_in.shape[1]
+    cdef Py_ssize_t n_in = inputs.shape[0], n_out = outputs.shape[0]
+    if not 1 <= n_in <= _BATCH_INPUTS:
+        raise ValueError(f"need 1..{_BATCH_INPUTS} inputs, got {n_in}")
+    if not 1 <= n_out <= _BATCH_OUTPUTS:
+        raise ValueError(f"need 1..{_BATCH_OUTPUTS} outputs, got {n_out}")
+    _check_ids(&inputs[0], n_in, V, "inputs")
+    _check_ids(&outputs[0], n_out, V, "outputs")
+    cdef const float[::1] table = sigmoid.sigmoid
+    cdef const float[::1] log_table = sigmoid.log_sigmoid
+    cdef SigmoidTable sig = _sigmoid_view(table, log_table, float(sigmoid.max_exp))
+    cdef double loss = 0.0
+    cdef float* grad_in = <float*>malloc(n_in * d * sizeof(float))
+    if grad_in == NULL:
+        raise MemoryError()
+    with nogil:
+        _batched_update(&W_in[0, 0], &W_out[0, 0], d, &inputs[0], <int>n_in, &outputs[0],
+                        <int>n_out, lr, &sig, grad_in, &loss)
+    free(grad_in)
+    return loss

@@ -23,7 +23,7 @@ ctypedef float[:, ::1] weights_t
 cdef struct SigmoidTable:
     const float* sigmoid
     const float* log_sigmoid
-    int size             # buckets (knots - 1)
+    Py_ssize_t size      # buckets (knots - 1)
     float max_exp
     float scale          # size / (2 * max_exp), as float32
 
@@ -32,3 +32,18 @@ cdef struct NoiseTable:
     const float* prob
     const int32_t* alias
     uint32_t n
+
+# What one worker's kernel functions read: the shared weights, the tables, the sizes and the
+# worker's scratch buffers. Filled once by KernelState (sgns.pxi), which owns every buffer.
+cdef struct Workspace:
+    float* W_in          # (V, d), shared between workers (Hogwild)
+    float* W_out         # (V, d), shared between workers
+    Py_ssize_t d
+    Py_ssize_t window    # maximum window; each center draws its own from 1..window
+    Py_ssize_t n_neg     # noise words per positive
+    SigmoidTable sig
+    NoiseTable noise
+    float* grad          # d floats (exact: neu1e), or 2 * window * d (batched: dI)
+    int32_t* plan_a      # a center's drawn noise words; one free slot before each plan
+    int32_t* plan_b      # (the batched mode's positive goes there)
+    int32_t* ctx         # 2 * window context ids (batched)

@@ -98,8 +98,7 @@ def test_batched_window_matches_reference(kernel, d):
         outputs = rng.integers(0, V, 6).astype(np.int32)
         if rng.random() < 0.2:
             outputs[3] = outputs[0]  # a noise word equal to the positive is skipped
-        loss_fast += kernel.batched_window(fast.W_in, fast.W_out, inputs, outputs, fast.lr,
-                                           t.sigmoid, t.log_sigmoid, t.max_exp)
+        loss_fast += kernel._batched_window(fast.W_in, fast.W_out, inputs, outputs, fast.lr, t)
         loss_ref += ref.train_window_batched(inputs, int(outputs[0]), outputs[1:])
     np.testing.assert_allclose(fast.W_in, ref.W_in, rtol=RTOL, atol=ATOL)
     np.testing.assert_allclose(fast.W_out, ref.W_out, rtol=RTOL, atol=ATOL)
@@ -119,11 +118,10 @@ def test_train_span_matches_reference(kernel, batched):
     keep = np.minimum(1.0, rng.random(V) + 0.3).astype(np.float32)
     tokens = rng.integers(0, V, 3000).astype(np.int32)
     bounds = np.array([0, 5, 6, 900, 1700, 3000], dtype=np.int64)
-    t, noise = fast.sigmoid_tables, fast.noise_table
-    state = fast._rng_state.copy()
-    out = kernel.train_span(fast.W_in, fast.W_out, tokens, bounds, keep, noise.prob, noise.alias,
-                            state, window, 5, 0.05, 0.01, batched, t.sigmoid, t.log_sigmoid,
-                            t.max_exp)
+    state = kernel.KernelState(fast.W_in, fast.W_out, fast.sigmoid_tables, fast.noise_table, 5,
+                               int(fast._rng_state[0]), keep_prob=keep, window=window,
+                               objective="batched" if batched else "exact")
+    out = state.train_span(tokens, bounds, 0.05, 0.01)
     expected = ref.train_span(tokens, bounds, keep, window, 0.05, 0.01, batched=batched)
     assert out[:3] == expected[:3]
     assert out[3] == pytest.approx(expected[3], rel=1e-4)
@@ -143,7 +141,7 @@ def test_kernel_copies_report_their_level(kernel):
 def test_sigmoid_table_error_within_resolution(kernel):
     t = sigmoid_tables()
     x = np.linspace(-5.999, 5.999, 200_001, dtype=np.float32)
-    approx = kernel.sigmoid_lookup(x, t.sigmoid, t.log_sigmoid, t.max_exp)
+    approx = kernel._sigmoid_lookup(x, t)
     exact = 1.0 / (1.0 + np.exp(-x.astype(np.float64)))
     size = t.sigmoid.shape[0] - 1
     width = 2 * t.max_exp / size
@@ -161,7 +159,7 @@ def test_sigmoid_table_error_within_resolution(kernel):
 def test_sigmoid_table_saturates(kernel):
     t = sigmoid_tables()
     x = np.array([6.0, 6.5, 50.0, np.inf, -6.0, -6.5, -50.0, -np.inf], dtype=np.float32)
-    got = kernel.sigmoid_lookup(x, t.sigmoid, t.log_sigmoid, t.max_exp)
+    got = kernel._sigmoid_lookup(x, t)
     np.testing.assert_array_equal(got, [1, 1, 1, 1, 0, 0, 0, 0])
 
 
@@ -169,10 +167,10 @@ def test_sigmoid_table_saturates(kernel):
 
 def test_rng_matches_splitmix64(kernel):
     # Published first output of splitmix64 from state 0.
-    assert int(kernel.rng_draws(0, 1)[0]) == 0xE220A8397B1DCDAF
+    assert int(kernel._rng_draws(0, 1)[0]) == 0xE220A8397B1DCDAF
     r = reference.SplitMix64(12345)
     expected = [r.next() for _ in range(1000)]
-    assert kernel.rng_draws(12345, 1000).tolist() == expected
+    assert kernel._rng_draws(12345, 1000).tolist() == expected
 
 
 def chi_square_p(draws: np.ndarray, probs: np.ndarray) -> float:
@@ -184,7 +182,7 @@ def test_noise_sampler_follows_unigram_075(kernel):
     V = 1000
     counts = np.random.default_rng(0).zipf(1.5, V).clip(1, 10**6).astype(np.float64)
     table = alias_table(counts ** 0.75)
-    draws = kernel.noise_draws(table.prob, table.alias, np.array([7], dtype=np.uint64), 10**6)
+    draws = kernel._noise_draws(table, 7, 10**6)
     assert draws.min() >= 0 and draws.max() < V
     target = counts ** 0.75 / (counts ** 0.75).sum()
     assert chi_square_p(draws, target) > 1e-3
@@ -200,7 +198,7 @@ def test_alias_table_is_exact():
 
 def test_noise_sampler_one_word(kernel):
     table = alias_table(np.array([3.0]))
-    draws = kernel.noise_draws(table.prob, table.alias, np.array([1], dtype=np.uint64), 1000)
+    draws = kernel._noise_draws(table, 1, 1000)
     assert set(draws.tolist()) == {0}
 
 
@@ -208,7 +206,7 @@ def test_noise_sampler_million_words(kernel):
     V = 10**6
     w = 1.0 / np.arange(1, V + 1) ** 0.75
     table = alias_table(w)
-    draws = kernel.noise_draws(table.prob, table.alias, np.array([3], dtype=np.uint64), 10**6)
+    draws = kernel._noise_draws(table, 3, 10**6)
     assert draws.min() >= 0 and draws.max() < V
     np.testing.assert_allclose(alias_probabilities(table), w / w.sum(), rtol=1e-4, atol=1e-12)
     # Head of the distribution: word 0 has p ~ 0.0021, well measured by 10**6 draws.
@@ -220,22 +218,82 @@ def test_noise_sampler_million_words(kernel):
 
 def test_kernel_rejects_out_of_range_ids(kernel):
     fast, _ = make_pair(10, 4)
-    t, noise = fast.sigmoid_tables, fast.noise_table
-    state = np.array([1], dtype=np.uint64)
+    state = kernel.KernelState(fast.W_in, fast.W_out, fast.sigmoid_tables, fast.noise_table, 2,
+                               1, window=2)
     with pytest.raises(IndexError, match="tokens"):
-        kernel.train_span(fast.W_in, fast.W_out, np.array([1, 10], dtype=np.int32),
-                          np.array([0, 2], dtype=np.int64), np.ones(10, np.float32), noise.prob,
-                          noise.alias, state, 2, 2, 0.1, 0.1, False, t.sigmoid, t.log_sigmoid,
-                          t.max_exp)
+        state.train_span(np.array([1, 10], dtype=np.int32), np.array([0, 2], dtype=np.int64),
+                         0.1, 0.1)
     with pytest.raises(IndexError, match="center"):
-        kernel.sgns_pair(fast.W_in, fast.W_out, -1, 0, None, 2, noise.prob, noise.alias, state,
-                         0.1, t.sigmoid, t.log_sigmoid, t.max_exp)
+        state.train_pair(-1, 0, 0.1)
+    with pytest.raises(IndexError, match="negatives"):
+        state.train_pairs(np.array([0], np.int32), np.array([1], np.int32), 0.1,
+                          np.array([[0, 10]], np.int32))
     with pytest.raises(IndexError, match="outputs"):
-        kernel.batched_window(fast.W_in, fast.W_out, np.array([0], np.int32),
-                              np.array([0, 99], np.int32), 0.1, t.sigmoid, t.log_sigmoid,
-                              t.max_exp)
+        kernel._batched_window(fast.W_in, fast.W_out, np.array([0], np.int32),
+                               np.array([0, 99], np.int32), 0.1, fast.sigmoid_tables)
     with pytest.raises(ValueError, match="bounds"):
-        kernel.train_span(fast.W_in, fast.W_out, np.array([1, 2], dtype=np.int32),
-                          np.array([0, 3], dtype=np.int64), np.ones(10, np.float32), noise.prob,
-                          noise.alias, state, 2, 2, 0.1, 0.1, False, t.sigmoid, t.log_sigmoid,
-                          t.max_exp)
+        state.train_span(np.array([1, 2], dtype=np.int32), np.array([0, 3], dtype=np.int64),
+                         0.1, 0.1)
+
+
+# -- the kernel state -------------------------------------------------------------------------
+
+def make_state(kernel, V=10, d=4, n_neg=2, rng_state=1, **kwargs):
+    fast, _ = make_pair(V, d)
+    return kernel.KernelState(fast.W_in, fast.W_out, fast.sigmoid_tables, fast.noise_table,
+                              n_neg, rng_state, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(n_neg=2**30), "n_neg"), (dict(n_neg=10_001), "n_neg"), (dict(n_neg=-1), "n_neg"),
+    (dict(window=0), "window"), (dict(window=10_001), "window"), (dict(window=2**40), "window"),
+    (dict(d=100_001, V=1), "vector size d"), (dict(objective="cbow"), "objective"),
+    (dict(window=33, objective="batched"), "batched"),
+    (dict(n_neg=33, objective="batched"), "batched"),
+])
+def test_state_bounds_sizes_before_allocating(kernel, kwargs, name):
+    """Sizes the kernel allocates from are bounded (once, with a ValueError saying which)."""
+    with pytest.raises(ValueError, match=name):
+        make_state(kernel, **kwargs)
+
+
+def test_state_limits_are_exported(kernel):
+    assert (kernel.MAX_WINDOW, kernel.MAX_NEG, kernel.MAX_DIM) == (10_000, 10_000, 100_000)
+    assert kernel.OBJECTIVES == ("exact", "batched")
+    state = make_state(kernel, n_neg=kernel.MAX_NEG, window=1)
+    assert state.n_neg == kernel.MAX_NEG and state.window == 1 and state.objective == "exact"
+
+
+def test_state_checks_its_tables(kernel):
+    fast, _ = make_pair(10, 4)
+    t, noise = fast.sigmoid_tables, fast.noise_table
+    with pytest.raises(ValueError, match="noise table"):
+        kernel.KernelState(fast.W_in, fast.W_out, t, alias_table(np.ones(9)), 2, 1)
+    bad = noise._replace(alias=np.full(10, 10, dtype=np.int32))
+    with pytest.raises(IndexError, match="noise.alias"):
+        kernel.KernelState(fast.W_in, fast.W_out, t, bad, 2, 1)
+    with pytest.raises(ValueError, match="keep_prob"):
+        kernel.KernelState(fast.W_in, fast.W_out, t, noise, 2, 1, keep_prob=np.ones(3, np.float32))
+    with pytest.raises(TypeError, match="SigmoidTables"):
+        kernel.KernelState(fast.W_in, fast.W_out, noise, noise, 2, 1)
+    with pytest.raises(ValueError, match="same shape"):
+        kernel.KernelState(fast.W_in, fast.W_out[:5], t, noise, 2, 1)
+    state = kernel.KernelState(fast.W_in, fast.W_out, t, noise, 2, 1)
+    assert state.sources[0] is fast.W_in and state.sources[3] is noise
+
+
+def test_state_generator_can_be_saved_and_restored(kernel):
+    """rng_state is the whole generator: restoring it replays the same draws."""
+    a = make_state(kernel, rng_state=99)
+    b = make_state(kernel, rng_state=99)
+    tokens = np.random.default_rng(0).integers(0, 10, 500).astype(np.int32)
+    bounds = np.array([0, 500], dtype=np.int64)
+    a.train_span(tokens, bounds, 0.05, 0.05)
+    saved = a.rng_state
+    assert saved != 99
+    first = a.train_span(tokens, bounds, 0.05, 0.05)
+    b.train_span(tokens, bounds, 0.05, 0.05)
+    b.rng_state = saved
+    second = b.train_span(tokens, bounds, 0.05, 0.05)
+    assert first[:3] == second[:3]
+    assert a.rng_state == b.rng_state

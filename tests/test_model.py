@@ -189,6 +189,39 @@ def test_index_out_of_range_raises_indexerror(cls, bad):
         m.train_pairs(np.array([0, 1]), np.array([1, bad]))
 
 
+def test_train_pair_takes_any_integer_index(cls):
+    """Plain ints take the fast path; NumPy integers and huge ints are checked, not caught."""
+    m = cls(VOCAB, d=4, seed=0)
+    m.train_pair(np.int64(0), np.int32(1))
+    m.train_pair(0, 1)
+    with pytest.raises(IndexError, match=str(2**70)):
+        m.train_pair(2**70, 0)
+    with pytest.raises(IndexError, match=str(-2**70)):
+        m.train_pair(0, -2**70)
+    with pytest.raises(TypeError):
+        m.train_pair(True, 1)
+
+
+def test_pair_generator_is_mirrored_in_rng_state():
+    """The model's saved generator state follows train_pair / train_pairs, and a replaced
+    weight array or noise table keeps the generator where it was."""
+    m = Word2Vec(VOCAB, d=4, seed=0)
+    start = int(m._rng_state[0])
+    m.train_pair(0, 1)
+    after_one = int(m._rng_state[0])
+    assert after_one != start
+    m.train_pairs([0, 1], [1, 2])
+    after_pairs = int(m._rng_state[0])
+    assert after_pairs != after_one
+    m.set_freq({"king": 3})  # a new noise table: a new kernel state from the saved generator
+    m.train_pair(0, 1)
+    twin = Word2Vec(VOCAB, d=4, seed=0)
+    twin.set_freq({"king": 3})
+    twin._rng_state[0] = after_pairs
+    twin.train_pair(0, 1)
+    assert int(twin._rng_state[0]) == int(m._rng_state[0])
+
+
 @pytest.mark.parametrize("kwargs, name", [
     (dict(d=0), "d"), (dict(d=-3), "d"), (dict(n_neg=-1), "n_neg"), (dict(lr=0), "lr"),
     (dict(lr=-0.1), "lr"), (dict(lr=float("nan")), "lr"), (dict(d=2.5), "d"),

@@ -2,14 +2,21 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import cw2v
-from cw2v import StopTraining, Word2Vec
-from cw2v.trainer import make_spans, span_edges
+from cw2v import StopTraining, Word2Vec, corpus, trainer
+from cw2v._simd import kernel as _kernel
 from cw2v.corpus import EncodedCorpus
+from cw2v.trainer import make_spans, span_edges
 
 TOPICS = [
     "king queen prince princess crown throne palace royal castle knight".split(),
@@ -138,6 +145,91 @@ def test_empty_and_too_rare_corpora():
 def test_missing_file():
     with pytest.raises(FileNotFoundError, match="no-such-corpus.txt"):
         Word2Vec.from_corpus("no-such-corpus.txt", **FAST)
+
+
+def test_huge_n_neg_times_window_is_refused_not_a_crash():
+    """Issue 15, bug 1: n_neg * window overflowed the kernel's C int sizes and crashed the
+    process; now the kernel state refuses n_neg above MAX_NEG before allocating. Run in a
+    subprocess, since the failure was a segfault."""
+    script = textwrap.dedent("""
+        from cw2v import Word2Vec
+        try:
+            Word2Vec.from_corpus([["a", "b", "c"]] * 50, n_neg=2**30, window=2, min_count=1,
+                                 workers=1, epochs=1, progress=False)
+        except ValueError as exc:
+            print("ValueError:", exc)
+    """)
+    env = dict(os.environ)
+    root = str(Path(cw2v.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("ValueError: n_neg must be in"), out.stdout
+
+
+def test_failed_thread_start_stops_the_started_workers(monkeypatch):
+    """Issue 15, bug 6: when a worker thread fails to start, the ones already started are
+    stopped and joined before the error is raised (they used to stay blocked forever)."""
+    started = []
+    real_start = threading.Thread.start
+
+    def start(self):
+        started.append(self)
+        if len(started) == 3:
+            raise RuntimeError("can't start new thread")
+        real_start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    with pytest.raises(RuntimeError, match="can't start new thread"):
+        Word2Vec.from_corpus(topic_corpus(100), **{**FAST, "workers": 4})
+    monkeypatch.undo()
+    assert len(started) == 3
+    assert not [t for t in started if t.is_alive()]
+
+
+def test_training_run_keeps_its_position_and_generators():
+    """The run's state (epoch, words done, each worker's generator) for a future checkpoint;
+    its result is applied by the model, not written by the run."""
+    m = Word2Vec(TOPICS[0], d=8, seed=0)
+    encoded = corpus.encode(topic_corpus(200), m.w2i)
+    settings = trainer.TrainingSettings(epochs=2, window=3, n_neg=5, sample=0, lr=0.025,
+                                        min_lr=1e-4, workers=2, seed=1, objective="batched")
+    run = trainer.TrainingRun(_kernel, m.W_in, m.W_out, m.sigmoid_tables, m.noise_table,
+                              m.counts, encoded, settings)
+    before = run.rng_states
+    assert len(before) == 2 and before[0] != before[1]
+    seen = []
+    result = run.run(on_epoch=seen.append)
+    assert result.stopped is None and result.epochs == seen == run.history
+    assert [s.epoch for s in seen] == [1, 2] and run.epoch == 2
+    assert run.words_done == run.total_words == 2 * encoded.tokens.shape[0]
+    assert all(a != b for a, b in zip(run.rng_states, before))
+    assert m.loss_history == [] and m.epoch_history == []  # the model applies the result
+
+
+def test_training_run_reports_a_stop():
+    m = Word2Vec(TOPICS[0], d=8, seed=0)
+    encoded = corpus.encode(topic_corpus(200), m.w2i)
+    settings = trainer.TrainingSettings(epochs=3, window=3, n_neg=5, sample=0, lr=0.025,
+                                        min_lr=1e-4, workers=1, seed=1)
+
+    def stop(stats):
+        raise StopTraining
+
+    run = trainer.TrainingRun(_kernel, m.W_in, m.W_out, m.sigmoid_tables, m.noise_table,
+                              m.counts, encoded, settings)
+    result = run.run(on_epoch=stop)
+    assert len(result.epochs) == 1
+    assert result.stopped == "a callback stopped training in epoch 1 of 3 (33.3% of words)"
+
+
+def test_callbacks_see_the_epoch_already_applied():
+    lengths = []
+    m = Word2Vec.from_corpus(topic_corpus(300), **FAST,
+                             callbacks=[lambda model, s: lengths.append(
+                                 (len(model.epoch_history), len(model.loss_history)))])
+    assert lengths == [(1, 1), (2, 2), (3, 3)] and len(m.epoch_history) == 3
 
 
 # -- spans --------------------------------------------------------------------------------------
