@@ -7,6 +7,7 @@ from scipy import stats
 
 import cw2v
 from cw2v import model as model_module
+from cw2v import params
 from cw2v import reference
 from cw2v.tables import alias_probabilities, alias_table, sigmoid_tables, table_sigmoid
 
@@ -239,9 +240,13 @@ def test_kernel_rejects_out_of_range_ids(kernel):
 # -- the kernel state -------------------------------------------------------------------------
 
 def make_state(kernel, V=10, d=4, n_neg=2, rng_state=1, **kwargs):
-    fast, _ = make_pair(V, d)
-    return kernel.KernelState(fast.W_in, fast.W_out, fast.sigmoid_tables, fast.noise_table,
-                              n_neg, rng_state, **kwargs)
+    fast, _ = make_pair(V, min(d, 8))
+    # Weights of any width (the model's own checks stop d > params.MAX_DIM before the kernel).
+    W_in = np.zeros((V, d), dtype=np.float32)
+    W_out = np.zeros((V, d), dtype=np.float32)
+    noise = alias_table(np.ones(V))
+    return kernel.KernelState(W_in, W_out, fast.sigmoid_tables, noise, n_neg, rng_state,
+                              **kwargs)
 
 
 @pytest.mark.parametrize("kwargs, name", [
@@ -259,6 +264,11 @@ def test_state_bounds_sizes_before_allocating(kernel, kwargs, name):
 
 def test_state_limits_are_exported(kernel):
     assert (kernel.MAX_WINDOW, kernel.MAX_NEG, kernel.MAX_DIM) == (10_000, 10_000, 100_000)
+    # Python's parameter table checks the same limits first.
+    assert (params.MAX_WINDOW, params.MAX_NEG, params.MAX_DIM) == (
+        kernel.MAX_WINDOW, kernel.MAX_NEG, kernel.MAX_DIM)
+    assert params.BATCHED_MAX_WINDOW == kernel.MAX_BATCH_INPUTS // 2
+    assert params.BATCHED_MAX_NEG == kernel.MAX_BATCH_OUTPUTS - 1
     assert kernel.OBJECTIVES == ("exact", "batched")
     state = make_state(kernel, n_neg=kernel.MAX_NEG, window=1)
     assert state.n_neg == kernel.MAX_NEG and state.window == 1 and state.objective == "exact"
