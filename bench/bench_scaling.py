@@ -11,6 +11,7 @@ into 1,000-word lines). Prints raw words/s, words/s per thread and parallel effi
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -34,12 +35,17 @@ def cw2v_rates(corpus: Path, workers: list[int], epochs: int, mode: str) -> dict
         stats = m.train(enc, epochs=epochs, workers=w, mode=mode, sample=HYPER["sample"],
                         window=HYPER["window"], progress=False)
         rates[w] = enc.raw_words * epochs / sum(s.seconds for s in stats)
-        print(f"cw2v {mode} workers={w}: {rates[w] / 1e3:.0f}k raw words/s", flush=True)
+        per_epoch = ", ".join(f"{enc.raw_words / s.seconds / 1e3:.0f}k" for s in stats)
+        print(f"cw2v {mode} workers={w}: {rates[w] / 1e3:.0f}k raw words/s (per epoch: "
+              f"{per_epoch})", flush=True)
     return rates
 
 
 def gensim_rates(lines: Path, workers: list[int], epochs: int) -> dict[int, float]:
     from gensim.models import Word2Vec
+    from gensim.models.callbacks import CallbackAny2Vec
+
+    from bench_train import _EpochTimer
 
     rates = {}
     g = Word2Vec(sg=1, vector_size=HYPER["d"], window=HYPER["window"], negative=HYPER["n_neg"],
@@ -48,11 +54,14 @@ def gensim_rates(lines: Path, workers: list[int], epochs: int) -> dict[int, floa
     for w in workers:
         g.workers = w
         g.init_weights()
+        timer = type("EpochTimer", (_EpochTimer, CallbackAny2Vec), {})()
         start = time.perf_counter()
         g.train(corpus_file=str(lines), total_words=g.corpus_total_words,
-                total_examples=g.corpus_count, epochs=epochs)
+                total_examples=g.corpus_count, epochs=epochs, callbacks=[timer])
         rates[w] = g.corpus_total_words * epochs / (time.perf_counter() - start)
-        print(f"gensim corpus_file workers={w}: {rates[w] / 1e3:.0f}k raw words/s", flush=True)
+        per_epoch = ", ".join(f"{g.corpus_total_words / s / 1e3:.0f}k" for s in timer.seconds)
+        print(f"gensim corpus_file workers={w}: {rates[w] / 1e3:.0f}k raw words/s (per epoch: "
+              f"{per_epoch})", flush=True)
     return rates
 
 
@@ -62,11 +71,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", default="1,2,4,8,16")
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--no-gensim", action="store_true")
+    p.add_argument("--modes", default="exact,batched", help="cw2v modes to run")
     args = p.parse_args(argv)
     require_data(args.corpus)
+    from diagnose_epochs import cpu_model
+
+    print(f"# {cpu_model()}, {os.cpu_count()} CPUs; {args.epochs} epoch(s) per run", flush=True)
     workers = [int(w) for w in args.workers.split(",")]
     table = {f"cw2v {m}": cw2v_rates(args.corpus, workers, args.epochs, m)
-             for m in ("exact", "batched")}
+             for m in args.modes.split(",")}
     if not args.no_gensim:
         with tempfile.TemporaryDirectory() as tmp:
             _, lines = prepare_corpus_copies(args.corpus, Path(tmp))

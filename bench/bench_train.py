@@ -3,6 +3,7 @@
     python bench/bench_train.py                      # speed (1 epoch, workers 1 and 2) + quality
     python bench/bench_train.py --runs 3 --workers 1,2,4,8,16 --no-quality
     python bench/bench_train.py --w2v-c ./word2vec   # adds word2vec.c
+    python bench/bench_train.py --speed-epochs 5 --no-quality   # whole 5-epoch runs, per epoch
 
 Protocol (../shared/DESIGN.md): skip-gram, d=100, window 5, negative 5, sample 1e-4,
 min_count 5, seed 1, on ../shared/data/corpus/wiki8.txt.xz. Every run is a fresh subprocess
@@ -58,13 +59,30 @@ def run_cw2v(spec: dict) -> dict:
                                   **HYPER)
     train_s = sum(e.seconds for e in m.epoch_history)
     return dict(vocab_s=m.vocab_seconds, train_s=train_s, raw_words=m.raw_words,
-                vocab_size=len(m.vocab), model=m)
+                vocab_size=len(m.vocab), model=m,
+                epoch_s=[e.seconds for e in m.epoch_history])
+
+
+class _EpochTimer:
+    """gensim callback: the seconds of each epoch (made into a CallbackAny2Vec in run_gensim)."""
+
+    def __init__(self):
+        self.seconds: list[float] = []
+        self._start = 0.0
+
+    def on_epoch_begin(self, model):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, model):
+        self.seconds.append(time.perf_counter() - self._start)
 
 
 def run_gensim(spec: dict) -> dict:
     from gensim.models import Word2Vec
+    from gensim.models.callbacks import CallbackAny2Vec
     from gensim.models.word2vec import Text8Corpus
 
+    timer = type("EpochTimer", (_EpochTimer, CallbackAny2Vec), {})()
     g = Word2Vec(sg=1, vector_size=HYPER["d"], window=HYPER["window"], negative=HYPER["n_neg"],
                  sample=HYPER["sample"], min_count=HYPER["min_count"], seed=HYPER["seed"],
                  workers=spec["workers"], hs=0)
@@ -74,19 +92,20 @@ def run_gensim(spec: dict) -> dict:
         vocab_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         g.train(corpus_file=spec["lines"], total_words=g.corpus_total_words,
-                total_examples=g.corpus_count, epochs=spec["epochs"])
+                total_examples=g.corpus_count, epochs=spec["epochs"], callbacks=[timer])
     else:
         sentences = list(Text8Corpus(spec["plain"]))
         g.build_vocab(sentences)
         vocab_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        g.train(sentences, total_examples=g.corpus_count, epochs=spec["epochs"])
+        g.train(sentences, total_examples=g.corpus_count, epochs=spec["epochs"],
+                callbacks=[timer])
     train_s = time.perf_counter() - t0
     import cw2v
 
     vectors = cw2v.Vectors(list(g.wv.index_to_key), g.wv.vectors)
     return dict(vocab_s=vocab_s, train_s=train_s, raw_words=g.corpus_total_words,
-                vocab_size=len(vectors), model=vectors)
+                vocab_size=len(vectors), model=vectors, epoch_s=timer.seconds)
 
 
 def run_w2v_c(spec: dict) -> dict:
@@ -158,6 +177,11 @@ def median_runs(spec: dict, runs: int) -> dict:
                runs=[round(r["train_s"], 2) for r in results])
     med["raw_wps"] = med["raw_words"] * spec["epochs"] / med["train_s"]
     med["wps_per_thread"] = med["raw_wps"] / spec["workers"]
+    if all(r.get("epoch_s") for r in results):
+        # Raw words/s of each epoch, the median over the runs: slow-downs that build up over
+        # a run show here, and in a 1-epoch benchmark not at all.
+        med["epoch_wps"] = [med["raw_words"] / statistics.median(r["epoch_s"][e] for r in results)
+                            for e in range(spec["epochs"])]
     for k in ("analogy", "analogy_answered", "wordsim", "paris", "king_man_woman"):
         if k in results[0]:
             med[k] = results[0][k]
@@ -212,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
                           f"vocab {r['vocab_s']:5.1f} s  {r['raw_wps'] / 1e3:7.0f}k raw words/s "
                           f"({r['wps_per_thread'] / 1e3:5.0f}k/thread)  RSS "
                           f"{r['peak_rss_mb']:5.0f} MB  runs {r['runs']}", flush=True)
+                    if len(r.get("epoch_wps", [])) > 1:
+                        print("    words/s per epoch: " + ", ".join(
+                            f"{x / 1e3:.0f}k" for x in r["epoch_wps"]), flush=True)
         if not args.no_quality:
             qsystems = [(s, m) for s, m in systems if s != "gensim" or m == "corpus_file"]
             for system, mode in qsystems:

@@ -34,6 +34,7 @@ from vecops cimport (
     SigmoidTable,
     Workspace,
     cw2v_alias_draw,
+    cw2v_alloc_private,
     cw2v_axpy,
     cw2v_combine,
     cw2v_compiled_level,
@@ -409,6 +410,8 @@ cdef class KernelState:
     cdef bint busy
     cdef float* grad
     cdef int32_t* plans
+    cdef void* grad_raw      # what to free(): grad and plans are aligned inside these
+    cdef void* plans_raw
     cdef int32_t* kept
     cdef Py_ssize_t kept_cap
     cdef readonly Py_ssize_t n_neg
@@ -420,6 +423,8 @@ cdef class KernelState:
                   keep_prob=None, Py_ssize_t window=1, str objective="exact"):
         self.grad = NULL
         self.plans = NULL
+        self.grad_raw = NULL
+        self.plans_raw = NULL
         self.kept = NULL
         self.kept_cap = 0
         self.busy = False
@@ -474,8 +479,9 @@ cdef class KernelState:
         cdef Py_ssize_t grad_rows = 2 * window if self.code == SG_NS_BATCHED else 1
         cdef Py_ssize_t plan_len = (2 * window * n_neg if self.code == SG_NS_EXACT else n_neg) + 1
         cdef Py_ssize_t n_ids = 2 * plan_len + 2 * window
-        self.grad = <float*>malloc(grad_rows * d * sizeof(float))
-        self.plans = <int32_t*>malloc(n_ids * sizeof(int32_t))
+        # Private blocks: no cache line shared with another worker's scratch (vecops.h).
+        self.grad = <float*>cw2v_alloc_private(grad_rows * d * sizeof(float), &self.grad_raw)
+        self.plans = <int32_t*>cw2v_alloc_private(n_ids * sizeof(int32_t), &self.plans_raw)
         if self.grad == NULL or self.plans == NULL:
             raise MemoryError(f"cannot allocate the kernel's scratch ({grad_rows} x {d} floats, "
                               f"{n_ids} ids)")
@@ -493,8 +499,8 @@ cdef class KernelState:
         self.ws.ctx = self.plans + 2 * plan_len
 
     def __dealloc__(self):
-        free(self.grad)
-        free(self.plans)
+        free(self.grad_raw)
+        free(self.plans_raw)
         free(self.kept)
 
     @property

@@ -118,6 +118,21 @@ static inline void cw2v_update_out(float g, const float *CW2V_RESTRICT h, float 
     }
 }
 
+/* A worker's private scratch: n bytes that share no 128-byte block (two cache lines, which the
+ * adjacent-line prefetcher fetches as a pair) with any other allocation. Workers' states are
+ * made in one thread, so plain malloc would put their small buffers side by side, and every
+ * write to one would take the line from the other core (false sharing). *raw receives the
+ * pointer to free(); NULL when out of memory. */
+#define CW2V_PRIVATE_BLOCK 128
+static inline void *cw2v_alloc_private(size_t n, void **raw)
+{
+    char *p = (char *)malloc(n + 2 * CW2V_PRIVATE_BLOCK);
+    *raw = p;
+    if (p == NULL) return NULL;
+    uintptr_t a = ((uintptr_t)p + CW2V_PRIVATE_BLOCK) & ~(uintptr_t)(CW2V_PRIVATE_BLOCK - 1);
+    return (void *)a;  /* in (p, p + 128]: its blocks up to a + n + 127 lie inside p's 256 spare */
+}
+
 /* Ask for a row's cache lines ahead of use (rows are read and written: prefetch for write). */
 static inline void cw2v_prefetch_row(const float *p, ptrdiff_t n)
 {
