@@ -77,7 +77,10 @@ def compiled_level() -> str:
 def cpu_level() -> int:
     """The widest instruction set the CPU and OS support: 0 baseline, 1 AVX2+FMA, 2 AVX-512."""
 
-# -- test doors (private) ----------------------------------------------------------------------
+# -- benchmark and test doors (private) --------------------------------------------------------
+
+def _set_prefetch_mode(mode: int) -> int:
+    """How rows are prefetched: 1 for write (default), 2 for read, 0 none; returns the old mode."""
 
 def _rng_draws(seed: int, n: int) -> _U64:
     """``n`` raw outputs of the kernel's generator started from state ``seed``."""
