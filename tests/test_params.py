@@ -146,3 +146,23 @@ def test_top_level_loader_and_lazy_submodules(tmp_path):
     assert out.stdout.split() == ["True", "True"]
     with pytest.raises(AttributeError):
         cw2v.no_such_module  # noqa: B018
+
+
+def test_queries_during_train_pairs_in_another_thread_see_the_final_weights():
+    # Issue 15, bug 4: a most_similar while train_pairs ran in another thread cached norms of
+    # half-trained weights, and kept them after the training thread ended.
+    import threading
+
+    rng = np.random.default_rng(0)
+    m = Word2Vec([f"w{i}" for i in range(200)], d=16, seed=2)
+    m.W_out[:] = rng.normal(size=m.W_out.shape).astype(np.float32)
+    centers, contexts = rng.integers(0, 200, 400_000), rng.integers(0, 200, 400_000)
+    worker = threading.Thread(target=m.train_pairs, args=(centers, contexts))
+    worker.start()
+    queries = 0
+    while worker.is_alive() or queries == 0:
+        m.most_similar("w1", 3)
+        queries += 1
+    worker.join()
+    fresh = m.W_in / np.linalg.norm(m.W_in, axis=1, keepdims=True)
+    np.testing.assert_allclose(m.wv.unit_vectors, fresh, rtol=1e-5, atol=1e-6)
