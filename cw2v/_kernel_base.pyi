@@ -68,7 +68,7 @@ class KernelState:
     def train_span(
         self, tokens: _I32, bounds: _I64, lr_start: float, lr_end: float
     ) -> tuple[int, int, int, float]:
-        """Train the state's objective on one span. Returns (raw_words, kept_words, pairs,
+        """Train the state's objective on one span. Returns (words, kept_words, pairs,
         loss)."""
 
 def compiled_level() -> str:

@@ -170,7 +170,8 @@ class Word2Vec(SGNSBase):
         Mirrors the kernel's ``KernelState.train_span``: per sentence piece, subsample (keep word
         w with probability keep_prob[w]); then per kept center, draw its window size from
         1..window and its noise words one center ahead; the context word's input vector predicts
-        the center word (word2vec.c's skip-gram). Returns (raw_words, kept_words, pairs, loss).
+        the center word (word2vec.c's skip-gram). Returns (words, kept_words, pairs, loss):
+        tokens read, tokens kept by subsampling, pairs trained, summed loss.
         """
         tokens = np.asarray(tokens, dtype=np.int32)
         bounds = np.asarray(bounds, dtype=np.int64)

@@ -45,7 +45,8 @@ class EpochStats:
     epoch: int            # 1-based
     loss: float           # summed SGNS loss of the epoch (float64, all threads)
     pairs: int            # positive (center, context) pairs trained
-    raw_words: int        # tokens read (after vocabulary filtering, before subsampling)
+    words: int            # in-vocabulary tokens read, before subsampling (the corpus's
+                          # raw_words also counts the out-of-vocabulary tokens)
     kept_words: int       # tokens kept by subsampling
     seconds: float
     lr: float             # learning rate at the end of the epoch
@@ -57,8 +58,9 @@ class EpochStats:
 
     @property
     def words_per_second(self) -> float:
-        """Tokens read per second of training."""
-        return self.raw_words / max(self.seconds, 1e-9)
+        """In-vocabulary tokens read per second of training (the benchmarks' raw words/s count
+        every token of the corpus: ``model.raw_words * epochs / seconds``)."""
+        return self.words / max(self.seconds, 1e-9)
 
 
 @dataclass

@@ -638,7 +638,7 @@ cdef class KernelState:
 
         Returns
         -------
-        (raw_words, kept_words, pairs, loss)
+        (words, kept_words, pairs, loss)
             Tokens read, tokens kept by subsampling, positive pairs trained, summed loss.
         """
         cdef Py_ssize_t n = tokens.shape[0], nb = bounds.shape[0], s, p

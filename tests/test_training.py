@@ -63,7 +63,7 @@ def test_epoch_figures_and_loss_history():
     assert m.loss_history == [s.loss for s in seen]
     assert all(np.isfinite(s.loss) and s.loss > 0 for s in seen)
     assert seen[-1].loss < seen[0].loss  # it learns
-    assert all(s.raw_words == 3000 * 12 and s.kept_words == s.raw_words for s in seen)
+    assert all(s.words == 3000 * 12 and s.kept_words == s.words for s in seen)
     # Windows of 1..3 in sentences of 12: between 22 and 66 pairs a sentence.
     assert all(3000 * 22 <= s.pairs <= 3000 * 66 for s in seen)
     assert seen[-1].lr == pytest.approx(1e-4)
@@ -74,7 +74,7 @@ def test_subsampling_keeps_fewer_words():
     stats = []
     Word2Vec.from_corpus(topic_corpus(), **{**FAST, "sample": 1e-3, "epochs": 1},
                          callbacks=[lambda m, s: stats.append(s)])
-    assert 0 < stats[0].kept_words < 0.8 * stats[0].raw_words
+    assert 0 < stats[0].kept_words < 0.8 * stats[0].words
 
 
 def test_single_worker_is_bit_reproducible():
@@ -113,7 +113,7 @@ def test_continue_training_skips_unknown_words():
     m = Word2Vec.from_corpus(topic_corpus(500), **FAST)
     before = m.W_in.copy()
     stats = m.train([["king", "queen", "unicorn", "castle"]] * 200, epochs=2)
-    assert len(stats) == 2 and stats[0].raw_words == 600
+    assert len(stats) == 2 and stats[0].words == 600
     assert not np.array_equal(before, m.W_in)
     assert len(m.loss_history) == 5
 
