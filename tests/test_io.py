@@ -570,6 +570,72 @@ def test_gzip_file_is_not_a_model(tmp_path):
         Word2Vec.load(tmp_path / "m.gz")
 
 
+# -- pipes, FIFOs, file objects and damaged compressed files ----------------------------------------
+
+
+def many_vectors(n: int = 3000, d: int = 8) -> Vectors:
+    """More bytes than a pipe's buffer (and than a first read) in either format."""
+    rng = np.random.default_rng(3)
+    return Vectors([f"w{i}" for i in range(n)], rng.standard_normal((n, d)).astype(np.float32))
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz", ".xz"])
+@pytest.mark.parametrize("binary", [False, True], ids=["text", "binary"])
+def test_word2vec_formats_from_a_fifo_and_a_file_object(tmp_path, fifo, binary, suffix):
+    import io
+
+    vecs = many_vectors()
+    path = tmp_path / f"v{suffix}"
+    save_word2vec_format(vecs, path, binary=binary)
+    data = path.read_bytes()
+    assert_same(vecs, load_word2vec_format(fifo(data), binary=binary))
+    assert_same(vecs, load_word2vec_format(fifo(data, first=1), binary=binary))
+    stream = io.BytesIO(data)
+    assert_same(vecs, load_word2vec_format(stream, binary=binary))
+    assert not stream.closed
+    bad = io.BytesIO(b"2 3\na 1 2 3\n")
+    bad.name = "pasted.txt"
+    with pytest.raises(Word2VecFormatError, match="pasted.txt, line 3"):
+        load_word2vec_format(bad)
+
+
+def test_native_format_from_a_fifo_and_a_file_object(tmp_path, fifo):
+    import io
+
+    model = trained_model()
+    model.save(tmp_path / "m.cw2v")
+    data = (tmp_path / "m.cw2v").read_bytes()
+    for source in (fifo(data), fifo(data, first=1), io.BytesIO(data)):
+        back = Word2Vec.load(source)
+        assert back.vocab == model.vocab and np.array_equal(back.W_in, model.W_in)
+    meta, arrays = load_arrays(io.BytesIO(data))
+    assert meta["vocab"] == model.vocab and np.array_equal(arrays["W_out"], model.W_out)
+    with pytest.raises(ValueError, match="only a regular file can be memory-mapped"):
+        load_arrays(fifo(data), mmap=True)
+    with pytest.raises(FileNotFoundError):
+        load_arrays(tmp_path / "missing.cw2v", mmap=True)
+
+
+COMPRESSORS = {".gz": gzip.compress, ".bz2": __import__("bz2").compress,
+               ".xz": __import__("lzma").compress}
+
+
+@pytest.mark.parametrize("suffix", sorted(COMPRESSORS))
+@pytest.mark.parametrize("damage", ["truncated", "flipped"])
+@pytest.mark.parametrize("binary", [False, True], ids=["text", "binary"])
+def test_damaged_compressed_vectors_are_a_format_error(tmp_path, vecs, suffix, damage, binary):
+    save_word2vec_format(vecs, tmp_path / "v", binary=binary)
+    packed = bytearray(COMPRESSORS[suffix]((tmp_path / "v").read_bytes()))
+    if damage == "truncated":
+        packed = packed[:len(packed) * 2 // 3]
+    else:
+        packed[len(packed) // 2] ^= 0x55
+    path = tmp_path / f"bad{suffix}"
+    path.write_bytes(bytes(packed))
+    # (every one of the three formats checksums its data: a flipped bit cannot pass unseen)
+    error_of(path, binary=binary)
+
+
 # -- what a save may replace ----------------------------------------------------------------------
 
 
