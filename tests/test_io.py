@@ -563,6 +563,68 @@ def test_load_model_names_file_on_bad_version(tmp_path):
     assert "m.cw2v" in str(info.value)
 
 
+def edited_model(tmp_path, edit) -> Path:
+    """A saved model whose (metadata, arrays) went through ``edit`` and were saved again."""
+    trained_model().save(tmp_path / "good.cw2v")
+    meta, arrays = load_arrays(tmp_path / "good.cw2v")
+    edit(meta, arrays)
+    path = tmp_path / "edited.cw2v"
+    save_arrays(path, meta, arrays)
+    return path
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    (lambda m, a: m.pop("vocab"), "the metadata has no 'vocab'"),
+    (lambda m, a: m.pop("n_neg"), "the metadata has no 'n_neg'"),
+    (lambda m, a: a.pop("counts"), "there is no array 'counts'"),
+    (lambda m, a: a.pop("W_out"), "there is no array 'W_out'"),
+    (lambda m, a: m.update(config=[["epochs", 5]]), "'config' is not a JSON object"),
+    (lambda m, a: m.update(config="epochs=5"), "'config' is not a JSON object"),
+    (lambda m, a: m.update(loss_history={"a": 1}), "'loss_history' is not a JSON array"),
+    (lambda m, a: m.update(loss_history=["x"]), "'loss_history' holds"),
+    (lambda m, a: m.update(rng_state="12"), "'rng_state' must be an integer"),
+    (lambda m, a: m.update(rng_state=-1), "'rng_state' must be an integer"),
+    (lambda m, a: m.update(rng_state=2**64), "'rng_state' must be an integer"),
+    (lambda m, a: m.update(rng_state=1.5), "'rng_state' must be an integer"),
+    (lambda m, a: m["vocab"].__setitem__(2, 7), "'vocab' holds 7 (int)"),
+    (lambda m, a: m["vocab"].__setitem__(2, None), "'vocab' holds None"),
+    (lambda m, a: m["vocab"].__setitem__(2, "the"), "duplicate"),
+    (lambda m, a: m.update(vocab="the cat"), "'vocab' is not a non-empty list"),
+    (lambda m, a: m.update(vocab=[]), "'vocab' is not a non-empty list"),
+    (lambda m, a: m.update(lr="fast"), "lr must be"),
+    (lambda m, a: a.update(counts=a["counts"][:3]), "'counts' has shape (3,)"),
+    (lambda m, a: a.update(counts=-a["counts"]), "negative counts"),
+    (lambda m, a: a.update(counts=a["counts"].astype(np.complex64)), "not a integer type"),
+    (lambda m, a: a.update(noise_weights=a["noise_weights"] * np.nan), "noise weights"),
+    (lambda m, a: a.update(W_in=a["W_in"].astype(np.int32)), "not a float type"),
+])
+def test_load_model_with_bad_metadata_says_what_and_where(tmp_path, edit, fragment):
+    # Before: KeyError('vocab'), "dictionary update sequence element #0", TypeError or
+    # OverflowError from deep inside, without the file's name.
+    path = edited_model(tmp_path, edit)
+    with pytest.raises(ValueError) as info:
+        Word2Vec.load(path)
+    message = str(info.value)
+    assert fragment in message and str(path) in message and "not a valid cw2v model" in message
+
+
+def test_training_a_read_only_mapped_model_fails_before_reading_the_corpus(tmp_path):
+    trained_model().save(tmp_path / "m.cw2v")
+    model = Word2Vec.load(tmp_path / "m.cw2v", mmap=True)
+    read = []
+
+    def corpus():
+        read.append(True)
+        yield ["the", "cat", "sat"]
+
+    with pytest.raises(TypeError, match="mmap='c'") as info:
+        model.train(corpus(), epochs=1)
+    assert "without mmap" in str(info.value)
+    assert not read  # before: the corpus was read and encoded first
+    Word2Vec.load(tmp_path / "m.cw2v", mmap="c").train([["the", "cat", "sat"]] * 20, epochs=1,
+                                                       workers=1)
+
+
 def test_gzip_file_is_not_a_model(tmp_path):
     with gzip.open(tmp_path / "m.gz", "wb") as f:
         f.write(b"CW2V")
