@@ -277,6 +277,15 @@ def test_text_fewer_more_and_wrong_dimension(tmp_path):
     assert error_of(tmp_path / "s.txt").line == 3
 
 
+def test_text_line_of_the_wrong_length_says_what_it_counted(tmp_path):
+    # Before: "expected a word and 17 values (header), got 17 fields" -- the same number twice.
+    (tmp_path / "v.txt").write_bytes(b"1 17\nw " + b"0.5 " * 16 + b"\n")
+    err = error_of(tmp_path / "v.txt")
+    assert err.line == 2
+    assert "expected a word and 17 values (the header's vector size), 18 fields in all; " \
+           "this line has 17 fields" in str(err)
+
+
 def test_absurd_header_is_an_error_not_an_allocation(tmp_path):
     (tmp_path / "h.txt").write_bytes(b"999999999999 300\na " + b"1 " * 300 + b"\n")
     assert "header says 999999999999" in str(error_of(tmp_path / "h.txt"))
