@@ -56,6 +56,7 @@ import contextlib
 import io as _io
 import json
 import logging
+import math
 import mmap
 import os
 import re
@@ -525,19 +526,28 @@ def _read_header(f: BinaryIO, name: str, file_size: int) -> dict[str, Any]:
         header = json.loads(f.read(header_len).decode("utf-8"))
         if not isinstance(header, dict) or not isinstance(header.get("arrays"), dict):
             raise ValueError("no array directory")
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # (JSON nested too deep)
         raise ValueError(f"{name}: corrupt cw2v model header ({exc})") from None
     return header
 
 
+def _is_count(value: Any) -> bool:
+    """Whether a JSON value is an integer >= 0 (not a bool, a float or a string of digits)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
 def _array_entry(name: str, key: str, entry: Any, file_size: int) -> tuple[np.dtype, tuple, int, int]:
     try:
-        dtype = np.dtype(entry["dtype"])
-        shape = tuple(int(s) for s in entry["shape"])
-        offset, nbytes = int(entry["offset"]), int(entry["nbytes"])
-        if dtype.kind not in _ARRAY_KINDS or any(s < 0 for s in shape) or offset % _ALIGN:
+        if not isinstance(entry["dtype"], str) or not isinstance(entry["shape"], list):
             raise ValueError
-        if nbytes != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:
+        dtype = np.dtype(entry["dtype"])
+        shape = tuple(entry["shape"])
+        offset, nbytes = entry["offset"], entry["nbytes"]
+        if not all(map(_is_count, (*shape, offset, nbytes))):
+            raise ValueError
+        if dtype.kind not in _ARRAY_KINDS or dtype.subdtype is not None or offset % _ALIGN:
+            raise ValueError
+        if nbytes != math.prod(shape) * dtype.itemsize:  # (Python ints: no overflow)
             raise ValueError
     except (KeyError, TypeError, ValueError):
         raise ValueError(f"{name}: corrupt directory entry for array {key!r}: {entry!r}") from None

@@ -57,8 +57,11 @@ def _check_state(meta: dict, arrays: dict[str, np.ndarray]) -> None:
     if W_in.ndim != 2 or W_in.shape != W_out.shape or W_in.shape[0] != n or W_in.shape[1] < 1:
         raise ValueError(f"saved weights {W_in.shape}/{W_out.shape} do not match a "
                          f"vocabulary of {n} words")
-    for key, kinds, what in (("W_in", "f", "float"), ("W_out", "f", "float"),
-                             ("counts", "iu", "integer"), ("noise_weights", "iuf", "number")):
+    for key in ("W_in", "W_out"):
+        if arrays[key].dtype != np.float32:
+            raise ValueError(f"array {key!r} has dtype {arrays[key].dtype}; a model's weights "
+                             "are float32")
+    for key, kinds, what in (("counts", "iu", "integer"), ("noise_weights", "iuf", "number")):
         arr = arrays[key]
         if arr.dtype.kind not in kinds:
             raise ValueError(f"array {key!r} has dtype {arr.dtype}, not a {what} type")

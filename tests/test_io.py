@@ -506,6 +506,40 @@ def test_truncated_and_corrupt(tmp_path):
         load_arrays(tmp_path / "h")
 
 
+def with_header(data: bytes, edit) -> bytes:
+    """A native file whose JSON header went through ``edit`` (arrays left where they were)."""
+    (length,) = struct.unpack_from("<Q", data, 8)
+    header = json.loads(data[16:16 + length])
+    edit(header)
+    blob = json.dumps(header).encode()
+    out = data[:8] + struct.pack("<Q", len(blob)) + blob
+    return out + data[len(out):]
+
+
+@pytest.mark.parametrize("edit", [
+    lambda h: h["arrays"]["W"].update(offset=-64),  # before: OSError from seek (EINVAL)
+    lambda h: h["arrays"]["W"].update(shape=[2**32, 2**32], dtype="|u1", nbytes=0),  # overflow
+    lambda h: h["arrays"]["W"].update(shape=["3", 4]),  # before: accepted as 3
+    lambda h: h["arrays"]["W"].update(shape=[3.7, 4]),  # before: accepted as 3
+    lambda h: h["arrays"]["W"].update(dtype="(2,)<f4", shape=[3, 2], nbytes=48),
+    lambda h: h["arrays"]["W"].update(dtype=None),  # before: float64
+])
+@pytest.mark.parametrize("mode", [False, True])
+def test_corrupt_directory_entries(tmp_path, edit, mode):
+    save_arrays(tmp_path / "m", META, {"W": ARRAYS["W"]})
+    (tmp_path / "bad").write_bytes(with_header((tmp_path / "m").read_bytes(), edit))
+    with pytest.raises(ValueError, match="corrupt directory entry for array 'W'") as info:
+        load_arrays(tmp_path / "bad", mmap=mode)
+    assert str(tmp_path / "bad") in str(info.value)
+
+
+def test_header_nested_too_deep_is_corrupt_not_a_recursion_error(tmp_path):
+    blob = b"[" * 100_000 + b"]" * 100_000
+    (tmp_path / "deep").write_bytes(struct.pack("<4sIQ", MAGIC, 1, len(blob)) + blob)
+    with pytest.raises(ValueError, match="corrupt cw2v model header"):
+        load_arrays(tmp_path / "deep")
+
+
 def test_rejects_what_it_cannot_store(tmp_path):
     with pytest.raises(TypeError, match="dtype"):
         save_arrays(tmp_path / "m", {}, {"o": np.array([object()])})
@@ -605,7 +639,8 @@ def edited_model(tmp_path, edit) -> Path:
     (lambda m, a: a.update(counts=-a["counts"]), "negative counts"),
     (lambda m, a: a.update(counts=a["counts"].astype(np.complex64)), "not a integer type"),
     (lambda m, a: a.update(noise_weights=a["noise_weights"] * np.nan), "noise weights"),
-    (lambda m, a: a.update(W_in=a["W_in"].astype(np.int32)), "not a float type"),
+    (lambda m, a: a.update(W_in=a["W_in"].astype(np.int32)), "weights are float32"),
+    (lambda m, a: a.update(W_out=a["W_out"].astype(np.float64)), "weights are float32"),
 ])
 def test_load_model_with_bad_metadata_says_what_and_where(tmp_path, edit, fragment):
     # Before: KeyError('vocab'), "dictionary update sequence element #0", TypeError or
