@@ -1,8 +1,9 @@
 """Paths and compressed files: the one place that decides how a file is opened.
 
 Reading recognises compression by a file's first bytes (gzip, xz, bzip2); those bytes are then
-handed on, so a pipe, a FIFO or a file object such as ``sys.stdin.buffer`` is read once and whole. Writing compresses by the target's suffix
-(``.gz``, ``.bz2``, ``.xz``), since the writer chooses the name.
+handed on, so a pipe, a FIFO or a file object such as ``sys.stdin.buffer`` is read once and
+whole. Writing compresses by the target's suffix (``.gz``, ``.bz2``, ``.xz``), since the writer
+chooses the name.
 """
 from __future__ import annotations
 
@@ -176,9 +177,9 @@ def _read_head(stream: IO[bytes], n: int) -> bytes:
 
 
 def _open_raw(source: InputLike) -> IO[bytes]:
-    """``source`` as a buffered binary reader positioned at its start, its first ``_HEAD`` bytes
-    available through ``peek``: a regular file as it is; a pipe, FIFO or file object behind a
-    reader that replays the bytes already taken from it (a file object is never closed)."""
+    """``source`` as a buffered binary reader whose first ``_HEAD`` bytes ``peek`` shows: a
+    regular file as it is; a pipe, a FIFO or a file object (from where it stands) behind a reader
+    that replays the bytes already taken from it (a file object is never closed)."""
     if is_stream(source):
         check_binary_stream(source)
         stream, owned = source, False
@@ -236,16 +237,22 @@ def read_all(source: InputLike) -> bytes:
         return f.read()
 
 
+def decompresses(f: IO[bytes]) -> bool:
+    """Whether ``f`` (from ``open_input``) decompresses what it reads."""
+    return isinstance(f, _ClosesSource)
+
+
 def is_compressed(path: InputLike) -> bool:
     """Whether ``path`` starts like a gzip, xz or bzip2 stream."""
     with open_input(path) as f:
-        return not isinstance(f, io.BufferedReader)
+        return decompresses(f)
 
 
 def corrupt_stream_reason(exc: BaseException) -> str | None:
-    """What a decompressor's exception says about its data (``"corrupt or truncated compressed
-    data: ..."``), or None when ``exc`` is an error of the file itself (a missing file, a
-    permission, a disk error: an ``OSError`` with an errno), to be raised as it is."""
+    """What a decompressor's exception says about its data (``"truncated compressed data
+    (...)"`` or ``"corrupt compressed data (...)"``), or None when ``exc`` is an error of the file
+    itself (a missing file, a permission, a disk error: an ``OSError`` with an errno), to be
+    raised as it is."""
     if isinstance(exc, OSError) and exc.errno is not None:
         return None
     if isinstance(exc, EOFError):

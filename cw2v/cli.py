@@ -34,7 +34,6 @@ gets skip-gram vectors here.
 from __future__ import annotations
 
 import argparse
-import io as _io
 import logging
 import os
 import sys
@@ -44,8 +43,8 @@ from typing import TYPE_CHECKING
 
 from . import params
 from ._files import (COMPRESSION_ERRORS, InMemoryInput, InputLike, check_save_target,
-                     check_text_encoding, input_name, is_regular_file, is_stream, open_input,
-                     read_all)
+                     check_text_encoding, decompresses, input_name, is_regular_file, is_stream,
+                     open_input, read_all)
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -262,7 +261,7 @@ def _detect_format(path: InputLike) -> str:
     try:
         with open_input(path) as f:
             first = f.readline(256)
-            if first.startswith(MAGIC) and isinstance(f, _io.BufferedReader):  # not compressed
+            if first.startswith(MAGIC) and not decompresses(f):
                 return "cw2v"
             fields = first.split()
             if len(fields) != 2 or not all(x.isdigit() for x in fields):

@@ -410,7 +410,8 @@ def _decoded_chunks(path: InputLike, encoding: str,
         raise CorpusError(name, f"cannot read corpus file {name!r}: {reason}") from e
 
 
-def _file_pieces(path: InputLike, encoding: str, errors: str) -> Iterator[tuple[list[str], list[int]]]:
+def _file_pieces(path: InputLike, encoding: str,
+                 errors: str) -> Iterator[tuple[list[str], list[int]]]:
     """(tokens, ends) for each chunk of a file; its last piece ends a sentence."""
     carry = ""
     for text, final in _decoded_chunks(path, encoding, errors):

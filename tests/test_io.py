@@ -676,7 +676,7 @@ def test_gzip_file_is_not_a_model(tmp_path):
         Word2Vec.load(tmp_path / "m.gz")
 
 
-# -- pipes, FIFOs, file objects and damaged compressed files ----------------------------------------
+# -- pipes, FIFOs, file objects and damaged compressed files -------------------------------------
 
 
 def many_vectors(n: int = 3000, d: int = 8) -> Vectors:
