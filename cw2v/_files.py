@@ -1,12 +1,14 @@
 """Paths and compressed files: the one place that decides how a file is opened.
 
-Reading recognises compression by a file's first bytes (gzip, xz, bzip2), peeked through a buffer,
-so nothing is consumed and a pipe or a FIFO reads whole. Writing compresses by the target's suffix
-(``.gz``, ``.bz2``, ``.xz``), since the writer chooses the name.
+Reading recognises compression by a file's first bytes (gzip, xz, bzip2); those bytes are then
+handed on, so a pipe, a FIFO or a file object such as ``sys.stdin.buffer`` is read once and
+whole. Writing compresses by the target's suffix (``.gz``, ``.bz2``, ``.xz``), since the writer
+chooses the name.
 """
 from __future__ import annotations
 
 import bz2
+import codecs
 import contextlib
 import gzip
 import io
@@ -14,12 +16,15 @@ import lzma
 import os
 import stat
 import tempfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, BinaryIO, Union
 
 #: What every path argument of cw2v accepts.
 PathLike = Union[str, "os.PathLike[str]"]
+#: What the readers of files accept: a path, or a binary file object read from where it stands.
+InputLike = Union[PathLike, BinaryIO]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _XZ_MAGIC = b"\xfd7zXZ\x00"
@@ -34,8 +39,9 @@ class NotARegularFileError(OSError):
     """A save's target exists and is not a regular file (a device, a FIFO, a directory...)."""
 
 
-#: Errors a corrupt or truncated compressed stream raises while it is read.
-COMPRESSION_ERRORS = (EOFError, lzma.LZMAError, gzip.BadGzipFile, OSError)
+#: Errors a corrupt or truncated compressed stream raises while it is read (bzip2 says
+#: ``OSError("Invalid data stream")``; ``corrupt_stream_reason`` tells them from I/O errors).
+COMPRESSION_ERRORS = (EOFError, zlib.error, lzma.LZMAError, gzip.BadGzipFile, OSError)
 
 
 def as_path(path: PathLike) -> Path:
@@ -89,19 +95,119 @@ _READERS = {
 }
 
 
-def _peek(stream: io.BufferedReader, n: int) -> bytes:
-    """Up to ``n`` first bytes of ``stream`` without consuming them (a pipe may give fewer)."""
-    return stream.peek(n)[:n]
+def is_stream(source) -> bool:
+    """Whether ``source`` is a file object (it has ``read``) rather than a path."""
+    return hasattr(source, "read") and not isinstance(source, (str, bytes, os.PathLike))
 
 
-def open_input(path: PathLike) -> IO[bytes]:
-    """``path`` opened for binary reading, decompressed when its first bytes say it is compressed.
+def input_name(source: InputLike) -> str:
+    """How messages name ``source``: its path, or a file object's ``name`` (``sys.stdin.buffer``
+    is ``"<stdin>"``), or ``"<stream>"`` for a file object without one."""
+    if not is_stream(source):
+        return str(as_path(source))
+    name = getattr(source, "name", None)
+    if isinstance(name, int):
+        return f"<file descriptor {name}>"
+    return os.fsdecode(name) if isinstance(name, (str, bytes)) else "<stream>"
 
-    Works on regular files, pipes and FIFOs alike: the first bytes are peeked, not read.
-    """
-    raw = open(as_path(path), "rb")  # noqa: SIM115 -- handed to the caller or the decompressor
+
+def check_binary_stream(stream) -> None:
+    """TypeError unless ``stream`` reads bytes (a text stream such as ``sys.stdin`` reads str)."""
+    if isinstance(stream, io.TextIOBase):
+        raise TypeError(f"{input_name(stream)} is a text stream; pass a binary one "
+                        "(sys.stdin.buffer, open(path, 'rb'), io.BytesIO(...))")
+
+
+def is_regular_file(source: InputLike) -> bool:
+    """Whether ``source`` is a path to a regular file (not a pipe, a FIFO, a device, a stream),
+    which can be opened more than once and memory-mapped."""
+    if is_stream(source):
+        return False
     try:
-        kind = compression(_peek(raw, _HEAD))
+        return stat.S_ISREG(os.stat(as_path(source)).st_mode)
+    except OSError:
+        return False
+
+
+class _Chained(io.RawIOBase):
+    """A raw reader that serves ``head`` (bytes already read from ``stream``) and then the rest
+    of ``stream``; it closes ``stream`` only when it owns it (a file object it was given stays
+    open)."""
+
+    def __init__(self, head: bytes, stream: IO[bytes], owned: bool):
+        super().__init__()
+        self._head = memoryview(head)
+        self._stream = stream
+        self._owned = owned
+        self.name = input_name(stream)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        out = memoryview(buffer).cast("B")
+        if self._head:
+            n = min(len(out), len(self._head))
+            out[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        readinto = getattr(self._stream, "readinto", None)
+        if readinto is not None:
+            return readinto(out) or 0
+        data = self._stream.read(len(out)) or b""
+        out[:len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed and self._owned:
+            self._stream.close()
+        super().close()
+
+
+def _read_head(stream: IO[bytes], n: int) -> bytes:
+    """The first ``n`` bytes of ``stream`` (fewer only at its end), read whole: a pipe may hand
+    them over a few at a time."""
+    head = b""
+    while len(head) < n:
+        chunk = stream.read(n - len(head))
+        if not chunk:
+            break
+        head += chunk
+    return head
+
+
+def _open_raw(source: InputLike) -> IO[bytes]:
+    """``source`` as a buffered binary reader whose first ``_HEAD`` bytes ``peek`` shows: a
+    regular file as it is; a pipe, a FIFO or a file object (from where it stands) behind a reader
+    that replays the bytes already taken from it (a file object is never closed)."""
+    if is_stream(source):
+        check_binary_stream(source)
+        stream, owned = source, False
+    else:
+        stream, owned = open(as_path(source), "rb"), True  # noqa: SIM115 -- returned
+    try:
+        if owned and stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            return stream  # a regular file's read gives every byte asked for: peek suffices
+        head = _read_head(stream, _HEAD)
+        return io.BufferedReader(_Chained(head, stream, owned))
+    except BaseException:
+        if owned:
+            stream.close()
+        raise
+
+
+def open_input(source: InputLike) -> IO[bytes]:
+    """``source`` opened for binary reading, decompressed when its first bytes say it is
+    compressed.
+
+    ``source`` is a path -- a regular file, a pipe, a FIFO, a device such as /dev/stdin -- or a
+    binary file object (``sys.stdin.buffer``, ``io.BytesIO``...), read from where it stands and
+    left open when the reader is closed. Every byte is read once: the first ones are looked at,
+    then handed on.
+    """
+    raw = _open_raw(source)
+    try:
+        kind = compression(raw.peek(_HEAD)[:_HEAD])  # type: ignore[attr-defined]
     except BaseException:
         raw.close()
         raise
@@ -112,10 +218,66 @@ def open_input(path: PathLike) -> IO[bytes]:
     return reader  # type: ignore[return-value]
 
 
-def is_compressed(path: PathLike) -> bool:
-    """Whether the file at ``path`` starts like a gzip, xz or bzip2 stream."""
-    with open(as_path(path), "rb") as f:
-        return compression(_peek(f, _HEAD)) is not None
+def regular_file_descriptor(f: IO[bytes]) -> int | None:
+    """The descriptor of the regular file that ``f`` (from ``open_input``) reads uncompressed,
+    or None (compressed, a pipe, a file object): whether ``f``'s file can be memory-mapped."""
+    if not isinstance(f, io.BufferedReader) or not isinstance(f.raw, io.FileIO):
+        return None
+    fd = f.fileno()
+    return fd if stat.S_ISREG(os.fstat(fd).st_mode) else None
+
+
+def read_all(source: InputLike) -> bytes:
+    """All the bytes of ``source`` (a path or a binary file object, read from where it stands
+    and left open), as stored: nothing is decompressed."""
+    if is_stream(source):
+        check_binary_stream(source)
+        return source.read()  # type: ignore[union-attr]
+    with open(as_path(source), "rb") as f:
+        return f.read()
+
+
+def decompresses(f: IO[bytes]) -> bool:
+    """Whether ``f`` (from ``open_input``) decompresses what it reads."""
+    return isinstance(f, _ClosesSource)
+
+
+def is_compressed(path: InputLike) -> bool:
+    """Whether ``path`` starts like a gzip, xz or bzip2 stream."""
+    with open_input(path) as f:
+        return decompresses(f)
+
+
+def corrupt_stream_reason(exc: BaseException) -> str | None:
+    """What a decompressor's exception says about its data (``"truncated compressed data
+    (...)"`` or ``"corrupt compressed data (...)"``), or None when ``exc`` is an error of the file
+    itself (a missing file, a permission, a disk error: an ``OSError`` with an errno), to be
+    raised as it is."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return None
+    if isinstance(exc, EOFError):
+        return f"truncated compressed data ({exc})"
+    if isinstance(exc, COMPRESSION_ERRORS):
+        return f"corrupt compressed data ({exc})"
+    return None
+
+
+def check_text_encoding(encoding: str, errors: str = "strict") -> None:
+    """LookupError unless ``encoding`` names a codec that decodes bytes to text (``"rot13"`` and
+    ``"hex"`` do not) and ``errors`` an error handler."""
+    info = codecs.lookup(encoding)
+    if not getattr(info, "_is_text_encoding", True):
+        raise LookupError(f"{encoding!r} is not a text encoding")
+    codecs.lookup_error(errors)
+
+
+class InMemoryInput(io.BytesIO):
+    """Bytes read once from a pipe, a FIFO or standard input, as a seekable binary file object
+    named for messages (``name``)."""
+
+    def __init__(self, data: bytes, name: str):
+        super().__init__(data)
+        self.name = name
 
 
 def _new_file_mode(path: Path) -> int:

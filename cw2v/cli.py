@@ -9,10 +9,17 @@
     cw2v evaluate vectors.txt                        # Google analogies and WordSim-353
     cw2v plot vectors.txt king queen man woman -o words.png
     cw2v demo
+    zcat corpus.txt.gz | cw2v train - -o vectors.txt  # "-": standard input
+    cat vectors.txt | cw2v similar - king
+
+Wherever a command takes a corpus or a vectors file, ``-`` reads standard input, and a pipe, a
+FIFO or ``/dev/stdin`` works as well as a regular file (compressed or not; a corpus is streamed,
+vectors that are not in a regular file are read into memory once, then recognised and parsed).
 
 ``main(argv)`` returns the exit status: 0 on success; 1 when a command fails (a missing or corrupt
 file, an unknown word, a bad value), after one line ``cw2v: error: ...`` on stderr and no
-traceback; 2 for a command line argparse cannot parse (also one line); 130 after Ctrl-C.
+traceback; 2 for a command line argparse cannot parse (also one line); 130 after Ctrl-C (when
+training, after one line saying that nothing was written).
 
 word2vec.c's flags
 ------------------
@@ -35,7 +42,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import params
-from ._files import COMPRESSION_ERRORS, PathLike, check_save_target, open_input
+from ._files import (COMPRESSION_ERRORS, InMemoryInput, InputLike, check_save_target,
+                     check_text_encoding, decompresses, input_name, is_regular_file, is_stream,
+                     open_input, read_all)
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -79,8 +88,16 @@ word2vec.c's flags are accepted too (cw2v train -train FILE -output FILE ...):
 Unlike word2vec.c (CBOW by default), cw2v always trains skip-gram."""
 
 
+#: The path that stands for standard input.
+STDIN = "-"
+
+
 class UsageError(Exception):
     """A command line that cannot be carried out as given (exit status 2)."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C stopped a command; the message says what was left undone (exit status 130)."""
 
 
 # -- word2vec.c's flags --------------------------------------------------------------------------
@@ -205,7 +222,7 @@ def _looks_like_binary_records(body: bytes, dim: int, records: int) -> bool:
     return False
 
 
-def detect_format(path: PathLike) -> str:
+def detect_format(path: InputLike) -> str:
     """Which kind of vectors file ``path`` is: ``"cw2v"``, ``"text"`` or ``"binary"``.
 
     A native cw2v model starts with ``cw2v.io.MAGIC``. Otherwise the word2vec header ``V d`` is
@@ -216,7 +233,9 @@ def detect_format(path: PathLike) -> str:
 
     Parameters
     ----------
-    path : str or os.PathLike
+    path : str, os.PathLike or seekable binary file object
+        A regular file (a pipe would lose what is read here: ``load_vectors`` reads one into
+        memory first), or a file object, which is left where it stood.
 
     Returns
     -------
@@ -227,15 +246,24 @@ def detect_format(path: PathLike) -> str:
     OSError
         The file cannot be read (FileNotFoundError when it does not exist).
     """
+    if is_stream(path):
+        start = path.tell()  # type: ignore[union-attr]
+        try:
+            return _detect_format(path)
+        finally:
+            path.seek(start)  # type: ignore[union-attr]
+    return _detect_format(path)
+
+
+def _detect_format(path: InputLike) -> str:
     from .io import MAGIC
 
-    p = Path(os.fsdecode(os.fspath(path)))
-    with open(p, "rb") as f:
-        if f.read(len(MAGIC)) == MAGIC:
-            return "cw2v"
     try:
-        with open_input(p) as f:
-            fields = f.readline(256).split()
+        with open_input(path) as f:
+            first = f.readline(256)
+            if first.startswith(MAGIC) and not decompresses(f):
+                return "cw2v"
+            fields = first.split()
             if len(fields) != 2 or not all(x.isdigit() for x in fields):
                 return "text"
             n_words, dim = int(fields[0]), int(fields[1])
@@ -255,13 +283,15 @@ def detect_format(path: PathLike) -> str:
     return "text"
 
 
-def load_vectors(path: PathLike, binary: bool | None = None) -> Vectors:
+def load_vectors(path: InputLike, binary: bool | None = None) -> Vectors:
     """Load word vectors from a word2vec text or binary file or a native cw2v model.
 
     Parameters
     ----------
-    path : str or os.PathLike
-        The file (word2vec files may be ``.gz``, ``.bz2`` or ``.xz`` compressed).
+    path : str, os.PathLike or binary file object
+        The file (word2vec files may be ``.gz``, ``.bz2`` or ``.xz`` compressed); ``"-"`` is
+        standard input. What is not a regular file (standard input, a pipe, a FIFO, a file
+        object that cannot seek) is read into memory once, then recognised and parsed.
     binary : bool, optional
         True: read a word2vec file as binary, False: as text; None (default): tell by content
         (``detect_format``). A native cw2v model is recognised by its magic bytes regardless.
@@ -279,12 +309,26 @@ def load_vectors(path: PathLike, binary: bool | None = None) -> Vectors:
     from . import io
     from .model import Word2Vec
 
-    kind = detect_format(path)
+    source = _rereadable(path)
+    kind = detect_format(source)
     if kind == "cw2v":
-        return Word2Vec.load(path).wv
+        return Word2Vec.load(source).wv
     if binary is None:
         binary = kind == "binary"
-    return io.load_word2vec_format(path, binary=binary)
+    return io.load_word2vec_format(source, binary=binary)
+
+
+def _rereadable(path: InputLike) -> InputLike:
+    """``path`` if it can be read twice (a regular file, a seekable file object); else all of it,
+    read once into memory (``"-"``: standard input)."""
+    if isinstance(path, str) and path == STDIN:
+        return InMemoryInput(read_all(sys.stdin.buffer), "<stdin>")
+    if is_stream(path):
+        if path.seekable():  # type: ignore[union-attr]
+            return path
+    elif is_regular_file(path) or not os.path.exists(path):  # type: ignore[arg-type]
+        return path  # (a missing file: the reader says so)
+    return InMemoryInput(read_all(path), input_name(path))
 
 
 def _check_known(vectors: Vectors, words: Sequence[str]) -> None:
@@ -307,9 +351,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
     """``cw2v train``: vectors from a corpus, written in word2vec's format or as a cw2v model."""
     from .model import Word2Vec
 
-    corpus = list(args.corpus) + ([args.train] if args.train else [])
+    corpus: list[InputLike] = list(args.corpus) + ([args.train] if args.train else [])
     if not corpus:
         raise UsageError("no corpus given (cw2v train CORPUS -o OUT, or -train FILE)")
+    if corpus.count(STDIN) > 1:
+        raise UsageError("standard input (-) can be read only once")
+    corpus = [sys.stdin.buffer if c == STDIN else c for c in corpus]
     if args.output is None:
         raise UsageError("no output file given (-o OUT, or -output FILE)")
     if args.format == "cw2v" and args.binary:
@@ -325,13 +372,20 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if not os.access(parent, os.W_OK):
         raise PermissionError(f"{output}: output directory {parent} is not writable")
 
-    model = Word2Vec.from_corpus(
-        corpus[0] if len(corpus) == 1 else corpus, progress=args.progress,
-        encoding=args.encoding, errors=args.errors,
-        **{name: getattr(args, name) for name in params.BY_NAME})
+    trainer_log = logging.getLogger("cw2v.trainer")
+    trainer_log.addFilter(_drop_interrupted_warning)
+    try:
+        model = Word2Vec.from_corpus(
+            corpus[0] if len(corpus) == 1 else corpus, progress=args.progress,
+            encoding=args.encoding, errors=args.errors,
+            **{name: getattr(args, name) for name in params.BY_NAME})
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted; nothing was written to {output}") from None
+    finally:
+        trainer_log.removeFilter(_drop_interrupted_warning)
     if model.training_stopped is not None and model.training_stopped.startswith("interrupted"):
         # The trainer stops cleanly on Ctrl-C; a command line run writes nothing then.
-        raise KeyboardInterrupt
+        raise Interrupted(f"training {model.training_stopped}; nothing was written to {output}")
     if args.format == "cw2v":
         model.save(output)
     else:
@@ -341,6 +395,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
     log.info("wrote %d vectors of dimension %d to %s (%s)", len(model.vocab), model.vector_size,
              output, kind)
     return 0
+
+
+def _drop_interrupted_warning(record: logging.LogRecord) -> bool:
+    """Log filter: not the trainer's warning after Ctrl-C (that the weights keep what was
+    trained), since ``cw2v train`` then writes nothing, and says so itself."""
+    return not (record.levelno == logging.WARNING
+                and record.getMessage().startswith("training interrupted"))
 
 
 def _cmd_similar(args: argparse.Namespace) -> int:
@@ -424,9 +485,19 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
+def _text_encoding(name: str) -> str:
+    """argparse type of --encoding: a codec that decodes bytes to text."""
+    try:
+        check_text_encoding(name)
+    except LookupError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return name
+
+
 def _add_vectors_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument("vectors", metavar="VECTORS",
-                   help="word2vec text or binary file (.gz/.bz2/.xz too) or a cw2v model")
+                   help="word2vec text or binary file (.gz/.bz2/.xz too) or a cw2v model; "
+                        "'-' reads standard input")
     p.add_argument("--binary", action="store_const", const=True, default=None,
                    help="read VECTORS as word2vec binary (default: tell by content)")
 
@@ -457,7 +528,7 @@ def build_parser() -> argparse.ArgumentParser:
                 epilog=_WORD2VEC_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("corpus", nargs="*", metavar="CORPUS",
                    help="text file(s), plain or .gz/.bz2/.xz, one sentence a line or text8's "
-                        "single line")
+                        "single line; '-' reads standard input")
     p.add_argument("--train", metavar="FILE", help=argparse.SUPPRESS)  # from -train FILE
     p.add_argument("-o", "--output", metavar="OUT", help="file to write (required)")
     p.add_argument("--format", choices=("word2vec", "cw2v"), default="word2vec",
@@ -465,7 +536,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "the whole model in cw2v's native format (default: word2vec)")
     p.add_argument("--binary", action="store_true", help="write word2vec's binary format")
     params.add_options(p)  # one option per row of cw2v.params.PARAMETERS
-    p.add_argument("--encoding", default="utf-8", help="corpus encoding (default: utf-8)")
+    p.add_argument("--encoding", default="utf-8", type=_text_encoding,
+                   help="corpus encoding (default: utf-8)")
     p.add_argument("--errors", default="strict", choices=("strict", "replace", "ignore"),
                    help="undecodable bytes: fail, replace or skip them (default: strict)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
@@ -568,6 +640,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = args.func(args)
         sys.stdout.flush()
         return status
+    except Interrupted as exc:
+        print(f"cw2v: {exc}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
@@ -579,6 +654,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"cw2v: error: {_describe(exc)}", file=sys.stderr)
         return EXIT_USAGE
-    except (KeyError, ValueError, OSError, ImportError, MemoryError) as exc:
+    except (LookupError, ValueError, OSError, ImportError, MemoryError) as exc:
         print(f"cw2v: error: {_describe(exc)}", file=sys.stderr)
         return EXIT_FAILURE

@@ -6,7 +6,10 @@ A corpus is one of
   compression is recognised from the file's first bytes, not its name). Tokens are separated by
   whitespace (``str.split()``) and every line (``"\\n"``; ``"\\r\\n"`` works too) is a sentence,
   however long: text8's single 100 MB line is one sentence;
-* a list or tuple of such paths, read one after another (a file's end also ends a sentence);
+* a binary file object (``sys.stdin.buffer``, ``open(path, "rb")``, ``io.BytesIO``), read the
+  same way from where it stands, and left open;
+* a list or tuple of such paths (or file objects), read one after another (a file's end also ends
+  a sentence);
 * any other iterable of sentences, each a list or tuple of str tokens -- a generator that can be
   read only once included.
 
@@ -17,6 +20,10 @@ provisional id in order of first appearance, the ids go into one int32 array tha
 are counted with ``np.bincount`` and then remapped in place to final ids (most frequent first) by
 a lookup array. The result, ``EncodedCorpus``, is 4 bytes a token (int32 ids) plus int64 sentence
 offsets; building it peaks at about that plus the word -> id dict and one chunk's tokens.
+
+A file that cannot be read as text raises ``CorpusError`` (a ``ValueError``) naming it: a corrupt
+or truncated compressed stream, or (its subclass ``CorpusDecodeError``) bytes the encoding cannot
+decode. A missing or unreadable file raises the ``OSError`` that says so.
 """
 from __future__ import annotations
 
@@ -30,7 +37,8 @@ from typing import NamedTuple, Union
 
 import numpy as np
 
-from ._files import COMPRESSION_ERRORS, PathLike, open_input
+from ._files import (COMPRESSION_ERRORS, InputLike, check_binary_stream, check_text_encoding,
+                     corrupt_stream_reason, input_name, is_stream, open_input)
 from .base import check_positive_int
 from .vocab import Vocabulary, select_words
 
@@ -41,8 +49,10 @@ CHUNK_SIZE = 1 << 20
 #: Tokens gathered from an iterable of sentences before they are encoded as one array.
 BATCH_TOKENS = 1 << 20
 
-#: What ``build``, ``encode`` and ``iter_sentences`` read: a path, paths, or token lists.
-CorpusLike = Union[PathLike, Sequence[PathLike], Iterable[Sequence[str]]]
+#: What ``build``, ``encode`` and ``iter_sentences`` read: a path or file object, several, or
+#: token lists.
+CorpusLike = Union[InputLike, Sequence[InputLike], Iterable[Sequence[str]]]
+
 
 class EncodedCorpus(NamedTuple):
     """A corpus as word ids: all sentences back to back, and where each one starts.
@@ -64,7 +74,22 @@ class EncodedCorpus(NamedTuple):
     raw_words: int
 
 
-class CorpusDecodeError(ValueError):
+class CorpusError(ValueError):
+    """A corpus file that cannot be read as text: a corrupt or truncated compressed stream, or
+    (``CorpusDecodeError``) bytes its encoding cannot decode. The message names the file.
+
+    Attributes
+    ----------
+    path : str
+        The file (a file object's ``name``, ``"<stream>"`` if it has none).
+    """
+
+    def __init__(self, path: str, message: str):
+        self.path = path
+        super().__init__(message)
+
+
+class CorpusDecodeError(CorpusError):
     """A corpus file holds bytes its encoding cannot decode (with ``errors="strict"``).
 
     Attributes
@@ -78,10 +103,10 @@ class CorpusDecodeError(ValueError):
     """
 
     def __init__(self, path: str, offset: int, encoding: str, reason: str):
-        self.path = path
         self.offset = offset
         self.encoding = encoding
         super().__init__(
+            path,
             f"cannot decode corpus file {path!r} as {encoding}: {reason} at byte offset {offset} "
             "(of the decompressed text); pass errors='replace' or errors='ignore' to read it "
             "anyway"
@@ -96,7 +121,7 @@ def build(corpus: CorpusLike, min_count: int = 5, max_vocab: int | None = None, 
 
     Parameters
     ----------
-    corpus : path, list of paths, or iterable of token lists
+    corpus : path or binary file object, a list of them, or an iterable of token lists
         See the module docstring; a one-shot generator is read once.
     min_count : int
         Words occurring fewer times are dropped (>= 1).
@@ -118,9 +143,12 @@ def build(corpus: CorpusLike, min_count: int = 5, max_vocab: int | None = None, 
     ValueError
         If the corpus is empty, no word reaches ``min_count`` or a parameter is out of range.
     FileNotFoundError
-        If a corpus file does not exist.
-    CorpusDecodeError
-        If a file cannot be decoded and ``errors="strict"``.
+        If a corpus file does not exist (other ``OSError`` if it cannot be read).
+    CorpusError
+        If a compressed file is corrupt or truncated; ``CorpusDecodeError`` (a subclass) if a
+        file cannot be decoded and ``errors="strict"``.
+    LookupError
+        If ``encoding`` or ``errors`` names no codec or error handler.
     TypeError
         If ``corpus`` is not one of the accepted kinds, or a sentence is a bare str.
     """
@@ -160,7 +188,7 @@ def encode(corpus: CorpusLike, vocab: Vocabulary | Mapping[str, int], *, encodin
 
     Parameters
     ----------
-    corpus : path, list of paths, or iterable of token lists
+    corpus : path or binary file object, a list of them, or an iterable of token lists
         See the module docstring.
     vocab : Vocabulary or mapping of str to int
         The vocabulary giving the ids, or a word -> id mapping such as ``Vocabulary.w2i``
@@ -177,7 +205,7 @@ def encode(corpus: CorpusLike, vocab: Vocabulary | Mapping[str, int], *, encodin
     ------
     ValueError
         If the corpus is empty.
-    FileNotFoundError, CorpusDecodeError, TypeError
+    FileNotFoundError, CorpusError, LookupError, TypeError
         As for ``build``.
     """
     mapping: Mapping[str, int]
@@ -214,7 +242,7 @@ def iter_sentences(corpus: CorpusLike, *, encoding: str = "utf-8", errors: str =
 
     Parameters
     ----------
-    corpus : path, list of paths, or iterable of token lists
+    corpus : path or binary file object, a list of them, or an iterable of token lists
         See the module docstring.
     encoding, errors : str
         Decoding of files, as for ``bytes.decode``; ignored for token lists.
@@ -238,12 +266,16 @@ def iter_sentences(corpus: CorpusLike, *, encoding: str = "utf-8", errors: str =
 
 # -- corpus kinds -------------------------------------------------------------------------------
 
-def _corpus_paths(corpus, encoding: str, errors: str) -> list[str] | None:
-    """The file paths of ``corpus``, checked to exist; None if it is an iterable of sentences."""
-    if isinstance(corpus, (str, os.PathLike)):
+def _is_file(item) -> bool:
+    return isinstance(item, (str, os.PathLike)) or is_stream(item)
+
+
+def _corpus_paths(corpus, encoding: str, errors: str) -> list[InputLike] | None:
+    """The files of ``corpus`` (paths checked to exist, file objects checked to read bytes);
+    None if it is an iterable of sentences."""
+    if _is_file(corpus):
         paths = [corpus]
-    elif (isinstance(corpus, (list, tuple)) and corpus
-          and all(isinstance(p, (str, os.PathLike)) for p in corpus)):
+    elif isinstance(corpus, (list, tuple)) and corpus and all(map(_is_file, corpus)):
         paths = list(corpus)
     elif isinstance(corpus, (bytes, bytearray, memoryview)):
         raise TypeError("corpus must be a path (str or os.PathLike), a list of paths or an "
@@ -253,11 +285,12 @@ def _corpus_paths(corpus, encoding: str, errors: str) -> list[str] | None:
                         f"iterable of token lists, got {type(corpus).__name__}")
     else:
         return None
-    codecs.lookup(encoding)  # LookupError now, not after a long read
-    codecs.lookup_error(errors)
-    resolved = [os.fspath(p) for p in paths]
+    check_text_encoding(encoding, errors)  # LookupError now, not after a long read
+    resolved = [p if is_stream(p) else os.fspath(p) for p in paths]
     for p in resolved:
-        if not os.path.exists(p):
+        if is_stream(p):
+            check_binary_stream(p)
+        elif not os.path.exists(p):
             hint = (" (a list of str is read as a list of file paths; pass sentences as lists "
                     "of tokens, e.g. [['the', 'cat'], ['a', 'dog']])"
                     if isinstance(corpus, (list, tuple)) else "")
@@ -320,7 +353,7 @@ def _iter_token_lists(sentences, max_len: int | None) -> Iterator[list[str]]:
                 yield sentence[i:i + max_len]
 
 
-def _iter_file_sentences(paths: list[str], encoding: str, errors: str,
+def _iter_file_sentences(paths: list[InputLike], encoding: str, errors: str,
                          max_len: int | None) -> Iterator[list[str]]:
     for path in paths:
         current: list[str] = []
@@ -349,8 +382,10 @@ def _cut(tokens: list[str], max_len: int | None) -> Iterator[list[str]]:
 
 # -- files --------------------------------------------------------------------------------------
 
-def _decoded_chunks(path: str, encoding: str, errors: str) -> Iterator[tuple[str, bool]]:
+def _decoded_chunks(path: InputLike, encoding: str,
+                    errors: str) -> Iterator[tuple[str, bool]]:
     """(text, final) for each chunk of ``path``, decoded incrementally; ``final`` on the last."""
+    name = input_name(path)
     decoder = codecs.getincrementaldecoder(encoding)(errors)
     consumed = 0  # bytes handed to the decoder so far
     try:
@@ -362,20 +397,21 @@ def _decoded_chunks(path: str, encoding: str, errors: str) -> Iterator[tuple[str
                 try:
                     text = decoder.decode(data, final)
                 except UnicodeDecodeError as e:
-                    raise CorpusDecodeError(path, consumed - pending + e.start, encoding,
+                    raise CorpusDecodeError(name, consumed - pending + e.start, encoding,
                                             e.reason) from e
                 consumed += len(data)
                 yield text, final
                 if final:
                     return
     except COMPRESSION_ERRORS as e:
-        # A corrupt or truncated compressed file: say which one.
-        if hasattr(e, "add_note") and not isinstance(e, FileNotFoundError):
-            e.add_note(f"while reading corpus file {path!r}")
-        raise
+        reason = corrupt_stream_reason(e)
+        if reason is None:
+            raise  # the file itself cannot be read: its OSError says why
+        raise CorpusError(name, f"cannot read corpus file {name!r}: {reason}") from e
 
 
-def _file_pieces(path: str, encoding: str, errors: str) -> Iterator[tuple[list[str], list[int]]]:
+def _file_pieces(path: InputLike, encoding: str,
+                 errors: str) -> Iterator[tuple[list[str], list[int]]]:
     """(tokens, ends) for each chunk of a file; its last piece ends a sentence."""
     carry = ""
     for text, final in _decoded_chunks(path, encoding, errors):

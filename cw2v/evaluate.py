@@ -118,7 +118,11 @@ def _read_text(path: PathLike | None, packaged: str) -> tuple[str, str]:
         return resource.read_bytes().decode("utf-8"), f"cw2v/data/{packaged}"
     name = os.fsdecode(os.fspath(path))
     with open(name, "rb") as f:
-        return f.read().decode("utf-8"), name
+        data = f.read()
+    try:
+        return data.decode("utf-8"), name
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
 def _key_function(case_insensitive: bool) -> Callable[[str], str]:
@@ -195,6 +199,12 @@ def analogies(model: Vectors, path: PathLike | None = None, *, restrict_vocab: i
     Returns
     -------
     AnalogyResult
+
+    Raises
+    ------
+    ValueError
+        A malformed line (named with its line number), a file that is not UTF-8 text, or a bad
+        ``method`` or ``restrict_vocab``.
 
     Notes
     -----
@@ -386,7 +396,8 @@ def word_pairs(model: Vectors, path: PathLike | None = None, *, case_insensitive
     Raises
     ------
     ValueError
-        A malformed line (named with its line number), or no pair with both words known.
+        A malformed line (named with its line number), a file that is not UTF-8 text, or no pair
+        with both words known.
     """
     model = as_vectors(model)
     limit = _restrict(model, restrict_vocab)

@@ -56,6 +56,7 @@ import contextlib
 import io as _io
 import json
 import logging
+import math
 import mmap
 import os
 import re
@@ -63,12 +64,13 @@ import stat
 import struct
 import zlib
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 
-from ._files import PathLike, as_path, atomic_writer, open_input
+from ._files import (COMPRESSION_ERRORS, InputLike, PathLike, as_path, atomic_writer,
+                     check_text_encoding, corrupt_stream_reason, input_name, is_stream,
+                     open_input, read_all, regular_file_descriptor)
 from ._version import __version__
 from .vectors import Vectors, as_vectors
 
@@ -128,18 +130,18 @@ class Word2VecFormatError(ValueError):
 
 
 @contextlib.contextmanager
-def _whole_file(path: Path) -> Iterator[bytes | mmap.mmap]:
-    """The whole content of ``path``: a read-only mmap for a plain regular file, else bytes
-    (decompressed when the file is compressed; read to the end for a pipe)."""
-    with open_input(path) as f:
-        plain = isinstance(f, _io.BufferedReader)
-        if not plain or not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+def _whole_file(source: InputLike) -> Iterator[bytes | mmap.mmap]:
+    """The whole content of ``source``: a read-only mmap for a plain regular file, else bytes
+    (decompressed when the file is compressed; read to the end for a pipe or a file object)."""
+    with open_input(source) as f:
+        fd = regular_file_descriptor(f)
+        if fd is None:
             yield f.read()
             return
-        if os.fstat(f.fileno()).st_size == 0:
+        if os.fstat(fd).st_size == 0:
             yield b""
             return
-        mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
         try:
             yield mm
         finally:
@@ -213,14 +215,16 @@ def save_word2vec_format(vectors: Vectors, path: PathLike, binary: bool = False)
                 out.write("".join(lines).encode("utf-8"))
 
 
-def load_word2vec_format(path: PathLike, binary: bool = False, *, encoding: str = "utf-8",
+def load_word2vec_format(path: InputLike, binary: bool = False, *, encoding: str = "utf-8",
                          unicode_errors: str = "strict", limit: int | None = None) -> Vectors:
     """Read word vectors in word2vec.c's text or binary format.
 
     Parameters
     ----------
-    path : str or os.PathLike
-        The file; gzip, bzip2 and xz files are decompressed on the fly (told by their first bytes).
+    path : str, os.PathLike or binary file object
+        The file -- a pipe or FIFO too -- or a file object such as ``sys.stdin.buffer`` (read
+        from where it stands, and left open); gzip, bzip2 and xz data are decompressed on the fly
+        (told by their first bytes).
     binary : bool, default False
         Whether the file is in the binary variant.
     encoding : str, default "utf-8"
@@ -244,23 +248,28 @@ def load_word2vec_format(path: PathLike, binary: bool = False, *, encoding: str 
     FileNotFoundError
         No such file.
     Word2VecFormatError
-        (a ``ValueError``) The file is truncated or corrupt, or the header disagrees with the
-        content (fewer or more vectors, another dimension); the message names the file and the
-        line (text) or the record (binary, 1-based word number).
+        (a ``ValueError``) The file is truncated or corrupt (a compressed stream included), or
+        the header disagrees with the content (fewer or more vectors, another dimension); the
+        message names the file and the line (text) or the record (binary, 1-based word number).
     """
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise ValueError(f"limit must be a positive integer or None, got {limit!r}")
-    p = as_path(path)
-    if binary:
-        words, matrix = _read_binary(p, encoding, unicode_errors, limit)
-    else:
-        words, matrix = _read_text(p, encoding, unicode_errors, limit)
+    name = input_name(path)
+    check_text_encoding(encoding, unicode_errors)  # LookupError before anything is read
+    reader = _read_binary if binary else _read_text
+    try:
+        words, matrix = reader(path, name, encoding, unicode_errors, limit)
+    except COMPRESSION_ERRORS as exc:
+        reason = corrupt_stream_reason(exc)
+        if reason is None:
+            raise  # the file itself cannot be read: its OSError says why
+        raise Word2VecFormatError(name, reason) from exc
     if len(set(words)) != len(words):
         keep: dict[str, int] = {}
         for i, w in enumerate(words):
             keep.setdefault(w, i)
         logger.warning("%s: %d duplicate words, keeping the first of each",
-                       p, len(words) - len(keep))
+                       name, len(words) - len(keep))
         rows = np.fromiter(keep.values(), dtype=np.intp, count=len(keep))
         words, matrix = list(keep), matrix[rows]
     return Vectors(words, matrix)
@@ -311,10 +320,9 @@ def _decode_words(raw: list[bytes], encoding: str, errors: str, path: str,
         raise  # pragma: no cover - the loop always finds the culprit
 
 
-def _read_text(path: Path, encoding: str, errors: str,
+def _read_text(source: InputLike, name: str, encoding: str, errors: str,
                limit: int | None) -> tuple[list[str], np.ndarray]:
-    name = str(path)
-    with open_input(path) as f:
+    with open_input(source) as f:
         n_words, dim = _parse_header(f.readline(), name)
         n_read = n_words if limit is None else min(n_words, limit)
         # Parsed in chunks of rows, not preallocated: a corrupt header may claim any size.
@@ -336,7 +344,8 @@ def _read_text(path: Path, encoding: str, errors: str,
                     name, f"more vectors than the header's {n_words}", line=line_no)
             if len(parts) != dim + 1:
                 raise Word2VecFormatError(
-                    name, f"expected a word and {dim} values (header), got {len(parts)} fields",
+                    name, f"expected a word and {dim} values (the header's vector size), {dim + 1} "
+                          f"fields in all; this line has {len(parts)} fields",
                     line=line_no)
             raw_words.append(parts[0])
             line_of.append(line_no)
@@ -369,10 +378,9 @@ def _parse_rows(fields: list[bytes], dim: int, line_of: list[int], path: str) ->
         raise  # pragma: no cover - float() rejects what NumPy rejects
 
 
-def _read_binary(path: Path, encoding: str, errors: str,
+def _read_binary(source: InputLike, name: str, encoding: str, errors: str,
                  limit: int | None) -> tuple[list[str], np.ndarray]:
-    name = str(path)
-    with _whole_file(path) as buf:
+    with _whole_file(source) as buf:
         size = len(buf)
         header_end = buf.find(b"\n")
         if header_end < 0:
@@ -518,19 +526,28 @@ def _read_header(f: BinaryIO, name: str, file_size: int) -> dict[str, Any]:
         header = json.loads(f.read(header_len).decode("utf-8"))
         if not isinstance(header, dict) or not isinstance(header.get("arrays"), dict):
             raise ValueError("no array directory")
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # (JSON nested too deep)
         raise ValueError(f"{name}: corrupt cw2v model header ({exc})") from None
     return header
 
 
+def _is_count(value: Any) -> bool:
+    """Whether a JSON value is an integer >= 0 (not a bool, a float or a string of digits)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
 def _array_entry(name: str, key: str, entry: Any, file_size: int) -> tuple[np.dtype, tuple, int, int]:
     try:
-        dtype = np.dtype(entry["dtype"])
-        shape = tuple(int(s) for s in entry["shape"])
-        offset, nbytes = int(entry["offset"]), int(entry["nbytes"])
-        if dtype.kind not in _ARRAY_KINDS or any(s < 0 for s in shape) or offset % _ALIGN:
+        if not isinstance(entry["dtype"], str) or not isinstance(entry["shape"], list):
             raise ValueError
-        if nbytes != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:
+        dtype = np.dtype(entry["dtype"])
+        shape = tuple(entry["shape"])
+        offset, nbytes = entry["offset"], entry["nbytes"]
+        if not all(map(_is_count, (*shape, offset, nbytes))):
+            raise ValueError
+        if dtype.kind not in _ARRAY_KINDS or dtype.subdtype is not None or offset % _ALIGN:
+            raise ValueError
+        if nbytes != math.prod(shape) * dtype.itemsize:  # (Python ints: no overflow)
             raise ValueError
     except (KeyError, TypeError, ValueError):
         raise ValueError(f"{name}: corrupt directory entry for array {key!r}: {entry!r}") from None
@@ -540,17 +557,33 @@ def _array_entry(name: str, key: str, entry: Any, file_size: int) -> tuple[np.dt
     return dtype, shape, offset, nbytes
 
 
-def load_arrays(path: PathLike, mmap: bool | str = False) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def _open_native(source: InputLike, name: str, mmap: str | bool) -> BinaryIO:
+    """``source`` as a seekable binary file: a regular file opened, anything else (a pipe, a
+    FIFO, a file object) read whole into memory -- unless ``mmap`` asks to map it."""
+    if not is_stream(source):
+        f = open(as_path(source), "rb")  # noqa: SIM115 -- returned
+        if stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            return f
+        f.close()
+    if mmap:
+        raise ValueError(f"{name}: only a regular file can be memory-mapped (this is a pipe, a "
+                         "FIFO, a device or a file object); load it with mmap=False")
+    return _io.BytesIO(read_all(source))
+
+
+def load_arrays(path: InputLike, mmap: bool | str = False) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Read a native cw2v file written by ``save_arrays`` (or ``cw2v.Word2Vec.save``).
 
     Parameters
     ----------
-    path : str or os.PathLike
-        The file.
+    path : str, os.PathLike or binary file object
+        The file. A pipe, a FIFO or a file object (``sys.stdin.buffer``, read from where it
+        stands and left open) is read once, whole, into memory.
     mmap : bool or {"r", "c"}, default False
         False: read the arrays into memory (and check their CRC-32). True or ``"r"``: map them
         read-only with ``np.memmap`` (pages are read on demand; no checksum, which would read them
-        all). ``"c"``: map copy-on-write (writeable, changes never reach the file).
+        all). ``"c"``: map copy-on-write (writeable, changes never reach the file). Only a
+        regular file can be mapped.
 
     Returns
     -------
@@ -565,23 +598,23 @@ def load_arrays(path: PathLike, mmap: bool | str = False) -> tuple[dict[str, Any
         No such file.
     ValueError
         Bad magic, unknown format version, corrupt header, truncated file or checksum mismatch;
-        the message names the file.
+        mmap asked of something that is not a regular file; the message names the file.
     """
     if mmap is True:
         mmap = "r"
     if mmap not in (False, "r", "c"):
         raise ValueError(f"mmap must be False, True, 'r' or 'c', got {mmap!r}")
-    p = as_path(path)
-    name = str(p)
+    name = input_name(path)
     arrays: dict[str, np.ndarray] = {}
-    with open(p, "rb") as f:
-        file_size = os.fstat(f.fileno()).st_size
+    with _open_native(path, name, mmap) as f:
+        file_size = f.seek(0, os.SEEK_END)
+        f.seek(0)
         header = _read_header(f, name, file_size)
         for key, entry in header["arrays"].items():
             dtype, shape, offset, nbytes = _array_entry(name, key, entry, file_size)
             arr: np.ndarray
             if mmap and nbytes > 0 and shape != ():
-                arr = np.memmap(p, dtype=dtype, mode=mmap, offset=offset, shape=shape)
+                arr = np.memmap(f, dtype=dtype, mode=mmap, offset=offset, shape=shape)
             else:
                 arr = np.empty(shape, dtype=dtype)
                 f.seek(offset)

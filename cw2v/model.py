@@ -15,11 +15,60 @@ import numpy as np
 
 from . import corpus as corpus_io
 from . import io, params, trainer
-from ._files import PathLike
+from ._files import InputLike, PathLike, input_name
 from ._simd import kernel as _kernel
 from .base import SGNSBase
 
 log = logging.getLogger(__name__)
+
+
+_STATE_ARRAYS = ("W_in", "W_out", "counts", "noise_weights")
+
+
+def _check_state(meta: dict, arrays: dict[str, np.ndarray]) -> None:
+    """ValueError saying what in a saved model's metadata or arrays cannot make a model."""
+    for key in ("vocab", "lr", "n_neg"):
+        if key not in meta:
+            raise ValueError(f"the metadata has no {key!r}")
+    for key in _STATE_ARRAYS:
+        if key not in arrays:
+            raise ValueError(f"there is no array {key!r}")
+    vocab = meta["vocab"]
+    if not isinstance(vocab, list) or not vocab:
+        raise ValueError(f"'vocab' is not a non-empty list of words: {str(vocab)[:80]}")
+    bad = [w for w in vocab if not isinstance(w, str)]
+    if bad:
+        raise ValueError(f"'vocab' holds {bad[0]!r} ({type(bad[0]).__name__}), not a word "
+                         "(str)")
+    for key in ("config", "loss_history"):
+        kind = dict if key == "config" else list
+        if key in meta and not isinstance(meta[key], kind):
+            raise ValueError(f"{key!r} is not a JSON {'object' if kind is dict else 'array'} "
+                             f"(got {type(meta[key]).__name__}: {str(meta[key])[:80]})")
+    if any(isinstance(x, bool) or not isinstance(x, (int, float))
+           for x in meta.get("loss_history", [])):
+        raise ValueError("'loss_history' holds something that is not a number")
+    rng_state = meta.get("rng_state", 0)
+    if isinstance(rng_state, bool) or not isinstance(rng_state, int) \
+            or not 0 <= rng_state < 2**64:
+        raise ValueError(f"'rng_state' must be an integer in [0, 2**64), got {rng_state!r}")
+    n = len(vocab)
+    W_in, W_out = arrays["W_in"], arrays["W_out"]
+    if W_in.ndim != 2 or W_in.shape != W_out.shape or W_in.shape[0] != n or W_in.shape[1] < 1:
+        raise ValueError(f"saved weights {W_in.shape}/{W_out.shape} do not match a "
+                         f"vocabulary of {n} words")
+    for key in ("W_in", "W_out"):
+        if arrays[key].dtype != np.float32:
+            raise ValueError(f"array {key!r} has dtype {arrays[key].dtype}; a model's weights "
+                             "are float32")
+    for key, kinds, what in (("counts", "iu", "integer"), ("noise_weights", "iuf", "number")):
+        arr = arrays[key]
+        if arr.dtype.kind not in kinds:
+            raise ValueError(f"array {key!r} has dtype {arr.dtype}, not a {what} type")
+        if key in ("counts", "noise_weights") and arr.shape != (n,):
+            raise ValueError(f"array {key!r} has shape {arr.shape}, expected ({n},)")
+    if np.any(arrays["counts"] < 0):
+        raise ValueError("array 'counts' holds negative counts")
 
 
 class Word2Vec(SGNSBase):
@@ -73,10 +122,10 @@ class Word2Vec(SGNSBase):
 
         Parameters
         ----------
-        corpus : path, list of paths, or iterable of token lists
-            A plain, .gz, .bz2 or .xz text file (text8's single line or one sentence a line),
-            several of them, or sentences as lists of str (a one-shot generator works: it is
-            read once).
+        corpus : path or binary file object, a list of them, or an iterable of token lists
+            A plain, .gz, .bz2 or .xz text file (text8's single line or one sentence a line) or
+            a binary file object reading one (``sys.stdin.buffer``), several of them, or
+            sentences as lists of str (a one-shot generator works: it is read once).
 {parameters}
         progress : bool, optional
             Show a tqdm progress bar (default: when stderr is a terminal).
@@ -154,6 +203,7 @@ class Word2Vec(SGNSBase):
         base = {**self.config, "d": self.vector_size, "n_neg": self.n_neg}
         settings = params.resolve(given, base={k: v for k, v in base.items()
                                                if k in params.BY_NAME})
+        self._check_weights()  # before the corpus is read, not after
         self.config.update(settings)
         if isinstance(corpus, corpus_io.EncodedCorpus):
             encoded = corpus
@@ -211,18 +261,19 @@ class Word2Vec(SGNSBase):
 
     @classmethod
     def _import_state(cls, meta: dict, arrays: dict[str, np.ndarray]) -> "Word2Vec":
-        """Rebuild a model from ``_export_state``'s output (the arrays may be memory-mapped)."""
+        """Rebuild a model from ``_export_state``'s output (the arrays may be memory-mapped).
+
+        Raises ValueError saying what is missing or malformed (``load`` adds the file's name).
+        """
+        _check_state(meta, arrays)
         W_in, W_out = arrays["W_in"], arrays["W_out"]
-        if W_in.ndim != 2 or W_in.shape != W_out.shape or W_in.shape[0] != len(meta["vocab"]):
-            raise ValueError(f"saved weights {W_in.shape}/{W_out.shape} do not match a "
-                             f"vocabulary of {len(meta['vocab'])} words")
         model = cls.__new__(cls)
         SGNSBase.__init__(model, meta["vocab"], d=1, lr=meta["lr"], n_neg=meta["n_neg"],
                           seed=0)
         model.W_in, model.W_out = W_in, W_out
         model.counts = np.asarray(arrays["counts"], dtype=np.int64)
         model.set_noise_weights(arrays["noise_weights"])
-        model.config = {**params.defaults(), **meta["config"]}
+        model.config = {**params.defaults(), **meta.get("config", {})}
         model.seed = model.config.get("seed")
         model.loss_history = list(meta.get("loss_history", []))
         model.epoch_history = []
@@ -240,14 +291,22 @@ class Word2Vec(SGNSBase):
         io.save_arrays(path, meta, arrays, extra={"class": f"{cls.__module__}.{cls.__qualname__}"})
 
     @classmethod
-    def load(cls, path: PathLike, mmap: bool | str = False) -> "Word2Vec":
+    def load(cls, path: InputLike, mmap: bool | str = False) -> "Word2Vec":
         """Load a model saved by ``save``.
 
-        ``mmap=True`` maps the weights read-only (the model answers queries but cannot be
-        trained further); ``mmap="c"`` maps them copy-on-write (see ``cw2v.io.load_arrays``).
+        ``path`` is a file (a pipe or FIFO too) or a binary file object. ``mmap=True`` maps the
+        weights of a regular file read-only (the model answers queries but cannot be trained
+        further); ``mmap="c"`` maps them copy-on-write (see ``cw2v.io.load_arrays``).
+
+        Raises FileNotFoundError (no such file) or ValueError naming the file: not a cw2v
+        model, an unknown format version, a truncated or corrupt file, or metadata that does not
+        make a model (a missing key, a vocabulary that is not a list of distinct str...).
         """
         meta, arrays = io.load_arrays(path, mmap=mmap)
-        return cls._import_state(meta, arrays)
+        try:
+            return cls._import_state(meta, arrays)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{input_name(path)}: not a valid cw2v model: {exc}") from None
 
     def save_word2vec_format(self, path: PathLike, binary: bool = False) -> None:
         """Write ``W_in`` in word2vec.c's text or binary format (readable by gensim)."""
@@ -258,8 +317,11 @@ class Word2Vec(SGNSBase):
     def _check_weights(self) -> None:
         for name in ("W_in", "W_out"):
             w = getattr(self, name)
-            if not isinstance(w, np.ndarray) or w.dtype != np.float32 or not w.flags.c_contiguous \
-                    or not w.flags.writeable:
+            if isinstance(w, np.ndarray) and not w.flags.writeable:
+                raise TypeError(f"{name} is not writeable: a model loaded with mmap=True answers "
+                                "queries but cannot be trained; load it with mmap='c' "
+                                "(copy-on-write) or without mmap to train it")
+            if not isinstance(w, np.ndarray) or w.dtype != np.float32 or not w.flags.c_contiguous:
                 raise TypeError(f"{name} must be a writeable C-contiguous float32 array")
             if w.shape != (len(self.vocab), self.vector_size):
                 raise ValueError(f"{name} has shape {w.shape}, expected "

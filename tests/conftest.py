@@ -1,7 +1,9 @@
-"""Shared fixtures: the kernel copies this CPU can run, and the data in ../shared."""
+"""Shared fixtures: the kernel copies this CPU can run, the data in ../shared, FIFOs."""
 from __future__ import annotations
 
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -29,3 +31,42 @@ def shared_file(relative: str) -> Path:
         pytest.skip(f"needs {relative} from the shared data folder, not found at {path} "
                     "(set CW2V_SHARED_DATA to its location)")
     return path
+
+
+@pytest.fixture
+def fifo(tmp_path):
+    """``fifo(data, first=None)``: the path of a new FIFO that a thread writes ``data`` into once
+    a reader opens it -- all at once, or ``first`` bytes, a pause, then the rest (a pipe hands a
+    reader what is there, not what it asked for). Writers nobody read from are released at the
+    end of the test."""
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("needs os.mkfifo (POSIX)")
+    made = []
+
+    def write(path: Path, data: bytes, first: int | None) -> None:
+        try:
+            with open(path, "wb") as f:
+                if first is not None:
+                    f.write(data[:first])
+                    f.flush()
+                    time.sleep(0.3)
+                    data = data[first:]
+                f.write(data)
+        except BrokenPipeError:
+            pass  # the reader stopped early (a failing test)
+
+    def make(data: bytes, first: int | None = None) -> Path:
+        path = tmp_path / f"fifo{len(made)}"
+        os.mkfifo(path)
+        thread = threading.Thread(target=write, args=(path, data, first), daemon=True)
+        thread.start()
+        made.append((thread, path))
+        return path
+
+    yield make
+    for thread, path in made:
+        if thread.is_alive():  # never opened, or not read to the end: let the writer finish
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+            thread.join(1)
+            os.close(fd)
+        thread.join(10)

@@ -33,12 +33,18 @@ TOY = {
 }
 
 
-def run_cli(*args, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+def run_cli(*args, cwd: Path, timeout: float = 120,
+            stdin: bytes | None = None) -> subprocess.CompletedProcess:
     """``python -m cw2v ARGS`` in ``cwd`` (not the repo root, which would shadow an installed
-    cw2v), importing the cw2v these tests imported."""
+    cw2v), importing the cw2v these tests imported; ``stdin`` goes down a pipe to its standard
+    input (else it has none)."""
     env = dict(os.environ, PYTHONPATH=PACKAGE_PARENT)
-    return subprocess.run([sys.executable, "-m", "cw2v", *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run([sys.executable, "-m", "cw2v", *map(str, args)], cwd=cwd, env=env,
+                            capture_output=True, timeout=timeout, input=stdin,
+                            stdin=subprocess.DEVNULL if stdin is None else None)
+    result.stdout = result.stdout.decode("utf-8")
+    result.stderr = result.stderr.decode("utf-8")
+    return result
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> str:
@@ -319,6 +325,92 @@ def test_plot_command(toy_text, tmp_path):
     assert "<svg" in (tmp_path / "a.svg").read_text(encoding="utf-8")
 
 
+# -- standard input, pipes and FIFOs --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def many_vectors_files(workdir) -> dict[str, Path]:
+    """One set of 3000 vectors (more than a pipe's buffer) in each format cw2v reads."""
+    from cw2v import Vectors, Word2Vec
+
+    rng = np.random.default_rng(5)
+    words = [f"w{i}" for i in range(3000)]
+    vectors = Vectors(words, rng.standard_normal((3000, 10)).astype(np.float32))
+    files = {"text": workdir / "many.txt", "binary": workdir / "many.bin",
+             "gz": workdir / "many.bin.gz", "cw2v": workdir / "many.cw2v"}
+    vectors.save_word2vec_format(files["text"])
+    vectors.save_word2vec_format(files["binary"], binary=True)
+    vectors.save_word2vec_format(files["gz"], binary=True)
+    model = Word2Vec(words, d=10, seed=1)
+    model.W_in[:] = vectors.vectors
+    model.save(files["cw2v"])
+    return files
+
+
+@pytest.mark.parametrize("kind", ["text", "binary", "gz", "cw2v"])
+@pytest.mark.parametrize("source", ["-", "/dev/stdin"])
+def test_vectors_from_standard_input(many_vectors_files, tmp_path, kind, source):
+    # Before: the format was told by reading the pipe, and the reader then started mid-file.
+    if source == "/dev/stdin" and not os.path.exists("/dev/stdin"):
+        pytest.skip("no /dev/stdin")
+    path = many_vectors_files[kind]
+    expected = run_cli("similar", path, "w7", "w2999", "-k", 3, cwd=tmp_path)
+    assert expected.returncode == 0, expected.stderr
+    piped = run_cli("similar", source, "w7", "w2999", "-k", 3, cwd=tmp_path,
+                    stdin=path.read_bytes())
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout == expected.stdout
+
+
+@pytest.mark.parametrize("kind", ["text", "binary", "gz", "cw2v"])
+def test_vectors_from_a_fifo(many_vectors_files, tmp_path, fifo, kind):
+    path = many_vectors_files[kind]
+    expected = run_cli("similar", path, "w7", "-k", 3, cwd=tmp_path)
+    piped = run_cli("similar", fifo(path.read_bytes(), first=1), "w7", "-k", 3, cwd=tmp_path)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout == expected.stdout
+
+
+def test_error_in_vectors_from_standard_input_names_it(tmp_path):
+    result = run_cli("similar", "-", "king", cwd=tmp_path, stdin=b"2 2\nking 1 2\n")
+    assert_one_line_error(result, "<stdin>, line 3", "header says 2")
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "gz"])
+def test_train_from_standard_input_and_a_fifo_equals_the_file(corpus, tmp_path, fifo, compress):
+    data = corpus.read_bytes()
+    source = corpus
+    if compress:
+        data = gzip.compress(data)
+        source = tmp_path / "corpus.txt.gz"
+        source.write_bytes(data)
+    options = ["--d", 5, "--seed", 3, *SMALL]
+    expected = run_cli("train", source, "-o", tmp_path / "file.txt", *options, cwd=tmp_path)
+    assert expected.returncode == 0, expected.stderr
+    runs = {"stdin.txt": run_cli("train", "-", "-o", tmp_path / "stdin.txt", *options,
+                                 cwd=tmp_path, stdin=data),
+            "w2v.txt": run_cli("-train", "-", "-output", tmp_path / "w2v.txt", "-size", 5,
+                               *options, cwd=tmp_path, stdin=data),
+            "fifo.txt": run_cli("train", fifo(data, first=1), "-o", tmp_path / "fifo.txt",
+                                *options, cwd=tmp_path)}
+    for name, result in runs.items():
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / name).read_bytes() == (tmp_path / "file.txt").read_bytes(), name
+
+
+def test_standard_input_is_read_once(corpus, tmp_path):
+    result = run_cli("train", "-", corpus, "-", "-o", tmp_path / "v.txt", cwd=tmp_path,
+                     stdin=b"a b c\n")
+    assert_one_line_error(result, "standard input (-) can be read only once")
+    assert result.returncode == 2
+
+
+@pytest.mark.parametrize("command", ["train", "similar", "analogy", "evaluate", "plot"])
+def test_help_says_dash_is_standard_input(command, tmp_path):
+    result = run_cli(command, "--help", cwd=tmp_path)
+    assert "'-' reads standard input" in " ".join(result.stdout.split())
+
+
 # -- errors and help ------------------------------------------------------------------------------
 
 
@@ -407,6 +499,52 @@ def test_error_corrupt_native_model(corpus, tmp_path):
     assert_one_line_error(run_cli("similar", path, "king", cwd=tmp_path), "m.cw2v")
 
 
+@pytest.mark.parametrize("damage", ["truncated", "flipped"])
+def test_error_damaged_compressed_corpus_and_vectors(corpus, toy_binary, tmp_path, damage):
+    # Before: a traceback ending in EOFError or zlib.error.
+    for name, data in (("corpus.txt.gz", corpus.read_bytes()),
+                       ("vectors.bin.gz", toy_binary.read_bytes())):
+        packed = bytearray(gzip.compress(data))
+        if damage == "truncated":
+            packed = packed[:len(packed) - 12]
+        else:
+            packed[len(packed) // 2] ^= 0x55
+        (tmp_path / name).write_bytes(bytes(packed))
+    result = run_cli("train", tmp_path / "corpus.txt.gz", "-o", tmp_path / "v.txt", *SMALL,
+                     cwd=tmp_path)
+    assert_one_line_error(result, "corpus.txt.gz")
+    assert result.returncode == 1 and not (tmp_path / "v.txt").exists()
+    assert_one_line_error(run_cli("similar", tmp_path / "vectors.bin.gz", "king", cwd=tmp_path),
+                          "vectors.bin.gz")
+
+
+@pytest.mark.parametrize("encoding, fragment", [("nope", "unknown encoding: nope"),
+                                                ("rot13", "'rot13' is not a text encoding")])
+def test_error_bad_encoding(corpus, tmp_path, encoding, fragment):
+    result = run_cli("train", corpus, "-o", tmp_path / "v.txt", "--encoding", encoding,
+                     cwd=tmp_path)
+    assert_one_line_error(result, "--encoding", fragment)
+    assert result.returncode == 2
+
+
+@pytest.mark.parametrize("key, value, fragment", [
+    ("rng_state", "not a number", "'rng_state'"),
+    ("rng_state", -5, "'rng_state'"),
+    ("vocab", ["king", 3, "queen"], "'vocab' holds 3"),
+    ("config", [1, 2], "'config' is not a JSON object"),
+])
+def test_error_native_model_with_bad_metadata(tmp_path, key, value, fragment):
+    from cw2v import Word2Vec, io
+
+    model = Word2Vec(["king", "queen", "man"], d=4, seed=1)
+    model.save(tmp_path / "good.cw2v")
+    meta, arrays = io.load_arrays(tmp_path / "good.cw2v")
+    meta[key] = value
+    io.save_arrays(tmp_path / "bad.cw2v", meta, arrays)
+    assert_one_line_error(run_cli("similar", tmp_path / "bad.cw2v", "king", cwd=tmp_path),
+                          "bad.cw2v", fragment)
+
+
 def test_error_plot_arguments(toy_text, tmp_path):
     assert_one_line_error(run_cli("plot", toy_text, "king", "-o", tmp_path / "x.pdf",
                                   cwd=tmp_path), ".png or .svg")
@@ -456,7 +594,7 @@ def test_ctrl_c_exits_130_quietly(monkeypatch, capsys):
     assert captured.out == "" and captured.err == ""
 
 
-def test_interrupted_training_writes_nothing(monkeypatch, corpus, tmp_path):
+def test_interrupted_training_writes_nothing(monkeypatch, capsys, corpus, tmp_path):
     from cw2v import Word2Vec
 
     class Stopped:
@@ -465,6 +603,52 @@ def test_interrupted_training_writes_nothing(monkeypatch, corpus, tmp_path):
     monkeypatch.setattr(Word2Vec, "from_corpus", classmethod(lambda cls, *a, **k: Stopped()))
     out = tmp_path / "v.txt"
     assert cli.main(["train", str(corpus), "-o", str(out), "-q"]) == 130
+    assert not out.exists()
+    assert capsys.readouterr().err == (f"cw2v: training interrupted in epoch 1 of 5 (3.0% of "
+                                       f"words); nothing was written to {out}\n")
+
+
+def test_interrupted_corpus_reading_writes_nothing(monkeypatch, capsys, corpus, tmp_path):
+    from cw2v import Word2Vec
+
+    def interrupted(cls, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Word2Vec, "from_corpus", classmethod(interrupted))
+    out = tmp_path / "v.txt"
+    assert cli.main(["train", str(corpus), "-o", str(out), "-q"]) == 130
+    assert capsys.readouterr().err == f"cw2v: interrupted; nothing was written to {out}\n"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="sends SIGINT")
+def test_ctrl_c_while_training_says_nothing_was_written(corpus, tmp_path):
+    # Before: the trainer's warning that "the weights keep what was trained so far", and
+    # nothing from the command line, which then wrote nothing.
+    import signal
+
+    out = tmp_path / "v.txt"
+    env = dict(os.environ, PYTHONPATH=PACKAGE_PARENT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cw2v", "train", str(corpus), "-o", str(out), "--epochs",
+         "1000000", "--workers", "1", "--min-count", "1", "--no-progress"],
+        cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        for line in proc.stderr:  # wait until training is under way
+            lines.append(line)
+            if " epoch 1/" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        _, rest = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    stderr = "".join(lines) + rest
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "weights keep" not in stderr
+    last = stderr.splitlines()[-1]
+    assert last.startswith("cw2v: training interrupted in epoch ")
+    assert last.endswith(f"; nothing was written to {out}")
     assert not out.exists()
 
 

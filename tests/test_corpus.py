@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from cw2v import corpus as corpus_module
-from cw2v.corpus import CorpusDecodeError, EncodedCorpus, build, encode, iter_sentences
+from cw2v.corpus import (CorpusDecodeError, CorpusError, EncodedCorpus, build, encode,
+                         iter_sentences)
 from cw2v.vocab import Vocabulary
 
 SHARED_DATA = Path(os.environ.get("CW2V_SHARED_DATA",
@@ -302,6 +303,55 @@ def test_encode_with_no_known_word_is_empty():
         encode([["a"]], ["a"])
 
 
+# -- pipes, FIFOs and file objects ----------------------------------------------------------
+
+def many_lines(n: int = 3000) -> bytes:
+    """About 100 kB of text (more than a pipe's buffer and a read's first chunk)."""
+    return "".join(f"w{i % 97} w{i % 13} the w{i % 7} end\n" for i in range(n)).encode()
+
+
+def same_corpus(a, b) -> None:
+    (va, ea), (vb, eb) = a, b
+    assert va.words == vb.words and va.counts.tolist() == vb.counts.tolist()
+    assert ea.tokens.tolist() == eb.tokens.tolist() and ea.offsets.tolist() == eb.offsets.tolist()
+    assert ea.raw_words == eb.raw_words
+
+
+@pytest.mark.parametrize("kind", ["plain", "gz", "bz2", "xz"])
+@pytest.mark.parametrize("first", [None, 1], ids=["at-once", "first-byte-alone"])
+def test_a_fifo_reads_like_the_file(tmp_path, fifo, kind, first):
+    # Nothing of a pipe may be lost: not its first bytes (compression is told from them), not
+    # its first read's worth. A pipe hands over what is there: here the first byte may come
+    # alone, and a compressed stream must still be recognised.
+    path = write(tmp_path / f"c.{kind}", many_lines(), kind)
+    expected = build(path, min_count=1)
+    same_corpus(build(fifo(path.read_bytes(), first), min_count=1), expected)
+    sentences = list(iter_sentences(fifo(path.read_bytes(), first)))
+    assert sum(map(len, sentences)) == expected[1].raw_words
+
+
+@pytest.mark.parametrize("kind", ["plain", "gz"])
+def test_a_binary_file_object_reads_like_the_file(tmp_path, kind):
+    import io
+
+    path = write(tmp_path / f"c.{kind}", many_lines(), kind)
+    expected = build(path, min_count=1)
+    stream = io.BytesIO(path.read_bytes())
+    same_corpus(build(stream, min_count=1), expected)
+    assert not stream.closed  # the caller's to close
+    with open(path, "rb") as f:
+        assert list(iter_sentences(f)) == list(iter_sentences(path))
+    with open(path, "rb") as f:  # a list mixing paths and file objects
+        vocab, enc = build([path, f], min_count=1)
+    assert enc.raw_words == 2 * expected[1].raw_words
+
+
+def test_a_text_stream_is_refused_with_advice(tmp_path):
+    path = write(tmp_path / "c.txt", TEXT)
+    with open(path, encoding="utf-8") as f, pytest.raises(TypeError, match="binary"):
+        build(f)
+
+
 # -- bad input -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kind", ["plain", "gz", "xz"])
@@ -324,6 +374,39 @@ def test_decode_error_names_file_and_byte_offset(tmp_path, monkeypatch, kind, ch
     assert "errors='replace'" in message and "errors='ignore'" in message
 
 
+@pytest.mark.parametrize("kind", ["gz", "bz2", "xz"])
+@pytest.mark.parametrize("damage", ["truncated", "flipped"])
+def test_damaged_compressed_file_is_a_corpus_error(tmp_path, kind, damage):
+    # Before: a bare EOFError, zlib.error, lzma.LZMAError or OSError.
+    packed = bytearray(write(tmp_path / "good", many_lines(), kind).read_bytes())
+    if damage == "truncated":
+        packed = packed[:len(packed) // 2]
+    else:
+        packed[len(packed) // 2] ^= 0x55
+    path = tmp_path / f"bad.{kind}"
+    path.write_bytes(bytes(packed))
+    for read in (lambda: build(path, min_count=1),
+                 lambda: encode(path, {"the": 0}),
+                 lambda: list(iter_sentences(path))):
+        with pytest.raises(CorpusError) as info:
+            read()
+        assert isinstance(info.value, ValueError)
+        assert info.value.path == str(path) and str(path) in str(info.value)
+        assert ("truncated" if damage == "truncated" else "corrupt") in str(info.value)
+
+
+def test_decode_error_is_a_corpus_error(tmp_path):
+    path = write(tmp_path / "bad.txt", b"ok \xff")
+    with pytest.raises(CorpusError) as info:
+        build(path)
+    assert isinstance(info.value, CorpusDecodeError) and info.value.path == str(path)
+
+
+def test_unreadable_files_keep_their_os_error(tmp_path):
+    with pytest.raises(IsADirectoryError):
+        build(tmp_path)
+
+
 def test_decode_error_at_end_of_file(tmp_path):
     path = write(tmp_path / "cut.txt", b"ok \xe6\x97")  # a three-byte character cut short
     with pytest.raises(CorpusDecodeError) as info:
@@ -344,6 +427,8 @@ def test_errors_replace_and_ignore_are_passed_to_the_decoder(tmp_path):
         build(path, errors="no-such-handler")
     with pytest.raises(LookupError):
         build(path, encoding="no-such-codec")
+    with pytest.raises(LookupError, match="not a text encoding"):
+        build(path, encoding="rot13")  # (before: a TypeError from deep inside the decoder)
 
 
 @pytest.mark.parametrize("make", [

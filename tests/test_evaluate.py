@@ -488,6 +488,15 @@ def test_bad_pair_files(tmp_path):
         word_pairs(v, score_column=1)
 
 
+def test_files_that_are_not_utf8_are_named(tmp_path):
+    # Before: a bare UnicodeDecodeError, which named neither the file nor where.
+    path = tmp_path / "latin1.txt"
+    path.write_bytes(b": s\nman king woman reine\ncaf\xe9 the a b\n")
+    for read, vectors in ((analogies, hand_vectors()), (word_pairs, pair_vectors())):
+        with pytest.raises(ValueError, match=r"latin1.txt: not UTF-8 text .* at byte 28"):
+            read(vectors, path)
+
+
 def test_pairs_case_and_restrict(tmp_path):
     v = pair_vectors()
     path = _write(tmp_path / "p.txt", "TIGER cat 9\ntiger dog 7\ntree Tiger 1\nsun moon 3\n")

@@ -277,6 +277,15 @@ def test_text_fewer_more_and_wrong_dimension(tmp_path):
     assert error_of(tmp_path / "s.txt").line == 3
 
 
+def test_text_line_of_the_wrong_length_says_what_it_counted(tmp_path):
+    # Before: "expected a word and 17 values (header), got 17 fields" -- the same number twice.
+    (tmp_path / "v.txt").write_bytes(b"1 17\nw " + b"0.5 " * 16 + b"\n")
+    err = error_of(tmp_path / "v.txt")
+    assert err.line == 2
+    assert "expected a word and 17 values (the header's vector size), 18 fields in all; " \
+           "this line has 17 fields" in str(err)
+
+
 def test_absurd_header_is_an_error_not_an_allocation(tmp_path):
     (tmp_path / "h.txt").write_bytes(b"999999999999 300\na " + b"1 " * 300 + b"\n")
     assert "header says 999999999999" in str(error_of(tmp_path / "h.txt"))
@@ -497,6 +506,40 @@ def test_truncated_and_corrupt(tmp_path):
         load_arrays(tmp_path / "h")
 
 
+def with_header(data: bytes, edit) -> bytes:
+    """A native file whose JSON header went through ``edit`` (arrays left where they were)."""
+    (length,) = struct.unpack_from("<Q", data, 8)
+    header = json.loads(data[16:16 + length])
+    edit(header)
+    blob = json.dumps(header).encode()
+    out = data[:8] + struct.pack("<Q", len(blob)) + blob
+    return out + data[len(out):]
+
+
+@pytest.mark.parametrize("edit", [
+    lambda h: h["arrays"]["W"].update(offset=-64),  # before: OSError from seek (EINVAL)
+    lambda h: h["arrays"]["W"].update(shape=[2**32, 2**32], dtype="|u1", nbytes=0),  # overflow
+    lambda h: h["arrays"]["W"].update(shape=["3", 4]),  # before: accepted as 3
+    lambda h: h["arrays"]["W"].update(shape=[3.7, 4]),  # before: accepted as 3
+    lambda h: h["arrays"]["W"].update(dtype="(2,)<f4", shape=[3, 2], nbytes=48),
+    lambda h: h["arrays"]["W"].update(dtype=None),  # before: float64
+])
+@pytest.mark.parametrize("mode", [False, True])
+def test_corrupt_directory_entries(tmp_path, edit, mode):
+    save_arrays(tmp_path / "m", META, {"W": ARRAYS["W"]})
+    (tmp_path / "bad").write_bytes(with_header((tmp_path / "m").read_bytes(), edit))
+    with pytest.raises(ValueError, match="corrupt directory entry for array 'W'") as info:
+        load_arrays(tmp_path / "bad", mmap=mode)
+    assert str(tmp_path / "bad") in str(info.value)
+
+
+def test_header_nested_too_deep_is_corrupt_not_a_recursion_error(tmp_path):
+    blob = b"[" * 100_000 + b"]" * 100_000
+    (tmp_path / "deep").write_bytes(struct.pack("<4sIQ", MAGIC, 1, len(blob)) + blob)
+    with pytest.raises(ValueError, match="corrupt cw2v model header"):
+        load_arrays(tmp_path / "deep")
+
+
 def test_rejects_what_it_cannot_store(tmp_path):
     with pytest.raises(TypeError, match="dtype"):
         save_arrays(tmp_path / "m", {}, {"o": np.array([object()])})
@@ -563,11 +606,140 @@ def test_load_model_names_file_on_bad_version(tmp_path):
     assert "m.cw2v" in str(info.value)
 
 
+def edited_model(tmp_path, edit) -> Path:
+    """A saved model whose (metadata, arrays) went through ``edit`` and were saved again."""
+    trained_model().save(tmp_path / "good.cw2v")
+    meta, arrays = load_arrays(tmp_path / "good.cw2v")
+    edit(meta, arrays)
+    path = tmp_path / "edited.cw2v"
+    save_arrays(path, meta, arrays)
+    return path
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    (lambda m, a: m.pop("vocab"), "the metadata has no 'vocab'"),
+    (lambda m, a: m.pop("n_neg"), "the metadata has no 'n_neg'"),
+    (lambda m, a: a.pop("counts"), "there is no array 'counts'"),
+    (lambda m, a: a.pop("W_out"), "there is no array 'W_out'"),
+    (lambda m, a: m.update(config=[["epochs", 5]]), "'config' is not a JSON object"),
+    (lambda m, a: m.update(config="epochs=5"), "'config' is not a JSON object"),
+    (lambda m, a: m.update(loss_history={"a": 1}), "'loss_history' is not a JSON array"),
+    (lambda m, a: m.update(loss_history=["x"]), "'loss_history' holds"),
+    (lambda m, a: m.update(rng_state="12"), "'rng_state' must be an integer"),
+    (lambda m, a: m.update(rng_state=-1), "'rng_state' must be an integer"),
+    (lambda m, a: m.update(rng_state=2**64), "'rng_state' must be an integer"),
+    (lambda m, a: m.update(rng_state=1.5), "'rng_state' must be an integer"),
+    (lambda m, a: m["vocab"].__setitem__(2, 7), "'vocab' holds 7 (int)"),
+    (lambda m, a: m["vocab"].__setitem__(2, None), "'vocab' holds None"),
+    (lambda m, a: m["vocab"].__setitem__(2, "the"), "duplicate"),
+    (lambda m, a: m.update(vocab="the cat"), "'vocab' is not a non-empty list"),
+    (lambda m, a: m.update(vocab=[]), "'vocab' is not a non-empty list"),
+    (lambda m, a: m.update(lr="fast"), "lr must be"),
+    (lambda m, a: a.update(counts=a["counts"][:3]), "'counts' has shape (3,)"),
+    (lambda m, a: a.update(counts=-a["counts"]), "negative counts"),
+    (lambda m, a: a.update(counts=a["counts"].astype(np.complex64)), "not a integer type"),
+    (lambda m, a: a.update(noise_weights=a["noise_weights"] * np.nan), "noise weights"),
+    (lambda m, a: a.update(W_in=a["W_in"].astype(np.int32)), "weights are float32"),
+    (lambda m, a: a.update(W_out=a["W_out"].astype(np.float64)), "weights are float32"),
+])
+def test_load_model_with_bad_metadata_says_what_and_where(tmp_path, edit, fragment):
+    # Before: KeyError('vocab'), "dictionary update sequence element #0", TypeError or
+    # OverflowError from deep inside, without the file's name.
+    path = edited_model(tmp_path, edit)
+    with pytest.raises(ValueError) as info:
+        Word2Vec.load(path)
+    message = str(info.value)
+    assert fragment in message and str(path) in message and "not a valid cw2v model" in message
+
+
+def test_training_a_read_only_mapped_model_fails_before_reading_the_corpus(tmp_path):
+    trained_model().save(tmp_path / "m.cw2v")
+    model = Word2Vec.load(tmp_path / "m.cw2v", mmap=True)
+    read = []
+
+    def corpus():
+        read.append(True)
+        yield ["the", "cat", "sat"]
+
+    with pytest.raises(TypeError, match="mmap='c'") as info:
+        model.train(corpus(), epochs=1)
+    assert "without mmap" in str(info.value)
+    assert not read  # before: the corpus was read and encoded first
+    Word2Vec.load(tmp_path / "m.cw2v", mmap="c").train([["the", "cat", "sat"]] * 20, epochs=1,
+                                                       workers=1)
+
+
 def test_gzip_file_is_not_a_model(tmp_path):
     with gzip.open(tmp_path / "m.gz", "wb") as f:
         f.write(b"CW2V")
     with pytest.raises(ValueError, match="bad magic"):
         Word2Vec.load(tmp_path / "m.gz")
+
+
+# -- pipes, FIFOs, file objects and damaged compressed files -------------------------------------
+
+
+def many_vectors(n: int = 3000, d: int = 8) -> Vectors:
+    """More bytes than a pipe's buffer (and than a first read) in either format."""
+    rng = np.random.default_rng(3)
+    return Vectors([f"w{i}" for i in range(n)], rng.standard_normal((n, d)).astype(np.float32))
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz", ".xz"])
+@pytest.mark.parametrize("binary", [False, True], ids=["text", "binary"])
+def test_word2vec_formats_from_a_fifo_and_a_file_object(tmp_path, fifo, binary, suffix):
+    import io
+
+    vecs = many_vectors()
+    path = tmp_path / f"v{suffix}"
+    save_word2vec_format(vecs, path, binary=binary)
+    data = path.read_bytes()
+    assert_same(vecs, load_word2vec_format(fifo(data), binary=binary))
+    assert_same(vecs, load_word2vec_format(fifo(data, first=1), binary=binary))
+    stream = io.BytesIO(data)
+    assert_same(vecs, load_word2vec_format(stream, binary=binary))
+    assert not stream.closed
+    bad = io.BytesIO(b"2 3\na 1 2 3\n")
+    bad.name = "pasted.txt"
+    with pytest.raises(Word2VecFormatError, match="pasted.txt, line 3"):
+        load_word2vec_format(bad)
+
+
+def test_native_format_from_a_fifo_and_a_file_object(tmp_path, fifo):
+    import io
+
+    model = trained_model()
+    model.save(tmp_path / "m.cw2v")
+    data = (tmp_path / "m.cw2v").read_bytes()
+    for source in (fifo(data), fifo(data, first=1), io.BytesIO(data)):
+        back = Word2Vec.load(source)
+        assert back.vocab == model.vocab and np.array_equal(back.W_in, model.W_in)
+    meta, arrays = load_arrays(io.BytesIO(data))
+    assert meta["vocab"] == model.vocab and np.array_equal(arrays["W_out"], model.W_out)
+    with pytest.raises(ValueError, match="only a regular file can be memory-mapped"):
+        load_arrays(fifo(data), mmap=True)
+    with pytest.raises(FileNotFoundError):
+        load_arrays(tmp_path / "missing.cw2v", mmap=True)
+
+
+COMPRESSORS = {".gz": gzip.compress, ".bz2": __import__("bz2").compress,
+               ".xz": __import__("lzma").compress}
+
+
+@pytest.mark.parametrize("suffix", sorted(COMPRESSORS))
+@pytest.mark.parametrize("damage", ["truncated", "flipped"])
+@pytest.mark.parametrize("binary", [False, True], ids=["text", "binary"])
+def test_damaged_compressed_vectors_are_a_format_error(tmp_path, vecs, suffix, damage, binary):
+    save_word2vec_format(vecs, tmp_path / "v", binary=binary)
+    packed = bytearray(COMPRESSORS[suffix]((tmp_path / "v").read_bytes()))
+    if damage == "truncated":
+        packed = packed[:len(packed) * 2 // 3]
+    else:
+        packed[len(packed) // 2] ^= 0x55
+    path = tmp_path / f"bad{suffix}"
+    path.write_bytes(bytes(packed))
+    # (every one of the three formats checksums its data: a flipped bit cannot pass unseen)
+    error_of(path, binary=binary)
 
 
 # -- what a save may replace ----------------------------------------------------------------------
