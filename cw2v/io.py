@@ -560,15 +560,21 @@ def _array_entry(name: str, key: str, entry: Any, file_size: int) -> tuple[np.dt
 def _open_native(source: InputLike, name: str, mmap: str | bool) -> BinaryIO:
     """``source`` as a seekable binary file: a regular file opened, anything else (a pipe, a
     FIFO, a file object) read whole into memory -- unless ``mmap`` asks to map it."""
-    if not is_stream(source):
-        f = open(as_path(source), "rb")  # noqa: SIM115 -- returned
+    if is_stream(source):
+        f, owned = source, False
+    else:
+        # Opened once: a FIFO opened, closed and opened again may lose its writer in between.
+        f, owned = open(as_path(source), "rb"), True  # noqa: SIM115 -- returned
         if stat.S_ISREG(os.fstat(f.fileno()).st_mode):
             return f
-        f.close()
-    if mmap:
-        raise ValueError(f"{name}: only a regular file can be memory-mapped (this is a pipe, a "
-                         "FIFO, a device or a file object); load it with mmap=False")
-    return _io.BytesIO(read_all(source))
+    try:
+        if mmap:
+            raise ValueError(f"{name}: only a regular file can be memory-mapped (this is a pipe, "
+                             "a FIFO, a device or a file object); load it with mmap=False")
+        return _io.BytesIO(read_all(f))
+    finally:
+        if owned:
+            f.close()
 
 
 def load_arrays(path: InputLike, mmap: bool | str = False) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
