@@ -465,8 +465,8 @@ def pearson(x, y) -> float:
     -------
     float
     """
-    x, y = _same_length_1d(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
-    if x.size < 2 or not (np.isfinite(x).all() and np.isfinite(y).all()):
+    x, y = _finite_pair(x, y)
+    if x.size < 2:
         return math.nan
     dx, dy = x - x.mean(), y - y.mean()
     den = math.sqrt(float(dx @ dx) * float(dy @ dy))
@@ -487,10 +487,18 @@ def spearman(x, y) -> float:
     -------
     float
     """
+    x, y = _finite_pair(x, y)
+    if x.size == 0:
+        return math.nan  # a NaN has no rank: ranking it would report a made-up correlation
+    return pearson(rank_average(x), rank_average(y))
+
+
+def _finite_pair(x, y) -> tuple[np.ndarray, np.ndarray]:
+    """x and y as equal-length float64 1-D arrays; both empty if either holds a NaN or an inf."""
     x, y = _same_length_1d(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
-        return math.nan  # NaN has no rank: ranking it would report a made-up correlation
-    return pearson(rank_average(x), rank_average(y))
+        return x[:0], y[:0]
+    return x, y
 
 
 def _same_length_1d(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
