@@ -134,7 +134,9 @@ class ReaderProcess:
         with open(self.stderr, "wb") as stderr:
             self.proc = subprocess.Popen([sys.executable, "-c", CHILD], stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, stderr=stderr, env=env,
-                                         text=True, bufsize=1)
+                                         text=True, bufsize=1, cwd=self.stderr.parent)
+        # (cwd: ``python -c`` puts the working directory first on sys.path; from a checkout's
+        # root that would be the uncompiled source tree instead of the cw2v under test.)
         self.replies = queue.Queue()
         threading.Thread(target=self._pump, args=(self.proc, self.replies), daemon=True).start()
 
