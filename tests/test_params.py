@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -142,7 +143,9 @@ def test_top_level_loader_and_lazy_submodules(tmp_path):
     assert cw2v.load_word2vec_format(tmp_path / "v.txt").vocab == ["a", "b"]
     assert Vectors.load_word2vec_format(tmp_path / "v.txt").vectors.tolist() == v.vectors.tolist()
     code = "import cw2v; print(callable(cw2v.evaluate.analogies), callable(cw2v.corpus.build))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    env = dict(os.environ, PYTHONPATH=str(SOURCE.parent))  # the cw2v under test, not the checkout's
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=tmp_path, env=env)
     assert out.stdout.split() == ["True", "True"]
     with pytest.raises(AttributeError):
         cw2v.no_such_module  # noqa: B018

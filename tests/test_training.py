@@ -147,7 +147,7 @@ def test_missing_file():
         Word2Vec.from_corpus("no-such-corpus.txt", **FAST)
 
 
-def test_huge_n_neg_times_window_is_refused_not_a_crash():
+def test_huge_n_neg_times_window_is_refused_not_a_crash(tmp_path):
     """Issue 15, bug 1: n_neg * window overflowed the kernel's C int sizes and crashed the
     process; now the kernel state refuses n_neg above MAX_NEG before allocating. Run in a
     subprocess, since the failure was a segfault."""
@@ -162,8 +162,10 @@ def test_huge_n_neg_times_window_is_refused_not_a_crash():
     env = dict(os.environ)
     root = str(Path(cw2v.__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    # cwd outside the checkout: ``python -c`` puts it first on sys.path (the source tree would
+    # shadow the cw2v under test).
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         timeout=120, env=env)
+                         timeout=120, env=env, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("ValueError: n_neg must be in"), out.stdout
 
