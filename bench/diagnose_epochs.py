@@ -64,17 +64,13 @@ def main() -> None:
     p.add_argument("--lr", type=float, default=0.025)
     p.add_argument("--min-lr", type=float, default=1e-4)
     p.add_argument("--no-stats", action="store_true", help="skip the weight statistics")
-    p.add_argument("--prefetch", type=int, choices=(0, 1, 2), default=1,
-                   help="kernel prefetch of rows: 1 for write (default), 2 for read, 0 none")
     args = p.parse_args()
     require_data(args.corpus)
     from cw2v import Word2Vec, corpus
     from cw2v._simd import kernel
 
-    kernel._set_prefetch_mode(args.prefetch)
-
     print(f"# {cpu_model()}, {os.cpu_count()} CPUs; workers={args.workers} mode={args.mode} "
-          f"lr {args.lr} -> {args.min_lr}, {args.epochs} epochs, prefetch {args.prefetch}, "
+          f"lr {args.lr} -> {args.min_lr}, {args.epochs} epochs, "
           f"kernel {kernel.compiled_level()}", flush=True)
     vocab, encoded = corpus.build(args.corpus, min_count=5)
     model = Word2Vec.from_vocabulary(vocab, d=100, n_neg=5, seed=1, lr=args.lr)

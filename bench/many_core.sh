@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The many-core run: per-epoch speed at 2 and 16 workers (does a run slow down as it goes on?),
-# the kernel's prefetch variants at 16 workers, then thread scaling 1..16 side by side with gensim.
+# then thread scaling 1..16 side by side with gensim.
 #
 #   bash bench/many_core.sh [CORPUS] [OUT_DIR]
 #
@@ -17,12 +17,9 @@ export PYTHONUNBUFFERED=1
   echo "== per epoch, exact, 2 workers, 4 epochs (lr 0.025 -> 1e-4)"
   "$PY" "$HERE/diagnose_epochs.py" --corpus "$CORPUS" --workers 2 --epochs 4 --no-stats
   for mode in exact batched; do
-    for prefetch in 1 2 0; do
-      echo "== per epoch, $mode, 16 workers, 2 epochs, prefetch $prefetch (1 write, 2 read, 0 none)"
-      "$PY" "$HERE/diagnose_epochs.py" --corpus "$CORPUS" --workers 16 --epochs 2 --no-stats \
-        --mode "$mode" --prefetch "$prefetch"
-      [ "$mode" = batched ] && break
-    done
+    echo "== per epoch, $mode, 16 workers, 2 epochs"
+    "$PY" "$HERE/diagnose_epochs.py" --corpus "$CORPUS" --workers 16 --epochs 2 --no-stats \
+      --mode "$mode"
   done
   echo "== scaling, 1 epoch a run"
   "$PY" "$HERE/bench_scaling.py" --corpus "$CORPUS" --workers 1,2,4,8,16 --epochs 1

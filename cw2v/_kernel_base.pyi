@@ -79,8 +79,6 @@ def cpu_level() -> int:
 
 # -- benchmark and test doors (private) --------------------------------------------------------
 
-def _set_prefetch_mode(mode: int) -> int:
-    """How rows are prefetched: 1 for write (default), 2 for read, 0 none; returns the old mode."""
 
 def _rng_draws(seed: int, n: int) -> _U64:
     """``n`` raw outputs of the kernel's generator started from state ``seed``."""

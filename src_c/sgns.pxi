@@ -41,7 +41,6 @@ from vecops cimport (
     cw2v_cpu_level,
     cw2v_dot,
     cw2v_dots,
-    cw2v_prefetch_mode,
     cw2v_prefetch_row,
     cw2v_rng_below,
     cw2v_rng_next,
@@ -688,17 +687,6 @@ cdef class KernelState:
         self.rng = state
         self.busy = False
         return n, kept, n_pairs, loss
-
-
-def _set_prefetch_mode(int mode):
-    """How this kernel copy prefetches rows: 1 for write (default), 2 for read, 0 none.
-    For benchmarks (bench/diagnose_epochs.py --prefetch); returns the previous mode."""
-    global cw2v_prefetch_mode
-    if mode not in (0, 1, 2):
-        raise ValueError(f"prefetch mode must be 0, 1 or 2, got {mode}")
-    cdef int previous = cw2v_prefetch_mode
-    cw2v_prefetch_mode = mode
-    return previous
 
 
 # ---------------------------------------------------------------------------------------------

@@ -133,23 +133,14 @@ static inline void *cw2v_alloc_private(size_t n, void **raw)
     return (void *)a;  /* in (p, p + 128]: its blocks up to a + n + 127 lie inside p's 256 spare */
 }
 
-/* How rows are prefetched: 1 for write (the default: rows are read, then written), 2 for read,
- * 0 not at all. A module-level switch (one per kernel copy) for measuring the choice on a
- * many-core machine, where prefetching a hot row for write takes its cache line from the core
- * that is writing it; the branch is the same every call and predicted. */
-static int cw2v_prefetch_mode = 1;
-
-/* Ask for a row's cache lines ahead of use. */
+/* Ask for a row's cache lines ahead of use (rows are read and written: prefetch for write; on 16
+ * cores, prefetching for read or not at all measured no faster, see bench/results). */
 static inline void cw2v_prefetch_row(const float *p, ptrdiff_t n)
 {
 #if defined(__GNUC__) || defined(__clang__)
     const char *c = (const char *)p;
-    ptrdiff_t bytes = n * (ptrdiff_t)sizeof(float);
-    if (cw2v_prefetch_mode == 1) {
-        for (ptrdiff_t off = 0; off < bytes; off += 64) __builtin_prefetch(c + off, 1, 3);
-    } else if (cw2v_prefetch_mode == 2) {
-        for (ptrdiff_t off = 0; off < bytes; off += 64) __builtin_prefetch(c + off, 0, 3);
-    }
+    for (ptrdiff_t off = 0; off < n * (ptrdiff_t)sizeof(float); off += 64)
+        __builtin_prefetch(c + off, 1, 3);
 #else
     (void)p; (void)n;
 #endif

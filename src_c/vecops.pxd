@@ -10,7 +10,6 @@ cdef extern from "vecops.h" nogil:
     void cw2v_update_out(float g, const float* h, float* o, float* neu1e, Py_ssize_t n)
     void cw2v_prefetch_row(const float* p, Py_ssize_t n)
     void* cw2v_alloc_private(size_t n, void** raw)
-    int cw2v_prefetch_mode
     const char* cw2v_compiled_level()
     int cw2v_cpu_level()
     uint64_t cw2v_rng_next(uint64_t* state)
