@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .tables import AliasTable, SigmoidTables, alias_table, sigmoid_tables
 from . import params
+from .tables import AliasTable, SigmoidTables, alias_table, sigmoid_tables
 from .vectors import Vectors
 
 NS_EXPONENT = 0.75
@@ -21,11 +21,6 @@ NS_EXPONENT = 0.75
 def check_positive_int(name: str, value, minimum: int = 1) -> int:
     """``value`` as an int >= minimum, or ValueError naming the parameter."""
     return int(params.Integer(minimum)(name, value))  # type: ignore[arg-type]
-
-
-def check_positive_float(name: str, value, allow_zero: bool = False) -> float:
-    """``value`` as a finite float > 0 (>= 0 with allow_zero), or ValueError naming it."""
-    return params.Real(0.0, float(np.finfo(np.float64).max), low_open=not allow_zero)(name, value)
 
 
 def seed_state(seed: int | None) -> int:

@@ -37,8 +37,17 @@ from typing import NamedTuple, Union
 
 import numpy as np
 
-from ._files import (COMPRESSION_ERRORS, InputLike, check_binary_stream, check_text_encoding,
-                     corrupt_stream_reason, input_name, is_stream, open_input)
+from . import params
+from ._files import (
+    COMPRESSION_ERRORS,
+    InputLike,
+    check_binary_stream,
+    check_text_encoding,
+    corrupt_stream_reason,
+    input_name,
+    is_stream,
+    open_input,
+)
 from .base import check_positive_int
 from .vocab import Vocabulary, select_words
 
@@ -152,9 +161,9 @@ def build(corpus: CorpusLike, min_count: int = 5, max_vocab: int | None = None, 
     TypeError
         If ``corpus`` is not one of the accepted kinds, or a sentence is a bare str.
     """
-    min_count = check_positive_int("min_count", min_count)
+    min_count = params.check("min_count", min_count)
     if max_vocab is not None:
-        max_vocab = check_positive_int("max_vocab", max_vocab)
+        max_vocab = params.check("max_vocab", max_vocab)
     first_seen = _FirstSeen()
     provisional_id = first_seen.__getitem__
     buffer = _IdBuffer()

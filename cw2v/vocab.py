@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from . import params
 from .base import NS_EXPONENT, check_positive_int
 
 logger = logging.getLogger(__name__)
@@ -170,9 +171,9 @@ def select_words(counts: np.ndarray, min_count: int = 1,
     ValueError
         If a parameter is out of range or no word reaches ``min_count``.
     """
-    min_count = check_positive_int("min_count", min_count)
+    min_count = params.check("min_count", min_count)
     if max_vocab is not None:
-        max_vocab = check_positive_int("max_vocab", max_vocab)
+        max_vocab = params.check("max_vocab", max_vocab)
     counts = np.asarray(counts)
     candidates = np.flatnonzero(counts >= min_count)
     if candidates.size == 0:
