@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from . import checkpoint as ckpt
 from . import corpus as corpus_io
 from . import io, params, trainer
-from ._files import InputLike, PathLike, input_name
+from ._files import InputLike, PathLike, check_save_target, input_name
 from ._simd import kernel as _kernel
 from .base import SGNSBase
 
@@ -71,6 +72,18 @@ def _check_state(meta: dict, arrays: dict[str, np.ndarray]) -> None:
         raise ValueError("array 'counts' holds negative counts")
 
 
+def _check_checkpoint(path, every) -> float:
+    """Check a checkpoint target and interval before any corpus is read (ValueError /
+    OSError naming them); returns the interval as a float."""
+    every = ckpt.check_every(every)
+    if path is not None:
+        target = check_save_target(path)
+        if not target.parent.is_dir():
+            raise FileNotFoundError(f"{path}: checkpoint directory {target.parent} does not "
+                                    "exist")
+    return every
+
+
 class Word2Vec(SGNSBase):
     """Skip-gram with negative sampling (SGNS), trained by a Cython kernel with the GIL released.
 
@@ -117,7 +130,9 @@ class Word2Vec(SGNSBase):
     @params.with_parameters(params.names("model", "vocab", "train"))
     def from_corpus(cls, corpus, *, progress: bool | None = None,
                     callbacks: Iterable[Callable] = (), encoding: str = "utf-8",
-                    errors: str = "strict", **parameters) -> "Word2Vec":
+                    errors: str = "strict", checkpoint: PathLike | None = None,
+                    checkpoint_every: float = ckpt.DEFAULT_EVERY,
+                    **parameters) -> "Word2Vec":
         """Build the vocabulary of ``corpus`` and train skip-gram vectors on it.
 
         Parameters
@@ -135,6 +150,13 @@ class Word2Vec(SGNSBase):
         encoding, errors : str
             How files are decoded; ``errors="strict"`` raises on undecodable bytes naming the
             file and byte offset, "replace" or "ignore" pass them.
+        checkpoint : path, optional
+            Write the model and the run's position here (atomically) every
+            ``checkpoint_every`` seconds, after each epoch and on Ctrl-C;
+            ``Word2Vec.resume(checkpoint, corpus)`` continues the run after a crash (with
+            ``workers=1``, to the same weights bit for bit). See ``cw2v.checkpoint``.
+        checkpoint_every : float, default 600
+            Seconds between checkpoints (0: before every span of 50,000 tokens).
 
         The training parameters are the rows of ``cw2v.params.PARAMETERS``; each is checked
         (ValueError naming it) before the corpus is read.
@@ -146,6 +168,7 @@ class Word2Vec(SGNSBase):
             word count.
         """
         settings = params.resolve(parameters)
+        every = _check_checkpoint(checkpoint, checkpoint_every)
         start = time.perf_counter()
         vocab, encoded = corpus_io.build(corpus, min_count=settings["min_count"],
                                          max_vocab=settings["max_vocab"], encoding=encoding,
@@ -157,7 +180,8 @@ class Word2Vec(SGNSBase):
         model.config.update(settings)
         log.info("vocabulary: %d words from %d tokens in %.1f s", len(vocab), encoded.raw_words,
                  model.vocab_seconds)
-        model._train_encoded(encoded, progress=progress, callbacks=callbacks)
+        model._train_encoded(encoded, progress=progress, callbacks=callbacks,
+                             checkpoint=checkpoint, checkpoint_every=every)
         return model
 
     @classmethod
@@ -179,6 +203,7 @@ class Word2Vec(SGNSBase):
     @params.with_parameters(params.names("train"), default_none=True)
     def train(self, corpus, *, progress: bool | None = None, callbacks: Iterable[Callable] = (),
               encoding: str = "utf-8", errors: str = "strict",
+              checkpoint: PathLike | None = None, checkpoint_every: float = ckpt.DEFAULT_EVERY,
               **parameters) -> list[trainer.EpochStats]:
         """Continue training on ``corpus`` with the existing vocabulary (unknown words are
         skipped).
@@ -188,6 +213,8 @@ class Word2Vec(SGNSBase):
         values in ``self.config`` (those of ``from_corpus``); the model's own (``d``, ``n_neg``,
         ``ns_exponent``) and its vocabulary's (``min_count``, ``max_vocab``) stay as they are.
         The learning rate again decays from ``lr`` to ``min_lr`` over this call's epochs.
+        ``progress``, ``callbacks``, ``encoding``, ``errors``, ``checkpoint`` and
+        ``checkpoint_every`` are as in ``from_corpus``.
 
         Parameters
         ----------
@@ -203,28 +230,97 @@ class Word2Vec(SGNSBase):
         base = {**self.config, "d": self.vector_size, "n_neg": self.n_neg}
         settings = params.resolve(given, base={k: v for k, v in base.items()
                                                if k in params.BY_NAME})
+        every = _check_checkpoint(checkpoint, checkpoint_every)
         self._check_weights()  # before the corpus is read, not after
         self.config.update(settings)
         if isinstance(corpus, corpus_io.EncodedCorpus):
             encoded = corpus
         else:
             encoded = corpus_io.encode(corpus, self.w2i, encoding=encoding, errors=errors)
-        return self._train_encoded(encoded, progress=progress, callbacks=callbacks)
+        return self._train_encoded(encoded, progress=progress, callbacks=callbacks,
+                                   checkpoint=checkpoint, checkpoint_every=every)
 
-    def _train_encoded(self, encoded, progress=None, callbacks=()) -> list[trainer.EpochStats]:
+    @classmethod
+    def resume(cls, checkpoint: PathLike, corpus, *, progress: bool | None = None,
+               callbacks: Iterable[Callable] = (), encoding: str = "utf-8",
+               errors: str = "strict", checkpoint_every: float | None = None,
+               workers: int | None = None) -> "Word2Vec":
+        """Continue the training run that wrote ``checkpoint`` (see ``from_corpus``).
+
+        Parameters
+        ----------
+        checkpoint : path
+            The checkpoint file; it goes on being updated as before.
+        corpus : as in ``from_corpus``
+            The corpus the run was started on: its word ids are checked against the
+            checkpoint's fingerprint (ValueError if they differ).
+        progress, callbacks, encoding, errors : as in ``from_corpus``
+        checkpoint_every : float, optional
+            Seconds between checkpoints (default: as the run was started).
+        workers : int, optional
+            Threads (default: as the run was started, which a bit-for-bit continuation needs;
+            other counts start fresh generators from the seed and the position).
+
+        Returns
+        -------
+        Word2Vec
+            The model after the run's last epoch (or after a new interruption:
+            ``training_stopped`` then says where).
+        """
+        name = input_name(checkpoint)
+        saved = ckpt.read(checkpoint, cls)
+        model, position, settings = saved.model, saved.position, saved.settings
+        every = _check_checkpoint(checkpoint, saved.every if checkpoint_every is None
+                                  else checkpoint_every)
+        if workers is not None and workers != settings.workers:
+            workers = params.check("workers", workers)
+            seeds = np.random.SeedSequence([settings.seed or 0, position.words_done]).spawn(workers)
+            position.rng_states = [int(seq.generate_state(1, np.uint64)[0]) for seq in seeds]
+            settings.workers = workers
+        model.config["workers"] = settings.workers
+        if isinstance(corpus, corpus_io.EncodedCorpus):
+            encoded = corpus
+        else:
+            encoded = corpus_io.encode(corpus, model.w2i, encoding=encoding, errors=errors)
+        ckpt.check_corpus(name, saved.corpus, encoded)
+        model.epoch_history = list(position.history)
+        log.info("resuming %s at epoch %d of %d (%.1f%% of words done)", name, position.epoch,
+                 settings.epochs, 100 * position.words_done
+                 / max(encoded.tokens.shape[0] * settings.epochs, 1))
+        model._train_encoded(encoded, progress=progress, callbacks=callbacks,
+                             checkpoint=checkpoint, checkpoint_every=every,
+                             resume=(settings, saved.span_tokens, position))
+        return model
+
+    def _train_encoded(self, encoded, progress=None, callbacks=(), checkpoint=None,
+                       checkpoint_every=ckpt.DEFAULT_EVERY,
+                       resume=None) -> list[trainer.EpochStats]:
+        """Train on an encoded corpus with ``self.config``'s settings, or continue a run
+        (``resume``: the checkpoint's settings, span size and position)."""
         self._check_weights()
         if encoded.tokens.shape[0] == 0:
             raise ValueError("the corpus has no word of the model's vocabulary")
         if encoded.tokens.size and (encoded.tokens.min() < 0
                                     or encoded.tokens.max() >= len(self.vocab)):
             raise IndexError("encoded corpus holds ids outside the vocabulary")
-        c = self.config
-        settings = trainer.TrainingSettings(
-            epochs=c["epochs"], window=c["window"], n_neg=self.n_neg, sample=c["sample"],
-            lr=c["lr"], min_lr=c["min_lr"], workers=c["workers"], seed=c["seed"],
-            objective=c["mode"])
+        for name in ("W_in", "W_out"):
+            if not np.isfinite(getattr(self, name)).all():
+                raise ValueError(f"{name} holds NaN or infinite values (a diverged run?); "
+                                 "training cannot repair them")
+        if resume is None:
+            c = self.config
+            settings = trainer.TrainingSettings(
+                epochs=c["epochs"], window=c["window"], n_neg=self.n_neg, sample=c["sample"],
+                lr=c["lr"], min_lr=c["min_lr"], workers=c["workers"], seed=c["seed"],
+                objective=c["mode"])
+            span_tokens = trainer.SPAN_TOKENS
+        else:
+            settings, span_tokens, position = resume
         run = trainer.TrainingRun(_kernel, self.W_in, self.W_out, self.sigmoid_tables,
-                                  self.noise_table, self.counts, encoded, settings)
+                                  self.noise_table, self.counts, encoded, settings,
+                                  span_tokens=span_tokens)
+        if resume is not None:
+            run.restore(position)
         callbacks = list(callbacks)
         self.training_stopped = None
         self.raw_words = int(encoded.raw_words)
@@ -235,8 +331,28 @@ class Word2Vec(SGNSBase):
             for callback in callbacks:
                 callback(self, stats)
 
+        write = None
+        good_checkpoint = resume is not None  # the checkpoint on disk holds finite weights
+        if checkpoint is not None:
+            corpus_id = ckpt.fingerprint(encoded)
+
+            def write(position: trainer.RunPosition) -> None:
+                nonlocal good_checkpoint
+                ckpt.write(checkpoint, self, position, settings, span_tokens, corpus_id,
+                           checkpoint_every)
+                good_checkpoint = True
+                log.debug("checkpoint written to %s (epoch %d, span %d)", checkpoint,
+                          position.epoch, position.span)
+
         try:
-            result = run.run(on_epoch=apply_epoch, progress=progress)
+            result = run.run(on_epoch=apply_epoch, progress=progress, checkpoint=write,
+                             checkpoint_every=checkpoint_every)
+        except trainer.TrainingDivergedError as exc:
+            if checkpoint is not None:
+                raise trainer.TrainingDivergedError(
+                    f"{exc}; the checkpoint {checkpoint} keeps the last finite weights"
+                    if good_checkpoint else f"{exc}; no checkpoint was written") from None
+            raise
         finally:
             self.invalidate_norms()
         self.training_stopped = result.stopped

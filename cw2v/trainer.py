@@ -12,12 +12,14 @@ gensim (Hogwild; Recht et al. 2011). The run returns a ``RunResult`` that the mo
 from __future__ import annotations
 
 import logging
+import math
 import queue
+import signal
 import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -36,6 +38,19 @@ SPAN_TOKENS = 50_000
 
 class StopTraining(Exception):
     """Raise from a callback to end training after the current epoch."""
+
+
+class TrainingDivergedError(FloatingPointError):
+    """Training made the loss or the weights NaN or infinite (a learning rate far too large);
+    the weights are unusable, and no checkpoint is written from them."""
+
+
+class _Stop(Exception):
+    """Internal: stop cleanly (between spans, every started span recorded), for ``reason``."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -76,6 +91,71 @@ class TrainingSettings:
     workers: int
     seed: int
     objective: str = "exact"  # one of the kernel's OBJECTIVES
+
+
+@dataclass
+class RunPosition:
+    """Where a run stands when no span is running: enough to continue it exactly.
+
+    ``epoch`` is the epoch in progress (or the last one finished, when ``span`` equals the
+    number of spans), ``span`` how many of its spans are trained, in order. Spans are handed
+    out in order and a started span always finishes, so the trained spans are the first
+    ``span`` ones, whatever the number of workers.
+    """
+
+    epoch: int
+    span: int
+    words_done: int          # tokens of trained spans, all epochs together (sets the lr)
+    rng_states: list[int]    # each worker's generator
+    figures: list[float]     # words, kept words, pairs and loss of the epoch so far
+    epoch_seconds: float     # time spent in the epoch so far
+    history: list[EpochStats]
+
+    def to_json(self) -> dict:
+        """A JSON-able dict (``from_json`` reads it back)."""
+        data = asdict(self)
+        data["history"] = [asdict(stats) for stats in self.history]
+        return data
+
+    @classmethod
+    def from_json(cls, data) -> "RunPosition":
+        """The position ``to_json`` wrote; ValueError saying what is missing or malformed."""
+        if not isinstance(data, dict):
+            raise ValueError("the run's position is not a JSON object")
+        names = [f.name for f in fields(cls)]
+        missing = [name for name in names if name not in data]
+        if missing:
+            raise ValueError(f"the run's position has no {missing[0]!r}")
+        ints = ("epoch", "span", "words_done")
+        if any(not _is_int(data[k]) or data[k] < 0 for k in ints):
+            raise ValueError(f"the run's {', '.join(ints)} must be integers >= 0")
+        rng = data["rng_states"]
+        if not isinstance(rng, list) or not rng or any(not _is_int(x) or not 0 <= x < 2**64
+                                                       for x in rng):
+            raise ValueError("the run's rng_states must be a list of integers in [0, 2**64)")
+        figures = data["figures"]
+        if (not isinstance(figures, list) or len(figures) != 4
+                or any(not _is_number(x) for x in figures) or not _is_number(data["epoch_seconds"])):
+            raise ValueError("the run's figures must be 4 numbers, epoch_seconds a number")
+        history = data["history"]
+        stats_names = [f.name for f in fields(EpochStats)]
+        if not isinstance(history, list) or any(
+                not isinstance(h, dict) or sorted(h) != sorted(stats_names)
+                or any(not _is_number(v) for v in h.values()) for h in history):
+            raise ValueError(f"the run's history must be a list of objects with keys "
+                             f"{', '.join(stats_names)}")
+        return cls(int(data["epoch"]), int(data["span"]), int(data["words_done"]),
+                   [int(x) for x in rng], [float(x) for x in figures],
+                   float(data["epoch_seconds"]),
+                   [EpochStats(**h) for h in history])
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
 @dataclass
@@ -140,8 +220,9 @@ class TrainingRun:
     threads, the learning rate decaying linearly from ``lr`` to ``min_lr`` by global progress.
 
     Every worker's kernel state is made (and so every size checked) here, in the caller's
-    thread, before any thread starts. ``run`` trains; between epochs the run's position
-    (``epoch``, ``words_done``) and each worker's generator (``rng_states``) say where it is.
+    thread, before any thread starts. ``run`` trains; ``position()`` says where the run stands
+    between spans and ``restore`` puts a new run there, so a checkpointed run continues
+    exactly (with one worker, bit for bit: the same spans, learning rates and draws).
 
     Parameters
     ----------
@@ -156,12 +237,16 @@ class TrainingRun:
     encoded : EncodedCorpus
         The corpus as word ids.
     settings : TrainingSettings
+    span_tokens : int
+        Tokens a span holds (a checkpoint records it, so a resumed run cuts the same spans).
     """
 
     def __init__(self, kernel, W_in, W_out, sigmoid, noise, counts, encoded: EncodedCorpus,
-                 settings: TrainingSettings):
+                 settings: TrainingSettings, span_tokens: int = SPAN_TOKENS):
         s = self.settings = settings
-        self.spans = make_spans(encoded)
+        self.W_in, self.W_out = W_in, W_out
+        self.span_tokens = span_tokens
+        self.spans = make_spans(encoded, span_tokens)
         self.total_words = int(encoded.tokens.shape[0]) * s.epochs
         keep_prob = keep_probabilities(counts, s.sample)
         seeds = np.random.SeedSequence(s.seed).spawn(s.workers)
@@ -170,21 +255,63 @@ class TrainingRun:
                                           keep_prob=keep_prob, window=s.window,
                                           objective=s.objective)
                        for seq in seeds]
-        self.epoch = 0         # the epoch in progress, or the last one run (1-based)
-        self.words_done = 0    # tokens of spans trained, all epochs together
-        self.dispatched = 0    # tokens of spans handed to the workers
+        self.epoch = 0                 # the epoch in progress, or the last one run (1-based)
+        self.span = len(self.spans)    # spans of that epoch trained (all: it is finished)
+        self.words_done = 0            # tokens of spans trained, all epochs together
+        self.dispatched = 0            # tokens of spans handed to the workers
         self.history: list[EpochStats] = []
         self._jobs: queue.Queue = queue.Queue(maxsize=2 * s.workers)
         self._results: queue.Queue = queue.Queue()
         self._workers: list[_Worker] = []
         self._pending = 0
-        self._figures = np.zeros(4)  # raw, kept, pairs, loss of the epoch so far
+        self._figures = np.zeros(4)    # words, kept, pairs, loss of the epoch so far
+        self._epoch_seconds = 0.0      # time spent in the epoch before this call (a resume)
         self._bar = None
+        self._interrupted = False
+        self._checkpoint: Callable[[RunPosition], None] | None = None
+        self._checkpoint_every = math.inf
+        self._last_checkpoint = 0.0
 
     @property
     def rng_states(self) -> list[int]:
-        """Each worker's generator state (read between epochs, when no span is running)."""
+        """Each worker's generator state (read between spans, when no span is running)."""
         return [state.rng_state for state in self.states]
+
+    def position(self) -> RunPosition:
+        """Where the run stands (call it when no span is running: between ``run`` calls, or
+        from the ``checkpoint`` callback)."""
+        return RunPosition(self.epoch, self.span, self.words_done, self.rng_states,
+                           [float(x) for x in self._figures], self._epoch_seconds,
+                           list(self.history))
+
+    def restore(self, position: RunPosition) -> None:
+        """Continue from ``position`` (taken from a run with the same settings and corpus).
+
+        Raises ValueError if the position does not fit this run (more epochs or spans than it
+        has, another number of workers, more words done than it trains).
+        """
+        s = self.settings
+        if len(position.rng_states) != s.workers:
+            raise ValueError(f"the position holds {len(position.rng_states)} generators for "
+                             f"{s.workers} workers")
+        if not (0 <= position.epoch <= s.epochs and 0 <= position.span <= len(self.spans)
+                and 0 <= position.words_done <= self.total_words
+                and len(position.history) <= position.epoch):
+            raise ValueError(f"the position (epoch {position.epoch}, span {position.span}, "
+                             f"{position.words_done} words) does not fit a run of {s.epochs} "
+                             f"epochs of {len(self.spans)} spans")
+        self.epoch, self.span = position.epoch, position.span
+        self.words_done = self.dispatched = position.words_done
+        for state, rng in zip(self.states, position.rng_states):
+            state.rng_state = rng
+        self._figures[:] = position.figures
+        self._epoch_seconds = position.epoch_seconds
+        self.history = list(position.history)
+
+    @property
+    def finished(self) -> bool:
+        """Every epoch of the run is trained."""
+        return self.epoch == self.settings.epochs and self.span == len(self.spans)
 
     def lr_at(self, words: int) -> float:
         """The learning rate after ``words`` tokens: linear from lr to min_lr over the run
@@ -193,37 +320,64 @@ class TrainingRun:
         return s.lr - (s.lr - s.min_lr) * min(words / max(self.total_words, 1), 1.0)
 
     def run(self, on_epoch: Callable[[EpochStats], None] | None = None,
-            progress: bool | None = None) -> RunResult:
-        """Train every epoch; ``on_epoch(stats)`` is called after each one.
+            progress: bool | None = None,
+            checkpoint: Callable[[RunPosition], None] | None = None,
+            checkpoint_every: float = math.inf) -> RunResult:
+        """Train the epochs left; ``on_epoch(stats)`` is called after each one.
 
-        Ctrl-C (KeyboardInterrupt), or ``on_epoch`` raising ``StopTraining`` or
-        KeyboardInterrupt, stops the workers after their current span (well under a second);
-        the weights keep what was trained so far and the result says how far it got. Any other
-        exception (a worker's included) stops the workers and is re-raised.
+        Ctrl-C, or ``on_epoch`` raising ``StopTraining`` or KeyboardInterrupt, stops the
+        workers after their current span (well under a second); the weights keep what was
+        trained so far and the result says how far it got. A second Ctrl-C aborts at once.
+        Any other exception (a worker's included) stops the workers and is re-raised; a span
+        whose loss is not finite, or non-finite weights at a checkpoint or an epoch's end,
+        raise ``TrainingDivergedError``.
+
+        ``checkpoint(position)``, if given, is called with no span running: every
+        ``checkpoint_every`` seconds (0: before every span), after each epoch (after
+        ``on_epoch``) and after a clean stop; the weights are finite whenever it is called.
         """
         s = self.settings
         if progress is None:
             progress = sys.stderr.isatty()
-        stopped = None
+        self._checkpoint, self._checkpoint_every = checkpoint, checkpoint_every
+        self._last_checkpoint = time.monotonic()
+        self._interrupted = False
+        stopped, clean = None, False
+        previous_handler = self._catch_ctrl_c()
         try:
             self._start()
-            self._bar = tqdm(total=self.total_words, unit="word", unit_scale=True,
-                             disable=not progress, desc="cw2v", dynamic_ncols=True)
-            for epoch in range(self.epoch + 1, s.epochs + 1):
-                self.epoch = epoch
+            self._bar = tqdm(total=self.total_words, initial=self.words_done, unit="word",
+                             unit_scale=True, disable=not progress, desc="cw2v",
+                             dynamic_ncols=True)
+            while not self.finished:
+                if self.span == len(self.spans):
+                    self._next_epoch()
                 stats = self._run_epoch()
                 self.history.append(stats)
+                self._check_finite()
                 log.info("epoch %d/%d: loss %.4f a pair, %.0f words/s, lr %.5f", self.epoch,
                          s.epochs, stats.loss_per_pair, stats.words_per_second, stats.lr)
                 if on_epoch is not None:
-                    on_epoch(stats)
-        except StopTraining:
-            stopped = "a callback stopped training"
-        except KeyboardInterrupt:
+                    try:
+                        on_epoch(stats)
+                    except StopTraining:
+                        raise _Stop("a callback stopped training") from None
+                    except KeyboardInterrupt:
+                        raise _Stop("interrupted") from None
+                self._write_checkpoint()
+        except _Stop as stop:
+            stopped, clean = stop.reason, True
+        except KeyboardInterrupt:  # a second Ctrl-C, or one outside the main thread's handler
             stopped = "interrupted"
         finally:
             self._stop()
+            if previous_handler is not None:
+                signal.signal(signal.SIGINT, previous_handler)
         if stopped is not None:
+            if clean:
+                self._write_checkpoint()
+            elif self._checkpoint is not None:
+                log.warning("training aborted mid-span: the checkpoint was not updated")
             done = self.words_done / max(self.total_words, 1)
             log.warning("training %s during epoch %d of %d, after %.1f%% of all words; the "
                         "weights keep what was trained so far", stopped, self.epoch, s.epochs,
@@ -233,6 +387,22 @@ class TrainingRun:
 
     # -- dispatch, collect, stop -------------------------------------------------------------
 
+    def _catch_ctrl_c(self):
+        """In the main thread, with Python's default SIGINT handler, make the first Ctrl-C a
+        request to stop between spans (so the run's books stay whole for a checkpoint) and a
+        second one a KeyboardInterrupt. Returns the handler to put back, or None."""
+        if (threading.current_thread() is not threading.main_thread()
+                or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+            return None
+
+        def on_ctrl_c(signum, frame):
+            if self._interrupted:
+                raise KeyboardInterrupt
+            self._interrupted = True
+            log.warning("stopping after the current spans (Ctrl-C again to abort)")
+
+        return signal.signal(signal.SIGINT, on_ctrl_c)
+
     def _start(self) -> None:
         """Start one thread per kernel state; each joins ``_workers`` once started, so a
         failed start leaves only running threads for ``_stop`` to end."""
@@ -241,11 +411,22 @@ class TrainingRun:
             worker.start()
             self._workers.append(worker)
 
-    def _run_epoch(self) -> EpochStats:
-        """Hand every span of the corpus to the workers, collect their figures as they come."""
-        start = time.perf_counter()
+    def _next_epoch(self) -> None:
+        self.epoch += 1
+        self.span = 0
         self._figures[:] = 0
-        for tokens, bounds in self.spans:
+        self._epoch_seconds = 0.0
+
+    def _run_epoch(self) -> EpochStats:
+        """Hand the epoch's spans left to the workers, collect their figures as they come."""
+        start = time.perf_counter() - self._epoch_seconds
+        for tokens, bounds in self.spans[self.span:]:
+            if self._interrupted:
+                raise _Stop("interrupted")
+            if time.monotonic() - self._last_checkpoint >= self._checkpoint_every:
+                self._collect(block=True)
+                self._epoch_seconds = time.perf_counter() - start
+                self._write_checkpoint()
             n = tokens.shape[0]
             job = (tokens, bounds, self.lr_at(self.dispatched), self.lr_at(self.dispatched + n))
             while True:
@@ -258,12 +439,14 @@ class TrainingRun:
             self._pending += 1
             self._collect(block=False)
         self._collect(block=True)
-        raw, kept, pairs, loss = self._figures
-        return EpochStats(self.epoch, float(loss), int(pairs), int(raw), int(kept),
-                          time.perf_counter() - start, self.lr_at(self.dispatched))
+        self._epoch_seconds = time.perf_counter() - start
+        words, kept, pairs, loss = self._figures
+        return EpochStats(self.epoch, float(loss), int(pairs), int(words), int(kept),
+                          self._epoch_seconds, self.lr_at(self.dispatched))
 
     def _record(self, out) -> None:
         self._pending -= 1
+        self.span += 1
         self.words_done += out[0]
         self._figures[:] += out
         if self._bar is not None:
@@ -281,9 +464,31 @@ class TrainingRun:
             if isinstance(out, BaseException):
                 raise out
             self._record(out)
+            if not math.isfinite(out[3]):
+                self._diverged("the loss of a span")
             if out[2] and self._bar is not None:
                 self._bar.set_postfix(lr=f"{self.lr_at(self.dispatched):.5f}",
                                       loss=f"{out[3] / out[2]:.3f}", refresh=False)
+
+    def _check_finite(self) -> None:
+        """TrainingDivergedError unless every weight is finite (one pass over both arrays)."""
+        for name, w in (("W_in", self.W_in), ("W_out", self.W_out)):
+            if not np.isfinite(w).all():
+                self._diverged(name)
+
+    def _diverged(self, what: str):
+        raise TrainingDivergedError(
+            f"training diverged in epoch {self.epoch} of {self.settings.epochs}: {what} became "
+            f"NaN or infinite (lr={self.settings.lr:g} is probably too large); the weights are "
+            "unusable")
+
+    def _write_checkpoint(self) -> None:
+        """Call the checkpoint callback (no span running; the weights checked finite)."""
+        if self._checkpoint is None:
+            return
+        self._check_finite()
+        self._checkpoint(self.position())
+        self._last_checkpoint = time.monotonic()
 
     def _stop(self) -> None:
         """Drop the queued spans, end and join the started workers, record what finished."""
@@ -302,6 +507,7 @@ class TrainingRun:
             out = self._results.get_nowait()
             if not isinstance(out, BaseException):
                 self._record(out)
+        self.dispatched = self.words_done
         if self._bar is not None:
             self._bar.close()
             self._bar = None

@@ -1,0 +1,130 @@
+"""Checkpoints: a training run written to disk so that it survives a crash and continues exactly.
+
+A checkpoint is a cw2v model file (``cw2v.io`` native format, so ``Word2Vec.load`` reads it as
+a model) whose metadata also holds, under ``"checkpoint"``:
+
+- ``position``: where the run stands (``cw2v.trainer.RunPosition``: epoch, spans of it trained,
+  words done -- which set the learning rate --, every worker's generator state, the epoch's
+  figures so far and the finished epochs' ``EpochStats``);
+- ``settings``: the run's ``TrainingSettings`` and its span size;
+- ``corpus``: a fingerprint of the encoded corpus (token and sentence counts and a BLAKE2b
+  digest of the word ids and sentence offsets), so a run resumes only on the corpus it began.
+
+``Word2Vec.from_corpus(..., checkpoint=PATH)`` writes one every ``checkpoint_every`` seconds,
+after each epoch and on Ctrl-C; ``Word2Vec.resume(PATH, corpus)`` continues it. Writes are
+atomic (``cw2v._files.atomic_writer``): a run killed at any moment leaves the previous
+checkpoint whole.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from . import io, params
+from ._files import InputLike, PathLike, input_name
+from .corpus import EncodedCorpus
+from .trainer import RunPosition, TrainingSettings
+
+FORMAT = 1  # the layout of the "checkpoint" entry
+
+# Default seconds between checkpoints (besides the one after each epoch and the one on Ctrl-C).
+DEFAULT_EVERY = 600.0
+
+
+def check_every(value: Any) -> float:
+    """``checkpoint_every`` as a float; ValueError unless it is a number >= 0 (0: before every
+    span, for tests; inf: only after epochs and on Ctrl-C)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) \
+            or value < 0:
+        raise ValueError(f"checkpoint_every must be a number of seconds >= 0, got {value!r}")
+    return float(value)
+
+
+def fingerprint(encoded: EncodedCorpus) -> dict[str, Any]:
+    """What identifies an encoded corpus: its sizes and a digest of its word ids and sentence
+    offsets (about 0.1 s for text8's 17M tokens)."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(np.ascontiguousarray(encoded.tokens, dtype="<i4").tobytes())
+    digest.update(np.ascontiguousarray(encoded.offsets, dtype="<i8").tobytes())
+    return {"tokens": int(encoded.tokens.shape[0]), "sentences": int(len(encoded.offsets)),
+            "raw_words": int(encoded.raw_words), "blake2b": digest.hexdigest()}
+
+
+@dataclass
+class Checkpoint:
+    """A checkpoint as read back: the model and how to continue its run."""
+
+    model: Any                   # the model class given to ``read``
+    position: RunPosition
+    settings: TrainingSettings
+    span_tokens: int
+    corpus: dict[str, Any]       # the corpus fingerprint
+    every: float                 # seconds between checkpoints
+
+
+def write(path: PathLike, model, position: RunPosition, settings: TrainingSettings,
+          span_tokens: int, corpus: dict[str, Any], every: float) -> None:
+    """Write ``model`` and the run's state to ``path`` (atomically)."""
+    meta, arrays = model._export_state()
+    meta["checkpoint"] = {"format": FORMAT, "position": position.to_json(),
+                          "settings": asdict(settings), "span_tokens": int(span_tokens),
+                          "corpus": corpus, "every": every if math.isfinite(every) else None}
+    cls = type(model)
+    io.save_arrays(path, meta, arrays, extra={"class": f"{cls.__module__}.{cls.__qualname__}"})
+
+
+def read(path: InputLike, model_class) -> Checkpoint:
+    """The checkpoint at ``path``, its model an instance of ``model_class``.
+
+    Raises FileNotFoundError, or ValueError naming the file: not a cw2v model, or a model
+    without (or with a damaged) checkpoint entry.
+    """
+    name = input_name(path)
+    meta, arrays = io.load_arrays(path)
+    entry = meta.get("checkpoint")
+    if entry is None:
+        raise ValueError(f"{name}: a cw2v model but not a checkpoint (no training position; "
+                         "it was saved by Word2Vec.save, not written by checkpoint=)")
+    try:
+        if not isinstance(entry, dict) or entry.get("format") != FORMAT:
+            raise ValueError(f"unknown checkpoint format {entry.get('format')!r}"
+                             if isinstance(entry, dict) else "the entry is not an object")
+        position = RunPosition.from_json(entry.get("position"))
+        settings = _settings(entry.get("settings"))
+        span_tokens = entry.get("span_tokens")
+        if isinstance(span_tokens, bool) or not isinstance(span_tokens, int) or span_tokens < 1:
+            raise ValueError(f"span_tokens must be an integer >= 1, got {span_tokens!r}")
+        corpus = entry.get("corpus")
+        if not isinstance(corpus, dict) or set(corpus) != {"tokens", "sentences", "raw_words",
+                                                           "blake2b"}:
+            raise ValueError("the corpus fingerprint is missing or malformed")
+        every = entry.get("every")
+        every = math.inf if every is None else check_every(every)
+        model = model_class._import_state(meta, arrays)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{name}: not a valid cw2v checkpoint: {exc}") from None
+    return Checkpoint(model, position, settings, span_tokens, corpus, every)
+
+
+def _settings(data) -> TrainingSettings:
+    """The saved TrainingSettings, each value checked by its parameter's row."""
+    names = [f.name for f in fields(TrainingSettings)]
+    if not isinstance(data, dict) or sorted(data) != sorted(names):
+        raise ValueError(f"the settings must be an object with keys {', '.join(names)}")
+    return TrainingSettings(**{k: params.check("mode" if k == "objective" else k, v)
+                               for k, v in data.items()})
+
+
+def check_corpus(name: str, saved: dict[str, Any], encoded: EncodedCorpus) -> None:
+    """ValueError unless ``encoded`` is the corpus the checkpoint ``name`` was trained on."""
+    now = fingerprint(encoded)
+    if now != saved:
+        differs = [k for k in ("tokens", "sentences", "raw_words", "blake2b")
+                   if now[k] != saved[k]]
+        raise ValueError(f"{name}: the corpus differs from the one this checkpoint was "
+                         f"trained on ({differs[0]}: {saved[differs[0]]} then, {now[differs[0]]} "
+                         "now); resume with the same corpus")

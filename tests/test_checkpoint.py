@@ -1,0 +1,280 @@
+"""Checkpoints and resume: a run killed at any moment continues to the same weights (one
+worker: bit for bit), a diverging run stops with a clear error, bad checkpoints are refused."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cw2v import Word2Vec, checkpoint, io, trainer
+from cw2v.trainer import TrainingDivergedError
+
+# A corpus of 6 spans (300k tokens), small enough to train in about a second per run.
+KW = dict(d=16, min_count=1, epochs=3, workers=1, seed=3, window=3, sample=0)
+
+
+def zipf_corpus(n_sentences: int = 300, length: int = 1000, seed: int = 0) -> list[list[str]]:
+    rng = np.random.default_rng(seed)
+    return [[f"w{j % 300}" for j in rng.zipf(1.3, length)] for _ in range(n_sentences)]
+
+
+@pytest.fixture(scope="module")
+def corpus_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("corpus") / "zipf.txt"
+    path.write_text("\n".join(" ".join(s) for s in zipf_corpus()) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(corpus_file) -> Word2Vec:
+    return Word2Vec.from_corpus(corpus_file, progress=False, **KW)
+
+
+def same_weights(a: Word2Vec, b: Word2Vec) -> bool:
+    return np.array_equal(a.W_in, b.W_in) and np.array_equal(a.W_out, b.W_out)
+
+
+# -- resuming exactly --------------------------------------------------------------------------
+
+CHILD = textwrap.dedent("""
+    import os, sys
+    from cw2v import Word2Vec
+    corpus, ckpt, kw = sys.argv[1], sys.argv[2], eval(sys.argv[3])
+    if os.path.exists(ckpt):
+        m = Word2Vec.resume(ckpt, corpus, progress=False)
+    else:
+        m = Word2Vec.from_corpus(corpus, checkpoint=ckpt, checkpoint_every=0, progress=False,
+                                 **kw)
+    m.save(sys.argv[4])
+""")
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="kills with SIGKILL (POSIX)")
+def test_sigkill_at_random_moments_then_resume_is_bit_identical(corpus_file, tmp_path):
+    """workers=1: SIGKILL at random moments (checkpoints before every span, so also mid-save),
+    resuming each time from what is on disk, ends with the uninterrupted run's weights."""
+    kw = {**KW, "epochs": 8}  # about 2 s of training in the child
+    ckpt, out = tmp_path / "run.ckpt", tmp_path / "final.cw2v"
+    args = [sys.executable, "-c", CHILD, str(corpus_file), str(ckpt), repr(kw), str(out)]
+    rng = np.random.default_rng(int.from_bytes(os.urandom(4), "little"))
+    delays, kills = [], 0
+    while not out.exists() and kills < 4:
+        child = subprocess.Popen(args, cwd=tmp_path, stderr=subprocess.PIPE)
+        delays.append(round(float(rng.uniform(0.5, 1.3)), 2))
+        try:
+            child.wait(timeout=delays[-1])
+        except subprocess.TimeoutExpired:
+            child.send_signal(signal.SIGKILL)
+            child.wait()
+            kills += 1
+    if not out.exists():
+        done = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    assert kills >= 2, f"the runs ended before they could be killed (delays {delays})"
+    whole = Word2Vec.from_corpus(corpus_file, progress=False, **kw)
+    resumed = Word2Vec.load(out)
+    assert same_weights(resumed, whole), f"kill delays {delays}"
+    assert resumed.loss_history == whole.loss_history, f"kill delays {delays}"
+
+
+def test_ctrl_c_mid_epoch_writes_a_checkpoint_that_resumes_exactly(corpus_file, uninterrupted,
+                                                                  tmp_path):
+    """The first Ctrl-C stops between spans and writes the checkpoint; resuming it (one
+    worker) ends where an uninterrupted run ends."""
+    ckpt = tmp_path / "run.ckpt"
+    positions = []
+
+    def interrupt_soon(model, stats):  # after epoch 1: a SIGINT while epoch 2 runs
+        if stats.epoch == 1:
+            threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT)).start()
+
+    m = Word2Vec.from_corpus(corpus_file, checkpoint=ckpt, checkpoint_every=math.inf,
+                             callbacks=[interrupt_soon], progress=False, **KW)
+    assert m.training_stopped.startswith("interrupted in epoch 2 of 3")
+    saved = checkpoint.read(ckpt, Word2Vec)
+    positions.append((saved.position.epoch, saved.position.span))
+    assert saved.position.epoch == 2 and 0 < saved.position.span < 6, positions
+    assert same_weights(saved.model, m)
+    resumed = Word2Vec.resume(ckpt, corpus_file, progress=False)
+    assert resumed.training_stopped is None
+    assert same_weights(resumed, uninterrupted)
+    assert [s.epoch for s in resumed.epoch_history] == [1, 2, 3]
+    assert resumed.loss_history == uninterrupted.loss_history
+
+
+def test_resume_with_two_workers_trains_as_well(corpus_file, tmp_path):
+    """Hogwild runs are not deterministic; a resumed two-worker run reaches the loss of an
+    uninterrupted one."""
+    kw = {**KW, "workers": 2}
+    whole = Word2Vec.from_corpus(corpus_file, progress=False, **kw)
+
+    def stop_after_first(model, stats):
+        raise KeyboardInterrupt
+
+    ckpt = tmp_path / "run.ckpt"
+    part = Word2Vec.from_corpus(corpus_file, checkpoint=ckpt, callbacks=[stop_after_first],
+                                progress=False, **kw)
+    assert part.training_stopped.startswith("interrupted in epoch 1 of 3")
+    resumed = Word2Vec.resume(ckpt, corpus_file, progress=False)
+    assert len(resumed.epoch_history) == 3
+    last_whole = whole.epoch_history[-1].loss_per_pair
+    last_resumed = resumed.epoch_history[-1].loss_per_pair
+    assert abs(last_resumed - last_whole) < 0.01 * last_whole
+    # A different worker count continues too (fresh generators), to the same quality.
+    again = Word2Vec.resume(tmp_path / "run.ckpt", corpus_file, progress=False, workers=1)
+    assert again.training_stopped is None  # the finished run: nothing left to do
+    assert same_weights(again, resumed)
+
+
+def test_checkpoint_after_each_epoch_and_of_a_finished_run(corpus_file, uninterrupted,
+                                                           tmp_path):
+    ckpt = tmp_path / "run.ckpt"
+    seen = []
+
+    def look(model, stats):
+        seen.append(checkpoint.read(ckpt, Word2Vec).position.epoch if ckpt.exists() else None)
+
+    m = Word2Vec.from_corpus(corpus_file, checkpoint=ckpt, checkpoint_every=math.inf,
+                             callbacks=[look], progress=False, **KW)
+    # The callback runs before the epoch's checkpoint: it sees the previous epoch's.
+    assert seen == [None, 1, 2]
+    final = checkpoint.read(ckpt, Word2Vec)
+    assert (final.position.epoch, final.position.span) == (3, 6)
+    assert same_weights(final.model, m) and same_weights(m, uninterrupted)
+    # Word2Vec.load reads a checkpoint as the model it holds.
+    assert same_weights(Word2Vec.load(ckpt), m)
+    done = Word2Vec.resume(ckpt, corpus_file, progress=False)
+    assert same_weights(done, m) and len(done.epoch_history) == 3
+
+
+def test_train_writes_checkpoints_too(corpus_file, tmp_path):
+    m = Word2Vec.from_corpus(corpus_file, progress=False, **{**KW, "epochs": 1})
+    ckpt = tmp_path / "more.ckpt"
+    m.train(corpus_file, epochs=2, checkpoint=ckpt, progress=False)
+    saved = checkpoint.read(ckpt, Word2Vec)
+    assert (saved.position.epoch, saved.settings.epochs) == (2, 2)
+    assert len(saved.model.loss_history) == 3 and same_weights(saved.model, m)
+
+
+# -- refusals ------------------------------------------------------------------------------------
+
+def test_resume_refuses_another_corpus(corpus_file, tmp_path):
+    ckpt = tmp_path / "run.ckpt"
+    Word2Vec.from_corpus(corpus_file, checkpoint=ckpt, progress=False, **{**KW, "epochs": 1})
+    other = zipf_corpus(seed=1)
+    with pytest.raises(ValueError, match="corpus differs from the one this checkpoint"):
+        Word2Vec.resume(ckpt, other)
+    with pytest.raises(ValueError, match="corpus differs"):
+        Word2Vec.resume(ckpt, zipf_corpus()[:-1])
+
+
+def test_resume_refuses_a_model_that_is_not_a_checkpoint(corpus_file, tmp_path):
+    m = Word2Vec.from_corpus(corpus_file, progress=False, **{**KW, "epochs": 1})
+    m.save(tmp_path / "plain.cw2v")
+    with pytest.raises(ValueError, match=r"plain\.cw2v: a cw2v model but not a checkpoint"):
+        Word2Vec.resume(tmp_path / "plain.cw2v", corpus_file)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda c: c["position"].update(epoch=-1), "integers >= 0"),
+    (lambda c: c["position"].update(rng_states=[2**64]), "rng_states"),
+    (lambda c: c["position"].update(figures=[1, 2]), "figures"),
+    (lambda c: c["position"].update(history=[{"epoch": 1}]), "history"),
+    (lambda c: c["position"].pop("span"), "no 'span'"),
+    (lambda c: c["settings"].update(window=0), "window"),
+    (lambda c: c["settings"].update(objective="magic"), "mode"),
+    (lambda c: c.update(format=99), "unknown checkpoint format"),
+    (lambda c: c.update(span_tokens=0), "span_tokens"),
+    (lambda c: c.update(corpus={}), "fingerprint"),
+    (lambda c: c.update(every=-5), "checkpoint_every"),
+])
+def test_damaged_checkpoints_are_refused_naming_the_file(corpus_file, tmp_path, edit, message):
+    ckpt = tmp_path / "run.ckpt"
+    Word2Vec.from_corpus(corpus_file, checkpoint=ckpt, progress=False, **{**KW, "epochs": 1})
+    meta, arrays = io.load_arrays(ckpt)
+    edit(meta["checkpoint"])
+    io.save_arrays(ckpt, meta, arrays)
+    with pytest.raises(ValueError, match=message) as err:
+        Word2Vec.resume(ckpt, corpus_file)
+    assert str(err.value).startswith(f"{ckpt}: not a valid cw2v checkpoint")
+
+
+def test_a_position_that_does_not_fit_the_run_is_refused(corpus_file, tmp_path):
+    ckpt = tmp_path / "run.ckpt"
+    Word2Vec.from_corpus(corpus_file, checkpoint=ckpt, progress=False, **{**KW, "epochs": 1})
+    meta, arrays = io.load_arrays(ckpt)
+    meta["checkpoint"]["position"]["span"] = 99
+    io.save_arrays(ckpt, meta, arrays)
+    with pytest.raises(ValueError, match="does not fit a run of 1 epochs of 6 spans"):
+        Word2Vec.resume(ckpt, corpus_file)
+
+
+@pytest.mark.parametrize("every", [-1, float("nan"), "10", True])
+def test_bad_checkpoint_interval_is_refused_before_reading(every, tmp_path):
+    def corpus():
+        raise AssertionError("the corpus was read")
+        yield
+
+    with pytest.raises(ValueError, match="checkpoint_every must be a number of seconds >= 0"):
+        Word2Vec.from_corpus(corpus(), checkpoint=tmp_path / "c", checkpoint_every=every)
+
+
+def test_bad_checkpoint_target_is_refused_before_reading(tmp_path):
+    def corpus():
+        raise AssertionError("the corpus was read")
+        yield
+
+    with pytest.raises(OSError, match="not a regular file"):
+        Word2Vec.from_corpus(corpus(), checkpoint=tmp_path)
+    with pytest.raises(FileNotFoundError, match="checkpoint directory"):
+        Word2Vec.from_corpus(corpus(), checkpoint=tmp_path / "no" / "such.ckpt")
+
+
+# -- divergence ----------------------------------------------------------------------------------
+
+def test_a_diverging_run_stops_with_a_clear_error(corpus_file):
+    with pytest.raises(TrainingDivergedError, match=r"diverged in epoch 1 of 3: .* NaN or "
+                                                    r"infinite \(lr=1e\+06 is probably too large"):
+        Word2Vec.from_corpus(corpus_file, lr=1e6, min_lr=0, progress=False, **KW)
+
+
+def test_a_diverging_run_keeps_the_last_finite_checkpoint(corpus_file, tmp_path):
+    """The weights become NaN in the second epoch: the checkpoint of the first is kept."""
+    ckpt = tmp_path / "run.ckpt"
+
+    def blow_up(model, stats):  # what a far too large rate does, made certain
+        if stats.epoch == 2:
+            model.W_out[5, 0] = np.inf
+
+    with pytest.raises(TrainingDivergedError, match="keeps the last finite weights"):
+        Word2Vec.from_corpus(corpus_file, checkpoint=ckpt, callbacks=[blow_up], progress=False,
+                             **KW)
+    saved = checkpoint.read(ckpt, Word2Vec)
+    assert (saved.position.epoch, saved.position.span) == (1, 6)
+    assert np.isfinite(saved.model.W_in).all() and np.isfinite(saved.model.W_out).all()
+
+
+def test_non_finite_weights_are_not_trained_on(corpus_file):
+    m = Word2Vec.from_corpus(corpus_file, progress=False, **{**KW, "epochs": 1})
+    m.W_in[3, 2] = np.nan
+    with pytest.raises(ValueError, match="W_in holds NaN or infinite values"):
+        m.train(corpus_file, progress=False)
+
+
+# -- the trainer's position ----------------------------------------------------------------------
+
+def test_run_position_round_trips_through_json():
+    stats = trainer.EpochStats(1, 2.5, 3, 4, 5, 0.5, 0.01)
+    pos = trainer.RunPosition(2, 1, 123, [2**64 - 1, 0], [1.0, 2.0, 3.0, 0.1], 1.5, [stats])
+    back = trainer.RunPosition.from_json(json.loads(json.dumps(pos.to_json())))
+    assert back == pos
