@@ -10,14 +10,14 @@ import importlib
 
 from ._version import __version__
 from .model import Word2Vec
-from .trainer import EpochStats, StopTraining
+from .trainer import EpochStats, StopTraining, TrainingDivergedError
 from .vectors import Vectors
 
-__all__ = ["Word2Vec", "Vectors", "EpochStats", "StopTraining", "load_word2vec_format",
-           "__version__"]
+__all__ = ["Word2Vec", "Vectors", "EpochStats", "StopTraining", "TrainingDivergedError",
+           "load_word2vec_format", "__version__"]
 
-_SUBMODULES = frozenset({"cli", "corpus", "demo", "evaluate", "io", "params", "plot",
-                         "reference", "tables", "trainer", "vectors", "vocab"})
+_SUBMODULES = frozenset({"checkpoint", "cli", "corpus", "demo", "evaluate", "io", "params",
+                         "plot", "reference", "tables", "trainer", "vectors", "vocab"})
 
 
 def load_word2vec_format(path, binary: bool = False, **kwargs) -> Vectors:

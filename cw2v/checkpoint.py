@@ -32,7 +32,7 @@ from .trainer import RunPosition, TrainingSettings
 FORMAT = 1  # the layout of the "checkpoint" entry
 
 # Default seconds between checkpoints (besides the one after each epoch and the one on Ctrl-C).
-DEFAULT_EVERY = 600.0
+DEFAULT_EVERY = params.CHECKPOINT_EVERY
 
 
 def check_every(value: Any) -> float:

@@ -372,20 +372,44 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if not os.access(parent, os.W_OK):
         raise PermissionError(f"{output}: output directory {parent} is not writable")
 
+    if args.resume is not None:
+        changed = [params.option(name) for name, p in params.BY_NAME.items()
+                   if name != "workers" and getattr(args, name) != p.default]
+        if changed:
+            raise UsageError(f"--resume continues with the checkpoint's settings; drop "
+                             f"{', '.join(changed)}")
+        if args.checkpoint is not None:
+            raise UsageError("--resume keeps writing to the checkpoint it resumes; drop "
+                             "--checkpoint")
+    checkpoint = args.resume if args.resume is not None else args.checkpoint
     trainer_log = logging.getLogger("cw2v.trainer")
     trainer_log.addFilter(_drop_interrupted_warning)
     try:
-        model = Word2Vec.from_corpus(
-            corpus[0] if len(corpus) == 1 else corpus, progress=args.progress,
-            encoding=args.encoding, errors=args.errors,
-            **{name: getattr(args, name) for name in params.BY_NAME})
+        source = corpus[0] if len(corpus) == 1 else corpus
+        if args.resume is not None:
+            workers = args.workers if args.workers != params.BY_NAME["workers"].default else None
+            model = Word2Vec.resume(args.resume, source, progress=args.progress,
+                                    encoding=args.encoding, errors=args.errors,
+                                    checkpoint_every=args.checkpoint_every, workers=workers)
+        else:
+            every = {} if args.checkpoint_every is None else {
+                "checkpoint_every": args.checkpoint_every}
+            model = Word2Vec.from_corpus(
+                source, progress=args.progress, encoding=args.encoding, errors=args.errors,
+                checkpoint=args.checkpoint, **every,
+                **{name: getattr(args, name) for name in params.BY_NAME})
     except KeyboardInterrupt:
         raise Interrupted(f"interrupted; nothing was written to {output}") from None
     finally:
         trainer_log.removeFilter(_drop_interrupted_warning)
     if model.training_stopped is not None and model.training_stopped.startswith("interrupted"):
-        # The trainer stops cleanly on Ctrl-C; a command line run writes nothing then.
-        raise Interrupted(f"training {model.training_stopped}; nothing was written to {output}")
+        # The trainer stops cleanly on Ctrl-C; a command line run writes nothing then, but the
+        # checkpoint, if one was asked for.
+        message = f"training {model.training_stopped}; nothing was written to {output}"
+        if checkpoint is not None:
+            message += (f"; checkpoint written to {checkpoint} (continue with: cw2v train "
+                        f"--resume {checkpoint} CORPUS -o {output})")
+        raise Interrupted(message)
     if args.format == "cw2v":
         model.save(output)
     else:
@@ -542,6 +566,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="undecodable bytes: fail, replace or skip them (default: strict)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show a progress bar (default: when stderr is a terminal)")
+    p.add_argument("--checkpoint", metavar="FILE",
+                   help="write the model and the run's position to FILE every "
+                        "--checkpoint-every seconds, after each epoch and on Ctrl-C")
+    p.add_argument("--checkpoint-every", type=float, default=None, metavar="S",
+                   help=f"seconds between checkpoints (default: "
+                        f"{params.CHECKPOINT_EVERY:g}, "
+                        "or as the resumed run had)")
+    p.add_argument("--resume", metavar="FILE",
+                   help="continue the run that wrote checkpoint FILE, on the same CORPUS, "
+                        "with its settings (--workers may change)")
     p.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
 
     p = command("similar", _cmd_similar, "Print the nearest neighbours of words.")
@@ -654,6 +688,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"cw2v: error: {_describe(exc)}", file=sys.stderr)
         return EXIT_USAGE
-    except (LookupError, ValueError, OSError, ImportError, MemoryError) as exc:
+    except (LookupError, ValueError, OSError, ImportError, MemoryError, ArithmeticError) as exc:
         print(f"cw2v: error: {_describe(exc)}", file=sys.stderr)
         return EXIT_FAILURE

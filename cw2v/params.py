@@ -169,6 +169,9 @@ PARAMETERS: tuple[Parameter, ...] = (
               "faster", "train"),
 )
 
+# Seconds between checkpoints, by default (cw2v.checkpoint).
+CHECKPOINT_EVERY = 600.0
+
 BY_NAME: dict[str, Parameter] = {p.name: p for p in PARAMETERS}
 
 

@@ -688,3 +688,71 @@ def test_detect_format(tmp_path, toy_text, toy_binary):
     assert cli.detect_format(bad) == "text"
     with pytest.raises(FileNotFoundError):
         cli.detect_format(tmp_path / "missing.txt")
+
+
+# -- checkpoints ----------------------------------------------------------------------------------
+
+@pytest.mark.skipif(os.name != "posix", reason="sends SIGINT")
+def test_ctrl_c_writes_the_checkpoint_and_resume_finishes_the_same_run(tmp_path):
+    """Ctrl-C with --checkpoint says where the checkpoint is; --resume (one worker) then
+    writes the vectors an uninterrupted run writes, byte for byte."""
+    import signal
+
+    rng = np.random.default_rng(0)
+    corpus = tmp_path / "zipf.txt"
+    corpus.write_text("\n".join(" ".join(f"w{j % 300}" for j in rng.zipf(1.3, 1000))
+                                for _ in range(300)) + "\n")
+    opts = ["--epochs", "6", "--workers", "1", "--min-count", "1", "--d", "16", "--sample",
+            "0", "--no-progress"]
+    whole = run_cli("train", corpus, "-o", tmp_path / "whole.txt", *opts, cwd=tmp_path)
+    assert whole.returncode == 0, whole.stderr
+    out, ckpt = tmp_path / "v.txt", tmp_path / "run.ckpt"
+    env = dict(os.environ, PYTHONPATH=PACKAGE_PARENT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cw2v", "train", str(corpus), "-o", str(out), *opts,
+         "--checkpoint", str(ckpt)],
+        cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        for line in proc.stderr:  # wait until epoch 2 is under way
+            lines.append(line)
+            if " epoch 1/" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        _, rest = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    stderr = "".join(lines) + rest
+    assert proc.returncode == 130, stderr
+    last = stderr.splitlines()[-1]
+    assert last.startswith("cw2v: training interrupted in epoch ")
+    assert last.endswith(f"; nothing was written to {out}; checkpoint written to {ckpt} "
+                         f"(continue with: cw2v train --resume {ckpt} CORPUS -o {out})")
+    assert ckpt.exists() and not out.exists()
+    resumed = run_cli("train", "--resume", ckpt, corpus, "-o", out, "--no-progress",
+                      cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming" in resumed.stderr
+    assert out.read_bytes() == (tmp_path / "whole.txt").read_bytes()
+
+
+def test_resume_refuses_new_settings(tmp_path, corpus):
+    result = run_cli("train", "--resume", tmp_path / "c.ckpt", corpus, "-o", tmp_path / "v.txt",
+                     "--window", "9", cwd=tmp_path)
+    assert_one_line_error(result, "--resume continues with the checkpoint's settings; drop "
+                                  "--window")
+    assert result.returncode == 2
+
+
+def test_resume_of_a_missing_checkpoint_is_one_line(tmp_path, corpus):
+    result = run_cli("train", "--resume", tmp_path / "c.ckpt", corpus, "-o", tmp_path / "v.txt",
+                     cwd=tmp_path)
+    assert_one_line_error(result, "c.ckpt")
+
+
+def test_a_diverging_run_is_one_line(tmp_path, corpus):
+    result = run_cli("train", corpus, "-o", tmp_path / "v.txt", "--min-count", "1", "--lr",
+                     "1e6", "--min-lr", "0", "--workers", "1", "-q", cwd=tmp_path)
+    assert_one_line_error(result, "training diverged in epoch 1", "probably too large")
+    assert not (tmp_path / "v.txt").exists()
