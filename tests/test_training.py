@@ -298,3 +298,76 @@ def test_continue_training_a_drop_in_model_keeps_row_order():
     m.train([["zebra", "zebra", "unknown"]] * 50, epochs=1, workers=1, sample=0)
     changed = np.flatnonzero(np.any(m.W_in != before, axis=1))
     assert changed.tolist() == [0]
+
+
+# -- stress: threads ------------------------------------------------------------------------------
+
+def test_queries_from_several_threads_while_training_runs():
+    """Three threads query while two workers train: no error, and the queries after training
+    see the final weights (the norm cache is never left stale)."""
+    from cw2v import Vectors
+
+    m = Word2Vec.from_corpus(topic_corpus(300), **{**FAST, "epochs": 1})
+    sentences = list(topic_corpus(6000, seed=1))
+    done = threading.Event()
+    errors: list[BaseException] = []
+    queries = [0]
+
+    def query(word: str) -> None:
+        try:
+            while not done.is_set():
+                m.most_similar(word, k=3)
+                m.similarity(word, "queen")
+                m.wv.most_similar(positive=[word, "cat"], negative=["red"], topn=2)
+                queries[0] += 1
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    def train() -> None:
+        try:
+            m.train(sentences, epochs=3, workers=2, progress=False)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            done.set()
+
+    threads = [threading.Thread(target=query, args=(w,)) for w in ("king", "dog", "blue")]
+    threads.append(threading.Thread(target=train))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    assert queries[0] > 10
+    fresh = Vectors(m.vocab, m.W_in.copy())
+    for word in ("king", "dog", "blue"):
+        assert m.most_similar(word, k=5) == fresh.most_similar(word, k=5)
+        assert m.similarity(word, "cat") == pytest.approx(fresh.similarity(word, "cat"),
+                                                          abs=1e-6)
+
+
+def test_separate_models_train_in_parallel_threads_as_alone():
+    """Three models trained at once from three threads (one worker each) end exactly as each
+    does alone: their kernel states, generators and weights share nothing."""
+    sentences = list(topic_corpus(2000))
+    alone = [Word2Vec.from_corpus(sentences, **{**FAST, "seed": s, "workers": 1})
+             for s in (1, 2, 3)]
+    together: dict[int, Word2Vec] = {}
+    errors: list[BaseException] = []
+
+    def train(seed: int) -> None:
+        try:
+            together[seed] = Word2Vec.from_corpus(sentences, **{**FAST, "seed": seed,
+                                                                "workers": 1})
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=train, args=(s,)) for s in (1, 2, 3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    for seed, model in zip((1, 2, 3), alone):
+        assert np.array_equal(together[seed].W_in, model.W_in)
+        assert np.array_equal(together[seed].W_out, model.W_out)
