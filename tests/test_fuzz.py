@@ -11,6 +11,7 @@ binary; plain and gzip-compressed files)
 ``cw2v.io.load_arrays`` (read, and mmap)       ``ValueError``
 ``cw2v.Word2Vec.load`` (read, and mmap)        ``ValueError``; a model that loads must then
                                                answer a query and (unless read-only) train
+``cw2v.Word2Vec.resume`` (a checkpoint)        ``ValueError``
 ``cw2v.corpus.build`` on a file                ``ValueError`` (``CorpusError``, or an empty
                                                corpus)
 ``cw2v.evaluate.analogies`` / ``word_pairs``   ``ValueError``
@@ -68,10 +69,14 @@ WORDS = ["king", "queen", "man", "woman", "paris", "france", "rome", "italy", "c
 # The child process: reads {"reader": ..., "path": ...} lines, answers one JSON line each:
 # {"status": "ok"} (loaded), "documented" (raised the documented exception) or "other" (anything
 # else, with the traceback).
-CHILD = f"WORDS = {WORDS!r}\n" + r'''
+# The corpus a checkpoint was trained on (the checkpoint reader resumes it).
+SENTENCES = [["king", "queen", "man", "woman"], ["paris", "france", "rome", "italy"],
+             ["cat", "dog", "king"]] * 30
+
+CHILD = f"WORDS = {WORDS!r}\nSENTENCES = {SENTENCES!r}\n" + r'''
 import json, os, sys, traceback, warnings
 import numpy as np
-from cw2v import Vectors, Word2Vec, corpus, evaluate, io
+from cw2v import StopTraining, Vectors, Word2Vec, corpus, evaluate, io
 
 warnings.simplefilter("ignore")  # (overflowing numbers, NaN statistics: values, not errors)
 rng = np.random.default_rng(0)
@@ -81,6 +86,15 @@ VECTORS = Vectors(WORDS, rng.standard_normal((len(WORDS), 4)).astype(np.float32)
 def touch(arrays):
     for a in arrays.values():
         np.asarray(a).sum()  # read every page of a mapped array
+
+
+def stop(model, stats):
+    raise StopTraining
+
+
+def resume(path):
+    """Continue a checkpoint for at most one epoch (a damaged one may claim a million)."""
+    Word2Vec.resume(path, SENTENCES, progress=False, callbacks=[stop], checkpoint_every=1e9)
 
 
 def use(model, trainable):
@@ -100,6 +114,7 @@ READERS = {
     "model": (lambda p: use(Word2Vec.load(p), True), ValueError),
     "model_mmap": (lambda p: use(Word2Vec.load(p, mmap=True), False), ValueError),
     "model_cow": (lambda p: use(Word2Vec.load(p, mmap="c"), True), ValueError),
+    "checkpoint": (resume, ValueError),
     "corpus": (lambda p: corpus.build(p, min_count=1), ValueError),
     "corpus_replace": (lambda p: corpus.build(p, min_count=1, errors="replace"), ValueError),
     "analogies": (lambda p: evaluate.analogies(VECTORS, p), ValueError),
@@ -218,9 +233,21 @@ def _model_bytes() -> bytes:
         return path.read_bytes()
 
 
+def _checkpoint_bytes() -> bytes:
+    def stop(model, stats):
+        raise cw2v.StopTraining
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "run.ckpt"
+        cw2v.Word2Vec.from_corpus(SENTENCES, d=4, min_count=1, epochs=3, workers=1, window=2,
+                                  checkpoint=path, callbacks=[stop], progress=False)
+        return path.read_bytes()
+
+
 TEXT_VECTORS = _word2vec_bytes(binary=False)
 BINARY_VECTORS = _word2vec_bytes(binary=True)
 MODEL = _model_bytes()
+CHECKPOINT = _checkpoint_bytes()
 CORPUS = ("king queen man woman\nparis france rome italy\n\ncat dog king\n" * 3).encode()
 ANALOGIES = (": capitals\nparis france rome italy\nrome italy paris france\n"
              ": royals\nman king woman queen\nking man queen woman\n").encode()
@@ -286,6 +313,10 @@ def native_edit(draw, data: bytes) -> bytes:
     header = json.loads(data[16:16 + length])
     places = [(header, k) for k in header]
     places += [(header["meta"], k) for k in header["meta"]]
+    inner = header["meta"].get("checkpoint")  # a checkpoint's entry, and its objects
+    if isinstance(inner, dict):
+        for owner in (inner, inner["position"], inner["settings"], inner["corpus"]):
+            places += [(owner, k) for k in owner]
     for entry in header["arrays"].values():
         places += [(entry, k) for k in entry]
     owner, key = draw(st.sampled_from(places))
@@ -315,7 +346,8 @@ def test_the_seeds_load(reader_process, workdir):
                          ("text", gzip.compress(TEXT_VECTORS)),
                          ("binary", gzip.compress(BINARY_VECTORS)),
                          ("arrays", MODEL), ("arrays_mmap", MODEL), ("model", MODEL),
-                         ("model_mmap", MODEL), ("model_cow", MODEL), ("corpus", CORPUS),
+                         ("model_mmap", MODEL), ("model_cow", MODEL),
+                         ("checkpoint", CHECKPOINT), ("corpus", CORPUS),
                          ("corpus", gzip.compress(CORPUS)), ("analogies", ANALOGIES),
                          ("pairs", PAIRS)]:
         assert check(reader_process, workdir, reader, data) == "ok", reader
@@ -348,6 +380,12 @@ def test_word2vec_readers_on_gzip(reader_process, workdir, binary, data):
        data=any_of(MODEL, native_edit(MODEL), native_edit(MODEL).flatmap(mutated)))
 def test_native_format(reader_process, workdir, reader, data):
     check(reader_process, workdir, reader, data)
+
+
+@FUZZ
+@given(data=any_of(CHECKPOINT, native_edit(CHECKPOINT), native_edit(CHECKPOINT).flatmap(mutated)))
+def test_checkpoints(reader_process, workdir, data):
+    check(reader_process, workdir, "checkpoint", data)
 
 
 @FUZZ
