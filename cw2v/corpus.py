@@ -31,13 +31,16 @@ import codecs
 import errno
 import logging
 import os
+import shutil
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import accumulate, chain, repeat
+from pathlib import Path
 from typing import NamedTuple, Union
 
 import numpy as np
+from tqdm.auto import tqdm
 
-from . import params
+from . import cache, params
 from ._files import (
     COMPRESSION_ERRORS,
     InputLike,
@@ -76,11 +79,32 @@ class EncodedCorpus(NamedTuple):
         empty (blank lines, or every word out of vocabulary) are dropped.
     raw_words : int
         Tokens read, out-of-vocabulary ones included.
+    digest : str or None
+        For a corpus encoded on disk (``cw2v.cache``): the BLAKE2b digest of its ids and
+        offsets, computed as they were written (``cw2v.checkpoint.fingerprint`` uses it rather
+        than reading the file again).
     """
 
     tokens: np.ndarray
     offsets: np.ndarray
     raw_words: int
+    digest: str | None = None
+
+    def read(self, lo: int, hi: int) -> np.ndarray:
+        """``tokens[lo:hi]`` as an int32 array: a view of an array in memory; of a corpus on
+        disk, read from its file (``pread``, no mapping: memory does not grow with what has
+        been read)."""
+        tokens = self.tokens
+        if isinstance(tokens, np.memmap) and tokens.filename:
+            return np.fromfile(tokens.filename, dtype=tokens.dtype, count=hi - lo,
+                               offset=tokens.offset + lo * tokens.itemsize)
+        return tokens[lo:hi]
+
+    def blocks(self, size: int = 1 << 22):
+        """The tokens, ``size`` at a time (read as by ``read``)."""
+        n = self.tokens.shape[0]
+        for lo in range(0, n, size):
+            yield self.read(lo, min(lo + size, n))
 
 
 class CorpusError(ValueError):
@@ -125,7 +149,9 @@ class CorpusDecodeError(CorpusError):
 # -- public API ---------------------------------------------------------------------------------
 
 def build(corpus: CorpusLike, min_count: int = 5, max_vocab: int | None = None, *,
-          encoding: str = "utf-8", errors: str = "strict") -> tuple[Vocabulary, EncodedCorpus]:
+          encoding: str = "utf-8", errors: str = "strict",
+          cache_dir: str | os.PathLike | None = None, max_vocab_size: int | None = None,
+          progress: bool = False) -> tuple[Vocabulary, EncodedCorpus]:
     """Count the words of ``corpus``, build its vocabulary and encode it, in one pass.
 
     Parameters
@@ -139,6 +165,22 @@ def build(corpus: CorpusLike, min_count: int = 5, max_vocab: int | None = None, 
         ``min_count``. Equal counts are cut in order of first appearance.
     encoding, errors : str
         Decoding of files, as for ``bytes.decode``; ignored for token lists.
+    cache_dir : path, optional
+        Encode to disk in this folder (``cw2v.cache``): memory then holds the word table and
+        one piece of text, not the corpus, and the encoded corpus's tokens are memory-mapped.
+        A corpus of files already encoded there with the same settings (and files unchanged:
+        paths, sizes, modification times) is reused without reading the text. ``None``
+        (default) encodes in memory.
+    max_vocab_size : int, optional
+        Bound the counting table (gensim's name): whenever it holds more distinct words than
+        this, the rarest are dropped, word2vec.c's ``ReduceVocab`` rule -- words counted at
+        most ``floor`` times go and ``floor`` rises by one (from 1). A dropped word that comes
+        back is counted again from zero, and its occurrences before the drop are not in the
+        encoded corpus: the counts of words near the floor may come out lower (or the words
+        may miss ``min_count``). ``None`` (default): exact counts. The table is checked after
+        each piece of text (1 MB of a file, or about a million tokens of token lists).
+    progress : bool
+        Show a tqdm bar of the tokens read.
 
     Returns
     -------
@@ -152,7 +194,8 @@ def build(corpus: CorpusLike, min_count: int = 5, max_vocab: int | None = None, 
     ValueError
         If the corpus is empty, no word reaches ``min_count`` or a parameter is out of range.
     FileNotFoundError
-        If a corpus file does not exist (other ``OSError`` if it cannot be read).
+        If a corpus file does not exist (other ``OSError`` if it cannot be read; ENOSPC if
+        the cache's disk is full, saying where).
     CorpusError
         If a compressed file is corrupt or truncated; ``CorpusDecodeError`` (a subclass) if a
         file cannot be decoded and ``errors="strict"``.
@@ -164,31 +207,138 @@ def build(corpus: CorpusLike, min_count: int = 5, max_vocab: int | None = None, 
     min_count = params.check("min_count", min_count)
     if max_vocab is not None:
         max_vocab = params.check("max_vocab", max_vocab)
-    first_seen = _FirstSeen()
-    provisional_id = first_seen.__getitem__
-    buffer = _IdBuffer()
+    if max_vocab_size is not None:
+        max_vocab_size = params.check("max_vocab_size", max_vocab_size)
+    paths = _corpus_paths(corpus, encoding, errors)
+    if cache_dir is None:
+        return _count_and_encode(corpus, _IdBuffer(), min_count, max_vocab, max_vocab_size,
+                                 encoding, errors, progress)
+    cache_dir = Path(cache_dir)
+    settings = {"min_count": min_count, "max_vocab": max_vocab, "encoding": encoding,
+                "errors": errors, "max_vocab_size": max_vocab_size}
+    key = cache.source_key(paths, settings) if paths is not None else None
+    if key is not None:
+        found = _open_cached(cache_dir / key)
+        if found is not None:
+            return found
+    with cache.work_folder(cache_dir) as work:
+        vocab, n_tokens, n_offsets, digest, raw_words = _count_and_encode(
+            corpus, cache.SpillBuffer(work), min_count, max_vocab, max_vocab_size, encoding,
+            errors, progress)
+        cache.write_entry(work, vocab.words, vocab.counts,
+                          {"tokens": n_tokens, "offsets": n_offsets, "digest": digest,
+                           "raw_words": raw_words, "settings": settings,
+                           "sources": [os.fspath(p) for p in paths or []
+                                       if isinstance(p, (str, os.PathLike))]})
+        if key is not None:
+            entry = cache.publish(work, cache_dir / key)
+            meta = cache.read_entry(entry)
+            tokens, offsets = cache.open_arrays(entry, meta)
+        else:  # a stream or token lists: nothing to reuse; the open maps outlive the files
+            meta = cache.read_entry(work)
+            tokens, offsets = cache.open_arrays(work, meta)
+            shutil.rmtree(work, ignore_errors=True)
+    return vocab, EncodedCorpus(tokens, offsets, raw_words, digest)
+
+
+def _open_cached(entry: Path) -> tuple[Vocabulary, EncodedCorpus] | None:
+    """A reusable cache entry as (vocab, encoded), or None (absent or damaged: rebuilt)."""
+    if not entry.is_dir():
+        return None
+    meta = cache.read_entry(entry)
+    if meta is None:
+        logger.warning("the encoded corpus %s is incomplete or damaged; encoding again", entry)
+        shutil.rmtree(entry, ignore_errors=True)
+        return None
+    words, counts = cache.read_vocab(entry)
+    tokens, offsets = cache.open_arrays(entry, meta)
+    logger.info("reusing the encoded corpus %s: %d words, %d tokens", entry, len(words),
+                tokens.size)
+    vocab = Vocabulary(words, counts, total_words=meta["raw_words"])
+    return vocab, EncodedCorpus(tokens, offsets, meta["raw_words"], meta["digest"])
+
+
+def _count_and_encode(corpus, buffer, min_count, max_vocab, max_vocab_size, encoding, errors,
+                      progress):
+    """The one pass: provisional ids into ``buffer``, counts, vocabulary, final ids.
+
+    Returns (vocab, encoded) for an ``_IdBuffer``; (vocab, tokens, offsets, digest,
+    raw_words) for a ``cache.SpillBuffer`` (its files are the encoded corpus).
+    """
+    table = _WordTable(max_vocab_size)
     raw_words = 0
-    for tokens, ends in _pieces(corpus, encoding, errors):
-        buffer.append(_to_ids(map(provisional_id, tokens), len(tokens)), ends)
-        raw_words += len(tokens)
+    with tqdm(unit="word", unit_scale=True, disable=not progress, desc="cw2v vocabulary",
+              dynamic_ncols=True) as bar:
+        for tokens, ends in _pieces(corpus, encoding, errors):
+            buffer.append(table.ids(tokens), ends)
+            raw_words += len(tokens)
+            bar.update(len(tokens))
     if raw_words == 0:
         raise ValueError("cannot build a vocabulary: the corpus is empty (no tokens)")
-    words = list(first_seen)
-    del first_seen, provisional_id
+    words, ids = table.words()
     _check_words(words)
-    counts = buffer.bincount(len(words))
+    counts = (table.counts[ids] if table.counts is not None
+              else buffer.bincount(len(words)))
     kept = select_words(counts, min_count, max_vocab)
     vocab = Vocabulary([words[i] for i in kept], counts[kept], total_words=raw_words)
-    remap = np.full(len(words), -1, dtype=np.int32)
-    remap[kept] = np.arange(kept.size, dtype=np.int32)
-    encoded = buffer.finish(raw_words, remap)
+    remap = np.full(table.next_id, -1, dtype=np.int32)
+    remap[ids[kept]] = np.arange(kept.size, dtype=np.int32)
     logger.info(
-        "vocabulary: %d words (min_count=%d, max_vocab=%s) of %d distinct in %d raw words; "
-        "%d tokens (%.1f%%) in %d sentences kept",
-        len(vocab), min_count, max_vocab, len(words), raw_words, encoded.tokens.size,
-        100.0 * encoded.tokens.size / raw_words, encoded.offsets.size - 1,
-    )
-    return vocab, encoded
+        "vocabulary: %d words (min_count=%d, max_vocab=%s) of %d distinct in %d raw words%s",
+        len(vocab), min_count, max_vocab, len(words), raw_words,
+        f" (counting table pruned {table.prunes} times, floor {table.floor})"
+        if table.prunes else "")
+    if isinstance(buffer, _IdBuffer):
+        encoded = buffer.finish(raw_words, remap)
+        n_tokens, n_offsets, digest = encoded.tokens.size, encoded.offsets.size, None
+    else:
+        n_tokens, n_offsets, digest = buffer.finish(raw_words, remap)
+    logger.info("%d tokens (%.1f%%) in %d sentences kept", n_tokens,
+                100.0 * n_tokens / raw_words, n_offsets - 1)
+    if isinstance(buffer, _IdBuffer):
+        return vocab, encoded
+    return vocab, n_tokens, n_offsets, digest, raw_words
+
+
+class _WordTable:
+    """word -> provisional id (order of first appearance), with word2vec.c's pruning when
+    ``max_size`` is given (then the counts are kept as the text is read)."""
+
+    def __init__(self, max_size: int | None):
+        self.first_seen = _FirstSeen()
+        self.max_size = max_size
+        self.counts = None if max_size is None else np.zeros(1 << 16, dtype=np.int64)
+        self.floor = 0
+        self.prunes = 0
+
+    @property
+    def next_id(self) -> int:
+        return self.first_seen.next_id
+
+    def ids(self, tokens: list) -> np.ndarray:
+        """The provisional ids of one piece's tokens (new words get new ids)."""
+        ids = _to_ids(map(self.first_seen.__getitem__, tokens), len(tokens))
+        if self.counts is not None:
+            if self.next_id > self.counts.size:
+                self.counts.resize(max(self.next_id, 2 * self.counts.size), refcheck=False)
+            np.add.at(self.counts, ids, 1)
+            while len(self.first_seen) > self.max_size:
+                self._prune()
+        return ids
+
+    def _prune(self) -> None:
+        # word2vec.c's ReduceVocab: drop the words counted at most `floor` times, raise it.
+        self.floor += 1
+        self.prunes += 1
+        counts = self.counts
+        for word in [w for w, i in self.first_seen.items() if counts[i] <= self.floor]:
+            del self.first_seen[word]
+
+    def words(self) -> tuple[list, np.ndarray]:
+        """The words still in the table, in order of first appearance, and their ids."""
+        words = list(self.first_seen)
+        ids = np.fromiter(self.first_seen.values(), dtype=np.int64, count=len(words))
+        return words, ids
 
 
 def encode(corpus: CorpusLike, vocab: Vocabulary | Mapping[str, int], *, encoding: str = "utf-8",
@@ -460,12 +610,18 @@ def _split_chunk(text: str, carry: str, final: bool) -> tuple[list[str], list[in
 # -- encoding -----------------------------------------------------------------------------------
 
 class _FirstSeen(dict):
-    """word -> provisional id; a word not seen before gets the next id."""
+    """word -> provisional id; a word not seen before gets the next id (ids are never reused,
+    even after words are deleted)."""
 
-    __slots__ = ()
+    __slots__ = ("next_id",)
+
+    def __init__(self):
+        super().__init__()
+        self.next_id = 0
 
     def __missing__(self, word):
-        i = self[word] = len(self)
+        i = self[word] = self.next_id
+        self.next_id += 1
         return i
 
 

@@ -300,8 +300,8 @@ class Word2Vec(SGNSBase):
         self._check_weights()
         if encoded.tokens.shape[0] == 0:
             raise ValueError("the corpus has no word of the model's vocabulary")
-        if encoded.tokens.size and (encoded.tokens.min() < 0
-                                    or encoded.tokens.max() >= len(self.vocab)):
+        if any(block.min() < 0 or block.max() >= len(self.vocab)
+               for block in encoded.blocks()):
             raise IndexError("encoded corpus holds ids outside the vocabulary")
         for name in ("W_in", "W_out"):
             if not np.isfinite(getattr(self, name)).all():

@@ -143,6 +143,10 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("max_vocab", None, Integer(1, none_ok=True),
               "keep only the N most frequent words (None: all)", "vocab",
               gensim="max_final_vocab"),
+    Parameter("max_vocab_size", None, Integer(1, none_ok=True),
+              "bound the counting table: when it holds more distinct words, the rarest are "
+              "dropped (word2vec.c's ReduceVocab; counts near the floor may come out lower). "
+              "None: exact counts", "vocab"),
     Parameter("n_neg", 5, Integer(0, MAX_NEG), "noise words per positive pair", "model",
               w2v_flag="-negative", gensim="negative"),
     Parameter("ns_exponent", 0.75, Real(-10.0, 10.0),

@@ -18,7 +18,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
@@ -181,17 +181,34 @@ def span_edges(offsets: np.ndarray, n_tokens: int, span_tokens: int = SPAN_TOKEN
     return np.asarray(edges, dtype=np.int64)
 
 
-def make_spans(encoded: EncodedCorpus, span_tokens: int = SPAN_TOKENS):
-    """(tokens view, sentence bounds relative to the span) for each span of the corpus."""
-    offsets = np.asarray(encoded.offsets, dtype=np.int64)
-    tokens = encoded.tokens
-    edges = span_edges(offsets, tokens.shape[0], span_tokens)
-    spans = []
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        inner = offsets[(offsets > lo) & (offsets < hi)]
+class Spans(Sequence):
+    """The spans of an encoded corpus, ``span_edges`` apart; item i is (tokens, bounds), the
+    span's word ids and its sentence boundaries relative to it, made when asked for (a corpus
+    on disk is read a span at a time)."""
+
+    def __init__(self, encoded: EncodedCorpus, span_tokens: int = SPAN_TOKENS):
+        self.encoded = encoded
+        self.edges = span_edges(encoded.offsets, encoded.tokens.shape[0], span_tokens)
+
+    def __len__(self) -> int:
+        return len(self.edges) - 1
+
+    def __getitem__(self, i):
+        if not -len(self) <= i < len(self):
+            raise IndexError(f"span {i} of {len(self)}")
+        i %= len(self)
+        lo, hi = int(self.edges[i]), int(self.edges[i + 1])
+        offsets = self.encoded.offsets
+        k0, k1 = np.searchsorted(offsets, [lo, hi], side="right")
+        inner = np.asarray(offsets[k0:k1], dtype=np.int64)
+        inner = inner[inner < hi]
         bounds = np.concatenate(([lo], inner, [hi])).astype(np.int64) - lo
-        spans.append((tokens[lo:hi], bounds))
-    return spans
+        return self.encoded.read(lo, hi), bounds
+
+
+def make_spans(encoded: EncodedCorpus, span_tokens: int = SPAN_TOKENS) -> Spans:
+    """(tokens, bounds) for each span of the corpus (a ``Spans`` sequence)."""
+    return Spans(encoded, span_tokens)
 
 
 class _Worker(threading.Thread):
@@ -420,13 +437,14 @@ class TrainingRun:
     def _run_epoch(self) -> EpochStats:
         """Hand the epoch's spans left to the workers, collect their figures as they come."""
         start = time.perf_counter() - self._epoch_seconds
-        for tokens, bounds in self.spans[self.span:]:
+        for i in range(self.span, len(self.spans)):
             if self._interrupted:
                 raise _Stop("interrupted")
             if time.monotonic() - self._last_checkpoint >= self._checkpoint_every:
                 self._collect(block=True)
                 self._epoch_seconds = time.perf_counter() - start
                 self._write_checkpoint()
+            tokens, bounds = self.spans[i]
             n = tokens.shape[0]
             job = (tokens, bounds, self.lr_at(self.dispatched), self.lr_at(self.dispatched + n))
             while True:
