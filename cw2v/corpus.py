@@ -32,6 +32,7 @@ import errno
 import logging
 import os
 import shutil
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import accumulate, chain, repeat
 from pathlib import Path
@@ -234,10 +235,12 @@ def build(corpus: CorpusLike, min_count: int = 5, max_vocab: int | None = None, 
             entry = cache.publish(work, cache_dir / key)
             meta = cache.read_entry(entry)
             tokens, offsets = cache.open_arrays(entry, meta)
-        else:  # a stream or token lists: nothing to reuse; the open maps outlive the files
+        else:  # a stream or token lists: nothing to reuse; the files go with the corpus
             meta = cache.read_entry(work)
             tokens, offsets = cache.open_arrays(work, meta)
-            shutil.rmtree(work, ignore_errors=True)
+            # (``read`` opens the tokens' file by name; a mapping outlives its file)
+            weakref.finalize(tokens if isinstance(tokens, np.memmap) else offsets,
+                             shutil.rmtree, work, True)
     return vocab, EncodedCorpus(tokens, offsets, raw_words, digest)
 
 

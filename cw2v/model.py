@@ -8,11 +8,13 @@ here, before it reaches the kernel's ``nogil`` code.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from . import cache as corpus_cache
 from . import checkpoint as ckpt
 from . import corpus as corpus_io
 from . import io, params, trainer
@@ -132,6 +134,7 @@ class Word2Vec(SGNSBase):
                     callbacks: Iterable[Callable] = (), encoding: str = "utf-8",
                     errors: str = "strict", checkpoint: PathLike | None = None,
                     checkpoint_every: float = ckpt.DEFAULT_EVERY,
+                    cache_dir: PathLike | bool | None = None,
                     **parameters) -> "Word2Vec":
         """Build the vocabulary of ``corpus`` and train skip-gram vectors on it.
 
@@ -157,6 +160,12 @@ class Word2Vec(SGNSBase):
             ``workers=1``, to the same weights bit for bit). See ``cw2v.checkpoint``.
         checkpoint_every : float, default 600
             Seconds between checkpoints (0: before every span of 50,000 tokens).
+        cache_dir : path or False, optional
+            Where the encoded corpus is written (``cw2v.cache``): memory then does not grow with
+            the corpus, and a second run on the same unchanged files with the same vocabulary
+            settings reuses it instead of reading the text again. Default: the user's cache
+            folder (``cw2v.cache.default_cache_dir()``: ``$CW2V_CACHE_DIR``, else
+            ``~/.cache/cw2v``); ``False`` encodes in memory.
 
         The training parameters are the rows of ``cw2v.params.PARAMETERS``; each is checked
         (ValueError naming it) before the corpus is read.
@@ -170,9 +179,14 @@ class Word2Vec(SGNSBase):
         settings = params.resolve(parameters)
         every = _check_checkpoint(checkpoint, checkpoint_every)
         start = time.perf_counter()
+        if cache_dir is None or cache_dir is True:
+            cache_dir = corpus_cache.default_cache_dir()
         vocab, encoded = corpus_io.build(corpus, min_count=settings["min_count"],
                                          max_vocab=settings["max_vocab"], encoding=encoding,
-                                         errors=errors)
+                                         errors=errors, cache_dir=cache_dir or None,
+                                         max_vocab_size=settings["max_vocab_size"],
+                                         progress=sys.stderr.isatty() if progress is None
+                                         else progress)
         model = cls.from_vocabulary(vocab, d=settings["d"], lr=settings["lr"],
                                     n_neg=settings["n_neg"], seed=settings["seed"],
                                     ns_exponent=settings["ns_exponent"])

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -9,6 +11,16 @@ from pathlib import Path
 import pytest
 
 from cw2v import _simd
+
+# Encoded corpora go to a cache folder of the test session, not the user's ~/.cache
+# (child processes inherit it), removed at the end.
+_CACHE = tempfile.mkdtemp(prefix="cw2v-test-cache-")
+os.environ["CW2V_CACHE_DIR"] = _CACHE
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(_CACHE, ignore_errors=True)
+
 
 # The repo's sibling folder shared/data holds the corpora and evaluation sets; a checkout
 # outside this workplace has none, and the tests that need it skip saying so.
