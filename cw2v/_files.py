@@ -10,6 +10,7 @@ from __future__ import annotations
 import bz2
 import codecs
 import contextlib
+import errno
 import gzip
 import io
 import lzma
@@ -176,17 +177,52 @@ def _read_head(stream: IO[bytes], n: int) -> bytes:
     return head
 
 
+def is_url(source) -> bool:
+    """Whether ``source`` is a URL (``s3://``, ``gs://``, ``https://``, ``memory://``...) that
+    fsspec reads, rather than a local path (``file://`` URLs are URLs too)."""
+    return isinstance(source, str) and "://" in source and source.split("://")[0].isidentifier()
+
+
+def fsspec_module():
+    """The fsspec module, or ImportError saying how to install it."""
+    try:
+        import fsspec
+    except ImportError:
+        raise ImportError("reading URLs needs fsspec: pip install 'cw2v[remote]' (or fsspec "
+                          "and the file system's package, e.g. s3fs)") from None
+    return fsspec
+
+
+def expand_url(url: str) -> list[str]:
+    """The files a URL names: itself, the files of a folder (sorted), or a glob's matches
+    (sorted); FileNotFoundError if none."""
+    fs, _, paths = fsspec_module().core.get_fs_token_paths(url)
+    files: list[str] = []
+    for path in paths:
+        if fs.isdir(path):
+            files += sorted(p for p in fs.ls(path, detail=False) if fs.isfile(p))
+        elif fs.exists(path):
+            files.append(path)
+    if not files:
+        raise FileNotFoundError(errno.ENOENT, "no corpus file at this URL", url)
+    return [fs.unstrip_protocol(p) for p in files]
+
+
 def _open_raw(source: InputLike) -> IO[bytes]:
     """``source`` as a buffered binary reader whose first ``_HEAD`` bytes ``peek`` shows: a
-    regular file as it is; a pipe, a FIFO or a file object (from where it stands) behind a reader
-    that replays the bytes already taken from it (a file object is never closed)."""
+    regular file as it is; a pipe, a FIFO, a URL (fsspec) or a file object (from where it
+    stands) behind a reader that replays the bytes already taken from it (a file object is
+    never closed)."""
+    local = True
     if is_stream(source):
         check_binary_stream(source)
         stream, owned = source, False
+    elif is_url(source):
+        stream, owned, local = fsspec_module().open(source, "rb").open(), True, False
     else:
         stream, owned = open(as_path(source), "rb"), True  # noqa: SIM115 -- returned
     try:
-        if owned and stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+        if owned and local and stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
             return stream  # a regular file's read gives every byte asked for: peek suffices
         head = _read_head(stream, _HEAD)
         return io.BufferedReader(_Chained(head, stream, owned))

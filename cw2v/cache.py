@@ -119,8 +119,8 @@ class SpillBuffer:
             counts += np.bincount(block, minlength=n_words)
         return counts
 
-    def finish(self, raw_words: int, remap: np.ndarray) -> tuple[int, int, str]:
-        """Write ``tokens.i32`` (ids mapped through ``remap``, negative ones dropped) and
+    def finish(self, raw_words: int, remap: np.ndarray | None) -> tuple[int, int, str]:
+        """Write ``tokens.i32`` (ids mapped through ``remap`` if given, negative ones dropped) and
         ``offsets.i64`` (sentence starts, empty sentences dropped) into the work folder;
         returns (tokens, offsets, digest) as ``cw2v.checkpoint.fingerprint`` computes it."""
         self.close()
@@ -134,7 +134,7 @@ class SpillBuffer:
             a = 0
             for block in self._segments("ids.tmp", "<i4", SEGMENT):
                 b = a + block.size
-                mapped = remap[block]
+                mapped = block if remap is None else remap[block]
                 keep = mapped >= 0
                 known = mapped[keep].astype("<i4")
                 tok.write(known.tobytes())

@@ -382,6 +382,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
             raise UsageError("--resume keeps writing to the checkpoint it resumes; drop "
                              "--checkpoint")
     checkpoint = args.resume if args.resume is not None else args.checkpoint
+    if args.no_cache and args.cache_dir is not None:
+        raise UsageError("--no-cache and --cache-dir exclude each other")
+    cache_dir = False if args.no_cache else args.cache_dir
     trainer_log = logging.getLogger("cw2v.trainer")
     trainer_log.addFilter(_drop_interrupted_warning)
     try:
@@ -390,13 +393,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
             workers = args.workers if args.workers != params.BY_NAME["workers"].default else None
             model = Word2Vec.resume(args.resume, source, progress=args.progress,
                                     encoding=args.encoding, errors=args.errors,
-                                    checkpoint_every=args.checkpoint_every, workers=workers)
+                                    checkpoint_every=args.checkpoint_every, workers=workers,
+                                    cache_dir=cache_dir)
         else:
             every = {} if args.checkpoint_every is None else {
                 "checkpoint_every": args.checkpoint_every}
             model = Word2Vec.from_corpus(
                 source, progress=args.progress, encoding=args.encoding, errors=args.errors,
-                checkpoint=args.checkpoint, **every,
+                checkpoint=args.checkpoint, cache_dir=cache_dir, **every,
                 **{name: getattr(args, name) for name in params.BY_NAME})
     except KeyboardInterrupt:
         raise Interrupted(f"interrupted; nothing was written to {output}") from None
@@ -573,6 +577,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"seconds between checkpoints (default: "
                         f"{params.CHECKPOINT_EVERY:g}, "
                         "or as the resumed run had)")
+    p.add_argument("--cache-dir", metavar="DIR", default=None,
+                   help="where the encoded corpus is written and reused (default: "
+                        "$CW2V_CACHE_DIR, else ~/.cache/cw2v)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="encode the corpus in memory instead")
     p.add_argument("--resume", metavar="FILE",
                    help="continue the run that wrote checkpoint FILE, on the same CORPUS, "
                         "with its settings (--workers may change)")

@@ -8,6 +8,10 @@ A corpus is one of
   however long: text8's single 100 MB line is one sentence;
 * a binary file object (``sys.stdin.buffer``, ``open(path, "rb")``, ``io.BytesIO``), read the
   same way from where it stands, and left open;
+* a folder (its files, not hidden, sorted by name; not recursive), or a glob pattern such as
+  ``"news/*.txt.gz"`` (its matches, sorted), as gensim's ``PathLineSentences`` reads them;
+* a URL (``s3://bucket/corpus/``, ``gs://...``, ``https://...``: a file, a folder or a pattern),
+  read as a stream through fsspec (``pip install "cw2v[remote]"`` and the file system's package);
 * a list or tuple of such paths (or file objects), read one after another (a file's end also ends
   a sentence);
 * any other iterable of sentences, each a list or tuple of str tokens -- a generator that can be
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import codecs
 import errno
+import glob
 import logging
 import os
 import shutil
@@ -48,8 +53,10 @@ from ._files import (
     check_binary_stream,
     check_text_encoding,
     corrupt_stream_reason,
+    expand_url,
     input_name,
     is_stream,
+    is_url,
     open_input,
 )
 from .base import check_positive_int
@@ -235,13 +242,19 @@ def build(corpus: CorpusLike, min_count: int = 5, max_vocab: int | None = None, 
             entry = cache.publish(work, cache_dir / key)
             meta = cache.read_entry(entry)
             tokens, offsets = cache.open_arrays(entry, meta)
-        else:  # a stream or token lists: nothing to reuse; the files go with the corpus
-            meta = cache.read_entry(work)
-            tokens, offsets = cache.open_arrays(work, meta)
-            # (``read`` opens the tokens' file by name; a mapping outlives its file)
-            weakref.finalize(tokens if isinstance(tokens, np.memmap) else offsets,
-                             shutil.rmtree, work, True)
-    return vocab, EncodedCorpus(tokens, offsets, raw_words, digest)
+            return vocab, EncodedCorpus(tokens, offsets, raw_words, digest)
+        # a stream or token lists: nothing to reuse; the files go with the corpus
+        return vocab, _open_private(work, raw_words, digest)
+
+
+def _open_private(work: Path, raw_words: int, digest: str) -> EncodedCorpus:
+    """The encoded corpus in a work folder that nobody will reuse: opened, and the folder
+    removed when the corpus's tokens are garbage (``read`` opens their file by name)."""
+    meta = cache.read_entry(work)
+    tokens, offsets = cache.open_arrays(work, meta)
+    weakref.finalize(tokens if isinstance(tokens, np.memmap) else offsets,
+                     shutil.rmtree, work, True)
+    return EncodedCorpus(tokens, offsets, raw_words, digest)
 
 
 def _open_cached(entry: Path) -> tuple[Vocabulary, EncodedCorpus] | None:
@@ -345,7 +358,7 @@ class _WordTable:
 
 
 def encode(corpus: CorpusLike, vocab: Vocabulary | Mapping[str, int], *, encoding: str = "utf-8",
-           errors: str = "strict") -> EncodedCorpus:
+           errors: str = "strict", cache_dir: str | os.PathLike | None = None) -> EncodedCorpus:
     """Encode ``corpus`` as ids of an existing vocabulary, dropping words not in it.
 
     Parameters
@@ -357,6 +370,9 @@ def encode(corpus: CorpusLike, vocab: Vocabulary | Mapping[str, int], *, encodin
         (ids must be >= 0).
     encoding, errors : str
         Decoding of files, as for ``bytes.decode``; ignored for token lists.
+    cache_dir : path, optional
+        Encode to disk in a work folder there (as ``build`` does; removed when the corpus is
+        garbage, never reused); ``None`` encodes in memory.
 
     Returns
     -------
@@ -379,14 +395,29 @@ def encode(corpus: CorpusLike, vocab: Vocabulary | Mapping[str, int], *, encodin
         raise TypeError("vocab must be a cw2v.vocab.Vocabulary or a word -> id mapping, got "
                         f"{type(vocab).__name__}")
     word_id = mapping.get
-    buffer = _IdBuffer()
-    raw_words = 0
-    for tokens, ends in _pieces(corpus, encoding, errors):
-        buffer.append(_to_ids(map(word_id, tokens, repeat(-1)), len(tokens)), ends)
-        raw_words += len(tokens)
-    if raw_words == 0:
-        raise ValueError("cannot encode: the corpus is empty (no tokens)")
-    encoded = buffer.finish(raw_words)
+
+    def fill(buffer) -> int:
+        raw_words = 0
+        for tokens, ends in _pieces(corpus, encoding, errors):
+            buffer.append(_to_ids(map(word_id, tokens, repeat(-1)), len(tokens)), ends)
+            raw_words += len(tokens)
+        if raw_words == 0:
+            raise ValueError("cannot encode: the corpus is empty (no tokens)")
+        return raw_words
+
+    if cache_dir is None:
+        buffer = _IdBuffer()
+        raw_words = fill(buffer)
+        encoded = buffer.finish(raw_words)
+    else:
+        with cache.work_folder(Path(cache_dir)) as work:
+            spill = cache.SpillBuffer(work)
+            raw_words = fill(spill)
+            n_tokens, n_offsets, digest = spill.finish(raw_words, None)
+            cache.write_entry(work, [], np.zeros(0, dtype=np.int64),
+                              {"tokens": n_tokens, "offsets": n_offsets, "digest": digest,
+                               "raw_words": raw_words})
+            encoded = _open_private(work, raw_words, digest)
     n_known = encoded.tokens.size
     if n_known == 0:
         logger.warning("none of the %d tokens of the corpus is in the vocabulary", raw_words)
@@ -448,16 +479,39 @@ def _corpus_paths(corpus, encoding: str, errors: str) -> list[InputLike] | None:
     else:
         return None
     check_text_encoding(encoding, errors)  # LookupError now, not after a long read
-    resolved = [p if is_stream(p) else os.fspath(p) for p in paths]
+    resolved = [f for p in paths for f in _expand(p)]
     for p in resolved:
         if is_stream(p):
             check_binary_stream(p)
-        elif not os.path.exists(p):
+        elif not is_url(p) and not os.path.exists(p):
             hint = (" (a list of str is read as a list of file paths; pass sentences as lists "
                     "of tokens, e.g. [['the', 'cat'], ['a', 'dog']])"
                     if isinstance(corpus, (list, tuple)) else "")
             raise FileNotFoundError(errno.ENOENT, f"corpus file not found{hint}", p)
     return resolved
+
+
+def _expand(path) -> list:
+    """The files of one corpus entry: a folder's files (not hidden, sorted by name, not
+    recursive, as gensim's ``PathLineSentences``), a glob pattern's matches (sorted; a path
+    that exists is never taken as a pattern), a URL's files (fsspec), or the entry itself."""
+    if is_stream(path):
+        return [path]
+    if is_url(path):
+        return expand_url(path)
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        files = sorted(os.path.join(path, name) for name in os.listdir(path)
+                       if not name.startswith(".") and os.path.isfile(os.path.join(path, name)))
+        if not files:
+            raise FileNotFoundError(errno.ENOENT, "corpus folder holds no file", path)
+        return files
+    if not os.path.exists(path) and any(c in path for c in "*?["):
+        files = sorted(f for f in glob.glob(path) if os.path.isfile(f))
+        if not files:
+            raise FileNotFoundError(errno.ENOENT, "no corpus file matches this pattern", path)
+        return files
+    return [path]
 
 
 def _pieces(corpus, encoding: str, errors: str) -> Iterator[tuple[list[str], list[int]]]:

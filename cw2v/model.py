@@ -74,6 +74,14 @@ def _check_state(meta: dict, arrays: dict[str, np.ndarray]) -> None:
         raise ValueError("array 'counts' holds negative counts")
 
 
+def _cache_folder(cache_dir):
+    """``cache_dir`` as ``cw2v.corpus`` takes it: None (the default) -> the user's cache
+    folder, False -> None (in memory), a path as it is."""
+    if cache_dir is None or cache_dir is True:
+        return corpus_cache.default_cache_dir()
+    return cache_dir or None
+
+
 def _check_checkpoint(path, every) -> float:
     """Check a checkpoint target and interval before any corpus is read (ValueError /
     OSError naming them); returns the interval as a float."""
@@ -179,11 +187,9 @@ class Word2Vec(SGNSBase):
         settings = params.resolve(parameters)
         every = _check_checkpoint(checkpoint, checkpoint_every)
         start = time.perf_counter()
-        if cache_dir is None or cache_dir is True:
-            cache_dir = corpus_cache.default_cache_dir()
         vocab, encoded = corpus_io.build(corpus, min_count=settings["min_count"],
                                          max_vocab=settings["max_vocab"], encoding=encoding,
-                                         errors=errors, cache_dir=cache_dir or None,
+                                         errors=errors, cache_dir=_cache_folder(cache_dir),
                                          max_vocab_size=settings["max_vocab_size"],
                                          progress=sys.stderr.isatty() if progress is None
                                          else progress)
@@ -218,6 +224,7 @@ class Word2Vec(SGNSBase):
     def train(self, corpus, *, progress: bool | None = None, callbacks: Iterable[Callable] = (),
               encoding: str = "utf-8", errors: str = "strict",
               checkpoint: PathLike | None = None, checkpoint_every: float = ckpt.DEFAULT_EVERY,
+              cache_dir: PathLike | bool | None = None,
               **parameters) -> list[trainer.EpochStats]:
         """Continue training on ``corpus`` with the existing vocabulary (unknown words are
         skipped).
@@ -227,8 +234,9 @@ class Word2Vec(SGNSBase):
         values in ``self.config`` (those of ``from_corpus``); the model's own (``d``, ``n_neg``,
         ``ns_exponent``) and its vocabulary's (``min_count``, ``max_vocab``) stay as they are.
         The learning rate again decays from ``lr`` to ``min_lr`` over this call's epochs.
-        ``progress``, ``callbacks``, ``encoding``, ``errors``, ``checkpoint`` and
-        ``checkpoint_every`` are as in ``from_corpus``.
+        ``progress``, ``callbacks``, ``encoding``, ``errors``, ``checkpoint``,
+        ``checkpoint_every`` and ``cache_dir`` are as in ``from_corpus`` (the encoded corpus is
+        not reused: another vocabulary may be asked for next time).
 
         Parameters
         ----------
@@ -250,7 +258,8 @@ class Word2Vec(SGNSBase):
         if isinstance(corpus, corpus_io.EncodedCorpus):
             encoded = corpus
         else:
-            encoded = corpus_io.encode(corpus, self.w2i, encoding=encoding, errors=errors)
+            encoded = corpus_io.encode(corpus, self.w2i, encoding=encoding, errors=errors,
+                                       cache_dir=_cache_folder(cache_dir))
         return self._train_encoded(encoded, progress=progress, callbacks=callbacks,
                                    checkpoint=checkpoint, checkpoint_every=every)
 
@@ -258,7 +267,8 @@ class Word2Vec(SGNSBase):
     def resume(cls, checkpoint: PathLike, corpus, *, progress: bool | None = None,
                callbacks: Iterable[Callable] = (), encoding: str = "utf-8",
                errors: str = "strict", checkpoint_every: float | None = None,
-               workers: int | None = None) -> "Word2Vec":
+               workers: int | None = None,
+               cache_dir: PathLike | bool | None = None) -> "Word2Vec":
         """Continue the training run that wrote ``checkpoint`` (see ``from_corpus``).
 
         Parameters
@@ -268,7 +278,7 @@ class Word2Vec(SGNSBase):
         corpus : as in ``from_corpus``
             The corpus the run was started on: its word ids are checked against the
             checkpoint's fingerprint (ValueError if they differ).
-        progress, callbacks, encoding, errors : as in ``from_corpus``
+        progress, callbacks, encoding, errors, cache_dir : as in ``from_corpus``
         checkpoint_every : float, optional
             Seconds between checkpoints (default: as the run was started).
         workers : int, optional
@@ -295,7 +305,8 @@ class Word2Vec(SGNSBase):
         if isinstance(corpus, corpus_io.EncodedCorpus):
             encoded = corpus
         else:
-            encoded = corpus_io.encode(corpus, model.w2i, encoding=encoding, errors=errors)
+            encoded = corpus_io.encode(corpus, model.w2i, encoding=encoding, errors=errors,
+                                       cache_dir=_cache_folder(cache_dir))
         ckpt.check_corpus(name, saved.corpus, encoded)
         model.epoch_history = list(position.history)
         log.info("resuming %s at epoch %d of %d (%.1f%% of words done)", name, position.epoch,

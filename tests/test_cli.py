@@ -756,3 +756,21 @@ def test_a_diverging_run_is_one_line(tmp_path, corpus):
                      "1e6", "--min-lr", "0", "--workers", "1", "-q", cwd=tmp_path)
     assert_one_line_error(result, "training diverged in epoch 1", "probably too large")
     assert not (tmp_path / "v.txt").exists()
+
+
+def test_train_reuses_the_encoded_corpus_in_the_cache_dir(tmp_path, corpus):
+    cache_dir = tmp_path / "cache"
+    opts = ["--min-count", "1", "--epochs", "1", "--workers", "1", "--cache-dir", cache_dir]
+    first = run_cli("train", corpus, "-o", tmp_path / "a.txt", *opts, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert [p.name for p in cache_dir.iterdir() if not p.name.startswith(".")]
+    second = run_cli("train", corpus, "-o", tmp_path / "b.txt", *opts, cwd=tmp_path)
+    assert "reusing the encoded corpus" in second.stderr
+    assert (tmp_path / "a.txt").read_bytes() == (tmp_path / "b.txt").read_bytes()
+    memory = run_cli("train", corpus, "-o", tmp_path / "c.txt", *opts[:-2], "--no-cache",
+                     cwd=tmp_path)
+    assert memory.returncode == 0 and "reusing" not in memory.stderr
+    assert (tmp_path / "c.txt").read_bytes() == (tmp_path / "a.txt").read_bytes()
+    both = run_cli("train", corpus, "-o", tmp_path / "d.txt", "--no-cache", "--cache-dir",
+                   cache_dir, cwd=tmp_path)
+    assert_one_line_error(both, "--no-cache and --cache-dir exclude each other")

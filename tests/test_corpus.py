@@ -490,3 +490,70 @@ def test_wiki8_1m_matches_its_published_figures():
     assert enc.tokens.size == int(vocab.counts.sum())
     assert np.array_equal(np.bincount(enc.tokens, minlength=len(vocab)), vocab.counts)
     check_invariants(enc, len(vocab))
+
+
+# -- folders, patterns, URLs ----------------------------------------------------------------------
+
+def test_folders_and_patterns_are_read_in_name_order(tmp_path):
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "b.txt").write_text("two three\n")
+    with gzip.open(folder / "a.txt.gz", "wt") as f:
+        f.write("one two\n")
+    (folder / "c.txt").write_text("three four\n")
+    (folder / ".hidden").write_text("never read\n")
+    (folder / "sub").mkdir()
+    (folder / "sub" / "d.txt").write_text("never read\n")
+    expected = [["one", "two"], ["two", "three"], ["three", "four"]]
+    assert list(corpus_module.iter_sentences(folder)) == expected
+    assert list(corpus_module.iter_sentences(str(folder / "*.txt*"))) == expected
+    assert list(corpus_module.iter_sentences([str(folder / "c.*"), folder / "b.txt"])) == \
+        [expected[2], expected[1]]
+    vocab, encoded = corpus_module.build(folder, min_count=1)
+    assert vocab.total_words == 6 and encoded.offsets.size == 4
+
+
+def test_empty_folders_and_patterns_matching_nothing_say_so(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="corpus folder holds no file"):
+        corpus_module.build(tmp_path / "empty")
+    with pytest.raises(FileNotFoundError, match="no corpus file matches this pattern"):
+        corpus_module.build(str(tmp_path / "*.nothing"))
+
+
+def test_a_file_named_like_a_pattern_is_a_file(tmp_path):
+    odd = tmp_path / "a[1].txt"
+    odd.write_text("x y\n")
+    assert list(corpus_module.iter_sentences(str(odd))) == [["x", "y"]]
+
+
+def test_urls_are_read_through_fsspec():
+    fsspec = pytest.importorskip("fsspec")
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/cw2v-test/corpus/a.txt", b"one two\nthree\n")
+    fs.pipe("/cw2v-test/corpus/b.txt.gz", gzip.compress(b"four five\n"))
+    try:
+        assert list(corpus_module.iter_sentences("memory://cw2v-test/corpus/a.txt")) == \
+            [["one", "two"], ["three"]]
+        expected = [["one", "two"], ["three"], ["four", "five"]]
+        assert list(corpus_module.iter_sentences("memory://cw2v-test/corpus")) == expected
+        assert list(corpus_module.iter_sentences("memory://cw2v-test/corpus/*.txt*")) == expected
+        with pytest.raises(FileNotFoundError, match="no corpus file at this URL"):
+            corpus_module.build("memory://cw2v-test/nothing/here.txt")
+    finally:
+        fs.rm("/cw2v-test", recursive=True)
+
+
+def test_a_url_without_fsspec_says_how_to_install_it(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_fsspec(name, *args, **kwargs):
+        if name == "fsspec":
+            raise ImportError("No module named 'fsspec'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_fsspec)
+    with pytest.raises(ImportError, match=r"pip install 'cw2v\[remote\]'"):
+        corpus_module.build("s3://bucket/corpus.txt")
