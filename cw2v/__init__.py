@@ -16,7 +16,7 @@ from .vectors import Vectors
 __all__ = ["Word2Vec", "Vectors", "EpochStats", "StopTraining", "TrainingDivergedError",
            "load_word2vec_format", "__version__"]
 
-_SUBMODULES = frozenset({"checkpoint", "cli", "corpus", "demo", "evaluate", "io", "params",
+_SUBMODULES = frozenset({"cache", "checkpoint", "cli", "corpus", "demo", "evaluate", "io", "params",
                          "plot", "reference", "tables", "trainer", "vectors", "vocab"})
 
 

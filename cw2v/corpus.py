@@ -23,7 +23,9 @@ held whole as one string or one list of strings. ``build`` makes one pass: every
 provisional id in order of first appearance, the ids go into one int32 array that grows in place,
 are counted with ``np.bincount`` and then remapped in place to final ids (most frequent first) by
 a lookup array. The result, ``EncodedCorpus``, is 4 bytes a token (int32 ids) plus int64 sentence
-offsets; building it peaks at about that plus the word -> id dict and one chunk's tokens.
+offsets; building it peaks at about that plus the word -> id dict and one chunk's tokens. With
+``cache_dir`` the ids go to disk instead (``cw2v.cache``: memory holds the dict and one chunk)
+and an unchanged corpus of files is not read again.
 
 A file that cannot be read as text raises ``CorpusError`` (a ``ValueError``) naming it: a corrupt
 or truncated compressed stream, or (its subclass ``CorpusDecodeError``) bytes the encoding cannot
