@@ -48,7 +48,7 @@ from typing import NamedTuple, Union
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import cache, params
+from . import _prepare, cache, params
 from ._files import (
     COMPRESSION_ERRORS,
     InputLike,
@@ -131,6 +131,9 @@ class CorpusError(ValueError):
         self.path = path
         super().__init__(message)
 
+    def __reduce__(self):  # (raised in a worker process of the parallel pass)
+        return type(self), (self.path, str(self))
+
 
 class CorpusDecodeError(CorpusError):
     """A corpus file holds bytes its encoding cannot decode (with ``errors="strict"``).
@@ -148,6 +151,7 @@ class CorpusDecodeError(CorpusError):
     def __init__(self, path: str, offset: int, encoding: str, reason: str):
         self.offset = offset
         self.encoding = encoding
+        self.reason = reason
         super().__init__(
             path,
             f"cannot decode corpus file {path!r} as {encoding}: {reason} at byte offset {offset} "
@@ -155,13 +159,16 @@ class CorpusDecodeError(CorpusError):
             "anyway"
         )
 
+    def __reduce__(self):
+        return type(self), (self.path, self.offset, self.encoding, self.reason)
+
 
 # -- public API ---------------------------------------------------------------------------------
 
 def build(corpus: CorpusLike, min_count: int = 5, max_vocab: int | None = None, *,
           encoding: str = "utf-8", errors: str = "strict",
           cache_dir: str | os.PathLike | None = None, max_vocab_size: int | None = None,
-          progress: bool = False) -> tuple[Vocabulary, EncodedCorpus]:
+          progress: bool = False, workers: int = 1) -> tuple[Vocabulary, EncodedCorpus]:
     """Count the words of ``corpus``, build its vocabulary and encode it, in one pass.
 
     Parameters
@@ -191,6 +198,11 @@ def build(corpus: CorpusLike, min_count: int = 5, max_vocab: int | None = None, 
         each piece of text (1 MB of a file, or about a million tokens of token lists).
     progress : bool
         Show a tqdm bar of the tokens read.
+    workers : int
+        Processes for the pass (``cw2v._prepare``; with ``cache_dir``, no ``max_vocab_size``,
+        and a corpus of at least 32 MB of files read as UTF-8 or ASCII): a plain file is cut
+        into ``workers`` byte ranges, compressed files are read one a process. The result is
+        the sequential pass's, identical.
 
     Returns
     -------
@@ -219,6 +231,7 @@ def build(corpus: CorpusLike, min_count: int = 5, max_vocab: int | None = None, 
         max_vocab = params.check("max_vocab", max_vocab)
     if max_vocab_size is not None:
         max_vocab_size = params.check("max_vocab_size", max_vocab_size)
+    workers = check_positive_int("workers", workers)
     paths = _corpus_paths(corpus, encoding, errors)
     if cache_dir is None:
         return _count_and_encode(corpus, _IdBuffer(), min_count, max_vocab, max_vocab_size,
@@ -231,10 +244,11 @@ def build(corpus: CorpusLike, min_count: int = 5, max_vocab: int | None = None, 
         found = _open_cached(cache_dir / key)
         if found is not None:
             return found
+    tasks = None if max_vocab_size is not None else _prepare.plan(paths, workers, encoding)
     with cache.work_folder(cache_dir) as work:
         vocab, n_tokens, n_offsets, digest, raw_words = _count_and_encode(
             corpus, cache.SpillBuffer(work), min_count, max_vocab, max_vocab_size, encoding,
-            errors, progress)
+            errors, progress, tasks, workers)
         cache.write_entry(work, vocab.words, vocab.counts,
                           {"tokens": n_tokens, "offsets": n_offsets, "digest": digest,
                            "raw_words": raw_words, "settings": settings,
@@ -277,8 +291,9 @@ def _open_cached(entry: Path) -> tuple[Vocabulary, EncodedCorpus] | None:
 
 
 def _count_and_encode(corpus, buffer, min_count, max_vocab, max_vocab_size, encoding, errors,
-                      progress):
-    """The one pass: provisional ids into ``buffer``, counts, vocabulary, final ids.
+                      progress, tasks=None, workers=1):
+    """The one pass: provisional ids into ``buffer``, counts, vocabulary, final ids; with
+    ``tasks`` (``cw2v._prepare.plan``), on ``workers`` processes.
 
     Returns (vocab, encoded) for an ``_IdBuffer``; (vocab, tokens, offsets, digest,
     raw_words) for a ``cache.SpillBuffer`` (its files are the encoded corpus).
@@ -287,19 +302,25 @@ def _count_and_encode(corpus, buffer, min_count, max_vocab, max_vocab_size, enco
     raw_words = 0
     with tqdm(unit="word", unit_scale=True, disable=not progress, desc="cw2v vocabulary",
               dynamic_ncols=True) as bar:
-        for tokens, ends in _pieces(corpus, encoding, errors):
-            buffer.append(table.ids(tokens), ends)
-            raw_words += len(tokens)
-            bar.update(len(tokens))
+        if tasks:
+            words, counts, raw_words = _prepare.run(tasks, workers, buffer, encoding, errors,
+                                                    on_task=bar.update)
+            ids, next_id = np.arange(len(words)), len(words)
+        else:
+            for tokens, ends in _pieces(corpus, encoding, errors):
+                buffer.append(table.ids(tokens), ends)
+                raw_words += len(tokens)
+                bar.update(len(tokens))
+            words, ids = table.words()
+            next_id = table.next_id
+            counts = (table.counts[ids] if table.counts is not None
+                      else buffer.bincount(len(words)))
     if raw_words == 0:
         raise ValueError("cannot build a vocabulary: the corpus is empty (no tokens)")
-    words, ids = table.words()
     _check_words(words)
-    counts = (table.counts[ids] if table.counts is not None
-              else buffer.bincount(len(words)))
     kept = select_words(counts, min_count, max_vocab)
     vocab = Vocabulary([words[i] for i in kept], counts[kept], total_words=raw_words)
-    remap = np.full(table.next_id, -1, dtype=np.int32)
+    remap = np.full(next_id, -1, dtype=np.int32)
     remap[ids[kept]] = np.arange(kept.size, dtype=np.int32)
     logger.info(
         "vocabulary: %d words (min_count=%d, max_vocab=%s) of %d distinct in %d raw words%s",
@@ -637,6 +658,39 @@ def _file_pieces(path: InputLike, encoding: str,
         if final:
             ends.append(len(tokens))
         yield tokens, ends
+
+
+def _range_pieces(task, encoding: str,
+                  errors: str) -> Iterator[tuple[list[str], list[int]]]:
+    """(tokens, ends) of a task of the parallel pass (``cw2v._prepare.Task``): a whole file as
+    ``_file_pieces`` reads it, or the byte range [start, end) of a plain file, whose end ends a
+    sentence only if it is the file's end."""
+    if task.end is None:
+        yield from _file_pieces(task.path, encoding, errors)
+        return
+    decoder = codecs.getincrementaldecoder(encoding)(errors)
+    carry = ""
+    consumed = task.start
+    with open(task.path, "rb") as f:
+        f.seek(task.start)
+        left = task.end - task.start
+        while True:
+            data = f.read(min(CHUNK_SIZE, left))
+            left -= len(data)
+            final = not data
+            pending = len(decoder.getstate()[0])
+            try:
+                text = decoder.decode(data, final)
+            except UnicodeDecodeError as e:
+                raise CorpusDecodeError(task.path, consumed - pending + e.start, encoding,
+                                        e.reason) from e
+            consumed += len(data)
+            tokens, ends, carry = _split_chunk(text, carry, final)
+            if final and task.last:
+                ends.append(len(tokens))
+            yield tokens, ends
+            if final:
+                return
 
 
 def _split_chunk(text: str, carry: str, final: bool) -> tuple[list[str], list[int], str]:

@@ -191,6 +191,7 @@ class Word2Vec(SGNSBase):
                                          max_vocab=settings["max_vocab"], encoding=encoding,
                                          errors=errors, cache_dir=_cache_folder(cache_dir),
                                          max_vocab_size=settings["max_vocab_size"],
+                                         workers=settings["workers"],
                                          progress=sys.stderr.isatty() if progress is None
                                          else progress)
         model = cls.from_vocabulary(vocab, d=settings["d"], lr=settings["lr"],

@@ -235,3 +235,75 @@ def test_training_from_disk_equals_training_in_memory(tmp_path):
     assert np.array_equal(on_disk.W_out, in_memory.W_out)
     again = Word2Vec.from_corpus(f, cache_dir=tmp_path / "cache", **kw)  # the reused entry
     assert np.array_equal(again.W_in, in_memory.W_in)
+
+
+# -- the parallel pass ----------------------------------------------------------------------------
+
+@pytest.fixture
+def small_parallel(monkeypatch):
+    """Any corpus of files is read in parallel (not only those of 32 MB and more)."""
+    from cw2v import _prepare
+
+    monkeypatch.setattr(_prepare, "MIN_BYTES", 1)
+    return _prepare
+
+
+def test_parallel_pass_equals_the_sequential_one(tmp_path, small_parallel):
+    """Byte ranges of a plain file (cuts after spaces and after newlines, multi-byte UTF-8,
+    CRLF lines, no final newline), a gzip file, the same file twice."""
+    import gzip
+
+    rng = np.random.default_rng(14)
+    words = ["été", "naïve", "x", "word", "über", "a", "b"] + [f"w{i}" for i in range(300)]
+    lines = []
+    for _ in range(4000):
+        line = " ".join(words[j % len(words)] for j in rng.zipf(1.3, rng.integers(0, 25)))
+        lines.append(line + ("\r" if rng.random() < 0.1 else ""))
+    plain = tmp_path / "plain.txt"
+    plain.write_text("\n".join(lines), encoding="utf-8")  # no final newline
+    packed = tmp_path / "packed.txt.gz"
+    with gzip.open(packed, "wt", encoding="utf-8") as f:
+        f.write("\n".join(lines[:500]) + "\n")
+    for source in (plain, [plain, packed, plain], [packed]):
+        tasks = small_parallel.plan(source if isinstance(source, list) else [source], 3,
+                                    "utf-8")
+        assert tasks and len(tasks) >= (3 if source == plain else 1)
+        seq = corpus.build(source, min_count=2, cache_dir=tmp_path / "seq")
+        par = corpus.build(source, min_count=2, cache_dir=tmp_path / "par", workers=3)
+        assert_same(seq, par)
+        assert seq[1].digest == par[1].digest
+        assert not [p for p in (tmp_path / "par").rglob("part*")]
+
+
+def test_cuts_fall_after_whitespace(tmp_path, small_parallel):
+    f = tmp_path / "c.txt"
+    f.write_bytes(b"aaaa bbbb\ncccc\tdddd " * 1000)
+    tasks = small_parallel.plan([f], 4, "utf-8")
+    data = f.read_bytes()
+    assert [t.start for t in tasks][0] == 0 and tasks[-1].end == len(data)
+    for t in tasks[1:]:
+        assert data[t.start - 1:t.start] in (b" ", b"\n", b"\t")
+    assert [t.last for t in tasks] == [False] * (len(tasks) - 1) + [True]
+
+
+def test_the_parallel_pass_reports_decode_errors_as_the_sequential_one(tmp_path,
+                                                                     small_parallel):
+    f = tmp_path / "bad.txt"
+    f.write_bytes(b"good words here\n" * 5000 + b"bad \xff byte\n" + b"more words\n" * 100)
+    with pytest.raises(corpus.CorpusDecodeError) as seq:
+        corpus.build(f, cache_dir=tmp_path / "a")
+    with pytest.raises(corpus.CorpusDecodeError) as par:
+        corpus.build(f, cache_dir=tmp_path / "b", workers=2)
+    assert str(par.value) == str(seq.value) and par.value.offset == seq.value.offset
+    assert [p.name for p in (tmp_path / "b").iterdir()] == []
+
+
+def test_what_the_parallel_pass_leaves_to_the_sequential_one(tmp_path, small_parallel):
+    f = tmp_path / "c.txt"
+    write_corpus(f, random_sentences(15))
+    assert small_parallel.plan([f], 1, "utf-8") is None           # one worker
+    assert small_parallel.plan([f], 2, "latin-1") is None         # another encoding
+    assert small_parallel.plan(None, 2, "utf-8") is None          # token lists
+    with open(f, "rb") as stream:
+        assert small_parallel.plan([stream], 2, "utf-8") is None  # a stream
+    assert small_parallel.plan([f], 2, "UTF8") is not None

@@ -1,0 +1,243 @@
+"""Preparation on several processes: the vocabulary pass of ``cw2v.corpus.build`` over pieces of
+the corpus at once, with the result of the sequential pass.
+
+The corpus is cut into tasks (``plan``): each compressed file is one task (a compressed stream
+is read from its start), a plain file is cut into ``workers`` byte ranges, each cut moved to
+just after an ASCII whitespace byte (never inside a token, nor inside a UTF-8 character, whose
+bytes are all >= 0x80). A task runs in its own process (a ``python -c`` child) and gives its tokens *local* ids in order of first appearance, written to a part file
+with its sentence ends; it returns its words in that order and their counts.
+
+The parent then merges the tasks in corpus order: walking each task's words in order and giving
+new ones the next global id reproduces the sequential pass's order of first appearance, so the
+vocabulary (ties by first appearance), the ids and the sentence offsets come out identical. A
+range's end ends a sentence only where the file ends, as in the sequential pass.
+
+Used for corpora of regular files (plain or compressed) of at least ``MIN_BYTES``, read as
+UTF-8 or ASCII, when ``workers > 1`` and no ``max_vocab_size`` is set (the pruning rule depends on
+the order the text is read in); anything else takes the sequential pass.
+"""
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import cache
+from ._files import is_compressed, is_stream, is_url
+
+#: Corpora smaller than this are read by one process (starting more costs ~0.5 s each).
+MIN_BYTES = 32 << 20
+_WHITESPACE = b" \t\n\r\x0b\x0c"
+
+
+@dataclass(frozen=True)
+class Task:
+    """A piece of the corpus: ``path`` from byte ``start`` to ``end`` (None: a whole file,
+    compressed or not); ``last``: its end is the file's end (which ends a sentence)."""
+
+    path: str
+    start: int = 0
+    end: int | None = None
+    last: bool = True
+
+
+def plan(paths, workers: int, encoding: str) -> list[Task] | None:
+    """The tasks for ``workers`` processes, or None when the corpus is for the sequential pass
+    (one worker, streams or URLs, another encoding, a corpus under ``MIN_BYTES``)."""
+    if workers < 2 or paths is None:
+        return None
+    if codecs.lookup(encoding).name not in ("utf-8", "ascii"):
+        return None
+    if any(is_stream(p) or is_url(p) or not os.path.isfile(p) for p in paths):
+        return None
+    sizes = [os.path.getsize(p) for p in paths]
+    if sum(sizes) < MIN_BYTES:
+        return None
+    tasks = []
+    for path, size in zip(map(os.fspath, paths), sizes):
+        if is_compressed(path) or size < MIN_BYTES // workers:
+            tasks.append(Task(path))
+            continue
+        cuts = sorted({0, size, *(_align(path, size * k // workers) for k in range(1, workers))})
+        tasks += [Task(path, a, b, b == size) for a, b in zip(cuts, cuts[1:])]
+    return tasks
+
+
+def _align(path: str, pos: int) -> int:
+    """The first offset >= ``pos`` just after an ASCII whitespace byte (or the file's end)."""
+    with open(path, "rb") as f:
+        f.seek(pos)
+        while True:
+            block = f.read(1 << 16)
+            if not block:
+                return f.tell()
+            hits = [i for i in (block.find(c) for c in _WHITESPACE) if i >= 0]
+            if hits:
+                return pos + min(hits) + 1
+            pos += len(block)
+
+
+def run(tasks: list[Task], workers: int, buffer: cache.SpillBuffer, encoding: str,
+        errors: str, on_task=None):
+    """Run ``tasks`` on ``workers`` processes, merge their ids into ``buffer`` (global
+    provisional ids, in corpus order). Returns (words, counts, raw_words).
+
+    Each task is a ``python -c`` child (not multiprocessing: its ``spawn`` would
+    run the caller's script again in every child unless it has a ``__main__`` guard, and
+    ``fork`` is unsafe in a process with threads). A failed task's error is raised here as
+    the same exception (``CorpusError``, ``CorpusDecodeError``, ``OSError``); on any error or
+    Ctrl-C the other children are killed.
+    """
+    work = buffer.workdir
+    package_parent = str(Path(__file__).resolve().parent.parent)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [package_parent, *filter(None, [os.environ.get("PYTHONPATH")])]))
+    queue = list(enumerate(tasks))
+    running: dict[int, subprocess.Popen] = {}
+    results: dict[int, tuple] = {}
+    try:
+        while queue or running:
+            while queue and len(running) < workers:
+                i, task = queue.pop(0)
+                spec = json.dumps({"task": asdict(task), "part": str(work / f"part{i}"),
+                                   "encoding": encoding, "errors": errors})
+                running[i] = subprocess.Popen([sys.executable, "-c", _CHILD, spec], cwd=work,
+                                              env=env, stdin=subprocess.DEVNULL)
+            time.sleep(0.02)
+            for i, proc in list(running.items()):
+                if proc.poll() is None:
+                    continue
+                del running[i]
+                results[i] = _task_result(work / f"part{i}", proc.returncode)
+                if on_task is not None:
+                    on_task(results[i][2])
+    finally:
+        for proc in running.values():
+            proc.kill()
+            proc.wait()
+    global_ids: dict[str, int] = {}
+    counts = np.zeros(0, dtype=np.int64)
+    raw_words = 0
+    for i in range(len(tasks)):
+        words, local_counts, n_tokens = results[i]
+        setdefault = global_ids.setdefault
+        l2g = np.fromiter((setdefault(w, len(global_ids)) for w in words), dtype=np.int32,
+                          count=len(words))
+        if len(global_ids) > counts.size:
+            counts.resize(len(global_ids), refcheck=False)
+        np.add.at(counts, l2g, local_counts)
+        _append_part(buffer, work / f"part{i}", l2g)
+        raw_words += n_tokens
+    return list(global_ids), counts, raw_words
+
+
+def _task_result(part: Path, returncode: int) -> tuple[list[str], np.ndarray, int]:
+    """A finished child's (words, counts, tokens), or its error raised again."""
+    error = part.with_suffix(".err")
+    if error.exists():
+        raise _error_from(json.loads(error.read_text(encoding="utf-8")))
+    if returncode != 0:
+        raise RuntimeError(f"a worker of the parallel corpus pass died (exit status "
+                           f"{returncode}); pass workers=1 to read the corpus in one process")
+    with open(part.with_suffix(".words"), encoding="utf-8", newline="\n") as f:
+        words = f.read().split("\n")[:-1]
+    counts = np.load(part.with_suffix(".counts.npy"))
+    n_tokens = int(part.with_suffix(".n").read_text())
+    for suffix in (".words", ".counts.npy", ".n"):
+        part.with_suffix(suffix).unlink()
+    return words, counts, n_tokens
+
+
+def _error_from(info: dict) -> BaseException:
+    from .corpus import CorpusDecodeError, CorpusError
+
+    kind, args = info["type"], info["args"]
+    if kind == "CorpusDecodeError":
+        return CorpusDecodeError(*args)
+    if kind == "CorpusError":
+        return CorpusError(*args)
+    if kind == "OSError":
+        return OSError(*args)
+    return RuntimeError(f"the parallel corpus pass failed: {info['message']}")
+
+
+def _append_part(buffer: cache.SpillBuffer, part: Path, l2g: np.ndarray) -> None:
+    """A task's ids, mapped to global ids, and its sentence ends, into ``buffer``."""
+    ends = cache._Stream(_blocks(part.with_suffix(".ends"), "<i8"))
+    pos = 0
+    for block in _blocks(part.with_suffix(".ids"), "<i4"):
+        here = ends.take_upto(pos + block.size)
+        buffer.append(l2g[block], (here - pos).tolist())
+        pos += block.size
+    for suffix in (".ids", ".ends"):
+        part.with_suffix(suffix).unlink()
+
+
+def _blocks(path: Path, dtype: str):
+    with open(path, "rb") as f:
+        while True:
+            block = np.fromfile(f, dtype=dtype, count=cache.SEGMENT)
+            if block.size == 0:
+                return
+            yield block
+
+
+def _run_task(task: Task, part: str, encoding: str, errors: str) -> None:
+    """In a worker process: local ids of one task to ``part.ids``, its sentence ends to
+    ``part.ends``, its words in order of first appearance to ``part.words`` (a line each: a
+    token never holds a newline), their counts to ``part.counts.npy``, its tokens to
+    ``part.n``."""
+    from .corpus import _FirstSeen, _range_pieces, _to_ids
+
+    table = _FirstSeen()
+    n = 0
+    with open(part + ".ids", "wb") as ids_file, open(part + ".ends", "wb") as ends_file:
+        for tokens, ends in _range_pieces(task, encoding, errors):
+            ids = _to_ids(map(table.__getitem__, tokens), len(tokens))
+            ids_file.write(ids.astype("<i4", copy=False).tobytes())
+            if ends:
+                ends_file.write((np.asarray(ends, dtype="<i8") + n).tobytes())
+            n += len(tokens)
+    counts = np.zeros(len(table), dtype=np.int64)
+    for block in _blocks(Path(part + ".ids"), "<i4"):
+        counts += np.bincount(block, minlength=len(table))
+    with open(part + ".words", "w", encoding="utf-8", newline="\n") as f:
+        f.writelines(w + "\n" for w in table)
+    np.save(part + ".counts.npy", counts)
+    Path(part + ".n").write_text(str(n))
+
+
+def _main(spec: dict) -> int:
+    """A child's work: run one task; an error goes to ``PART.err``."""
+    from .corpus import CorpusDecodeError, CorpusError
+
+    part = spec["part"]
+    try:
+        _run_task(Task(**spec["task"]), part, spec["encoding"], spec["errors"])
+    except CorpusDecodeError as exc:
+        info = {"type": "CorpusDecodeError",
+                "args": [exc.path, exc.offset, exc.encoding, exc.reason]}
+    except CorpusError as exc:
+        info = {"type": "CorpusError", "args": [exc.path, str(exc)]}
+    except OSError as exc:
+        info = {"type": "OSError", "args": [exc.errno, exc.strerror, exc.filename]}
+    except Exception as exc:  # reported to the parent, which raises it
+        info = {"type": type(exc).__name__, "args": [], "message": str(exc)}
+    else:
+        return 0
+    info.setdefault("message", str(info["args"]))
+    Path(part + ".err").write_text(json.dumps(info), encoding="utf-8")
+    return 1
+
+
+# The child's program (``-m cw2v._prepare`` would import this module twice: the package
+# imports it already).
+_CHILD = ("import json, sys; from cw2v._prepare import _main; "
+          "sys.exit(_main(json.loads(sys.argv[1])))")
