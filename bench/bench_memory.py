@@ -5,7 +5,7 @@
 The corpus is wiki50m (``../shared/data/corpus/wiki50m.txt.xz``), decompressed once to
 ``--workdir`` with a line break every 10,000 words (the one-line original would make gensim's
 ``corpus_file`` reader hold a 300 MB line) and repeated ``copies`` times. Each run is a child
-process, so its peak resident memory (VmHWM, ``ru_maxrss``) is its own:
+process, so its peak resident memory (VmHWM) is its own:
 
 * cw2v, encoded corpus on disk (the default; a fresh cache folder), then a second run on the
   same file (the cached encoding reused: the time to the first training step);
@@ -23,7 +23,6 @@ import json
 import lzma
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -36,7 +35,7 @@ sys.path.insert(0, str(HERE))
 from common import DATA, require_data  # noqa: E402
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 spec = json.loads(sys.argv[1])
 start = time.perf_counter()
 if spec["system"] == "gensim":
@@ -58,7 +57,9 @@ else:
     prep = model.vocab_seconds
     words, V = model.raw_words, len(model.vocab)
 total = time.perf_counter() - start
-print(json.dumps({"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+# VmHWM: ru_maxrss would keep the parent's peak across exec
+hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+print(json.dumps({"rss_mb": hwm / 1024,
                   "prep_s": prep, "train_s": total - prep, "words": words, "V": V}))
 """
 
