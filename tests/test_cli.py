@@ -47,6 +47,28 @@ def run_cli(*args, cwd: Path, timeout: float = 120,
     return result
 
 
+def train_then_ctrl_c(cwd: Path, *args) -> tuple[int, str]:
+    """``cw2v train ARGS`` sent SIGINT once its first epoch has ended (training under way);
+    returns its exit status and stderr."""
+    import signal
+
+    env = dict(os.environ, PYTHONPATH=PACKAGE_PARENT)
+    proc = subprocess.Popen([sys.executable, "-m", "cw2v", "train", *map(str, args)], cwd=cwd,
+                            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        for line in proc.stderr:
+            lines.append(line)
+            if " epoch 1/" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        _, rest = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    return proc.returncode, "".join(lines) + rest
+
+
 def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> str:
     """The run failed with exactly one stderr line 'cw2v: error: ...' holding ``fragments``."""
     assert result.returncode != 0, result
@@ -624,27 +646,11 @@ def test_interrupted_corpus_reading_writes_nothing(monkeypatch, capsys, corpus, 
 def test_ctrl_c_while_training_says_nothing_was_written(corpus, tmp_path):
     # Before: the trainer's warning that "the weights keep what was trained so far", and
     # nothing from the command line, which then wrote nothing.
-    import signal
-
     out = tmp_path / "v.txt"
-    env = dict(os.environ, PYTHONPATH=PACKAGE_PARENT)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cw2v", "train", str(corpus), "-o", str(out), "--epochs",
-         "1000000", "--workers", "1", "--min-count", "1", "--no-progress"],
-        cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True)
-    try:
-        lines = []
-        for line in proc.stderr:  # wait until training is under way
-            lines.append(line)
-            if " epoch 1/" in line:
-                break
-        proc.send_signal(signal.SIGINT)
-        _, rest = proc.communicate(timeout=60)
-    finally:
-        proc.kill()
-    stderr = "".join(lines) + rest
-    assert proc.returncode == 130, stderr
+    returncode, stderr = train_then_ctrl_c(
+        tmp_path, corpus, "-o", out, "--epochs", "1000000", "--workers", "1", "--min-count",
+        "1", "--no-progress")
+    assert returncode == 130, stderr
     assert "Traceback" not in stderr and "weights keep" not in stderr
     last = stderr.splitlines()[-1]
     assert last.startswith("cw2v: training interrupted in epoch ")
@@ -696,8 +702,6 @@ def test_detect_format(tmp_path, toy_text, toy_binary):
 def test_ctrl_c_writes_the_checkpoint_and_resume_finishes_the_same_run(tmp_path):
     """Ctrl-C with --checkpoint says where the checkpoint is; --resume (one worker) then
     writes the vectors an uninterrupted run writes, byte for byte."""
-    import signal
-
     rng = np.random.default_rng(0)
     corpus = tmp_path / "zipf.txt"
     corpus.write_text("\n".join(" ".join(f"w{j % 300}" for j in rng.zipf(1.3, 1000))
@@ -707,24 +711,9 @@ def test_ctrl_c_writes_the_checkpoint_and_resume_finishes_the_same_run(tmp_path)
     whole = run_cli("train", corpus, "-o", tmp_path / "whole.txt", *opts, cwd=tmp_path)
     assert whole.returncode == 0, whole.stderr
     out, ckpt = tmp_path / "v.txt", tmp_path / "run.ckpt"
-    env = dict(os.environ, PYTHONPATH=PACKAGE_PARENT)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cw2v", "train", str(corpus), "-o", str(out), *opts,
-         "--checkpoint", str(ckpt)],
-        cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True)
-    try:
-        lines = []
-        for line in proc.stderr:  # wait until epoch 2 is under way
-            lines.append(line)
-            if " epoch 1/" in line:
-                break
-        proc.send_signal(signal.SIGINT)
-        _, rest = proc.communicate(timeout=60)
-    finally:
-        proc.kill()
-    stderr = "".join(lines) + rest
-    assert proc.returncode == 130, stderr
+    returncode, stderr = train_then_ctrl_c(tmp_path, corpus, "-o", out, *opts,
+                                           "--checkpoint", ckpt)
+    assert returncode == 130, stderr
     last = stderr.splitlines()[-1]
     assert last.startswith("cw2v: training interrupted in epoch ")
     assert last.endswith(f"; nothing was written to {out}; checkpoint written to {ckpt} "
