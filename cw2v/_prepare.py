@@ -30,22 +30,36 @@ from pathlib import Path
 import numpy as np
 
 from . import cache
-from ._files import is_compressed, is_stream, is_url
+from ._files import (
+    COMPRESSION_ERRORS,
+    corrupt_stream_reason,
+    is_compressed,
+    is_stream,
+    is_url,
+    open_input,
+)
 
 #: Corpora smaller than this are read by one process (starting more costs ~0.5 s each).
 MIN_BYTES = 32 << 20
 _WHITESPACE = b" \t\n\r\x0b\x0c"
 
 
+#: Decompressed text cut into segment files of about this size for the children.
+SEGMENT_BYTES = 64 << 20
+
+
 @dataclass(frozen=True)
 class Task:
-    """A piece of the corpus: ``path`` from byte ``start`` to ``end`` (None: a whole file,
-    compressed or not); ``last``: its end is the file's end (which ends a sentence)."""
+    """A piece of the corpus: ``path`` from byte ``start`` to ``end`` (None: the whole file);
+    ``last``: its end is the file's end (which ends a sentence). A segment of a decompressed
+    file names that file (``origin``) and where in its text it starts (``base``), for errors."""
 
     path: str
     start: int = 0
     end: int | None = None
     last: bool = True
+    origin: str | None = None
+    base: int = 0
 
 
 def plan(paths, workers: int, encoding: str) -> list[Task] | None:
@@ -62,8 +76,11 @@ def plan(paths, workers: int, encoding: str) -> list[Task] | None:
         return None
     tasks = []
     for path, size in zip(map(os.fspath, paths), sizes):
-        if is_compressed(path) or size < MIN_BYTES // workers:
-            tasks.append(Task(path))
+        if is_compressed(path):
+            tasks.append(Task(path))  # cut into segments as it is decompressed (``_expand``)
+            continue
+        if size < MIN_BYTES // workers:
+            tasks.append(Task(path, 0, size))
             continue
         cuts = sorted({0, size, *(_align(path, size * k // workers) for k in range(1, workers))})
         tasks += [Task(path, a, b, b == size) for a, b in zip(cuts, cuts[1:])]
@@ -99,33 +116,46 @@ def run(tasks: list[Task], workers: int, buffer: cache.SpillBuffer, encoding: st
     package_parent = str(Path(__file__).resolve().parent.parent)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [package_parent, *filter(None, [os.environ.get("PYTHONPATH")])]))
-    queue = list(enumerate(tasks))
-    running: dict[int, subprocess.Popen] = {}
+    produced = _expand(tasks, work)
+    ready: list[tuple[int, Task]] = []  # made, not started: decompression runs ahead
+    running: dict[int, tuple[subprocess.Popen, Task]] = {}
     results: dict[int, tuple] = {}
+    exhausted = False
     try:
-        while queue or running:
-            while queue and len(running) < workers:
-                i, task = queue.pop(0)
+        while True:
+            if not exhausted and len(ready) < workers:
+                task = next(produced, None)
+                if task is None:
+                    exhausted = True
+                else:
+                    ready.append((len(results) + len(running) + len(ready), task))
+            while ready and len(running) < workers:
+                i, task = ready.pop(0)
                 spec = json.dumps({"task": asdict(task), "part": str(work / f"part{i}"),
                                    "encoding": encoding, "errors": errors})
-                running[i] = subprocess.Popen([sys.executable, "-c", _CHILD, spec], cwd=work,
-                                              env=env, stdin=subprocess.DEVNULL)
-            time.sleep(0.02)
-            for i, proc in list(running.items()):
+                running[i] = (subprocess.Popen([sys.executable, "-c", _CHILD, spec], cwd=work,
+                                               env=env, stdin=subprocess.DEVNULL), task)
+            for i, (proc, task) in list(running.items()):
                 if proc.poll() is None:
                     continue
                 del running[i]
                 results[i] = _task_result(work / f"part{i}", proc.returncode)
+                if task.origin is not None:
+                    os.unlink(task.path)  # a segment's text, read
                 if on_task is not None:
                     on_task(results[i][2])
+            if exhausted and not ready and not running:
+                break
+            if exhausted or len(ready) >= workers:
+                time.sleep(0.02)
     finally:
-        for proc in running.values():
+        for proc, _ in running.values():
             proc.kill()
             proc.wait()
     global_ids: dict[str, int] = {}
     counts = np.zeros(0, dtype=np.int64)
     raw_words = 0
-    for i in range(len(tasks)):
+    for i in range(len(results)):
         words, local_counts, n_tokens = results[i]
         setdefault = global_ids.setdefault
         l2g = np.fromiter((setdefault(w, len(global_ids)) for w in words), dtype=np.int32,
@@ -136,6 +166,48 @@ def run(tasks: list[Task], workers: int, buffer: cache.SpillBuffer, encoding: st
         _append_part(buffer, work / f"part{i}", l2g)
         raw_words += n_tokens
     return list(global_ids), counts, raw_words
+
+
+def _expand(tasks: list[Task], work: Path):
+    """The tasks, a compressed file's cut into segment files of its decompressed text as they
+    are asked for (so that decompression, in this process, runs while children count)."""
+    for task in tasks:
+        if task.end is not None:
+            yield task
+            continue
+        yield from _segments(task.path, work)
+
+
+def _segments(path: str, work: Path):
+    """Decompress ``path`` into files of about ``SEGMENT_BYTES`` cut after ASCII whitespace;
+    a corrupt stream raises ``CorpusError`` naming ``path``, as the sequential pass does."""
+    from .corpus import CorpusError
+
+    carry, base, n = b"", 0, 0
+    try:
+        with open_input(path) as f:
+            while True:
+                data = f.read(SEGMENT_BYTES)
+                final = not data
+                data, carry = carry + data, b""
+                if not final:
+                    cut = max(data.rfind(c) for c in _WHITESPACE) + 1
+                    if cut == 0:  # no whitespace yet: read on
+                        carry = data
+                        continue
+                    data, carry = data[:cut], data[cut:]
+                segment = work / f"segment{n}.txt"
+                segment.write_bytes(data)
+                yield Task(str(segment), 0, len(data), final, origin=path, base=base)
+                base += len(data)
+                n += 1
+                if final:
+                    return
+    except COMPRESSION_ERRORS as e:
+        reason = corrupt_stream_reason(e)
+        if reason is None:
+            raise
+        raise CorpusError(path, f"cannot read corpus file {path!r}: {reason}") from e
 
 
 def _task_result(part: Path, returncode: int) -> tuple[list[str], np.ndarray, int]:

@@ -663,14 +663,15 @@ def _file_pieces(path: InputLike, encoding: str,
 def _range_pieces(task, encoding: str,
                   errors: str) -> Iterator[tuple[list[str], list[int]]]:
     """(tokens, ends) of a task of the parallel pass (``cw2v._prepare.Task``): a whole file as
-    ``_file_pieces`` reads it, or the byte range [start, end) of a plain file, whose end ends a
-    sentence only if it is the file's end."""
+    ``_file_pieces`` reads it, or the byte range [start, end) of a plain file (or of a segment
+    of a decompressed one), whose end ends a sentence only if it is the file's end."""
     if task.end is None:
         yield from _file_pieces(task.path, encoding, errors)
         return
     decoder = codecs.getincrementaldecoder(encoding)(errors)
     carry = ""
-    consumed = task.start
+    name = task.origin or task.path  # a segment of a decompressed file names that file
+    consumed = task.start + task.base
     with open(task.path, "rb") as f:
         f.seek(task.start)
         left = task.end - task.start
@@ -682,7 +683,7 @@ def _range_pieces(task, encoding: str,
             try:
                 text = decoder.decode(data, final)
             except UnicodeDecodeError as e:
-                raise CorpusDecodeError(task.path, consumed - pending + e.start, encoding,
+                raise CorpusDecodeError(name, consumed - pending + e.start, encoding,
                                         e.reason) from e
             consumed += len(data)
             tokens, ends, carry = _split_chunk(text, carry, final)

@@ -275,6 +275,37 @@ def test_parallel_pass_equals_the_sequential_one(tmp_path, small_parallel):
         assert not [p for p in (tmp_path / "par").rglob("part*")]
 
 
+def test_compressed_files_are_cut_into_segments_as_they_are_decompressed(tmp_path,
+                                                                        small_parallel,
+                                                                        monkeypatch):
+    import lzma
+
+    monkeypatch.setattr(small_parallel, "SEGMENT_BYTES", 40000)
+    sentences = random_sentences(16, n=4000)
+    packed = tmp_path / "c.txt.xz"
+    with lzma.open(packed, "wt") as f:
+        f.write("\n".join(" ".join(s) for s in sentences))
+    seq = corpus.build(packed, min_count=2, cache_dir=tmp_path / "seq")
+    par = corpus.build(packed, min_count=2, cache_dir=tmp_path / "par", workers=2)
+    assert_same(seq, par)
+    assert not [p for p in (tmp_path / "par").rglob("segment*")]
+    # A decode error in a segment names the file and the offset in its text.
+    bad = tmp_path / "bad.txt.xz"
+    with lzma.open(bad, "wb") as f:
+        f.write(b"good words here\n" * 2000 + b"bad \xff byte\n" + b"more words\n" * 100)
+    with pytest.raises(corpus.CorpusDecodeError) as seq_err:
+        corpus.build(bad, cache_dir=tmp_path / "a")
+    with pytest.raises(corpus.CorpusDecodeError) as par_err:
+        corpus.build(bad, cache_dir=tmp_path / "b", workers=2)
+    assert str(par_err.value) == str(seq_err.value)
+    # A truncated stream is the sequential pass's CorpusError.
+    cut = tmp_path / "cut.txt.xz"
+    cut.write_bytes(packed.read_bytes()[:-200])
+    with pytest.raises(corpus.CorpusError, match="cut.txt.xz"):
+        corpus.build(cut, cache_dir=tmp_path / "c", workers=2)
+    assert [p.name for p in (tmp_path / "c").iterdir()] == []
+
+
 def test_cuts_fall_after_whitespace(tmp_path, small_parallel):
     f = tmp_path / "c.txt"
     f.write_bytes(b"aaaa bbbb\ncccc\tdddd " * 1000)
