@@ -428,6 +428,25 @@ class Word2Vec(SGNSBase):
         """Write ``W_in`` in word2vec.c's text or binary format (readable by gensim)."""
         self.wv.save_word2vec_format(path, binary=binary)
 
+    # -- gensim --------------------------------------------------------------------------------
+
+    def to_gensim(self):
+        """The word vectors as a ``gensim.models.KeyedVectors`` (a copy: same words, order and
+        float32 values, each word's ``"count"`` attribute set). Needs gensim
+        (``pip install cw2v[gensim]``); see ``cw2v.interop``."""
+        from .interop import to_gensim
+
+        return to_gensim(self)
+
+    @classmethod
+    def from_gensim(cls, gensim_model) -> "Word2Vec":
+        """A model from a trained gensim ``Word2Vec`` (skip-gram, negative sampling): its
+        vectors, output weights (``syn1neg``), counts and settings, ready for ``train``. See
+        ``cw2v.interop.model_from_gensim``."""
+        from .interop import model_from_gensim
+
+        return model_from_gensim(gensim_model, cls)
+
     # -- checks --------------------------------------------------------------------------------
 
     def _check_weights(self) -> None:
