@@ -145,7 +145,7 @@ def _check_objective(gensim_model) -> None:
                          "vectors convert with cw2v.Vectors.from_gensim(model.wv)")
 
 
-def model_from_gensim(gensim_model, cls: type | None = None) -> "Word2Vec":
+def model_from_gensim(gensim_model, cls: type | None = None) -> Word2Vec:
     """A cw2v ``Word2Vec`` from a trained gensim ``Word2Vec``, ready to train further.
 
     ``W_in`` is a float32 copy of ``wv.vectors``, ``W_out`` of ``syn1neg``; the counts are each

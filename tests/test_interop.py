@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import cw2v
-from cw2v import Vectors, Word2Vec, interop
+from cw2v import Vectors, Word2Vec
 from cw2v.demo import tiny_corpus
 
 gensim_models = pytest.importorskip("gensim.models")
