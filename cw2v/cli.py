@@ -8,6 +8,7 @@
     cw2v analogy vectors.txt man king woman          # man : king :: woman : ?
     cw2v evaluate vectors.txt                        # Google analogies and WordSim-353
     cw2v plot vectors.txt king queen man woman -o words.png
+    cw2v export vectors.txt -o projector/ --limit 10000   # TensorBoard's projector
     cw2v demo
     zcat corpus.txt.gz | cw2v train - -o vectors.txt  # "-": standard input
     cat vectors.txt | cw2v similar - king
@@ -492,6 +493,23 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    """``cw2v export``: vectors.tsv and metadata.tsv for TensorBoard's embedding projector."""
+    from .model import Word2Vec
+    from .projector import export_projector
+
+    if args.limit is not None and args.limit < 1:
+        raise UsageError(f"--limit must be >= 1, got {args.limit}")
+    source = _rereadable(args.vectors)
+    # A native model knows its counts, so --limit keeps its most frequent words.
+    vectors = (Word2Vec.load(source) if detect_format(source) == "cw2v"
+               else load_vectors(source, binary=args.binary))
+    out = export_projector(vectors, args.output, limit=args.limit, config=args.config)
+    print(f"wrote {out / 'vectors.tsv'} and {out / 'metadata.tsv'}"
+          + (f" and {out / 'projector_config.pbtxt'}" if args.config else ""))
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     """``cw2v demo``: the classic tiny-corpus demo."""
     from . import demo
@@ -618,6 +636,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--analogy", action="store_true",
                    help="read the words in fours a b c d and draw arrows a->b, c->d")
     p.add_argument("--title", default=None, help="figure title")
+
+    p = command("export", _cmd_export,
+                "Write vectors.tsv and metadata.tsv for TensorBoard's embedding projector.")
+    _add_vectors_argument(p)
+    p.add_argument("-o", "--output", required=True, metavar="DIR",
+                   help="directory to write the files in (created if missing)")
+    p.add_argument("--limit", type=int, default=None, metavar="N",
+                   help="only the N most frequent words")
+    p.add_argument("--config", action=argparse.BooleanOptionalAction, default=True,
+                   help="also write projector_config.pbtxt for tensorboard --logdir DIR "
+                        "(default: yes)")
 
     command("demo", _cmd_demo, "Train on the tiny demo corpus and print neighbours.")
     return parser
