@@ -362,6 +362,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
         raise UsageError("no output file given (-o OUT, or -output FILE)")
     if args.format == "cw2v" and args.binary:
         raise UsageError("--binary applies to --format word2vec only")
+    if args.plot_curve is not None:
+        from .plot import image_format
+
+        image_format(args.plot_curve)  # a bad extension fails before training, not after
     output = Path(args.output)
     # Fail before a long training run, not after it.
     if output.is_dir():
@@ -419,6 +423,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "word2vec binary" if args.binary else "word2vec text")
     log.info("wrote %d vectors of dimension %d to %s (%s)", len(model.vocab), model.vector_size,
              output, kind)
+    if args.plot_curve is not None:
+        from .plot import training_curve
+
+        training_curve(model, args.plot_curve, title=f"cw2v train: {len(model.vocab)} words")
+        log.info("wrote the training curve to %s", args.plot_curve)
     return 0
 
 
@@ -594,6 +603,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", metavar="FILE",
                    help="continue the run that wrote checkpoint FILE, on the same CORPUS, "
                         "with its settings (--workers may change)")
+    p.add_argument("--plot-curve", metavar="FILE", default=None,
+                   help="also draw the loss and words/s per epoch to FILE (.png or .svg; "
+                        "needs matplotlib)")
     p.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
 
     p = command("similar", _cmd_similar, "Print the nearest neighbours of words.")
