@@ -11,7 +11,21 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import cw2v
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _prefer_installed_cw2v() -> None:
+    """``python -m sphinx`` run from the checkout's root puts the source tree first on
+    ``sys.path``; without its compiled kernel (a plain ``pip install .``) that copy cannot be
+    imported, so take the installed one instead."""
+    built = [p for pattern in ("_kernel_base*.so", "_kernel_base*.pyd")
+             for p in (ROOT / "cw2v").glob(pattern)]
+    if not built:
+        sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT]
+
+
+_prefer_installed_cw2v()
+import cw2v  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 

@@ -15,6 +15,7 @@ into rubrics, since a title cannot sit inside an autodoc directive.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 
 from docutils import nodes
@@ -95,14 +96,22 @@ class CliDirective(_Generated):
     def lines(self) -> list[str]:
         from cw2v import cli
 
-        parser = cli.build_parser()
-        out = ["``cw2v --help``:", "", ".. code-block:: text", ""]
-        out += ["   " + line for line in parser.format_help().splitlines()]
-        subparsers = next(a for a in parser._actions
-                          if isinstance(a, argparse._SubParsersAction))
-        for name, sub in subparsers.choices.items():
-            out += ["", f".. rubric:: cw2v {name}", "", ".. code-block:: text", ""]
-            out += ["   " + line for line in sub.format_help().splitlines()]
+        saved = os.environ.get("COLUMNS")
+        os.environ["COLUMNS"] = "96"  # argparse wraps to the terminal: the same site everywhere
+        try:
+            parser = cli.build_parser()
+            out = ["``cw2v --help``:", "", ".. code-block:: text", ""]
+            out += ["   " + line for line in parser.format_help().splitlines()]
+            subparsers = next(a for a in parser._actions
+                              if isinstance(a, argparse._SubParsersAction))
+            for name, sub in subparsers.choices.items():
+                out += ["", f".. rubric:: cw2v {name}", "", ".. code-block:: text", ""]
+                out += ["   " + line for line in sub.format_help().splitlines()]
+        finally:
+            if saved is None:
+                del os.environ["COLUMNS"]
+            else:
+                os.environ["COLUMNS"] = saved
         return out
 
 
