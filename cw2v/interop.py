@@ -75,6 +75,7 @@ def to_gensim(obj) -> Any:
     kv.index_to_key = list(vectors.vocab)
     kv.key_to_index = dict(vectors.w2i)
     kv.vectors = np.array(vectors.vectors, dtype=np.float32, order="C", copy=True)
+    kv.next_index = len(vectors)  # where gensim's add_vector puts the next word
     kv.norms = None
     counts = getattr(obj, "counts", None)
     if counts is not None and np.shape(counts) == (len(vectors),):

@@ -46,6 +46,9 @@ def test_to_gensim_exact(trained):
     ours = [w for w, _ in trained.wv.most_similar(word, 5)]
     theirs = [w for w, _ in kv.most_similar(word, topn=5)]
     assert ours == theirs
+    with pytest.warns(UserWarning):  # gensim warns that growing one at a time is slow
+        assert kv.add_vector("new-word", np.ones(16, np.float32)) == len(trained.vocab)
+    assert kv.index_to_key[-1] == "new-word" and trained.vocab[-1] != "new-word"
 
 
 def test_round_trip_vectors_bitwise(trained):
