@@ -67,8 +67,12 @@ class GensimNamesDirective(_Generated):
 
         rows = [[f"``{p.gensim or p.name}``", f"``{p.name}``", p.help.replace("*", r"\*")]
                 for p in params.PARAMETERS if p.name != "mode"]
-        rows += [["``sg=1``", "(always)", "cw2v trains skip-gram"],
-                 ["``hs=0``, ``negative>0``", "(always)", "negative sampling"]]
+        from cw2v.interop import GENSIM_OBJECTIVES
+
+        for (sg, hs), refused in GENSIM_OBJECTIVES.items():
+            what = "continued by ``Word2Vec.from_gensim``" if refused is None else (
+                f"refused by ``Word2Vec.from_gensim``: {refused}")
+            rows.append([f"``sg={sg}, hs={hs}``", "(the objective)", what])
         return _table(["gensim Word2Vec", "cw2v", "meaning"], rows, [25, 20, 55])
 
 
