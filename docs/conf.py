@@ -25,7 +25,7 @@ def _prefer_installed_cw2v() -> None:
 
 
 _prefer_installed_cw2v()
-import cw2v  # noqa: E402
+import cw2v
 
 sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 

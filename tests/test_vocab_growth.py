@@ -5,11 +5,10 @@ import lzma
 
 import numpy as np
 import pytest
+from conftest import shared_file
 
 from cw2v import Vectors, Word2Vec, evaluate
 from cw2v.corpus import EncodedCorpus
-
-from conftest import shared_file
 
 FIRST = [["the", "cat", "sat", "on", "the", "mat"], ["the", "dog", "sat"]] * 10
 SECOND = [["the", "cat", "ate", "a", "fish"], ["a", "dog", "ate", "a", "bone"],
@@ -17,7 +16,7 @@ SECOND = [["the", "cat", "ate", "a", "fish"], ["a", "dog", "ate", "a", "bone"],
 
 
 def _model(**kwargs):
-    settings = dict(d=8, min_count=2, epochs=2, workers=1, seed=7)
+    settings = {"d": 8, "min_count": 2, "epochs": 2, "workers": 1, "seed": 7}
     settings.update(kwargs)
     return Word2Vec.from_corpus(FIRST, **settings)
 
@@ -100,7 +99,7 @@ def test_limits_and_refusals(tmp_path):
 
 # -- two halves of wiki8-1m ------------------------------------------------------------------------
 
-SETTINGS = dict(d=50, min_count=5, epochs=5, workers=2, seed=1, sample=1e-3)
+SETTINGS = {"d": 50, "min_count": 5, "epochs": 5, "workers": 2, "seed": 1, "sample": 1e-3}
 WORDSIM_TOLERANCE = 0.05   # first-half words: WordSim-353 Spearman may drop at most this much
 ANALOGY_TOLERANCE = 0.02   # and analogy accuracy (3CosAdd) at most this much
 
@@ -109,8 +108,11 @@ def _halves():
     with lzma.open(shared_file("corpus/wiki8-1m.txt.xz"), "rt", encoding="utf-8") as f:
         tokens = f.read().split()
     half = len(tokens) // 2
-    cut = lambda t: [t[i:i + 1000] for i in range(0, len(t), 1000)]  # noqa: E731
-    return cut(tokens[:half]), cut(tokens[half:])
+    return _sentences(tokens[:half]), _sentences(tokens[half:])
+
+
+def _sentences(tokens: list[str]) -> list[list[str]]:
+    return [tokens[i:i + 1000] for i in range(0, len(tokens), 1000)]
 
 
 def _scores(vectors: Vectors) -> tuple[float, float]:
