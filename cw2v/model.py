@@ -325,7 +325,9 @@ class Word2Vec(SGNSBase):
         if max_vocab is not None:
             new = new[:max(0, int(max_vocab) - len(self.vocab))]
         mapping[new] = len(self.vocab) + np.arange(new.size, dtype=np.int32)
-        counts = np.asarray(self.counts, dtype=np.int64).copy()
+        # int64 counts stay int64; a classic model's set_freq counts (float64) stay float64
+        old = np.asarray(self.counts)
+        counts = old.astype(np.result_type(old.dtype, np.int64), copy=True)
         np.add.at(counts, known[is_known], found.counts[is_known])
         self._add_words([found.words[i] for i in new],
                         np.concatenate([counts, found.counts[new]]))
@@ -348,7 +350,7 @@ class Word2Vec(SGNSBase):
         wv.w2i = {**wv.w2i, **{w: n_old + i for i, w in enumerate(words)}}
         wv.vectors = W_in
         self.W_out = W_out
-        self.counts = np.asarray(counts, dtype=np.int64)
+        self.counts = counts
         exponent = float(self.config.get("ns_exponent", 0.75))
         self.set_noise_weights(self.counts.astype(np.float64) ** exponent)
 

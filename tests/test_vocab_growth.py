@@ -79,6 +79,15 @@ def test_saved_and_loaded_models_grow_the_same(tmp_path):
     assert again.vocab == model.vocab
 
 
+def test_classic_model_grows():
+    model = Word2Vec(["a", "b"], d=4, seed=1)
+    model.set_freq({"a": 2.5, "b": 1.5})  # the classic class takes any non-negative counts
+    model.config["min_count"] = 1
+    model.build_vocab([["a", "c", "c"]])
+    assert model.vocab == ["a", "b", "c"] and model.counts.tolist() == [3.5, 1.5, 2.0]
+    assert model.W_in.shape == model.W_out.shape == (3, 4)
+
+
 def test_limits_and_refusals(tmp_path):
     model = _model(max_vocab=7)
     n = len(model.vocab)
