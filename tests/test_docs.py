@@ -20,6 +20,12 @@ MODULES = sorted(m.name for m in pkgutil.iter_modules(cw2v.__path__)
 @pytest.mark.skipif(not PAGES, reason=f"no documentation sources at {DOCS}")
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_page_examples(page, tmp_path, monkeypatch):
+    # A page whose examples need an optional package says so in a comment, ``.. requires: X``
+    # (the wheels built without gensim or matplotlib skip it).
+    for line in page.read_text(encoding="utf-8").splitlines():
+        if line.startswith(".. requires:"):
+            for module in line.split(":", 1)[1].split():
+                pytest.importorskip(module)
     monkeypatch.chdir(tmp_path)  # examples that write files write them here
     result = doctest.testfile(str(page), module_relative=False, optionflags=FLAGS,
                               verbose=False, report=True)
