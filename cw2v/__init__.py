@@ -16,8 +16,9 @@ from .vectors import Vectors
 __all__ = ["Word2Vec", "Vectors", "EpochStats", "StopTraining", "TrainingDivergedError",
            "load_word2vec_format", "__version__"]
 
-_SUBMODULES = frozenset({"cache", "checkpoint", "cli", "corpus", "demo", "evaluate", "io",
-                         "params", "plot", "reference", "tables", "trainer", "vectors", "vocab"})
+_SUBMODULES = frozenset({"cache", "checkpoint", "cli", "corpus", "demo", "evaluate", "interop",
+                         "io", "params", "plot", "projector", "reference", "tables", "trainer",
+                         "vectors", "vocab"})
 
 
 def load_word2vec_format(path, binary: bool = False, **kwargs) -> Vectors:

@@ -8,6 +8,7 @@
     cw2v analogy vectors.txt man king woman          # man : king :: woman : ?
     cw2v evaluate vectors.txt                        # Google analogies and WordSim-353
     cw2v plot vectors.txt king queen man woman -o words.png
+    cw2v export vectors.txt -o projector/ --limit 10000   # TensorBoard's projector
     cw2v demo
     zcat corpus.txt.gz | cw2v train - -o vectors.txt  # "-": standard input
     cat vectors.txt | cw2v similar - king
@@ -361,6 +362,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
         raise UsageError("no output file given (-o OUT, or -output FILE)")
     if args.format == "cw2v" and args.binary:
         raise UsageError("--binary applies to --format word2vec only")
+    if args.plot_curve is not None:
+        from .plot import image_format
+
+        image_format(args.plot_curve)  # a bad extension fails before training, not after
     output = Path(args.output)
     # Fail before a long training run, not after it.
     if output.is_dir():
@@ -422,6 +427,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "word2vec binary" if args.binary else "word2vec text")
     log.info("wrote %d vectors of dimension %d to %s (%s)", len(model.vocab), model.vector_size,
              output, kind)
+    if args.plot_curve is not None:
+        from .plot import training_curve
+
+        training_curve(model, args.plot_curve, title=f"cw2v train: {len(model.vocab)} words")
+        log.info("wrote the training curve to %s", args.plot_curve)
     return 0
 
 
@@ -493,6 +503,23 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     else:
         plot.plot_words(vectors, args.words, args.output, title=args.title)
     print(f"wrote {args.output}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    """``cw2v export``: vectors.tsv and metadata.tsv for TensorBoard's embedding projector."""
+    from .model import Word2Vec
+    from .projector import export_projector
+
+    if args.limit is not None and args.limit < 1:
+        raise UsageError(f"--limit must be >= 1, got {args.limit}")
+    source = _rereadable(args.vectors)
+    # A native model knows its counts, so --limit keeps its most frequent words.
+    vectors = (Word2Vec.load(source) if detect_format(source) == "cw2v"
+               else load_vectors(source, binary=args.binary))
+    out = export_projector(vectors, args.output, limit=args.limit, config=args.config)
+    print(f"wrote {out / 'vectors.tsv'} and {out / 'metadata.tsv'}"
+          + (f" and {out / 'projector_config.pbtxt'}" if args.config else ""))
     return 0
 
 
@@ -585,6 +612,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", metavar="FILE",
                    help="continue the run that wrote checkpoint FILE, on the same CORPUS, "
                         "with its settings (--workers may change)")
+    p.add_argument("--plot-curve", metavar="FILE", default=None,
+                   help="also draw the loss and words/s per epoch to FILE (.png or .svg; "
+                        "needs matplotlib)")
     p.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
 
     p = command("similar", _cmd_similar, "Print the nearest neighbours of words.")
@@ -627,6 +657,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--analogy", action="store_true",
                    help="read the words in fours a b c d and draw arrows a->b, c->d")
     p.add_argument("--title", default=None, help="figure title")
+
+    p = command("export", _cmd_export,
+                "Write vectors.tsv and metadata.tsv for TensorBoard's embedding projector.")
+    _add_vectors_argument(p)
+    p.add_argument("-o", "--output", required=True, metavar="DIR",
+                   help="directory to write the files in (created if missing)")
+    p.add_argument("--limit", type=int, default=None, metavar="N",
+                   help="only the N most frequent words")
+    p.add_argument("--config", action=argparse.BooleanOptionalAction, default=True,
+                   help="also write projector_config.pbtxt for tensorboard --logdir DIR "
+                        "(default: yes)")
 
     command("demo", _cmd_demo, "Train on the tiny demo corpus and print neighbours.")
     return parser

@@ -450,6 +450,32 @@ def encode(corpus: CorpusLike, vocab: Vocabulary | Mapping[str, int], *, encodin
     return encoded
 
 
+def remap(encoded: EncodedCorpus, mapping: np.ndarray) -> EncodedCorpus:
+    """``encoded`` with every id i replaced by ``mapping[i]``; ids mapped to a negative value are
+    dropped, and sentences left empty with them. ``encoded`` is not changed.
+
+    Parameters
+    ----------
+    encoded : EncodedCorpus
+    mapping : integer array
+        One new id (or -1) for each id of ``encoded``'s vocabulary.
+
+    Returns
+    -------
+    EncodedCorpus
+        Same ``raw_words``.
+    """
+    mapping = np.asarray(mapping, dtype=np.int32)
+    tokens = encoded.tokens
+    if tokens.size and (tokens.min() < 0 or tokens.max() >= mapping.size):
+        raise IndexError(f"the corpus holds ids outside the mapping's {mapping.size}")
+    buffer = _IdBuffer()
+    buffer.ids = np.array(tokens, dtype=np.int32)  # a copy: finish compacts it in place
+    buffer.size = int(tokens.size)
+    buffer.ends = [np.asarray(encoded.offsets[1:], dtype=np.int64)]
+    return buffer.finish(int(encoded.raw_words), mapping)
+
+
 def iter_sentences(corpus: CorpusLike, *, encoding: str = "utf-8", errors: str = "strict",
                    max_sentence_length: int | None = None) -> Iterator[list[str]]:
     """Stream the sentences of ``corpus`` as lists of tokens.

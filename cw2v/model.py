@@ -225,10 +225,11 @@ class Word2Vec(SGNSBase):
     def train(self, corpus, *, progress: bool | None = None, callbacks: Iterable[Callable] = (),
               encoding: str = "utf-8", errors: str = "strict",
               checkpoint: PathLike | None = None, checkpoint_every: float = ckpt.DEFAULT_EVERY,
-              cache_dir: PathLike | bool | None = None,
+              cache_dir: PathLike | bool | None = None, update_vocab: bool = False,
               **parameters) -> list[trainer.EpochStats]:
         """Continue training on ``corpus`` with the existing vocabulary (unknown words are
-        skipped).
+        skipped), or, with ``update_vocab=True``, after adding its new words to the vocabulary
+        (``build_vocab(corpus, update=True)``, the corpus read once for both).
 
         ``corpus`` is anything ``from_corpus`` takes, or a ``cw2v.corpus.EncodedCorpus`` already
         encoded with this model's word ids. The parameters below, left as None, keep their
@@ -238,6 +239,10 @@ class Word2Vec(SGNSBase):
         ``progress``, ``callbacks``, ``encoding``, ``errors``, ``checkpoint``,
         ``checkpoint_every`` and ``cache_dir`` are as in ``from_corpus`` (the encoded corpus is
         not reused: another vocabulary may be asked for next time).
+
+        The learning rate of each call starts again at ``lr`` (as gensim's ``train`` starts
+        again at ``alpha``): to move the vectors already trained less while new words are
+        learnt, pass a smaller ``lr``.
 
         Parameters
         ----------
@@ -255,14 +260,123 @@ class Word2Vec(SGNSBase):
                                                if k in params.BY_NAME})
         every = _check_checkpoint(checkpoint, checkpoint_every)
         self._check_weights()  # before the corpus is read, not after
+        if update_vocab and isinstance(corpus, corpus_io.EncodedCorpus):
+            raise TypeError("update_vocab=True needs the corpus's words, not an EncodedCorpus "
+                            "(its ids belong to a vocabulary already)")
         self.config.update(settings)
-        if isinstance(corpus, corpus_io.EncodedCorpus):
+        if update_vocab:
+            encoded = self.build_vocab(corpus, update=True, encoding=encoding, errors=errors)
+        elif isinstance(corpus, corpus_io.EncodedCorpus):
             encoded = corpus
         else:
             encoded = corpus_io.encode(corpus, self.w2i, encoding=encoding, errors=errors,
                                        cache_dir=_cache_folder(cache_dir))
         return self._train_encoded(encoded, progress=progress, callbacks=callbacks,
                                    checkpoint=checkpoint, checkpoint_every=every)
+
+    def build_vocab(self, corpus, *, update: bool = True, encoding: str = "utf-8",
+                    errors: str = "strict") -> corpus_io.EncodedCorpus:
+        """Grow the vocabulary with the new words of ``corpus`` (gensim's
+        ``build_vocab(corpus, update=True)``); returns ``corpus`` encoded with the grown
+        vocabulary, ready for ``train``.
+
+        What changes:
+
+        * the counts merge: a known word's count grows by its count in ``corpus``;
+        * a new word joins if it occurs at least ``config["min_count"]`` times in ``corpus``,
+          most frequent first, after all existing words (existing ids stay as they are, so the
+          rows are no longer sorted by count as a whole; ``restrict_vocab`` in queries and
+          evaluations, which takes the first rows, then sees the original words first). With
+          ``config["max_vocab"]`` set, new words join only up to that many words in all;
+        * a new word's rows start as ``from_vocabulary`` starts them: ``W_in`` uniform in
+          [-1/d, 1/d) (from the model's seed and the vocabulary's size, so repeatable), and
+          ``W_out`` zero; existing rows keep their values;
+        * the noise distribution (counts**ns_exponent) is rebuilt from the merged counts, and so
+          are the subsampling probabilities of the next ``train`` (they are always computed from
+          ``counts``).
+
+        ``model.wv`` stays the same object (its ``vocab``, ``w2i`` and ``vectors`` grow). A model
+        saved after growing loads with its grown vocabulary; a loaded model grows the same way.
+
+        Parameters
+        ----------
+        corpus : as in ``from_corpus``
+            Read once.
+        update : bool, default True
+            Must be True: a model's vocabulary is made with the model (``from_corpus``,
+            ``from_vocabulary``); this only grows it. The keyword is gensim's.
+        encoding, errors : str
+            As in ``from_corpus``.
+
+        Returns
+        -------
+        cw2v.corpus.EncodedCorpus
+            ``corpus`` as ids of the grown vocabulary (words still unknown dropped); pass it to
+            ``train`` to train on it without reading it again.
+
+        Raises
+        ------
+        ValueError
+            ``update`` is not True, or the corpus is empty.
+        TypeError
+            The weights cannot be trained (a model loaded with ``mmap=True``).
+
+        Examples
+        --------
+        >>> from cw2v import Word2Vec
+        >>> model = Word2Vec.from_corpus([["a", "b", "a", "c"]] * 20, d=8, min_count=1,
+        ...                              epochs=1, workers=1)
+        >>> model.vocab
+        ['a', 'b', 'c']
+        >>> encoded = model.build_vocab([["a", "d", "e", "d"]] * 20)
+        >>> model.vocab, model.counts.tolist()
+        (['a', 'b', 'c', 'd', 'e'], [60, 20, 20, 40, 20])
+        >>> stats = model.train(encoded, epochs=1, workers=1)
+        """
+        if update is not True:
+            raise ValueError("build_vocab only grows a model's vocabulary (update=True); make a "
+                             "model with a new vocabulary with Word2Vec.from_corpus")
+        self._check_weights()
+        found, encoded = corpus_io.build(corpus, min_count=1, encoding=encoding, errors=errors)
+        mapping = np.full(len(found), -1, dtype=np.int32)
+        w2i = self.w2i
+        known = np.array([w2i.get(w, -1) for w in found.words], dtype=np.int64)
+        is_known = known >= 0
+        mapping[is_known] = known[is_known]
+        min_count = int(self.config.get("min_count") or 1)
+        new = np.flatnonzero(~is_known & (found.counts >= min_count))  # by descending count
+        max_vocab = self.config.get("max_vocab")
+        if max_vocab is not None:
+            new = new[:max(0, int(max_vocab) - len(self.vocab))]
+        mapping[new] = len(self.vocab) + np.arange(new.size, dtype=np.int32)
+        # int64 counts stay int64; a classic model's set_freq counts (float64) stay float64
+        old = np.asarray(self.counts)
+        counts = old.astype(np.result_type(old.dtype, np.int64), copy=True)
+        np.add.at(counts, known[is_known], found.counts[is_known])
+        self._add_words([found.words[i] for i in new],
+                        np.concatenate([counts, found.counts[new]]))
+        log.info("vocabulary: %d new words (of %d unknown; min_count=%d), %d in all",
+                 new.size, int((~is_known).sum()), min_count, len(self.vocab))
+        return corpus_io.remap(encoded, mapping)
+
+    def _add_words(self, words: list[str], counts: np.ndarray) -> None:
+        """Append ``words`` (rows initialised as ``from_vocabulary`` does) and set the counts
+        of all words (``counts``, one per word after the addition) and the noise table."""
+        n_old, d = len(self.vocab), self.vector_size
+        seed = self.config.get("seed")
+        rng = np.random.default_rng(np.random.SeedSequence(
+            [0 if seed is None else int(seed), n_old, len(words)]))
+        new_in = ((rng.random((len(words), d)) - 0.5) * 2 / d).astype(np.float32)
+        W_in = np.concatenate([self.W_in, new_in])
+        W_out = np.concatenate([self.W_out, np.zeros((len(words), d), dtype=np.float32)])
+        wv = self.wv
+        wv.vocab = wv.vocab + list(words)
+        wv.w2i = {**wv.w2i, **{w: n_old + i for i, w in enumerate(words)}}
+        wv.vectors = W_in
+        self.W_out = W_out
+        self.counts = counts
+        exponent = float(self.config.get("ns_exponent", 0.75))
+        self.set_noise_weights(self.counts.astype(np.float64) ** exponent)
 
     @classmethod
     def resume(cls, checkpoint: PathLike, corpus, *, progress: bool | None = None,
@@ -453,6 +567,25 @@ class Word2Vec(SGNSBase):
     def save_word2vec_format(self, path: PathLike, binary: bool = False) -> None:
         """Write ``W_in`` in word2vec.c's text or binary format (readable by gensim)."""
         self.wv.save_word2vec_format(path, binary=binary)
+
+    # -- gensim --------------------------------------------------------------------------------
+
+    def to_gensim(self):
+        """The word vectors as a ``gensim.models.KeyedVectors`` (a copy: same words, order and
+        float32 values, each word's ``"count"`` attribute set). Needs gensim
+        (``pip install cw2v[gensim]``); see ``cw2v.interop``."""
+        from .interop import to_gensim
+
+        return to_gensim(self)
+
+    @classmethod
+    def from_gensim(cls, gensim_model) -> "Word2Vec":
+        """A model from a trained gensim ``Word2Vec`` (skip-gram, negative sampling): its
+        vectors, output weights (``syn1neg``), counts and settings, ready for ``train``. See
+        ``cw2v.interop.model_from_gensim``."""
+        from .interop import model_from_gensim
+
+        return model_from_gensim(gensim_model, cls)
 
     # -- checks --------------------------------------------------------------------------------
 

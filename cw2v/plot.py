@@ -3,7 +3,7 @@
 ``plot_words`` draws the chosen words' vectors projected on their first two principal components
 (``project_2d``: centred, by NumPy's SVD); ``plot_analogies`` does the same for analogy quadruples
 (a, b, c, d) and draws the arrows a -> b and c -> d, which a good model makes near-parallel
-(Mikolov et al. 2013, fig. 2).
+(Mikolov et al. 2013, fig. 2). ``training_curve`` draws a run's loss and words/s per epoch.
 
 matplotlib is optional (``pip install cw2v[plot]``) and imported only when a figure is drawn. The
 figures are drawn on matplotlib's Agg canvas and written to a PNG or SVG file; pyplot and its
@@ -21,7 +21,7 @@ import numpy as np
 from ._files import PathLike
 from .vectors import Vectors
 
-__all__ = ["image_format", "plot_analogies", "plot_words", "project_2d"]
+__all__ = ["image_format", "plot_analogies", "plot_words", "project_2d", "training_curve"]
 
 
 _FORMATS = {".png": "png", ".svg": "svg"}
@@ -219,5 +219,83 @@ def plot_analogies(vectors: Vectors, quadruples: Sequence[Sequence[str]], path: 
             ax.annotate("", xy=at[end], xytext=at[start],
                         arrowprops=dict(arrowstyle="->", color=color, lw=1.5,
                                         shrinkA=4, shrinkB=4))
+    _save(fig, path, fmt)
+    return path
+
+
+def _curve_data(history) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, str]:
+    """(epochs, loss, words/s or None, loss label) from a model or a list of epoch figures."""
+    stats = getattr(history, "epoch_history", None)
+    losses = getattr(history, "loss_history", None)
+    if stats is None and losses is None:
+        items = list(history)
+        if items and all(hasattr(x, "loss_per_pair") for x in items):
+            stats, losses = items, []
+        else:
+            stats, losses = [], items
+    stats, losses = list(stats or []), list(losses or [])
+    if stats:
+        loss = np.array([s.loss_per_pair for s in stats], dtype=np.float64)
+        speed = np.array([s.words_per_second for s in stats], dtype=np.float64)
+        label = "loss per pair"
+    elif losses:
+        loss = np.asarray(losses, dtype=np.float64)
+        speed, label = None, "summed loss"
+    else:
+        raise ValueError("no training history to plot (train the model first; a loaded model "
+                         "keeps loss_history only)")
+    if loss.ndim != 1 or not np.isfinite(loss).all():
+        raise ValueError("the loss history holds something that is not a finite number")
+    return np.arange(1, loss.size + 1), loss, speed, label
+
+
+def training_curve(history, path: PathLike, *, title: str | None = None) -> PathLike:
+    """Draw a training run's loss per epoch and, when known, its words per second.
+
+    Parameters
+    ----------
+    history : cw2v.Word2Vec, or a list of cw2v.EpochStats, or a list of numbers
+        A model (its ``epoch_history``: loss per pair and words/s of every epoch trained, all
+        ``train`` calls after one another; a loaded model has only ``loss_history``, the
+        summed loss of each epoch, and then only that is drawn), the ``EpochStats`` that
+        ``train`` returns, or plain per-epoch losses.
+    path : str or os.PathLike
+        Image file; its extension, ``.png`` or ``.svg``, picks the format.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    str or os.PathLike
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        No history, a non-finite loss, or ``path`` does not end in .png or .svg.
+    ImportError
+        matplotlib is not installed (``pip install cw2v[plot]``).
+    """
+    fmt = image_format(path)
+    epochs, loss, speed, label = _curve_data(history)
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as exc:
+        raise ImportError("plotting needs matplotlib, which is not installed: "
+                          "pip install cw2v[plot]") from exc
+    fig = Figure(figsize=(8, 6 if speed is not None else 3.5), dpi=100)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(2 if speed is not None else 1, 1, sharex=True, squeeze=False)[:, 0]
+    axes[0].plot(epochs, loss, marker="o", color="C0")
+    axes[0].set_ylabel(label)
+    if speed is not None:
+        axes[1].plot(epochs, speed, marker="o", color="C1")
+        axes[1].set_ylabel("words/s")
+        axes[1].set_ylim(bottom=0)
+    axes[-1].set_xlabel("epoch")
+    axes[-1].xaxis.get_major_locator().set_params(integer=True)
+    if title:
+        axes[0].set_title(title)
     _save(fig, path, fmt)
     return path

@@ -74,6 +74,22 @@ class Vectors:
 
         io.save_word2vec_format(self, path, binary=binary)
 
+    @classmethod
+    def from_gensim(cls, kv) -> "Vectors":
+        """Vectors from a gensim ``KeyedVectors`` (or a gensim model's ``.wv``): the same words
+        in the same order, the vectors as a float32 copy (``cw2v.interop.vectors_from_gensim``;
+        gensim itself is not imported)."""
+        from .interop import vectors_from_gensim
+
+        return vectors_from_gensim(kv)
+
+    def to_gensim(self):
+        """These vectors as a ``gensim.models.KeyedVectors`` (a copy; same words, order and
+        float32 values). Needs gensim (``pip install cw2v[gensim]``); see ``cw2v.interop``."""
+        from .interop import to_gensim
+
+        return to_gensim(self)
+
     # -- the vectors ---------------------------------------------------------------------------
 
     @property

@@ -1,0 +1,40 @@
+"""The documentation's examples run: every ``>>>`` in docs/*.rst and in cw2v's docstrings."""
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+import cw2v
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+PAGES = sorted(DOCS.glob("*.rst")) if DOCS.is_dir() else []
+MODULES = sorted(m.name for m in pkgutil.iter_modules(cw2v.__path__)
+                 if not m.name.startswith("_"))
+
+
+@pytest.mark.skipif(not PAGES, reason=f"no documentation sources at {DOCS}")
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_page_examples(page, tmp_path, monkeypatch):
+    # A page whose examples need an optional package says so in a comment, ``.. requires: X``
+    # (the wheels built without gensim or matplotlib skip it).
+    for line in page.read_text(encoding="utf-8").splitlines():
+        if line.startswith(".. requires:"):
+            for module in line.split(":", 1)[1].split():
+                pytest.importorskip(module)
+    monkeypatch.chdir(tmp_path)  # examples that write files write them here
+    result = doctest.testfile(str(page), module_relative=False, optionflags=FLAGS,
+                              verbose=False, report=True)
+    assert result.failed == 0, f"{result.failed} example(s) of {page.name} failed (see above)"
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    module = importlib.import_module(f"cw2v.{name}")
+    result = doctest.testmod(module, optionflags=FLAGS, verbose=False, report=True)
+    assert result.failed == 0, f"{result.failed} example(s) in cw2v.{name} failed"
