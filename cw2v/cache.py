@@ -143,7 +143,7 @@ class SpillBuffer:
                 # the kept ones among block[:e - a]. Ends that land on the last offset close
                 # an empty sentence and are dropped.
                 here = ends.take_upto(b)
-                cum = np.concatenate(([0], np.cumsum(keep)))
+                cum = np.concatenate(([0], np.cumsum(keep, dtype=np.int32)))
                 new = kept + cum[np.maximum(here - a, 0)]
                 new = np.unique(new[new > last])
                 if new.size:

@@ -829,7 +829,7 @@ class _IdBuffer:
             known = segment[keep]
             # ends e in (a, b] follow the kept ids among ids[a:e]; ends at 0 stay 0
             lo, hi = np.searchsorted(old_ends, [a, b], side="right")
-            new_ends[lo:hi] = kept + np.cumsum(keep)[old_ends[lo:hi] - a - 1]
+            new_ends[lo:hi] = kept + np.cumsum(keep, dtype=np.int32)[old_ends[lo:hi] - a - 1]
             ids[kept:kept + known.size] = known  # kept <= a: never overwrites unread ids
             kept += known.size
         if size:
