@@ -131,7 +131,7 @@ class Word2Vec(SGNSBase):
     def from_corpus(cls, corpus, *, progress: bool | None = None,
                     callbacks: Iterable[Callable] = (), encoding: str = "utf-8",
                     errors: str = "strict", checkpoint: PathLike | None = None,
-                    checkpoint_every: float = ckpt.DEFAULT_EVERY,
+                    checkpoint_every: float = ckpt.DEFAULT_EVERY, phrases=None,
                     **parameters) -> "Word2Vec":
         """Build the vocabulary of ``corpus`` and train skip-gram vectors on it.
 
@@ -157,6 +157,9 @@ class Word2Vec(SGNSBase):
             ``workers=1``, to the same weights bit for bit). See ``cw2v.checkpoint``.
         checkpoint_every : float, default 600
             Seconds between checkpoints (0: before every span of 50,000 tokens).
+        phrases : cw2v.phrases.Phrases or FrozenPhrases, or a list of them, optional
+            Join the phrases in ``corpus`` as it is read (a list: one pass after another,
+            bigrams then trigrams), with no intermediate file; see ``cw2v.phrases``.
 
         The training parameters are the rows of ``cw2v.params.PARAMETERS``; each is checked
         (ValueError naming it) before the corpus is read.
@@ -169,6 +172,9 @@ class Word2Vec(SGNSBase):
         """
         settings = params.resolve(parameters)
         every = _check_checkpoint(checkpoint, checkpoint_every)
+        if phrases is not None:
+            from .phrases import transform_corpus
+            corpus = transform_corpus(corpus, phrases)
         start = time.perf_counter()
         vocab, encoded = corpus_io.build(corpus, min_count=settings["min_count"],
                                          max_vocab=settings["max_vocab"], encoding=encoding,

@@ -526,7 +526,7 @@ class FrozenPhrases:
         """Write ``phrase score`` lines (highest score first), atomically."""
         order = np.argsort(-self.scores, kind="stable")
         with atomic_writer(path) as f:
-            f.write("".join(f"{self.phrases[i]} {self.scores[i]!r}\n" for i in order)
+            f.write("".join(f"{self.phrases[i]} {float(self.scores[i])!r}\n" for i in order)
                     .encode("utf-8", "surrogateescape"))
 
     # -- the compiled transform ------------------------------------------------------------

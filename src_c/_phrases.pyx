@@ -16,11 +16,18 @@ from libc.math cimport log
 
 cdef extern from *:
     """
-    static inline int cw2v_is_space(unsigned char c) {
-        return c == ' ' || c == '\\n' || c == '\\t' || c == '\\r' || c == '\\v' || c == '\\f';
-    }
+    /* ASCII whitespace, as bytes.split(): space, \\t, \\n, \\v, \\f, \\r */
+    static const unsigned char cw2v_space[256] = {0,0,0,0,0,0,0,0,0,1,1,1,1,1,0,0,
+                                                  0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, 1};
+    #define cw2v_is_space(c) (cw2v_space[(unsigned char)(c)])
+    #if defined(__GNUC__) || defined(__clang__)
+    #define cw2v_prefetch(p) __builtin_prefetch((p), 1, 1)
+    #else
+    #define cw2v_prefetch(p) ((void)(p))
+    #endif
     """
     bint is_space "cw2v_is_space"(unsigned char c) noexcept nogil
+    void prefetch "cw2v_prefetch"(const void* p) noexcept nogil
 
 ctypedef struct WordSlot:
     uint64_t hash
@@ -32,6 +39,7 @@ ctypedef struct GramSlot:
     int64_t value        # count while learning; phrase number in a frozen table
 
 cdef enum:
+    PAIR_BLOCK = 64      # bigrams whose slots are prefetched before they are counted
     SCORE_DEFAULT = 0
     SCORE_NPMI = 1
 
@@ -433,6 +441,17 @@ cdef class PhraseTable:
             self.prune_floor += 1
         return 0
 
+    cdef int add_pairs(self, const int64_t* keys, Py_ssize_t n) noexcept nogil:
+        # count the bigrams keys[:n] ((a << 32 | b) + 1), whose slots were prefetched
+        cdef int32_t two[2]
+        cdef Py_ssize_t i
+        for i in range(n):
+            two[0] = <int32_t>((keys[i] - 1) >> 32)
+            two[1] = <int32_t><uint32_t>(keys[i] - 1)
+            if self.gram_add(two, 2, 1) != 0:
+                return -1
+        return 0
+
     # -- learning -------------------------------------------------------------------------------
 
     def add_connector(self, bytes word):
@@ -473,9 +492,11 @@ cdef class PhraseTable:
         cdef const uint8_t* p = &buf[0] if buf.shape[0] > 0 else NULL
         cdef Py_ssize_t n = buf.shape[0], end = n, pos = 0, start, tok_index = 0
         cdef Py_ssize_t cand_off = -1, cand_tok = 0, ncand = 0
-        cdef int64_t wid, prefix = -1
+        cdef int64_t wid, prefix = -1, key2
+        cdef int64_t pairs[PAIR_BLOCK]
+        cdef Py_ssize_t npairs = 0
         cdef int32_t* grown
-        cdef bint counting
+        cdef bint counting, over
         if skip < 0:
             raise ValueError("skip must be >= 0")
         self.failed = False
@@ -516,7 +537,13 @@ cdef class PhraseTable:
                     continue
                 if counting:
                     self.wcount[wid] += 1
-                    if prefix >= 0:
+                    if prefix >= 0 and ncand == 1:
+                        # a bigram: its slot is fetched now, counted PAIR_BLOCK bigrams later
+                        key2 = ((prefix << 32) | <int64_t><uint32_t>wid) + 1
+                        pairs[npairs] = key2
+                        npairs += 1
+                        prefetch(&self.gslots[mix64(<uint64_t>key2) & <uint64_t>(self.gcap - 1)])
+                    elif prefix >= 0:
                         self.cand[0] = <int32_t>prefix
                         if ncand == self.cand_cap:
                             grown = <int32_t*>realloc(self.cand, 2 * self.cand_cap * 4)
@@ -534,12 +561,26 @@ cdef class PhraseTable:
                 ncand = 1
                 cand_off = start
                 cand_tok = tok_index - 1
-                if self.nwords - self.n_connectors + self.ngrams > self.max_entries:
-                    if self.prune_to_bound(&prefix) != 0:
+                over = self.nwords - self.n_connectors + self.ngrams + npairs > self.max_entries
+                if npairs == PAIR_BLOCK or over:
+                    if self.add_pairs(pairs, npairs) != 0:
                         self.failed = True
                         break
-                    if prefix < 0:
-                        ncand = 0
+                    npairs = 0
+                    if self.nwords - self.n_connectors + self.ngrams > self.max_entries:
+                        if self.prune_to_bound(&prefix) != 0:
+                            self.failed = True
+                            break
+                        if prefix < 0:
+                            ncand = 0
+                            cand_off = -1
+            if not self.failed:
+                if self.add_pairs(pairs, npairs) != 0:
+                    self.failed = True
+                elif self.nwords - self.n_connectors + self.ngrams > self.max_entries:
+                    if self.prune_to_bound(&prefix) != 0:
+                        self.failed = True
+                    elif prefix < 0:
                         cand_off = -1
         if self.failed:
             raise MemoryError("out of memory while counting phrases")
