@@ -566,9 +566,9 @@ def _cmd_phrases(args: argparse.Namespace) -> int:
         connectors = ph.ENGLISH_CONNECTOR_WORDS
     else:
         connectors = args.connector_words.split(",")
-    settings = dict(min_count=args.min_count, threshold=args.threshold, scoring=args.scoring,
-                    connector_words=connectors, delimiter=args.delimiter,
-                    max_vocab_size=args.max_vocab_size)
+    settings = {"min_count": args.min_count, "threshold": args.threshold,
+                "scoring": args.scoring, "connector_words": connectors,
+                "delimiter": args.delimiter, "max_vocab_size": args.max_vocab_size}
     ph.Phrases(None, **settings)  # every value checked before the corpus is read
     targets = [Path(args.output)] + [Path(p) for p in (args.save_model, args.export) if p]
     for target in targets:

@@ -86,15 +86,24 @@ from typing import BinaryIO
 import numpy as np
 
 from . import corpus as corpus_io
-from ._files import (COMPRESSION_ERRORS, PathLike, atomic_writer, corrupt_stream_reason,
-                     decompresses, input_name, is_stream, open_input)
+from ._files import (
+    COMPRESSION_ERRORS,
+    PathLike,
+    atomic_writer,
+    corrupt_stream_reason,
+    decompresses,
+    input_name,
+    is_stream,
+    open_input,
+)
 from ._phrases import PhraseTable
 
 logger = logging.getLogger(__name__)
 
 #: gensim's ``ENGLISH_CONNECTOR_WORDS``: articles, some prepositions and conjunctions.
 ENGLISH_CONNECTOR_WORDS = frozenset(
-    "a an the for of with without at from to in on by and or".split())
+    ["a", "an", "the", "for", "of", "with", "without", "at", "from", "to", "in", "on", "by",
+     "and", "or"])
 
 #: word2phrase's defaults.
 DEFAULT_MIN_COUNT = 5
@@ -340,7 +349,7 @@ class Phrases:
 
     def word_count(self, word: str) -> int:
         """How often ``word`` was counted (0 if never, or pruned)."""
-        blob, offsets, counts, _ = self._words()
+        counts = self._words()[2]
         wid = self._table.word_id(word.encode("utf-8", "surrogateescape"))
         return 0 if wid < 0 else int(counts[wid])
 
