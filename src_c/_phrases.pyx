@@ -16,6 +16,9 @@ from libc.math cimport log
 
 cdef extern from *:
     """
+    #include <stdint.h>
+    #include <stdlib.h>
+    #include <string.h>
     /* ASCII whitespace, as bytes.split(): space, \\t, \\n, \\v, \\f, \\r */
     static const unsigned char cw2v_space[256] = {0,0,0,0,0,0,0,0,0,1,1,1,1,1,0,0,
                                                   0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, 1};
@@ -25,13 +28,78 @@ cdef extern from *:
     #else
     #define cw2v_prefetch(p) ((void)(p))
     #endif
+    /* Zeroed memory for a hash table; tables of 2 MiB or more are asked to live in huge
+       pages where the OS offers them (Linux: madvise), so that random probes do not miss the
+       TLB as well as the cache. Freed with free(). */
+    #include <stdlib.h>
+    #include <string.h>
+    #if defined(__linux__)
+    #include <sys/mman.h>
+    #endif
+    /* Where the word starting at p[pos] ends: the first whitespace byte at or after pos, or
+       end. Eight bytes at a time: a byte <= 0x20 is flagged by the borrow trick (exact for the
+       first flagged byte, which the table then confirms: control characters are not spaces). */
+    static inline Py_ssize_t cw2v_word_end(const unsigned char* p, Py_ssize_t pos,
+                                           Py_ssize_t end) {
+    #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        while (pos + 8 <= end) {
+            uint64_t x, m;
+            memcpy(&x, p + pos, 8);
+            m = (x - 0x2121212121212121ULL) & ~x & 0x8080808080808080ULL;
+            if (m == 0) { pos += 8; continue; }
+            pos += __builtin_ctzll(m) >> 3;
+            if (cw2v_space[p[pos]]) return pos;
+            pos += 1;
+        }
+    #endif
+        while (pos < end && !cw2v_space[p[pos]]) pos++;
+        return pos;
+    }
+    /* A 64-bit hash of p[0:n], eight bytes at a time, mixed by splitmix64's finaliser. */
+    static inline uint64_t cw2v_hash_bytes(const unsigned char* p, Py_ssize_t n) {
+        uint64_t h = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)n * 0xff51afd7ed558ccdULL), x;
+        while (n >= 8) {
+            memcpy(&x, p, 8);
+            h = (h ^ x) * 0x100000001b3ULL;
+            h ^= h >> 29;
+            p += 8; n -= 8;
+        }
+        if (n > 0) {
+            x = 0;
+            memcpy(&x, p, (size_t)n);
+            h = (h ^ x) * 0x100000001b3ULL;
+            h ^= h >> 29;
+        }
+        h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+        return h ^ (h >> 31);
+    }
+    static void* cw2v_table_calloc(size_t n, size_t size) {
+    #if defined(__linux__) && defined(MADV_HUGEPAGE)
+        size_t bytes = n * size, huge = (size_t)1 << 21;
+        if (bytes >= huge) {
+            void* p = NULL;
+            bytes = (bytes + huge - 1) & ~(huge - 1);
+            if (posix_memalign(&p, huge, bytes) != 0) return NULL;
+            madvise(p, bytes, MADV_HUGEPAGE);
+            memset(p, 0, bytes);
+            return p;
+        }
+    #endif
+        return calloc(n, size);
+    }
     """
+    void* table_calloc "cw2v_table_calloc"(size_t n, size_t size) noexcept nogil
+    Py_ssize_t word_end "cw2v_word_end"(const uint8_t* p, Py_ssize_t pos,
+                                        Py_ssize_t end) noexcept nogil
+    uint64_t hash_bytes "cw2v_hash_bytes"(const uint8_t* p, Py_ssize_t n) noexcept nogil
     bint is_space "cw2v_is_space"(unsigned char c) noexcept nogil
     void prefetch "cw2v_prefetch"(const void* p) noexcept nogil
 
 ctypedef struct WordSlot:
     uint64_t hash
-    int64_t id1          # word id + 1; 0: empty slot
+    int32_t id1          # word id + 1; 0: empty slot
+    int32_t len          # the word's length in bytes (checked before its bytes)
 
 ctypedef struct GramSlot:
     uint64_t hash
@@ -49,15 +117,6 @@ cdef inline uint64_t mix64(uint64_t z) noexcept nogil:
     z = (z ^ (z >> 30)) * <uint64_t>0xbf58476d1ce4e5b9ULL
     z = (z ^ (z >> 27)) * <uint64_t>0x94d049bb133111ebULL
     return z ^ (z >> 31)
-
-
-cdef inline uint64_t hash_bytes(const uint8_t* p, Py_ssize_t n) noexcept nogil:
-    # FNV-1a over the bytes, then mixed (FNV's low bits alone are weak for a power-of-two table)
-    cdef uint64_t h = <uint64_t>0xcbf29ce484222325ULL
-    cdef Py_ssize_t i
-    for i in range(n):
-        h = (h ^ p[i]) * <uint64_t>0x100000001b3ULL
-    return mix64(h)
 
 
 cdef inline uint64_t hash_ids(const int32_t* ids, Py_ssize_t n) noexcept nogil:
@@ -160,13 +219,19 @@ cdef class PhraseTable:
         cdef Py_ssize_t mask = self.wcap - 1
         cdef Py_ssize_t i = <Py_ssize_t>(h & <uint64_t>mask)
         cdef int64_t wid
+        cdef const uint8_t* w
+        cdef Py_ssize_t k
         while True:
             wid = self.wslots[i].id1 - 1
             if wid < 0:
                 return -1
-            if (self.wslots[i].hash == h and self.wlen[wid] == n
-                    and memcmp(self.warena + self.woff[wid], p, n) == 0):
-                return wid
+            if self.wslots[i].hash == h and self.wslots[i].len == n:
+                w = self.warena + self.woff[wid]
+                k = 0
+                while k < n and w[k] == p[k]:
+                    k += 1
+                if k == n:
+                    return wid
             i = (i + 1) & mask
 
     cdef inline void word_slot_put(self, uint64_t h, int64_t wid) noexcept nogil:
@@ -175,7 +240,8 @@ cdef class PhraseTable:
         while self.wslots[i].id1 != 0:
             i = (i + 1) & mask
         self.wslots[i].hash = h
-        self.wslots[i].id1 = wid + 1
+        self.wslots[i].id1 = <int32_t>(wid + 1)
+        self.wslots[i].len = self.wlen[wid]
 
     cdef int grow_words(self) noexcept nogil:
         cdef Py_ssize_t cap = self.wids_cap * 2
@@ -199,7 +265,7 @@ cdef class PhraseTable:
         return 0
 
     cdef int rehash_words(self, Py_ssize_t cap) noexcept nogil:
-        cdef WordSlot* slots = <WordSlot*>calloc(cap, sizeof(WordSlot))
+        cdef WordSlot* slots = <WordSlot*>table_calloc(cap, sizeof(WordSlot))
         cdef Py_ssize_t wid
         if slots == NULL:
             return -1
@@ -217,6 +283,8 @@ cdef class PhraseTable:
         cdef void* q
         if wid >= 0:
             return wid
+        if self.nwords >= 0x7ffffffe:  # ids are int32
+            return -1
         if self.nwords == self.wids_cap and self.grow_words() != 0:
             return -1
         if (self.nwords + 1) * 10 > self.wcap * 7 and self.rehash_words(self.wcap * 2) != 0:
@@ -272,7 +340,7 @@ cdef class PhraseTable:
         return -1
 
     cdef int rehash_grams(self, Py_ssize_t cap) noexcept nogil:
-        cdef GramSlot* slots = <GramSlot*>calloc(cap, sizeof(GramSlot))
+        cdef GramSlot* slots = <GramSlot*>table_calloc(cap, sizeof(GramSlot))
         cdef Py_ssize_t i, j, mask = cap - 1
         if slots == NULL:
             return -1
@@ -381,7 +449,7 @@ cdef class PhraseTable:
         for wid in range(new_n):
             self.word_slot_put(self.whash[wid], wid)
         # n-grams: re-add the survivors into fresh slots and a fresh arena
-        self.gslots = <GramSlot*>calloc(old_cap, sizeof(GramSlot))
+        self.gslots = <GramSlot*>table_calloc(old_cap, sizeof(GramSlot))
         ga = self.garena
         self.garena = <int32_t*>malloc(self.garena_cap * sizeof(int32_t))
         if self.gslots == NULL or self.garena == NULL:
@@ -513,8 +581,7 @@ cdef class PhraseTable:
                     pos += 1
                     continue
                 start = pos
-                while pos < end and not is_space(p[pos]):
-                    pos += 1
+                pos = word_end(p, pos, end)
                 counting = tok_index >= skip
                 tok_index += 1
                 wid = self.word_add(p + start, pos - start, hash_bytes(p + start, pos - start))
@@ -523,7 +590,7 @@ cdef class PhraseTable:
                     break
                 if counting:
                     self.total_words += 1
-                if self.wconn[wid]:
+                if self.n_connectors and self.wconn[wid]:
                     if prefix >= 0:  # a connector word inside a candidate
                         if ncand == self.cand_cap:
                             grown = <int32_t*>realloc(self.cand, 2 * self.cand_cap * 4)
@@ -851,10 +918,9 @@ cdef class PhraseTable:
                     pos += 1
                     continue
                 start = pos
-                while pos < end and not is_space(p[pos]):
-                    pos += 1
+                pos = word_end(p, pos, end)
                 wid = self.word_find(p + start, pos - start, hash_bytes(p + start, pos - start))
-                if wid >= 0 and self.wconn[wid]:
+                if wid >= 0 and self.n_connectors and self.wconn[wid]:
                     if ncand == 0:  # a connector word outside a candidate
                         if not line_start:
                             out[o] = 32
