@@ -179,30 +179,35 @@ def quality(args) -> None:
     from cw2v.phrases import Phrases
 
     questions = DATA / "eval" / "questions-phrases.txt"
-    require_data(WIKI8, questions)
+    corpus = DATA / "corpus" / args.corpus
+    require_data(corpus, questions)
     t = time.perf_counter()
-    bigrams = Phrases(WIKI8, threshold=200).freeze()
+    bigrams = Phrases(corpus, threshold=200).freeze()
     t1 = time.perf_counter() - t
     t = time.perf_counter()
-    trigrams = Phrases(bigrams.stream(WIKI8), threshold=100).freeze()
+    trigrams = Phrases(bigrams.stream(corpus), threshold=100).freeze()
     t2 = time.perf_counter() - t
+    print(f"pass 1: {len(bigrams)} phrases in {t1:.1f} s; pass 2: {len(trigrams)} in {t2:.1f} s")
     t = time.perf_counter()
-    model = Word2Vec.from_corpus(WIKI8, phrases=[bigrams, trigrams], d=100, window=5,
+    model = Word2Vec.from_corpus(corpus, phrases=[bigrams, trigrams], d=100, window=5,
                                  sample=1e-4, min_count=5, epochs=args.epochs, workers=2,
                                  seed=1, progress=False)
     t3 = time.perf_counter() - t
-    joined = [w for w in model.wv.words if "_" in w]
-    top = [w for w in model.wv.words[:200] if "_" in w][:10]
-    lines = [f"== quality: wiki8, two phrase passes (threshold 200, then 100), then skip-gram "
+    if args.save:
+        model.save(args.save)
+    words = model.wv.vocab
+    joined = [w for w in words if "_" in w]
+    top = [w for w in words if "_" in w][:10]
+    lines = [f"== quality: {args.corpus}, two phrase passes (threshold 200, then 100), then skip-gram "
              f"d=100 window 5 sample 1e-4 min_count 5, {args.epochs} epochs, workers=2 -- "
              f"{cpu_model()}, shared machine",
              f"pass 1: {len(bigrams)} phrases in {t1:.1f} s; pass 2: {len(trigrams)} phrases "
              f"in {t2:.1f} s; training (phrases applied on the fly) {t3:.1f} s",
-             f"vocabulary {len(model.wv.words)} words, {len(joined)} of them phrases",
+             f"vocabulary {len(words)} words, {len(joined)} of them phrases",
              f"ten most frequent phrases: {', '.join(top)}"]
     for query in ("new_york", "united_states", "los_angeles", "world_war_ii", "prime_minister"):
         if query in model.w2i:
-            near = model.wv.most_similar(query, 5)
+            near = model.wv.most_similar(query, k=5)
             lines.append(f"most_similar({query}): "
                          + ", ".join(f"{w} {s:.2f}" for w, s in near))
     lowered = Path(tempfile.mkdtemp(prefix="cw2v-phrases-")) / "questions-phrases.txt"
@@ -229,6 +234,8 @@ def main() -> None:
     p.add_argument("--bound", type=int, default=2_000_000)
     p = sub.add_parser("quality")
     p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--save", help="also save the trained model here")
+    p.add_argument("--corpus", default="wiki8.txt.xz")
     args = parser.parse_args()
     {"speed": speed, "memory": memory, "quality": quality}[args.what](args)
 
