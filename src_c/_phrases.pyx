@@ -107,6 +107,7 @@ ctypedef struct GramSlot:
     int64_t value        # count while learning; phrase number in a frozen table
 
 cdef enum:
+    WORD_AHEAD = 16      # words whose slots are prefetched before they are looked up
     PAIR_BLOCK = 64      # bigrams whose slots are prefetched before they are counted
     SCORE_DEFAULT = 0
     SCORE_NPMI = 1
@@ -520,6 +521,29 @@ cdef class PhraseTable:
                 return -1
         return 0
 
+    cdef inline bint scan_word(self, const uint8_t* p, Py_ssize_t end, Py_ssize_t* scan,
+                               Py_ssize_t* start, Py_ssize_t* stop, bint* newline,
+                               uint64_t* h) noexcept nogil:
+        # the next word from p[scan[0]:end]: its bounds, whether a "\n" came before it, its hash
+        # (its slot is prefetched); False at the end
+        cdef Py_ssize_t q = scan[0]
+        cdef bint nl = False
+        while q < end and is_space(p[q]):
+            if p[q] == 10:
+                nl = True
+            q += 1
+        if q >= end:
+            scan[0] = q
+            return False
+        start[0] = q
+        q = word_end(p, q, end)
+        stop[0] = q
+        scan[0] = q
+        newline[0] = nl
+        h[0] = hash_bytes(p + start[0], q - start[0])
+        prefetch(&self.wslots[h[0] & <uint64_t>(self.wcap - 1)])
+        return True
+
     # -- learning -------------------------------------------------------------------------------
 
     def add_connector(self, bytes word):
@@ -565,6 +589,12 @@ cdef class PhraseTable:
         cdef Py_ssize_t npairs = 0
         cdef int32_t* grown
         cdef bint counting, over
+        cdef Py_ssize_t rs[WORD_AHEAD]
+        cdef Py_ssize_t re[WORD_AHEAD]
+        cdef uint64_t rh[WORD_AHEAD]
+        cdef bint rnl[WORD_AHEAD]
+        cdef Py_ssize_t rcount = 0, rhead = 0, scan = 0
+        cdef uint64_t h
         if skip < 0:
             raise ValueError("skip must be >= 0")
         self.failed = False
@@ -572,19 +602,25 @@ cdef class PhraseTable:
             if not final:
                 while end > 0 and not is_space(p[end - 1]):
                     end -= 1
-            while pos < end:
-                if is_space(p[pos]):
-                    if p[pos] == 10:  # "\n": the sentence ends
-                        prefix = -1
-                        ncand = 0
-                        cand_off = -1
-                    pos += 1
-                    continue
-                start = pos
-                pos = word_end(p, pos, end)
+            # words are found and hashed, and their slots prefetched, WORD_AHEAD words early
+            while rcount < WORD_AHEAD and self.scan_word(p, end, &scan, &rs[rcount],
+                                                         &re[rcount], &rnl[rcount], &rh[rcount]):
+                rcount += 1
+            while rcount > 0:
+                start = rs[rhead]
+                pos = re[rhead]
+                h = rh[rhead]
+                if rnl[rhead]:  # a "\n" before this word: the sentence ended
+                    prefix = -1
+                    ncand = 0
+                    cand_off = -1
+                if not self.scan_word(p, end, &scan, &rs[rhead], &re[rhead], &rnl[rhead],
+                                      &rh[rhead]):
+                    rcount -= 1
+                rhead = (rhead + 1) % WORD_AHEAD
                 counting = tok_index >= skip
                 tok_index += 1
-                wid = self.word_add(p + start, pos - start, hash_bytes(p + start, pos - start))
+                wid = self.word_add(p + start, pos - start, h)
                 if wid < 0:
                     self.failed = True
                     break
