@@ -207,7 +207,11 @@ def _sentence_batches(sentences) -> Iterator[tuple[bytes, int]]:
     n = 0
     for sentence in sentences:
         tokens = corpus_io._sentence_tokens(sentence)
-        lines.append(" ".join(tokens))
+        try:
+            lines.append(" ".join(tokens))
+        except TypeError:
+            bad = next(t for t in tokens if not isinstance(t, str))
+            raise TypeError(f"tokens must be str, got {type(bad).__name__} {bad!r}") from None
         n += len(tokens) + 1
         if n >= _BATCH_TOKENS:
             yield _encode_lines(lines), len(lines)

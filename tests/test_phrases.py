@@ -430,3 +430,8 @@ def test_cli_one_line_errors(tmp_path, args, fragment):
     (tmp_path / "empty.txt").write_text("")
     assert_one_line_error(run_cli(*args, cwd=tmp_path), fragment)
     assert not (tmp_path / "o.txt").exists()
+
+
+def test_tokens_must_be_str():
+    with pytest.raises(TypeError, match="tokens must be str, got bytes"):
+        Phrases([[b"new", b"york"]])
