@@ -102,7 +102,6 @@ ctypedef struct WordSlot:
     int32_t len          # the word's length in bytes (checked before its bytes)
 
 ctypedef struct GramSlot:
-    uint64_t hash
     int64_t key          # 0 empty; > 0: a bigram, (a << 32 | b) + 1; < 0: -(arena offset + 1)
     int64_t value        # count while learning; phrase number in a frozen table
 
@@ -335,10 +334,18 @@ cdef class PhraseTable:
             h = hash_ids(ids, n)
         i = <Py_ssize_t>(h & <uint64_t>mask)
         while self.gslots[i].key != 0:
-            if self.gslots[i].hash == h and self.gram_matches(&self.gslots[i], ids, n, key2):
+            if self.gram_matches(&self.gslots[i], ids, n, key2):
                 return i
             i = (i + 1) & mask
         return -1
+
+    cdef inline uint64_t slot_hash(self, GramSlot* s) noexcept nogil:
+        # a slot's hash, from its key (a bigram's) or its ids in the arena
+        cdef int64_t off
+        if s.key > 0:
+            return mix64(<uint64_t>s.key)
+        off = -s.key - 1
+        return hash_ids(self.garena + off + 1, self.garena[off])
 
     cdef int rehash_grams(self, Py_ssize_t cap) noexcept nogil:
         cdef GramSlot* slots = <GramSlot*>table_calloc(cap, sizeof(GramSlot))
@@ -347,7 +354,7 @@ cdef class PhraseTable:
             return -1
         for i in range(self.gcap):
             if self.gslots[i].key != 0:
-                j = <Py_ssize_t>(self.gslots[i].hash & <uint64_t>mask)
+                j = <Py_ssize_t>(self.slot_hash(&self.gslots[i]) & <uint64_t>mask)
                 while slots[j].key != 0:
                     j = (j + 1) & mask
                 slots[j] = self.gslots[i]
@@ -370,7 +377,7 @@ cdef class PhraseTable:
         mask = self.gcap - 1
         i = <Py_ssize_t>(h & <uint64_t>mask)
         while self.gslots[i].key != 0:
-            if self.gslots[i].hash == h and self.gram_matches(&self.gslots[i], ids, n, key2):
+            if self.gram_matches(&self.gslots[i], ids, n, key2):
                 self.gslots[i].value += value
                 return 0
             i = (i + 1) & mask
@@ -397,7 +404,6 @@ cdef class PhraseTable:
             memcpy(self.garena + self.garena_len + 1, ids, n * 4)
             key = -(self.garena_len + 1)
             self.garena_len += n + 1
-        self.gslots[i].hash = h
         self.gslots[i].key = key
         self.gslots[i].value = value
         self.ngrams += 1
