@@ -44,9 +44,10 @@ Bounded memory
 ``max_vocab_size`` bounds the entries counted (words and bigrams, as word2phrase's vocabulary
 does). When it is exceeded, word2phrase's ReduceVocab runs: every entry counted ``<= floor``
 times is dropped (a bigram holding a dropped word too) and ``floor``, which starts at 1, rises by
-one -- repeated until the bound holds. Counts of what survives are then lower bounds, as in
-word2phrase and gensim. The table takes about 70 bytes an entry plus the words' bytes: the
-default 40 million entries (gensim's default) is ~3 GB at most; pass less to bound it lower.
+one -- repeated until the bound holds; it is checked at every word. Counts of what survives
+are then lower bounds, as in word2phrase and gensim. An entry takes 16-byte hash slots at a load
+of 0.35-0.7 (about 25-50 bytes; a word also 29 bytes and its text): the default 40 million
+entries (gensim's default) is up to ~2 GB; pass less to bound it lower.
 (gensim prunes entries counted ``< floor`` with a floor starting at 1, so its first pruning
 drops nothing.)
 
