@@ -553,8 +553,9 @@ class FrozenPhrases:
         _, written, _ = self._table.apply_chunk(text, True, self._delim, out, True)
         return out[:written].tobytes()
 
-    def _chunks(self, sources, progress: bool | None) -> Iterator[bytes]:
-        """The phrased text of files, a chunk at a time; each file's end ends a line."""
+    def _chunks(self, sources, progress: bool | None) -> Iterator[bytes | memoryview]:
+        """The phrased text of files, a chunk at a time; each file's end ends a line. A chunk
+        is a view of a buffer that the next chunk overwrites: use it before asking for more."""
         table, delim = self._table, self._delim
         out = np.empty(0, dtype=np.uint8)
         for path in sources:
@@ -570,7 +571,7 @@ class FrozenPhrases:
                                                                       line_start)
                     carry = buf[consumed:]
                     if written:
-                        yield out[:written].tobytes()
+                        yield out[:written].data
                     bar.update(len(data))
                 if not line_start:
                     yield b"\n"
@@ -661,7 +662,7 @@ class FrozenPhrases:
 class _ChunkReader(io.RawIOBase):
     """A raw binary reader over an iterator of byte chunks."""
 
-    def __init__(self, chunks: Iterator[bytes]):
+    def __init__(self, chunks: Iterator[bytes | memoryview]):
         super().__init__()
         self._chunks = chunks
         self._pending = memoryview(b"")
