@@ -94,6 +94,7 @@ from ._files import (
     corrupt_stream_reason,
     decompresses,
     input_name,
+    is_regular_file,
     is_stream,
     open_input,
 )
@@ -238,8 +239,9 @@ def _progress_bar(progress: bool | None, total: int | None, desc: str):
 
 
 def _file_size(path) -> int | None:
-    """Bytes a plain regular file holds, or None (compressed, a stream)."""
-    if is_stream(path):
+    """Bytes a plain regular file holds, or None (compressed, a stream, a pipe: never opened,
+    since that would take bytes from it)."""
+    if is_stream(path) or not is_regular_file(path):
         return None
     try:
         with open_input(path) as f:

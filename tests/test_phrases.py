@@ -435,3 +435,9 @@ def test_cli_one_line_errors(tmp_path, args, fragment):
 def test_tokens_must_be_str():
     with pytest.raises(TypeError, match="tokens must be str, got bytes"):
         Phrases([[b"new", b"york"]])
+
+
+def test_a_fifo_corpus_is_read_whole(fifo):
+    text = "".join(" ".join(s) + "\n" for s in NEW_YORK).encode()
+    model = Phrases(fifo(text, first=7), min_count=2, threshold=1)
+    assert model.export_phrases() == Phrases(NEW_YORK, min_count=2, threshold=1).export_phrases()
