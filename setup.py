@@ -81,7 +81,8 @@ class BuildExt(build_ext):
                 common += NATIVE_FLAGS
         for ext in self.extensions:
             level = ext.name.rsplit("_", 1)[-1]
-            ext.extra_compile_args = common + ISA_FLAGS[level][family]
+            isa = ISA_FLAGS[level][family] if level in ISA_FLAGS else []  # one portable copy
+            ext.extra_compile_args = common + isa
         super().build_extensions()
 
 
@@ -94,6 +95,8 @@ extensions = [
     )
     for level in _levels()
 ]
+# The phrase detector (cw2v.phrases): hashing and counting, no SIMD to gain; built once.
+extensions.append(Extension("cw2v._phrases", sources=["src_c/_phrases.pyx"]))
 
 setup(
     ext_modules=cythonize(extensions, compiler_directives=DIRECTIVES, include_path=["src_c"]),

@@ -10,6 +10,7 @@
     cw2v plot vectors.txt king queen man woman -o words.png
     cw2v export vectors.txt -o projector/ --limit 10000   # TensorBoard's projector
     cw2v demo
+    cw2v phrases -train corpus.txt -output phrased.txt -threshold 200   # word2phrase's flags
     zcat corpus.txt.gz | cw2v train - -o vectors.txt  # "-": standard input
     cat vectors.txt | cw2v similar - king
 
@@ -75,6 +76,55 @@ WORD2VEC_FLAGS: dict[str, str | None] = {
     "-save-vocab": None,
     "-read-vocab": None,
 }
+
+# word2phrase flag -> the ``cw2v phrases`` option it becomes (-debug is accepted and ignored).
+WORD2PHRASE_FLAGS: dict[str, str | None] = {
+    "-train": "--train",
+    "-output": "--output",
+    "-min-count": "--min-count",
+    "-threshold": "--threshold",
+    "-debug": None,
+}
+
+_WORD2PHRASE_EPILOG = """\
+word2phrase's flags are accepted too (cw2v phrases -train FILE -output FILE ...):
+  -train FILE     CORPUS              -output FILE   -o FILE
+  -min-count N    --min-count N       -threshold X   --threshold X
+  -debug N        ignored
+Two passes make trigrams, as word2vec.c's demo-phrases.sh:
+  cw2v phrases -train text8 -output text8-phrase0 -threshold 200
+  cw2v phrases -train text8-phrase0 -output text8-phrase1 -threshold 100"""
+
+
+def translate_word2phrase_flags(args: Sequence[str]) -> list[str]:
+    """Rewrite word2phrase's single-dash flags in ``args`` (the arguments after ``phrases``) as
+    ``cw2v phrases`` options (``-threshold 200`` becomes ``--threshold=200``; ``-debug N`` is
+    dropped); every other argument, and everything after ``--``, passes unchanged.
+
+    Raises
+    ------
+    UsageError
+        A flag without its value.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            out.extend(args[i:])
+            break
+        if arg not in WORD2PHRASE_FLAGS:
+            out.append(arg)
+            i += 1
+            continue
+        if i + 1 >= len(args):
+            raise UsageError(f"{arg} needs a value")
+        option = WORD2PHRASE_FLAGS[arg]
+        if option is not None:
+            out.append(f"{option}={args[i + 1]}")
+        i += 2
+    return out
+
 
 _WORD2VEC_EPILOG = """\
 word2vec.c's flags are accepted too (cw2v train -train FILE -output FILE ...):
@@ -530,6 +580,56 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return demo.main([])
 
 
+def _cmd_phrases(args: argparse.Namespace) -> int:
+    """``cw2v phrases``: join a corpus's collocations (word2phrase's rule) and write it out."""
+    from . import phrases as ph
+
+    corpus: list[InputLike] = list(args.corpus) + ([args.train] if args.train else [])
+    if not corpus:
+        raise UsageError("no corpus given (cw2v phrases CORPUS -o OUT, or -train FILE)")
+    if corpus.count(STDIN) > 1:
+        raise UsageError("standard input (-) can be read only once")
+    if args.output is None:
+        raise UsageError("no output file given (-o OUT, or -output FILE)")
+    if args.connector_words in (None, "", "none"):
+        connectors: frozenset[str] | list[str] = []
+    elif args.connector_words == "english":
+        connectors = ph.ENGLISH_CONNECTOR_WORDS
+    else:
+        connectors = args.connector_words.split(",")
+    settings = {"min_count": args.min_count, "threshold": args.threshold,
+                "scoring": args.scoring, "connector_words": connectors,
+                "delimiter": args.delimiter, "max_vocab_size": args.max_vocab_size}
+    ph.Phrases(None, **settings)  # every value checked before the corpus is read
+    targets = [Path(args.output)] + [Path(p) for p in (args.save_model, args.export) if p]
+    for target in targets:
+        if target.is_dir():
+            raise IsADirectoryError(f"{target}: output is a directory")
+        check_save_target(target)
+        if not target.parent.is_dir():
+            raise FileNotFoundError(f"{target}: output directory {target.parent} does not exist")
+    # read twice (count, then join): standard input and pipes are read into memory once
+    sources = [_rereadable(c) for c in corpus]
+    source = sources[0] if len(sources) == 1 else sources
+    try:
+        model = ph.Phrases(source, progress=args.progress, **settings)
+        frozen = model.freeze()
+        log.info("%d phrases (min_count=%d, threshold=%g, scoring=%s) from %d tokens",
+                 len(frozen), args.min_count, args.threshold, args.scoring, model.total_words)
+        for stream in sources:
+            if is_stream(stream):
+                stream.seek(0)  # type: ignore[union-attr]
+        if args.save_model:
+            model.save(args.save_model)
+        if args.export:
+            frozen.write_phrases(args.export)
+        frozen.apply_file(source, args.output, progress=args.progress)
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted; nothing was written to {args.output}") from None
+    log.info("wrote %s", args.output)
+    return 0
+
+
 # -- the parser ----------------------------------------------------------------------------------
 
 
@@ -670,6 +770,33 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: yes)")
 
     command("demo", _cmd_demo, "Train on the tiny demo corpus and print neighbours.")
+
+    p = command("phrases", _cmd_phrases, "Join frequent collocations (new york -> new_york) "
+                "with word2phrase's rule and write the corpus out.",
+                epilog=_WORD2PHRASE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("corpus", nargs="*", metavar="CORPUS",
+                   help="text file(s) or folder(s), plain or .gz/.bz2/.xz; '-' reads standard "
+                        "input")
+    p.add_argument("--train", metavar="FILE", help=argparse.SUPPRESS)  # from -train FILE
+    p.add_argument("-o", "--output", metavar="OUT",
+                   help="phrased corpus to write (required; .gz/.bz2/.xz compress)")
+    p.add_argument("--min-count", type=int, default=5, metavar="N",
+                   help="ignore words and bigrams counted fewer times (default: 5)")
+    p.add_argument("--threshold", type=float, default=100.0, metavar="X",
+                   help="join a bigram whose score is > X (default: 100; npmi: in [-1, 1])")
+    p.add_argument("--scoring", choices=("default", "npmi"), default="default",
+                   help="word2phrase's score or normalised PMI (default: default)")
+    p.add_argument("--connector-words", metavar="WORDS", default=None,
+                   help="comma-separated words that may sit inside a phrase (of,the), or "
+                        "'english' for gensim's list (default: none)")
+    p.add_argument("--delimiter", default="_", help="joins a phrase's words (default: _)")
+    p.add_argument("--max-vocab-size", type=int, default=40_000_000, metavar="N",
+                   help="entries counted before pruning (word2phrase's rule; default: 4e7)")
+    p.add_argument("--save-model", metavar="FILE", help="also save the counts (cw2v format)")
+    p.add_argument("--export", metavar="FILE", help="also write 'phrase score' lines")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="show a progress bar (default: when stderr is a terminal)")
+    p.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
     return parser
 
 
@@ -693,7 +820,7 @@ def _configure_logging(args: argparse.Namespace) -> None:
     """Warnings from every logger; cw2v's INFO messages too when training (unless --quiet)."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s",
                         datefmt="%H:%M:%S")
-    if args.command == "train" and not args.quiet:
+    if args.command in ("train", "phrases") and not args.quiet:
         logging.getLogger("cw2v").setLevel(logging.INFO)
 
 
@@ -716,6 +843,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             args_list.insert(0, "train")
         if args_list and args_list[0] == "train":
             args_list[1:] = translate_word2vec_flags(args_list[1:])
+        elif args_list and args_list[0] == "phrases":
+            args_list[1:] = translate_word2phrase_flags(args_list[1:])
         try:
             args = build_parser().parse_args(args_list)
         except SystemExit as exc:  # --help, --version

@@ -142,7 +142,7 @@ class Word2Vec(SGNSBase):
                     callbacks: Iterable[Callable] = (), encoding: str = "utf-8",
                     errors: str = "strict", checkpoint: PathLike | None = None,
                     checkpoint_every: float = ckpt.DEFAULT_EVERY,
-                    cache_dir: PathLike | bool | None = None,
+                    cache_dir: PathLike | bool | None = None, phrases=None,
                     **parameters) -> "Word2Vec":
         """Build the vocabulary of ``corpus`` and train skip-gram vectors on it.
 
@@ -174,6 +174,9 @@ class Word2Vec(SGNSBase):
             settings reuses it instead of reading the text again. Default: the user's cache
             folder (``cw2v.cache.default_cache_dir()``: ``$CW2V_CACHE_DIR``, else
             ``~/.cache/cw2v``); ``False`` encodes in memory.
+        phrases : cw2v.phrases.Phrases or FrozenPhrases, or a list of them, optional
+            Join the phrases in ``corpus`` as it is read (a list: one pass after another,
+            bigrams then trigrams), with no intermediate file; see ``cw2v.phrases``.
 
         The training parameters are the rows of ``cw2v.params.PARAMETERS``; each is checked
         (ValueError naming it) before the corpus is read.
@@ -186,6 +189,9 @@ class Word2Vec(SGNSBase):
         """
         settings = params.resolve(parameters)
         every = _check_checkpoint(checkpoint, checkpoint_every)
+        if phrases is not None:
+            from .phrases import transform_corpus
+            corpus = transform_corpus(corpus, phrases)
         start = time.perf_counter()
         vocab, encoded = corpus_io.build(corpus, min_count=settings["min_count"],
                                          max_vocab=settings["max_vocab"], encoding=encoding,

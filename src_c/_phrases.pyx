@@ -1,0 +1,1027 @@
+# Phrase detection kernel: counting unigrams and adjacent bigrams in raw bytes, scoring them with
+# word2phrase's rule (Mikolov et al. 2013, "Distributed Representations of Words and Phrases and
+# their Compositionality", section 4) and joining phrases greedily, all with the GIL released.
+#
+# Words are byte strings split on ASCII whitespace (b" \t\n\r\v\f", as bytes.split()); "\n" also
+# ends a sentence, and no bigram spans it. Words live in an open-addressing table keyed by a
+# 64-bit hash of their bytes; a match is confirmed by comparing the bytes, so counts are exact
+# (no two words ever share an entry). A word gets a dense id. An n-gram (a bigram, or with
+# connector words a, c1, ..., ck, b) is keyed by its word ids: a bigram's key is the pair of ids
+# itself (exact, no string is stored), a longer one's ids are kept in an int32 arena and compared.
+# Connector words hold the first ids and are never pruned.
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdlib cimport calloc, free, malloc, realloc
+from libc.string cimport memcmp, memcpy, memmove, memset
+from libc.math cimport log
+
+cdef extern from *:
+    """
+    #include <stdint.h>
+    #include <stdlib.h>
+    #include <string.h>
+    /* ASCII whitespace, as bytes.split(): space, \\t, \\n, \\v, \\f, \\r */
+    static const unsigned char cw2v_space[256] = {0,0,0,0,0,0,0,0,0,1,1,1,1,1,0,0,
+                                                  0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, 1};
+    #define cw2v_is_space(c) (cw2v_space[(unsigned char)(c)])
+    #if defined(__GNUC__) || defined(__clang__)
+    #define cw2v_prefetch(p) __builtin_prefetch((p), 1, 1)
+    #else
+    #define cw2v_prefetch(p) ((void)(p))
+    #endif
+    /* Zeroed memory for a hash table; tables of 2 MiB or more are asked to live in huge
+       pages where the OS offers them (Linux: madvise), so that random probes do not miss the
+       TLB as well as the cache. Freed with free(). */
+    #include <stdlib.h>
+    #include <string.h>
+    #if defined(__linux__)
+    #include <sys/mman.h>
+    #endif
+    /* Where the word starting at p[pos] ends: the first whitespace byte at or after pos, or
+       end. Eight bytes at a time: a byte <= 0x20 is flagged by the borrow trick (exact for the
+       first flagged byte, which the table then confirms: control characters are not spaces). */
+    static inline Py_ssize_t cw2v_word_end(const unsigned char* p, Py_ssize_t pos,
+                                           Py_ssize_t end) {
+    #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        while (pos + 8 <= end) {
+            uint64_t x, m;
+            memcpy(&x, p + pos, 8);
+            m = (x - 0x2121212121212121ULL) & ~x & 0x8080808080808080ULL;
+            if (m == 0) { pos += 8; continue; }
+            pos += __builtin_ctzll(m) >> 3;
+            if (cw2v_space[p[pos]]) return pos;
+            pos += 1;
+        }
+    #endif
+        while (pos < end && !cw2v_space[p[pos]]) pos++;
+        return pos;
+    }
+    /* A 64-bit hash of p[0:n], eight bytes at a time, mixed by splitmix64's finaliser. */
+    static inline uint64_t cw2v_hash_bytes(const unsigned char* p, Py_ssize_t n) {
+        uint64_t h = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)n * 0xff51afd7ed558ccdULL), x;
+        while (n >= 8) {
+            memcpy(&x, p, 8);
+            h = (h ^ x) * 0x100000001b3ULL;
+            h ^= h >> 29;
+            p += 8; n -= 8;
+        }
+        if (n > 0) {
+            x = 0;
+            memcpy(&x, p, (size_t)n);
+            h = (h ^ x) * 0x100000001b3ULL;
+            h ^= h >> 29;
+        }
+        h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+        return h ^ (h >> 31);
+    }
+    static void* cw2v_table_calloc(size_t n, size_t size) {
+    #if defined(__linux__) && defined(MADV_HUGEPAGE)
+        size_t bytes = n * size, huge = (size_t)1 << 21;
+        if (bytes >= huge) {
+            void* p = NULL;
+            bytes = (bytes + huge - 1) & ~(huge - 1);
+            if (posix_memalign(&p, huge, bytes) != 0) return NULL;
+            madvise(p, bytes, MADV_HUGEPAGE);
+            memset(p, 0, bytes);
+            return p;
+        }
+    #endif
+        return calloc(n, size);
+    }
+    """
+    void* table_calloc "cw2v_table_calloc"(size_t n, size_t size) noexcept nogil
+    Py_ssize_t word_end "cw2v_word_end"(const uint8_t* p, Py_ssize_t pos,
+                                        Py_ssize_t end) noexcept nogil
+    uint64_t hash_bytes "cw2v_hash_bytes"(const uint8_t* p, Py_ssize_t n) noexcept nogil
+    bint is_space "cw2v_is_space"(unsigned char c) noexcept nogil
+    void prefetch "cw2v_prefetch"(const void* p) noexcept nogil
+
+ctypedef struct WordSlot:
+    uint64_t hash
+    int32_t id1          # word id + 1; 0: empty slot
+    int32_t len          # the word's length in bytes (checked before its bytes)
+
+ctypedef struct GramSlot:
+    int64_t key          # 0 empty; > 0: a bigram, (a << 32 | b) + 1; < 0: -(arena offset + 1)
+    int64_t value        # count while learning; phrase number in a frozen table
+
+cdef enum:
+    WORD_AHEAD = 16      # words whose slots are prefetched before they are looked up
+    PAIR_BLOCK = 64      # bigrams whose slots are prefetched before they are counted
+    SCORE_DEFAULT = 0
+    SCORE_NPMI = 1
+
+
+cdef inline uint64_t mix64(uint64_t z) noexcept nogil:
+    # splitmix64's finaliser: spreads a key over all 64 bits
+    z = (z ^ (z >> 30)) * <uint64_t>0xbf58476d1ce4e5b9ULL
+    z = (z ^ (z >> 27)) * <uint64_t>0x94d049bb133111ebULL
+    return z ^ (z >> 31)
+
+
+cdef inline uint64_t hash_ids(const int32_t* ids, Py_ssize_t n) noexcept nogil:
+    cdef uint64_t h = <uint64_t>n
+    cdef Py_ssize_t i
+    for i in range(n):
+        h = mix64(h ^ (<uint64_t><uint32_t>ids[i] + (<uint64_t>i << 40)))
+    return h
+
+
+cdef class PhraseTable:
+    """Words and n-grams with counts (learning) or phrase numbers (a frozen table).
+
+    The Python side (``cw2v.phrases``) owns the policy: it reads the corpus in chunks, calls
+    ``count_chunk`` or ``apply_chunk`` on each, and turns the arrays returned by ``score`` and
+    the ``export_*`` methods into phrases. Every method validates its arguments before its
+    ``nogil`` block; allocation failures inside raise ``MemoryError`` after it.
+    """
+    # words
+    cdef WordSlot* wslots
+    cdef Py_ssize_t wcap            # slots, a power of two
+    cdef uint64_t* whash
+    cdef int64_t* wcount
+    cdef int64_t* woff
+    cdef int32_t* wlen
+    cdef uint8_t* wconn
+    cdef Py_ssize_t nwords, wids_cap
+    cdef uint8_t* warena
+    cdef Py_ssize_t warena_len, warena_cap
+    # n-grams
+    cdef GramSlot* gslots
+    cdef Py_ssize_t gcap
+    cdef Py_ssize_t ngrams
+    cdef int32_t* garena           # [n, id_0, ..., id_{n-1}] per n-gram longer than 2
+    cdef Py_ssize_t garena_len, garena_cap
+    # learning state
+    cdef readonly int64_t total_words
+    cdef readonly int64_t prune_floor   # word2phrase's min_reduce: entries counted <= it go
+    cdef readonly int64_t prunes
+    cdef readonly Py_ssize_t n_connectors
+    cdef public int64_t max_entries
+    cdef int32_t* cand              # the pending candidate: a, then connector words
+    cdef Py_ssize_t cand_cap
+    cdef bint failed
+
+    def __cinit__(self):
+        self.wcap = 1024
+        self.wslots = <WordSlot*>calloc(self.wcap, sizeof(WordSlot))
+        self.wids_cap = 1024
+        self.whash = <uint64_t*>malloc(self.wids_cap * sizeof(uint64_t))
+        self.wcount = <int64_t*>malloc(self.wids_cap * sizeof(int64_t))
+        self.woff = <int64_t*>malloc(self.wids_cap * sizeof(int64_t))
+        self.wlen = <int32_t*>malloc(self.wids_cap * sizeof(int32_t))
+        self.wconn = <uint8_t*>malloc(self.wids_cap * sizeof(uint8_t))
+        self.warena_cap = 1 << 16
+        self.warena = <uint8_t*>malloc(self.warena_cap)
+        self.gcap = 1024
+        self.gslots = <GramSlot*>calloc(self.gcap, sizeof(GramSlot))
+        self.garena_cap = 1024
+        self.garena = <int32_t*>malloc(self.garena_cap * sizeof(int32_t))
+        self.cand_cap = 64
+        self.cand = <int32_t*>malloc(self.cand_cap * sizeof(int32_t))
+        self.prune_floor = 1
+        self.max_entries = (1 << 62)
+        if (self.wslots == NULL or self.whash == NULL or self.wcount == NULL or self.woff == NULL
+                or self.wlen == NULL or self.wconn == NULL or self.warena == NULL
+                or self.gslots == NULL or self.garena == NULL or self.cand == NULL):
+            raise MemoryError()
+
+    def __dealloc__(self):
+        free(self.wslots); free(self.whash); free(self.wcount); free(self.woff); free(self.wlen)
+        free(self.wconn); free(self.warena); free(self.gslots); free(self.garena); free(self.cand)
+
+    # -- sizes ----------------------------------------------------------------------------------
+
+    @property
+    def n_words(self):
+        """Words in the table (connector words included)."""
+        return self.nwords
+
+    @property
+    def n_ngrams(self):
+        """N-grams (bigrams, and longer ones through connector words) in the table."""
+        return self.ngrams
+
+    @property
+    def entries(self):
+        """Entries the ``max_entries`` bound counts: words (not connector words) and n-grams."""
+        return self.nwords - self.n_connectors + self.ngrams
+
+    @property
+    def nbytes(self):
+        """Bytes allocated by the table."""
+        return (self.wcap * sizeof(WordSlot) + self.wids_cap * (8 + 8 + 8 + 4 + 1)
+                + self.warena_cap + self.gcap * sizeof(GramSlot) + self.garena_cap * 4)
+
+    # -- words ----------------------------------------------------------------------------------
+
+    cdef inline int64_t word_find(self, const uint8_t* p, Py_ssize_t n, uint64_t h) noexcept nogil:
+        cdef Py_ssize_t mask = self.wcap - 1
+        cdef Py_ssize_t i = <Py_ssize_t>(h & <uint64_t>mask)
+        cdef int64_t wid
+        cdef const uint8_t* w
+        cdef Py_ssize_t k
+        while True:
+            wid = self.wslots[i].id1 - 1
+            if wid < 0:
+                return -1
+            if self.wslots[i].hash == h and self.wslots[i].len == n:
+                w = self.warena + self.woff[wid]
+                k = 0
+                while k < n and w[k] == p[k]:
+                    k += 1
+                if k == n:
+                    return wid
+            i = (i + 1) & mask
+
+    cdef inline void word_slot_put(self, uint64_t h, int64_t wid) noexcept nogil:
+        cdef Py_ssize_t mask = self.wcap - 1
+        cdef Py_ssize_t i = <Py_ssize_t>(h & <uint64_t>mask)
+        while self.wslots[i].id1 != 0:
+            i = (i + 1) & mask
+        self.wslots[i].hash = h
+        self.wslots[i].id1 = <int32_t>(wid + 1)
+        self.wslots[i].len = self.wlen[wid]
+
+    cdef int grow_words(self) noexcept nogil:
+        cdef Py_ssize_t cap = self.wids_cap * 2
+        cdef void* p
+        p = realloc(self.whash, cap * sizeof(uint64_t))
+        if p == NULL: return -1
+        self.whash = <uint64_t*>p
+        p = realloc(self.wcount, cap * sizeof(int64_t))
+        if p == NULL: return -1
+        self.wcount = <int64_t*>p
+        p = realloc(self.woff, cap * sizeof(int64_t))
+        if p == NULL: return -1
+        self.woff = <int64_t*>p
+        p = realloc(self.wlen, cap * sizeof(int32_t))
+        if p == NULL: return -1
+        self.wlen = <int32_t*>p
+        p = realloc(self.wconn, cap * sizeof(uint8_t))
+        if p == NULL: return -1
+        self.wconn = <uint8_t*>p
+        self.wids_cap = cap
+        return 0
+
+    cdef int rehash_words(self, Py_ssize_t cap) noexcept nogil:
+        cdef WordSlot* slots = <WordSlot*>table_calloc(cap, sizeof(WordSlot))
+        cdef Py_ssize_t wid
+        if slots == NULL:
+            return -1
+        free(self.wslots)
+        self.wslots = slots
+        self.wcap = cap
+        for wid in range(self.nwords):
+            self.word_slot_put(self.whash[wid], wid)
+        return 0
+
+    cdef int64_t word_add(self, const uint8_t* p, Py_ssize_t n, uint64_t h) noexcept nogil:
+        # the id of word p[:n], added (count 0) if new; -1 if out of memory
+        cdef int64_t wid = self.word_find(p, n, h)
+        cdef Py_ssize_t cap
+        cdef void* q
+        if wid >= 0:
+            return wid
+        if self.nwords >= 0x7ffffffe:  # ids are int32
+            return -1
+        if self.nwords == self.wids_cap and self.grow_words() != 0:
+            return -1
+        if (self.nwords + 1) * 10 > self.wcap * 7 and self.rehash_words(self.wcap * 2) != 0:
+            return -1
+        if self.warena_len + n > self.warena_cap:
+            cap = self.warena_cap * 2
+            while cap < self.warena_len + n:
+                cap *= 2
+            q = realloc(self.warena, cap)
+            if q == NULL:
+                return -1
+            self.warena = <uint8_t*>q
+            self.warena_cap = cap
+        wid = self.nwords
+        memcpy(self.warena + self.warena_len, p, n)
+        self.woff[wid] = self.warena_len
+        self.wlen[wid] = <int32_t>n
+        self.whash[wid] = h
+        self.wcount[wid] = 0
+        self.wconn[wid] = 0
+        self.warena_len += n
+        self.nwords += 1
+        self.word_slot_put(h, wid)
+        return wid
+
+    # -- n-grams --------------------------------------------------------------------------------
+
+    cdef inline bint gram_matches(self, GramSlot* s, const int32_t* ids, Py_ssize_t n,
+                                  int64_t key2) noexcept nogil:
+        cdef int64_t off
+        if n == 2:
+            return s.key == key2
+        if s.key >= 0:
+            return False
+        off = -s.key - 1
+        return self.garena[off] == n and memcmp(self.garena + off + 1, ids, n * 4) == 0
+
+    cdef inline Py_ssize_t gram_find(self, const int32_t* ids, Py_ssize_t n) noexcept nogil:
+        # the slot of n-gram ids[:n], or -1
+        cdef int64_t key2 = 0
+        cdef uint64_t h
+        cdef Py_ssize_t mask = self.gcap - 1, i
+        if n == 2:
+            key2 = ((<int64_t>ids[0] << 32) | <int64_t><uint32_t>ids[1]) + 1
+            h = mix64(<uint64_t>key2)
+        else:
+            h = hash_ids(ids, n)
+        i = <Py_ssize_t>(h & <uint64_t>mask)
+        while self.gslots[i].key != 0:
+            if self.gram_matches(&self.gslots[i], ids, n, key2):
+                return i
+            i = (i + 1) & mask
+        return -1
+
+    cdef inline uint64_t slot_hash(self, GramSlot* s) noexcept nogil:
+        # a slot's hash, from its key (a bigram's) or its ids in the arena
+        cdef int64_t off
+        if s.key > 0:
+            return mix64(<uint64_t>s.key)
+        off = -s.key - 1
+        return hash_ids(self.garena + off + 1, self.garena[off])
+
+    cdef int rehash_grams(self, Py_ssize_t cap) noexcept nogil:
+        cdef GramSlot* slots = <GramSlot*>table_calloc(cap, sizeof(GramSlot))
+        cdef Py_ssize_t i, j, mask = cap - 1
+        if slots == NULL:
+            return -1
+        for i in range(self.gcap):
+            if self.gslots[i].key != 0:
+                j = <Py_ssize_t>(self.slot_hash(&self.gslots[i]) & <uint64_t>mask)
+                while slots[j].key != 0:
+                    j = (j + 1) & mask
+                slots[j] = self.gslots[i]
+        free(self.gslots)
+        self.gslots = slots
+        self.gcap = cap
+        return 0
+
+    cdef int gram_add(self, const int32_t* ids, Py_ssize_t n, int64_t value) noexcept nogil:
+        # add value to n-gram ids[:n]'s count, inserting it if new; -1 if out of memory
+        cdef int64_t key2 = 0, key
+        cdef uint64_t h
+        cdef Py_ssize_t mask, i, cap
+        cdef void* q
+        if n == 2:
+            key2 = ((<int64_t>ids[0] << 32) | <int64_t><uint32_t>ids[1]) + 1
+            h = mix64(<uint64_t>key2)
+        else:
+            h = hash_ids(ids, n)
+        mask = self.gcap - 1
+        i = <Py_ssize_t>(h & <uint64_t>mask)
+        while self.gslots[i].key != 0:
+            if self.gram_matches(&self.gslots[i], ids, n, key2):
+                self.gslots[i].value += value
+                return 0
+            i = (i + 1) & mask
+        if (self.ngrams + 1) * 10 > self.gcap * 7:
+            if self.rehash_grams(self.gcap * 2) != 0:
+                return -1
+            mask = self.gcap - 1
+            i = <Py_ssize_t>(h & <uint64_t>mask)
+            while self.gslots[i].key != 0:
+                i = (i + 1) & mask
+        if n == 2:
+            key = key2
+        else:
+            if self.garena_len + n + 1 > self.garena_cap:
+                cap = self.garena_cap * 2
+                while cap < self.garena_len + n + 1:
+                    cap *= 2
+                q = realloc(self.garena, cap * sizeof(int32_t))
+                if q == NULL:
+                    return -1
+                self.garena = <int32_t*>q
+                self.garena_cap = cap
+            self.garena[self.garena_len] = <int32_t>n
+            memcpy(self.garena + self.garena_len + 1, ids, n * 4)
+            key = -(self.garena_len + 1)
+            self.garena_len += n + 1
+        self.gslots[i].key = key
+        self.gslots[i].value = value
+        self.ngrams += 1
+        return 0
+
+    cdef inline Py_ssize_t gram_ids(self, GramSlot* s, int32_t* out2,
+                                    const int32_t** ids) noexcept nogil:
+        # the ids of slot s's n-gram: returns n and points *ids at them
+        cdef int64_t key, off
+        if s.key > 0:
+            key = s.key - 1
+            out2[0] = <int32_t>(key >> 32)
+            out2[1] = <int32_t><uint32_t>key
+            ids[0] = out2
+            return 2
+        off = -s.key - 1
+        ids[0] = self.garena + off + 1
+        return self.garena[off]
+
+    # -- pruning (word2phrase's ReduceVocab) --------------------------------------------------------
+
+    cdef int prune(self, int64_t floor, int64_t* remap) noexcept nogil:
+        # Drop words (not connector words) and n-grams counted <= floor; ids are renumbered in
+        # order (remap[old] = new id or -1), n-grams holding a dropped word are dropped too.
+        cdef Py_ssize_t wid, new_n = 0, arena = 0, i, n, k, new_ga = 0
+        cdef GramSlot* old = self.gslots
+        cdef Py_ssize_t old_cap = self.gcap
+        cdef int32_t* ga
+        cdef int32_t two[2]
+        cdef int32_t buf[256]
+        cdef int32_t* tmp
+        cdef const int32_t* ids
+        cdef bint ok
+        for wid in range(self.nwords):
+            if self.wconn[wid] or self.wcount[wid] > floor:
+                remap[wid] = new_n
+                memmove(self.warena + arena, self.warena + self.woff[wid], self.wlen[wid])
+                self.woff[new_n] = arena
+                self.wlen[new_n] = self.wlen[wid]
+                self.whash[new_n] = self.whash[wid]
+                self.wcount[new_n] = self.wcount[wid]
+                self.wconn[new_n] = self.wconn[wid]
+                arena += self.wlen[wid]
+                new_n += 1
+            else:
+                remap[wid] = -1
+        self.nwords = new_n
+        self.warena_len = arena
+        memset(self.wslots, 0, self.wcap * sizeof(WordSlot))
+        for wid in range(new_n):
+            self.word_slot_put(self.whash[wid], wid)
+        # n-grams: re-add the survivors into fresh slots and a fresh arena
+        self.gslots = <GramSlot*>table_calloc(old_cap, sizeof(GramSlot))
+        ga = self.garena
+        self.garena = <int32_t*>malloc(self.garena_cap * sizeof(int32_t))
+        if self.gslots == NULL or self.garena == NULL:
+            free(old)
+            free(ga)
+            return -1
+        self.garena_len = 0
+        self.ngrams = 0
+        for i in range(old_cap):
+            if old[i].key == 0 or old[i].value <= floor:
+                continue
+            if old[i].key > 0:
+                two[0] = <int32_t>((old[i].key - 1) >> 32)
+                two[1] = <int32_t><uint32_t>(old[i].key - 1)
+                ids = two
+                n = 2
+            else:
+                n = ga[-old[i].key - 1]
+                ids = ga + (-old[i].key - 1) + 1
+            if n <= 256:
+                tmp = &buf[0]
+            else:
+                tmp = <int32_t*>malloc(n * sizeof(int32_t))
+            if tmp == NULL:
+                free(old)
+                free(ga)
+                return -1
+            ok = True
+            for k in range(n):
+                tmp[k] = <int32_t>remap[ids[k]]
+                if tmp[k] < 0:
+                    ok = False
+            if ok and self.gram_add(tmp, n, old[i].value) != 0:
+                ok = False
+                self.failed = True
+            if tmp != &buf[0]:
+                free(tmp)
+        free(old)
+        free(ga)
+        self.prunes += 1
+        return -1 if self.failed else 0
+
+    cdef int prune_to_bound(self, int64_t* prefix) noexcept nogil:
+        # Prune, raising the floor by one each time, until the bound holds again; prefix (the
+        # pending candidate's first word) follows the renumbering (-1 if it was dropped).
+        cdef int64_t* remap
+        while self.nwords - self.n_connectors + self.ngrams > self.max_entries:
+            remap = <int64_t*>malloc((self.nwords + 1) * sizeof(int64_t))
+            if remap == NULL:
+                return -1
+            if self.prune(self.prune_floor, remap) != 0:
+                free(remap)
+                return -1
+            if prefix[0] >= 0:
+                prefix[0] = remap[prefix[0]]
+            free(remap)
+            self.prune_floor += 1
+        return 0
+
+    cdef int add_pairs(self, const int64_t* keys, Py_ssize_t n) noexcept nogil:
+        # count the bigrams keys[:n] ((a << 32 | b) + 1), whose slots were prefetched
+        cdef int32_t two[2]
+        cdef Py_ssize_t i
+        for i in range(n):
+            two[0] = <int32_t>((keys[i] - 1) >> 32)
+            two[1] = <int32_t><uint32_t>(keys[i] - 1)
+            if self.gram_add(two, 2, 1) != 0:
+                return -1
+        return 0
+
+    cdef inline bint scan_word(self, const uint8_t* p, Py_ssize_t end, Py_ssize_t* scan,
+                               Py_ssize_t* start, Py_ssize_t* stop, bint* newline,
+                               uint64_t* h) noexcept nogil:
+        # the next word from p[scan[0]:end]: its bounds, whether a "\n" came before it, its hash
+        # (its slot is prefetched); False at the end
+        cdef Py_ssize_t q = scan[0]
+        cdef bint nl = False
+        while q < end and is_space(p[q]):
+            if p[q] == 10:
+                nl = True
+            q += 1
+        if q >= end:
+            scan[0] = q
+            return False
+        start[0] = q
+        q = word_end(p, q, end)
+        stop[0] = q
+        scan[0] = q
+        newline[0] = nl
+        h[0] = hash_bytes(p + start[0], q - start[0])
+        prefetch(&self.wslots[h[0] & <uint64_t>(self.wcap - 1)])
+        return True
+
+    # -- learning -------------------------------------------------------------------------------
+
+    def add_connector(self, bytes word):
+        """Add ``word`` as a connector word (before any counting); returns its id."""
+        if self.nwords != self.n_connectors:
+            raise RuntimeError("connector words must be added before any other word")
+        wid = self.word_add(<const uint8_t*><char*>word, len(word),
+                            hash_bytes(<const uint8_t*><char*>word, len(word)))
+        if wid < 0:
+            raise MemoryError()
+        if not self.wconn[wid]:
+            self.wconn[wid] = 1
+            self.n_connectors += 1
+        return wid
+
+    def count_chunk(self, const uint8_t[::1] buf, bint final, Py_ssize_t skip):
+        """Count the words and n-grams of ``buf``.
+
+        Parameters
+        ----------
+        buf : bytes-like
+            Text; when ``final`` is False, the bytes after its last whitespace (a word the
+            chunk may cut) are not read.
+        final : bool
+            ``buf`` ends a file (or a batch of whole sentences): everything is read and the
+            sentence ends.
+        skip : int
+            The first ``skip`` words were counted by the previous call (they are carried over
+            to give the n-gram that starts with them its context): read, not counted.
+
+        Returns
+        -------
+        (consumed, skip) : (int, int)
+            Bytes from which the next call must start again (the pending candidate: its first
+            word and connector words after it, and a cut word), and how many words of them are
+            counted already.
+        """
+        cdef const uint8_t* p = &buf[0] if buf.shape[0] > 0 else NULL
+        cdef Py_ssize_t n = buf.shape[0], end = n, pos = 0, start, tok_index = 0
+        cdef Py_ssize_t cand_off = -1, cand_tok = 0, ncand = 0
+        cdef int64_t wid, prefix = -1, key2
+        cdef int64_t pairs[PAIR_BLOCK]
+        cdef Py_ssize_t npairs = 0
+        cdef int32_t* grown
+        cdef bint counting, over
+        cdef Py_ssize_t rs[WORD_AHEAD]
+        cdef Py_ssize_t re[WORD_AHEAD]
+        cdef uint64_t rh[WORD_AHEAD]
+        cdef bint rnl[WORD_AHEAD]
+        cdef Py_ssize_t rcount = 0, rhead = 0, scan = 0
+        cdef uint64_t h
+        if skip < 0:
+            raise ValueError("skip must be >= 0")
+        self.failed = False
+        with nogil:
+            if not final:
+                while end > 0 and not is_space(p[end - 1]):
+                    end -= 1
+            # words are found and hashed, and their slots prefetched, WORD_AHEAD words early
+            while rcount < WORD_AHEAD and self.scan_word(p, end, &scan, &rs[rcount],
+                                                         &re[rcount], &rnl[rcount], &rh[rcount]):
+                rcount += 1
+            while rcount > 0:
+                start = rs[rhead]
+                pos = re[rhead]
+                h = rh[rhead]
+                if rnl[rhead]:  # a "\n" before this word: the sentence ended
+                    prefix = -1
+                    ncand = 0
+                    cand_off = -1
+                if not self.scan_word(p, end, &scan, &rs[rhead], &re[rhead], &rnl[rhead],
+                                      &rh[rhead]):
+                    rcount -= 1
+                rhead = (rhead + 1) % WORD_AHEAD
+                counting = tok_index >= skip
+                tok_index += 1
+                wid = self.word_add(p + start, pos - start, h)
+                if wid < 0:
+                    self.failed = True
+                    break
+                if counting:
+                    self.total_words += 1
+                if self.n_connectors and self.wconn[wid]:
+                    if prefix >= 0:  # a connector word inside a candidate
+                        if ncand == self.cand_cap:
+                            grown = <int32_t*>realloc(self.cand, 2 * self.cand_cap * 4)
+                            if grown == NULL:
+                                self.failed = True
+                                break
+                            self.cand = grown
+                            self.cand_cap *= 2
+                        self.cand[ncand] = <int32_t>wid
+                        ncand += 1
+                    continue
+                if counting:
+                    self.wcount[wid] += 1
+                    if prefix >= 0 and ncand == 1:
+                        # a bigram: its slot is fetched now, counted PAIR_BLOCK bigrams later
+                        key2 = ((prefix << 32) | <int64_t><uint32_t>wid) + 1
+                        pairs[npairs] = key2
+                        npairs += 1
+                        prefetch(&self.gslots[mix64(<uint64_t>key2) & <uint64_t>(self.gcap - 1)])
+                    elif prefix >= 0:
+                        self.cand[0] = <int32_t>prefix
+                        if ncand == self.cand_cap:
+                            grown = <int32_t*>realloc(self.cand, 2 * self.cand_cap * 4)
+                            if grown == NULL:
+                                self.failed = True
+                                break
+                            self.cand = grown
+                            self.cand_cap *= 2
+                        self.cand[ncand] = <int32_t>wid
+                        if self.gram_add(self.cand, ncand + 1, 1) != 0:
+                            self.failed = True
+                            break
+                # this word ends one candidate and starts the next
+                prefix = wid
+                ncand = 1
+                cand_off = start
+                cand_tok = tok_index - 1
+                over = self.nwords - self.n_connectors + self.ngrams + npairs > self.max_entries
+                if npairs == PAIR_BLOCK or over:
+                    if self.add_pairs(pairs, npairs) != 0:
+                        self.failed = True
+                        break
+                    npairs = 0
+                    if self.nwords - self.n_connectors + self.ngrams > self.max_entries:
+                        if self.prune_to_bound(&prefix) != 0:
+                            self.failed = True
+                            break
+                        if prefix < 0:
+                            ncand = 0
+                            cand_off = -1
+            if not self.failed:
+                if self.add_pairs(pairs, npairs) != 0:
+                    self.failed = True
+                elif self.nwords - self.n_connectors + self.ngrams > self.max_entries:
+                    if self.prune_to_bound(&prefix) != 0:
+                        self.failed = True
+                    elif prefix < 0:
+                        cand_off = -1
+        if self.failed:
+            raise MemoryError("out of memory while counting phrases")
+        if final or cand_off < 0:
+            return end, 0
+        return cand_off, tok_index - cand_tok
+
+    # -- scoring --------------------------------------------------------------------------------
+
+    def score(self, int scoring, int64_t min_count, double threshold, int64_t total_words,
+              int64_t[::1] slots_out, double[::1] scores_out):
+        """Score every n-gram by word2phrase's rule and keep those above ``threshold``.
+
+        For an n-gram a ... b counted ``count(ab)`` times (Mikolov et al. 2013, section 4):
+        default: ``(count(ab) - min_count) / count(a) / count(b) * total_words``; npmi (gensim's
+        ``npmi_scorer``): ``ln(p(ab) / (p(a) p(b))) / -ln(p(ab))``, p(x) = count(x) /
+        total_words. Only n-grams with count(a), count(b) and count(ab) all >= min_count are
+        scored; one is kept when its score is > threshold (strictly).
+
+        Returns the number kept; their slots and scores are in ``slots_out`` / ``scores_out``
+        (each at least ``n_ngrams`` long).
+        """
+        cdef Py_ssize_t i, kept = 0, n
+        cdef int32_t two[2]
+        cdef const int32_t* ids
+        cdef int64_t ca, cb, cab
+        cdef double s, pa, pb, pab, N = <double>total_words
+        if slots_out.shape[0] < self.ngrams or scores_out.shape[0] < self.ngrams:
+            raise ValueError("output arrays shorter than n_ngrams")
+        if scoring != SCORE_DEFAULT and scoring != SCORE_NPMI:
+            raise ValueError("unknown scoring")
+        with nogil:
+            for i in range(self.gcap):
+                if self.gslots[i].key == 0:
+                    continue
+                cab = self.gslots[i].value
+                if cab < min_count:
+                    continue
+                n = self.gram_ids(&self.gslots[i], two, &ids)
+                ca = self.wcount[ids[0]]
+                cb = self.wcount[ids[n - 1]]
+                if ca < min_count or cb < min_count or ca <= 0 or cb <= 0:
+                    continue
+                if scoring == SCORE_DEFAULT:
+                    s = (<double>(cab - min_count)) / <double>ca / <double>cb * N
+                else:
+                    pa = ca / N
+                    pb = cb / N
+                    pab = cab / N
+                    if pab >= 1.0:
+                        continue
+                    s = log(pab / (pa * pb)) / -log(pab)
+                if s > threshold:
+                    slots_out[kept] = i
+                    scores_out[kept] = s
+                    kept += 1
+        return kept
+
+    # -- export / import ------------------------------------------------------------------------
+
+    def export_words(self):
+        """(blob, offsets, counts, connector): the words' bytes back to back (uint8), where
+        word i is ``blob[offsets[i]:offsets[i + 1]]`` (int64), counts (int64), connector flags
+        (uint8), in id order."""
+        import numpy as np
+        blob = np.empty(self.warena_len, dtype=np.uint8)
+        offsets = np.empty(self.nwords + 1, dtype=np.int64)
+        counts = np.empty(self.nwords, dtype=np.int64)
+        conn = np.empty(self.nwords, dtype=np.uint8)
+        cdef uint8_t[::1] b = blob
+        cdef int64_t[::1] o = offsets, c = counts
+        cdef uint8_t[::1] f = conn
+        cdef Py_ssize_t i, at = 0
+        with nogil:
+            for i in range(self.nwords):
+                o[i] = at
+                if self.wlen[i]:
+                    memcpy(&b[at], self.warena + self.woff[i], self.wlen[i])
+                at += self.wlen[i]
+                c[i] = self.wcount[i]
+                f[i] = self.wconn[i]
+            o[self.nwords] = at
+        return blob, offsets, counts, conn
+
+    def export_ngrams(self, const int64_t[::1] slots):
+        """(ids, offsets, values) of the n-grams in ``slots`` (``all_slots()`` for all): word
+        ids back to back (int32), n-gram i is ``ids[offsets[i]:offsets[i + 1]]`` (int64), and
+        each one's count or phrase number (int64)."""
+        import numpy as np
+        cdef Py_ssize_t m = slots.shape[0], i, k, n, total = 0
+        cdef int32_t two[2]
+        cdef const int32_t* ids
+        for i in range(m):
+            if slots[i] < 0 or slots[i] >= self.gcap or self.gslots[slots[i]].key == 0:
+                raise IndexError("not an n-gram slot")
+        out_off = np.empty(m + 1, dtype=np.int64)
+        out_val = np.empty(m, dtype=np.int64)
+        cdef int64_t[::1] o = out_off, v = out_val
+        with nogil:
+            for i in range(m):
+                o[i] = total
+                total += self.gram_ids(&self.gslots[slots[i]], two, &ids)
+            o[m] = total
+        out_ids = np.empty(total, dtype=np.int32)
+        cdef int32_t[::1] d = out_ids
+        with nogil:
+            for i in range(m):
+                n = self.gram_ids(&self.gslots[slots[i]], two, &ids)
+                for k in range(n):
+                    d[o[i] + k] = ids[k]
+                v[i] = self.gslots[slots[i]].value
+        return out_ids, out_off, out_val
+
+    def all_slots(self):
+        """The slots of every n-gram (int64), in table order."""
+        import numpy as np
+        out = np.empty(self.ngrams, dtype=np.int64)
+        cdef int64_t[::1] o = out
+        cdef Py_ssize_t i, k = 0
+        with nogil:
+            for i in range(self.gcap):
+                if self.gslots[i].key != 0:
+                    o[k] = i
+                    k += 1
+        return out
+
+    def add_words(self, const uint8_t[::1] blob, const int64_t[::1] offsets,
+                  const int64_t[::1] counts):
+        """Add words ``blob[offsets[i]:offsets[i + 1]]`` with ``counts[i]`` added to their
+        counts; returns the total count added. Words must hold no whitespace."""
+        cdef Py_ssize_t m = counts.shape[0], i, a, b
+        cdef int64_t wid, added = 0
+        cdef const uint8_t* p = &blob[0] if blob.shape[0] > 0 else NULL
+        if offsets.shape[0] != m + 1:
+            raise ValueError("offsets must be one longer than counts")
+        for i in range(m):
+            if offsets[i] < 0 or offsets[i] > offsets[i + 1] or offsets[i + 1] > blob.shape[0]:
+                raise ValueError("offsets out of range")
+        self.failed = False
+        with nogil:
+            for i in range(m):
+                a = offsets[i]
+                b = offsets[i + 1]
+                wid = self.word_add(p + a, b - a, hash_bytes(p + a, b - a))
+                if wid < 0:
+                    self.failed = True
+                    break
+                self.wcount[wid] += counts[i]
+                added += counts[i]
+        if self.failed:
+            raise MemoryError()
+        return added
+
+    def add_ngrams(self, const int32_t[::1] ids, const int64_t[::1] offsets,
+                   const int64_t[::1] values):
+        """Add n-grams ``ids[offsets[i]:offsets[i + 1]]`` (word ids of this table, at least 2
+        each) with ``values[i]`` added to their counts."""
+        cdef Py_ssize_t m = values.shape[0], i
+        if offsets.shape[0] != m + 1:
+            raise ValueError("offsets must be one longer than values")
+        for i in range(m):
+            if offsets[i] < 0 or offsets[i + 1] - offsets[i] < 2 or offsets[i + 1] > ids.shape[0]:
+                raise ValueError("bad n-gram offsets")
+        for i in range(ids.shape[0]):
+            if ids[i] < 0 or ids[i] >= self.nwords:
+                raise ValueError("n-gram word id out of range")
+        self.failed = False
+        with nogil:
+            for i in range(m):
+                if self.gram_add(&ids[offsets[i]], offsets[i + 1] - offsets[i], values[i]) != 0:
+                    self.failed = True
+                    break
+        if self.failed:
+            raise MemoryError()
+
+    def set_state(self, int64_t total_words, int64_t prune_floor, int64_t prunes):
+        """Restore the counters of a saved table."""
+        self.total_words = total_words
+        self.prune_floor = prune_floor
+        self.prunes = prunes
+
+    def word_id(self, bytes word):
+        """The id of ``word``, or -1."""
+        return self.word_find(<const uint8_t*><char*>word, len(word),
+                              hash_bytes(<const uint8_t*><char*>word, len(word)))
+
+    def ngram_value(self, const int32_t[::1] ids):
+        """The count (or phrase number) of the n-gram of word ids ``ids``, or 0 if absent."""
+        if ids.shape[0] < 2:
+            raise ValueError("an n-gram has at least 2 words")
+        cdef Py_ssize_t s = self.gram_find(&ids[0], ids.shape[0])
+        return 0 if s < 0 else self.gslots[s].value
+
+    # -- applying -------------------------------------------------------------------------------
+
+    def apply_chunk(self, const uint8_t[::1] buf, bint final, const uint8_t[::1] delimiter,
+                    uint8_t[::1] out, bint line_start):
+        """Join the phrases of ``buf`` (greedily, left to right) into ``out``.
+
+        Words are written separated by one space, lines by ``"\\n"``; a phrase's words
+        (a, connector words, b) are written joined by ``delimiter``. A candidate is a word
+        followed by connector words; the next non-connector word b ends it: if the n-gram is in
+        the table the candidate and b are written as one token and the next candidate starts
+        after b (Mikolov et al. 2013, section 4: "b" cannot also join the next word); if not,
+        the candidate's words are written as they are and b starts the next candidate.
+
+        Parameters
+        ----------
+        buf : bytes-like
+            Text; when ``final`` is False the bytes after its last whitespace are not read.
+        final : bool
+            ``buf`` ends the text: a pending candidate is written out.
+        delimiter : bytes-like
+            What joins a phrase's words.
+        out : writable uint8 buffer
+            At least ``len(buf) * (1 + len(delimiter)) + 2`` bytes.
+        line_start : bool
+            Nothing has been written on the current output line yet.
+
+        Returns
+        -------
+        (consumed, written, line_start) : (int, int, bool)
+            Bytes of ``buf`` read (the pending candidate and a cut word are left for the next
+            call), bytes written to ``out``, and the new ``line_start``.
+        """
+        cdef const uint8_t* p = &buf[0] if buf.shape[0] > 0 else NULL
+        cdef const uint8_t* dl = &delimiter[0] if delimiter.shape[0] > 0 else NULL
+        cdef Py_ssize_t dn = delimiter.shape[0]
+        cdef Py_ssize_t n = buf.shape[0], end = n, pos = 0, start, o = 0, k
+        cdef Py_ssize_t ncand = 0, cand_off = -1
+        cdef int64_t wid
+        cdef int32_t* grown
+        # the candidate's words: their ids in self.cand, their offsets/lengths in toks
+        cdef Py_ssize_t* toks = <Py_ssize_t*>malloc(2 * 64 * sizeof(Py_ssize_t))
+        cdef Py_ssize_t toks_cap = 64
+        cdef Py_ssize_t* grown_toks
+        cdef bint joined
+        if out.shape[0] < n * (1 + dn) + 2:
+            free(toks)
+            raise ValueError("out is too small")
+        if toks == NULL:
+            raise MemoryError()
+        self.failed = False
+        with nogil:
+            if not final:
+                while end > 0 and not is_space(p[end - 1]):
+                    end -= 1
+            while True:
+                # the next word, or a line end, or the end of the text
+                while pos < end and is_space(p[pos]) and p[pos] != 10:
+                    pos += 1
+                if pos >= end or p[pos] == 10:
+                    if ncand > 0 and (pos < end or final):
+                        for k in range(ncand):  # flush the candidate word by word
+                            if not line_start:
+                                out[o] = 32
+                                o += 1
+                            memcpy(&out[o], p + toks[2 * k], toks[2 * k + 1])
+                            o += toks[2 * k + 1]
+                            line_start = False
+                        ncand = 0
+                        cand_off = -1
+                    if pos >= end:
+                        break
+                    out[o] = 10
+                    o += 1
+                    line_start = True
+                    pos += 1
+                    continue
+                start = pos
+                pos = word_end(p, pos, end)
+                wid = self.word_find(p + start, pos - start, hash_bytes(p + start, pos - start))
+                if wid >= 0 and self.n_connectors and self.wconn[wid]:
+                    if ncand == 0:  # a connector word outside a candidate
+                        if not line_start:
+                            out[o] = 32
+                            o += 1
+                        memcpy(&out[o], p + start, pos - start)
+                        o += pos - start
+                        line_start = False
+                        continue
+                else:
+                    joined = False
+                    if ncand > 0:
+                        if wid >= 0 and self.cand[0] >= 0:
+                            self.cand[ncand] = <int32_t>wid
+                            joined = self.gram_find(self.cand, ncand + 1) >= 0
+                        if not line_start:
+                            out[o] = 32
+                            o += 1
+                        line_start = False
+                        for k in range(ncand):
+                            if k > 0:
+                                if joined:
+                                    memcpy(&out[o], dl, dn)
+                                    o += dn
+                                else:
+                                    out[o] = 32
+                                    o += 1
+                            memcpy(&out[o], p + toks[2 * k], toks[2 * k + 1])
+                            o += toks[2 * k + 1]
+                        ncand = 0
+                        cand_off = -1
+                        if joined:
+                            memcpy(&out[o], dl, dn)
+                            o += dn
+                            memcpy(&out[o], p + start, pos - start)
+                            o += pos - start
+                            continue
+                    # this word starts a candidate
+                    cand_off = start
+                if ncand + 1 >= self.cand_cap:
+                    grown = <int32_t*>realloc(self.cand, 2 * self.cand_cap * 4)
+                    if grown == NULL:
+                        self.failed = True
+                        break
+                    self.cand = grown
+                    self.cand_cap *= 2
+                if ncand + 1 >= toks_cap:
+                    grown_toks = <Py_ssize_t*>realloc(toks, 4 * toks_cap * sizeof(Py_ssize_t))
+                    if grown_toks == NULL:
+                        self.failed = True
+                        break
+                    toks = grown_toks
+                    toks_cap *= 2
+                self.cand[ncand] = <int32_t>wid
+                toks[2 * ncand] = start
+                toks[2 * ncand + 1] = pos - start
+                ncand += 1
+        free(toks)
+        if self.failed:
+            raise MemoryError("out of memory while applying phrases")
+        if ncand > 0 and not final:
+            return cand_off, o, line_start
+        return end, o, line_start
