@@ -18,10 +18,12 @@ same noise words. It never imports the compiled module.
 """
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 
 from .base import SGNSBase
-from .tables import table_lookup, table_sigmoid
+from .tables import HuffmanTree, table_lookup, table_sigmoid
 
 _MASK64 = (1 << 64) - 1
 
@@ -54,6 +56,44 @@ class SplitMix64:
         i = ((r >> 32) * prob.shape[0]) >> 32
         u = (r & 0xFFFFFF) / 16777216.0
         return i if u < prob[i] else int(alias[i])
+
+
+def huffman_tree(counts) -> HuffmanTree:
+    """word2vec.c's Huffman tree, built independently of ``cw2v.tables.huffman_tree``: the
+    textbook heap, with word2vec.c's tie rule written as the heap key, and each path read by
+    walking the parent links up from the leaf (word2vec.c's own way).
+
+    word2vec.c takes the lighter of the rarest remaining leaf and the oldest remaining inner
+    node, the inner node on a tie; among leaves of equal count the one later in the descending
+    (stable) order goes first. As a heap key: (count, 0 for an inner node / 1 for a leaf,
+    merge number for an inner node / minus the sorted position for a leaf).
+    """
+    counts = np.asarray(counts)
+    V = counts.size
+    order = sorted(range(V), key=lambda w: -float(counts[w]))  # stable, descending
+    heap = [(float(counts[w]), 1, -r, r) for r, w in enumerate(order)]
+    heapq.heapify(heap)
+    parent: dict[int, int] = {}
+    bit: dict[int, int] = {}
+    for a in range(V - 1):
+        c1, _, _, n1 = heapq.heappop(heap)
+        c2, _, _, n2 = heapq.heappop(heap)
+        parent[n1] = parent[n2] = V + a
+        bit[n1], bit[n2] = 0, 1
+        heapq.heappush(heap, (c1 + c2, 0, a, V + a))
+    codes, points, offsets = [], [], [0]
+    position = {w: r for r, w in enumerate(order)}
+    for w in range(V):
+        node, code, point = position[w], [], []
+        while node in parent:
+            code.append(bit[node])
+            point.append(parent[node] - V)
+            node = parent[node]
+        codes += code[::-1]
+        points += point[::-1]
+        offsets.append(len(codes))
+    return HuffmanTree(np.array(codes, dtype=np.uint8), np.array(points, dtype=np.int32),
+                       np.array(offsets, dtype=np.int64))
 
 
 class Word2Vec(SGNSBase):
