@@ -1,7 +1,8 @@
-"""Pure-NumPy reference implementation of cw2v's skip-gram negative sampling.
+"""Pure-NumPy reference implementation of cw2v's word2vec: skip-gram and CBOW, negative
+sampling and hierarchical softmax.
 
 Slow and obvious, on purpose: the tests check the Cython kernel against it. It has the same API
-as ``cw2v.Word2Vec`` for pairs and the same update rule (Mikolov et al. 2013, eq. 4, in
+as ``cw2v.Word2Vec`` for pairs and the same update rule (Mikolov et al. 2013b, eq. 4, in
 word2vec.c's order)::
 
     for (t, label) in [(positive, 1)] + [(n, 0) for n in negatives if n != positive]:
@@ -10,6 +11,12 @@ word2vec.c's order)::
         neu1e += g * W_out[t]        # W_out[t] before its update
         W_out[t] += g * h
     W_in[center] += neu1e
+
+Hierarchical softmax (2013b, eq. 3) trains the nodes of the target's Huffman path (``syn1``
+rows, label 1 - code bit) by the same rule, skipping a node whose |f| >= MAX_EXP as word2vec.c
+does; CBOW (Mikolov et al. 2013a) predicts the target from the mean (or sum) of the window's
+input rows and adds neu1e to each of them (divided by the window's size for the sum, as gensim).
+The span trainer draws its random numbers in the kernel's order (see ``train_span``).
 
 ``sigmoid="table"`` uses the kernel's interpolated lookup table with its float32 arithmetic;
 ``sigmoid="exact"`` the true sigmoid. Noise words come from the same splitmix64 generator and
@@ -99,11 +106,15 @@ def huffman_tree(counts) -> HuffmanTree:
 class Word2Vec(SGNSBase):
     """Pure-NumPy SGNS with the API of ``cw2v.Word2Vec`` (see ``cw2v.base.SGNSBase``).
 
-    Extra parameters: ``sigmoid`` ("table" or "exact") and ``dtype`` (float32 or float64).
+    Extra parameters: ``sigmoid`` ("table" or "exact"), ``dtype`` (float32 or float64), and the
+    architecture and objective: ``sg`` (1 skip-gram, 0 CBOW), ``hs`` (1: hierarchical softmax
+    over ``tree``, a Huffman tree of ``counts`` built by ``build_tree``, with inner-node weights
+    ``syn1``, zeros as in word2vec.c) and ``cbow_mean`` (CBOW: 1 mean, 0 sum).
     """
 
     def __init__(self, vocab, d: int = 50, lr: float = 0.025, n_neg: int = 5, *, seed=None,
-                 sigmoid: str = "table", dtype=np.float32):
+                 sigmoid: str = "table", dtype=np.float32, sg: int = 1, hs: int = 0,
+                 cbow_mean: int = 1):
         if sigmoid not in ("table", "exact"):
             raise ValueError(f"sigmoid must be 'table' or 'exact', got {sigmoid!r}")
         dtype = np.dtype(dtype)
@@ -112,6 +123,19 @@ class Word2Vec(SGNSBase):
         super().__init__(vocab, d, lr, n_neg, seed=seed, dtype=dtype)
         self.sigmoid = sigmoid
         self.rng = SplitMix64(int(self._rng_state[0]))
+        for name, value in (("sg", sg), ("hs", hs), ("cbow_mean", cbow_mean)):
+            if value not in (0, 1):
+                raise ValueError(f"{name} must be 0 or 1, got {value!r}")
+        self.sg, self.hs, self.cbow_mean = int(sg), int(hs), int(cbow_mean)
+        self.syn1 = np.zeros_like(self.W_out)
+        self.tree: HuffmanTree | None = None
+        if self.hs:
+            self.build_tree()
+
+    def build_tree(self) -> HuffmanTree:
+        """(Re)build ``tree`` from ``counts`` with the reference's own Huffman construction."""
+        self.tree = huffman_tree(self.counts)
+        return self.tree
 
     # -- the sigmoid and the loss ----------------------------------------------------------
 
@@ -155,6 +179,71 @@ class Word2Vec(SGNSBase):
             neu1e += g * o
             o += g * h
         h += neu1e
+        return loss
+
+    def _targets(self, h: np.ndarray, target: int, negatives, neu1e: np.ndarray) -> float:
+        """One example's targets for input vector ``h`` (not changed): hierarchical softmax's
+        path of ``target`` (if hs), then negative sampling's ``target`` and ``negatives`` (if
+        any); their input gradient is added to ``neu1e``. Returns the loss."""
+        dt = self.W_in.dtype.type
+        lr = dt(self.lr)
+        loss = 0.0
+        if self.hs:
+            assert self.tree is not None, "hs=1 needs a tree (build_tree)"
+            max_exp = self.sigmoid_tables.max_exp
+            for code, point in zip(self.tree.code(target), self.tree.point(target)):
+                o = self.syn1[point]
+                f = dt(np.dot(h, o))
+                label = 1 - int(code)
+                g = dt((dt(label) - dt(self._sigmoid(f))) * lr)
+                loss += self._loss(f, label)
+                if abs(float(f)) >= max_exp:
+                    continue  # word2vec.c and gensim skip a saturated node
+                neu1e += g * o
+                o += g * h
+        if len(negatives):
+            for t, label in [(target, 1)] + [(int(n), 0) for n in negatives if n != target]:
+                o = self.W_out[t]
+                f = dt(np.dot(h, o))
+                g = dt((dt(label) - dt(self._sigmoid(f))) * lr)
+                loss += self._loss(f, label)
+                neu1e += g * o
+                o += g * h
+        return loss
+
+    def train_example(self, inputs, target: int, negatives=None) -> float:
+        """One example of the model's architecture and objective, as the kernel's
+        ``KernelState.train_example``: skip-gram, the row of ``inputs[0]`` predicts ``target``;
+        CBOW, the mean (or sum) of the rows of ``inputs`` does. Returns the loss."""
+        ins = self._check_ids("inputs", inputs)
+        t = self._check_index("target", target)
+        negs = (self._draw_negatives(self.n_neg) if negatives is None
+                else self._check_negatives(negatives).tolist())
+        self.invalidate_norms()
+        if self.sg:
+            h = self.W_in[int(ins[0])]
+            neu1e = np.zeros_like(h)
+            loss = self._targets(h, t, negs, neu1e)
+            h += neu1e
+            return loss
+        return self._cbow(ins.tolist(), t, negs)
+
+    def _cbow(self, ctx: list[int], target: int, negatives) -> float:
+        """One CBOW example (Mikolov et al. 2013a): h is the mean (cbow_mean) or the sum of the
+        context rows; neu1e goes to each context row (divided by their number for the sum)."""
+        dt = self.W_in.dtype.type
+        inv = dt(dt(1.0) / dt(len(ctx)))
+        h = np.zeros(self.W_in.shape[1], dtype=self.W_in.dtype)
+        for w in ctx:
+            h += self.W_in[w]
+        if self.cbow_mean:
+            h *= inv
+        neu1e = np.zeros_like(h)
+        loss = self._targets(h, target, negatives, neu1e)
+        if not self.cbow_mean:
+            neu1e *= inv
+        for w in ctx:
+            self.W_in[w] += neu1e
         return loss
 
     def train_pair(self, center_idx: int, context_idx: int, negatives=None) -> float:
@@ -205,13 +294,17 @@ class Word2Vec(SGNSBase):
 
     def train_span(self, tokens, bounds, keep_prob, window: int, lr_start: float,
                    lr_end: float, batched: bool = False) -> tuple[int, int, int, float]:
-        """Skip-gram over a span of word ids, drawing random numbers in the kernel's order.
+        """The model's architecture over a span of word ids, drawing random numbers in the
+        kernel's order.
 
         Mirrors the kernel's ``KernelState.train_span``: per sentence piece, subsample (keep word
-        w with probability keep_prob[w]); then per kept center, draw its window size from
-        1..window and its noise words one center ahead; the context word's input vector predicts
-        the center word (word2vec.c's skip-gram). Returns (words, kept_words, pairs, loss):
-        tokens read, tokens kept by subsampling, pairs trained, summed loss.
+        w with probability keep_prob[w]); then per kept center, draw its plan one center ahead:
+        its window size b from 1..window, then its noise words -- skip-gram's exact rule
+        (with or without hierarchical softmax): 2 * b * n_neg, n_neg per context word; batched
+        skip-gram and CBOW: n_neg shared by the window. Skip-gram: each context word's input
+        vector predicts the center word (word2vec.c); CBOW: the window's mean or sum does.
+        Returns (words, kept_words, examples, loss): tokens read, tokens kept by subsampling,
+        examples trained (skip-gram: pairs; CBOW: centers), summed loss.
         """
         tokens = np.asarray(tokens, dtype=np.int32)
         bounds = np.asarray(bounds, dtype=np.int64)
@@ -234,7 +327,8 @@ class Word2Vec(SGNSBase):
 
     def _plan(self, window: int, batched: bool) -> tuple[int, list[int]]:
         b = 1 + self.rng.below(window)
-        return b, self._draw_negatives(self.n_neg if batched else 2 * b * self.n_neg)
+        shared = batched or not self.sg  # one set of noise words for the window
+        return b, self._draw_negatives(self.n_neg if shared else 2 * b * self.n_neg)
 
     def _train_piece(self, words: list[int], window: int, batched: bool) -> tuple[int, float]:
         m, pairs, loss = len(words), 0, 0.0
@@ -246,7 +340,19 @@ class Word2Vec(SGNSBase):
             assert plan is not None  # drawn one center ahead, for every center
             b, negs = plan
             ctx = [words[j] for j in range(max(i - b, 0), min(i + b + 1, m)) if j != i]
-            if batched:
+            if not self.sg:
+                loss += self._cbow(ctx, words[i], negs)
+                pairs += 1
+                plan = nxt
+                continue
+            if self.hs:
+                for c, w in enumerate(ctx):
+                    h = self.W_in[w]
+                    neu1e = np.zeros_like(h)
+                    loss += self._targets(h, words[i], negs[c * self.n_neg:(c + 1) * self.n_neg],
+                                          neu1e)
+                    h += neu1e
+            elif batched:
                 loss += self.train_window_batched(ctx, words[i], negs)
             else:
                 for c, w in enumerate(ctx):
