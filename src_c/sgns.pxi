@@ -173,12 +173,14 @@ cdef inline float _gradient(const SigmoidTable* t, float f, float label, float l
     """g = lr * (label - sigmoid(f)) from the table; adds -log p(label | f) to loss."""
     cdef float s, log_s, pos, frac
     cdef Py_ssize_t i
+    # The loss is written without a branch on the label (0 or 1): hierarchical softmax's labels
+    # are code bits, which a branch would mispredict half the time.
     if f >= t.max_exp:
         s = 1.0
-        loss[0] += 0.0 if label > 0 else f            # -log(1 - sigmoid(f)) ~ f
+        loss[0] += (1 - label) * f                    # label 0: -log(1 - sigmoid(f)) ~ f
     elif f <= -t.max_exp:
         s = 0.0
-        loss[0] += -f if label > 0 else 0.0           # -log sigmoid(f) ~ -f
+        loss[0] += -label * f                         # label 1: -log sigmoid(f) ~ -f
     else:
         # Linear interpolation between the knots of f's bucket (float32 steps, as
         # cw2v.tables.table_lookup does); the sigmoid and log-sigmoid tables share the bucket.
@@ -191,8 +193,8 @@ cdef inline float _gradient(const SigmoidTable* t, float f, float label, float l
         frac = pos - <float>i
         s = t.sigmoid[i] + frac * (t.sigmoid[i + 1] - t.sigmoid[i])
         log_s = t.log_sigmoid[i] + frac * (t.log_sigmoid[i + 1] - t.log_sigmoid[i])
-        # -log sigmoid(f) for the positive; for a noise word -log sigmoid(-f) = f - log sigmoid(f).
-        loss[0] += -log_s if label > 0 else f - log_s
+        # -log sigmoid(f) for label 1; for label 0 -log sigmoid(-f) = f - log sigmoid(f).
+        loss[0] += (1 - label) * f - log_s
     return (label - s) * lr
 
 
@@ -350,6 +352,12 @@ cdef inline void _prefetch_rows(const float* W, Py_ssize_t d, const int32_t* ids
         cw2v_prefetch_row(W + ids[k] * d, d)
 
 
+cdef inline void _prefetch_path(const Workspace* ws, int32_t w) noexcept nogil:
+    """Prefetch the syn1 rows of word w's Huffman path (hierarchical softmax)."""
+    cdef int64_t lo = ws.path_offsets[w]
+    _prefetch_rows(ws.syn1, ws.d, ws.points + lo, ws.path_offsets[w + 1] - lo)
+
+
 cdef void _sg_ns_exact_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m, float lr,
                              uint64_t* rng, double* loss, int64_t* n_pairs) noexcept nogil:
     """Skip-gram, negative sampling, word2vec.c's rule, over one subsampled piece words[0:m].
@@ -459,7 +467,9 @@ cdef void _sg_hs_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m, 
 
     Each context word's input vector predicts the center word: the center's Huffman path, then
     n_neg noise words of the pair. The plan (window size b, then 2 * b * n_neg noise words) is
-    drawn one center ahead, as in ``_sg_ns_exact_piece``.
+    drawn one center ahead, as in ``_sg_ns_exact_piece``. The next center's path rows are
+    prefetched when a center starts (its contexts reuse them from cache), and each pair
+    prefetches the next context's input row.
     """
     cdef Py_ssize_t d = ws.d, n_neg = ws.n_neg, window = ws.window
     cdef float* neu1e = ws.grad
@@ -476,12 +486,15 @@ cdef void _sg_hs_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m, 
         if i + 1 < m:
             b_next = _draw_window(rng, window)
             _draw_noise(rng, &ws.noise, 2 * b_next * n_neg, negs_next)
+            _prefetch_path(ws, words[i + 1])
         lo = i - b_cur if i >= b_cur else 0
         hi = i + b_cur + 1 if i + b_cur + 1 <= m else m
         c = 0
         for j in range(lo, hi):
             if j == i:
                 continue
+            if j + 1 < hi and not (j + 1 == i and j + 2 >= hi):
+                _prefetch_rows(ws.W_in, d, &words[j + 2 if j + 1 == i else j + 1], 1)
             h = ws.W_in + words[j] * d
             _example(ws, h, words[i], negs_cur + c * n_neg, n_neg, lr, neu1e, loss)
             for t in range(d):
@@ -501,7 +514,7 @@ cdef void _cbow_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m, f
 
     Each center's window (b drawn from 1..window) is averaged or summed into h, which predicts
     the center word; the plan (b, then n_neg noise words) is drawn one center ahead and the
-    next center's output row prefetched. One example per center (``n_pairs`` counts centers).
+    next center's output rows (and path rows) prefetched. One example per center (``n_pairs`` counts centers).
     """
     cdef Py_ssize_t d = ws.d, n_neg = ws.n_neg, window = ws.window
     cdef int32_t* ctx = ws.ctx
@@ -520,6 +533,8 @@ cdef void _cbow_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m, f
             if n_neg:
                 _prefetch_rows(ws.W_out, d, negs_next, n_neg)
                 _prefetch_rows(ws.W_out, d, &words[i + 1], 1)
+            if ws.hs:
+                _prefetch_path(ws, words[i + 1])
             if i + 1 + b_next < m:  # the input row that enters the next window
                 _prefetch_rows(ws.W_in, d, &words[i + 1 + b_next], 1)
         lo = i - b_cur if i >= b_cur else 0

@@ -20,12 +20,14 @@
 
 #define CW2V_LANES 16
 
-/* Sum of sixteen partial sums, pairwise. */
-static inline float cw2v_hsum16(float *acc)
+/* Sum of sixteen partial sums, pairwise: halves added lane by lane (8, then 4, 2, 1), written
+ * out so that the compiler keeps the first steps in vector registers. */
+static inline float cw2v_hsum16(const float *acc)
 {
-    for (int w = CW2V_LANES / 2; w > 0; w /= 2)
-        for (int j = 0; j < w; j++) acc[j] += acc[j + w];
-    return acc[0];
+    float s8[8], s4[4];
+    for (int j = 0; j < 8; j++) s8[j] = acc[j] + acc[j + 8];
+    for (int j = 0; j < 4; j++) s4[j] = s8[j] + s8[j + 4];
+    return (s4[0] + s4[2]) + (s4[1] + s4[3]);
 }
 
 /* Dot product of two float vectors of length n. Sixteen independent partial sums, one per
