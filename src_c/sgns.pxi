@@ -227,17 +227,33 @@ cdef inline void _hs_targets(const float* h, float* syn1, Py_ssize_t d, const ui
                              const SigmoidTable* sig, float* neu1e, double* loss) noexcept nogil:
     """Hierarchical softmax's targets for input vector h (Mikolov et al. 2013b, eq. 3): the
     inner nodes point[0:length] of the target word's Huffman path, label 1 - code[j]; a node
-    with |f| >= max_exp is skipped, as in word2vec.c and gensim (its loss still counts)."""
-    cdef Py_ssize_t j
-    cdef float g, f
-    cdef float* o
-    for j in range(length):
-        o = syn1 + point[j] * d
-        f = cw2v_dot(h, o, d)
-        g = _gradient(sig, f, <float>(1 - code[j]), lr, loss)
-        if f >= sig.max_exp or f <= -sig.max_exp:
-            continue
-        cw2v_update_out(g, h, o, neu1e, d)
+    with |f| >= max_exp is skipped, as in word2vec.c and gensim (its loss still counts).
+
+    The nodes of a path are distinct rows and h does not change within an example, so node j's
+    f never depends on an earlier node's update: word2vec.c's node-by-node loop gives the same
+    numbers as computing a chunk of nodes' f at once (four rows a pass, h read once), then
+    their g, then neu1e += sum g_j syn1[n_j] (the rows before their update) and each
+    syn1[n_j] += g_j h. Chunks of _BATCH_OUTPUTS nodes keep the buffers on the stack.
+    """
+    cdef const float* rows[_BATCH_OUTPUTS]
+    cdef float G[_BATCH_OUTPUTS]
+    cdef Py_ssize_t start = 0, j, n
+    cdef float f
+    while start < length:
+        n = length - start if length - start < _BATCH_OUTPUTS else _BATCH_OUTPUTS
+        for j in range(n):
+            rows[j] = syn1 + point[start + j] * d
+        cw2v_dots(h, rows, <int>n, G, d)
+        for j in range(n):
+            f = G[j]
+            G[j] = _gradient(sig, f, <float>(1 - code[start + j]), lr, loss)
+            if f >= sig.max_exp or f <= -sig.max_exp:
+                G[j] = 0.0  # skipped: no update (0 * row adds nothing to neu1e)
+        cw2v_combine(G, 1, rows, <int>n, neu1e, d)
+        for j in range(n):
+            if G[j] != 0.0:
+                cw2v_axpy(G[j], h, <float*>rows[j], d)
+        start += n
 
 
 cdef inline void _sgns_update(float* h, float* W_out, Py_ssize_t d, int32_t positive,
