@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
                     gtext = f"{g['raw_wps'] / 1e3:,.0f}k ({g_mode})" if g else ""
                     print(f"| {combo} {mode} | {v['raw_wps'] / 1e3:,.0f}k | {gtext} | {ratio} |",
                           flush=True)
-                print(f"    runs (s): " + "; ".join(f"{s} {m} {v['runs']}"
+                print("    runs (s): " + "; ".join(f"{s} {m} {v['runs']}"
                                                      for (s, m), v in figures.items()),
                       flush=True)
         if not args.no_quality:
