@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
                 figures = {}
                 systems = [("cw2v", "exact")] + [("gensim", m) for m in
                                                  args.gensim_modes.split(",") if m]
-                if combo == "sg-ns":
+                if combo in ("sg-ns", "sg-hs"):  # the combinations the batched mode covers
                     systems.insert(1, ("cw2v", "batched"))
                 for system, mode in systems:
                     spec = dict(base, system=system, mode=mode, combo=combo, workers=1, epochs=1)
@@ -167,14 +167,17 @@ def main(argv: list[str] | None = None) -> int:
             print("\n| combination | system | analogy (median; seeds) | WordSim-353 (median; seeds)"
                   " | train s |\n|---|---|---|---|---|", flush=True)
             for combo in combos:
-                for system, mode in (("cw2v", "exact"), ("gensim", "corpus_file")):
+                systems = [("cw2v", "exact"), ("gensim", "corpus_file")]
+                if combo in ("sg-ns", "sg-hs"):
+                    systems.insert(1, ("cw2v", "batched"))
+                for system, mode in systems:
                     runs = [run_child(dict(base, system=system, mode=mode, combo=combo,
                                            workers=2, epochs=5, seed=seed, quality=True))
                             for seed in seeds]
                     a = [r["analogy"] for r in runs]
                     w = [r["wordsim"] for r in runs]
-                    report["quality"][f"{combo}/{system}"] = runs
-                    print(f"| {combo} | {system} | {statistics.median(a):.4f} "
+                    report["quality"][f"{combo}/{system}/{mode}"] = runs
+                    print(f"| {combo} | {system} {mode} | {statistics.median(a):.4f} "
                           f"({', '.join(f'{x:.4f}' for x in a)}) | {statistics.median(w):.3f} "
                           f"({', '.join(f'{x:.3f}' for x in w)}) | "
                           f"{statistics.median(r['train_s'] for r in runs):.1f} |", flush=True)

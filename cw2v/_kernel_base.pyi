@@ -33,7 +33,7 @@ MAX_WINDOW: int  # 10,000
 MAX_NEG: int  # 10,000
 MAX_DIM: int  # 100,000
 OBJECTIVES: tuple[str, ...]  # ("exact", "batched")
-KERNEL_FUNCTIONS: tuple[str, ...]  # ("sg_ns_exact", "sg_ns_batched", "sg_hs", "cbow")
+KERNEL_FUNCTIONS: tuple[str, ...]  # sg_ns_exact, sg_ns_batched, sg_hs, cbow, sg_hs_batched
 
 class KernelState:
     """One worker's kernel-side state: weights, sigmoid and noise tables, keep-probabilities,
@@ -111,3 +111,10 @@ def _batched_window(
 ) -> float:
     """One HogBatch step of ``inputs`` against ``outputs`` (``outputs[0]`` positive). Returns
     the summed loss."""
+
+def _batched_hs_window(
+    W_in: _F32, syn1: _F32, tree: HuffmanTree, inputs: _I32, target: int, lr: float,
+    sigmoid: SigmoidTables,
+) -> float:
+    """One HogBatch hierarchical-softmax step of ``inputs`` against ``target``'s path.
+    Returns the summed loss."""

@@ -177,7 +177,8 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("mode", "exact", OneOf(MODES),
               "'exact': word2vec.c's rule, n_neg fresh noise words per pair; 'batched': "
               "HogBatch (Ji et al. 2016), one set of noise words shared by a center's window, "
-              "faster; skip-gram with negative sampling only (sg=1, hs=0)", "train"),
+              "faster; skip-gram only, with negative sampling or hierarchical softmax alone (its "
+              "window shares the center's Huffman path)", "train"),
 )
 
 BY_NAME: dict[str, Parameter] = {p.name: p for p in PARAMETERS}
@@ -209,9 +210,10 @@ def resolve(given: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> 
     if out["n_neg"] == 0 and out["hs"] == 0:
         raise ValueError("n_neg=0 with hs=0 trains nothing: use n_neg > 0 (negative sampling) "
                          "or hs=1 (hierarchical softmax)")
-    if out["mode"] == "batched" and (out["sg"] != 1 or out["hs"] != 0):
-        raise ValueError(f"mode='batched' covers skip-gram with negative sampling only "
-                         f"(sg=1, hs=0), got sg={out['sg']}, hs={out['hs']}; use "
+    if out["mode"] == "batched" and (out["sg"] != 1 or (out["hs"] and out["n_neg"])):
+        raise ValueError(f"mode='batched' covers skip-gram with negative sampling or with "
+                         f"hierarchical softmax alone (sg=1, and hs=0 or n_neg=0), got "
+                         f"sg={out['sg']}, hs={out['hs']}, n_neg={out['n_neg']}; use "
                          "mode='exact'")
     if out["mode"] == "batched" and (out["window"] > BATCHED_MAX_WINDOW
                                      or out["n_neg"] > BATCHED_MAX_NEG):

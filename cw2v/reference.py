@@ -290,6 +290,32 @@ class Word2Vec(SGNSBase):
         self.invalidate_norms()
         return loss
 
+    def train_window_batched_hs(self, inputs, target: int) -> float:
+        """One HogBatch step for hierarchical softmax: W_in rows ``inputs`` share the inner
+        nodes of ``target``'s Huffman path (labels 1 - code). With I the input rows and O the
+        node rows::
+
+            S = I O^T,  G = lr (label - sigmoid(S)),  dI = G O,  dO = G^T I
+
+        both from the weights before the step; entries with |S| >= MAX_EXP get G = 0.
+        """
+        assert self.tree is not None, "hs=1 needs a tree (build_tree)"
+        ins = self._check_ids("inputs", inputs)
+        t = self._check_index("target", target)
+        points = self.tree.point(t).astype(np.int64)
+        labels = 1 - self.tree.code(t).astype(np.int64)
+        dt = self.W_in.dtype.type
+        I, O = self.W_in[ins], self.syn1[points]
+        S = (I @ O.T).astype(dt)
+        G = ((labels[None, :].astype(dt) - self._sigmoid(S).astype(dt)) * dt(self.lr)).astype(dt)
+        G[np.abs(S) >= self.sigmoid_tables.max_exp] = 0
+        loss = sum(self._loss(S[a, b], int(labels[b])) for a in range(len(ins))
+                   for b in range(len(points)))
+        np.add.at(self.W_in, ins, (G @ O).astype(dt))
+        np.add.at(self.syn1, points, (G.T @ I).astype(dt))
+        self.invalidate_norms()
+        return loss
+
     # -- corpus spans, in the kernel's exact order of random draws ----------------------------
 
     def train_span(self, tokens, bounds, keep_prob, window: int, lr_start: float,
@@ -345,7 +371,9 @@ class Word2Vec(SGNSBase):
                 pairs += 1
                 plan = nxt
                 continue
-            if self.hs:
+            if self.hs and batched:
+                loss += self.train_window_batched_hs(ctx, words[i])
+            elif self.hs:
                 for c, w in enumerate(ctx):
                     h = self.W_in[w]
                     neu1e = np.zeros_like(h)

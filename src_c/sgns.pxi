@@ -90,12 +90,13 @@ MAX_DIM = 100_000
 # architecture and objective) and "batched" (HogBatch: skip-gram with negative sampling only).
 OBJECTIVES = ("exact", "batched")
 # The kernel function a state runs, chosen from objective, sg and hs.
-KERNEL_FUNCTIONS = ("sg_ns_exact", "sg_ns_batched", "sg_hs", "cbow")
+KERNEL_FUNCTIONS = ("sg_ns_exact", "sg_ns_batched", "sg_hs", "cbow", "sg_hs_batched")
 cdef enum Objective:
     SG_NS_EXACT = 0
     SG_NS_BATCHED = 1
     SG_HS = 2           # skip-gram, hierarchical softmax (+ negative sampling if n_neg > 0)
     CBOW = 3            # CBOW, negative sampling and/or hierarchical softmax
+    SG_HS_BATCHED = 4   # skip-gram, hierarchical softmax alone, HogBatch
 
 
 def compiled_level():
@@ -348,6 +349,55 @@ cdef inline void _batched_update(float* W_in, float* W_out, Py_ssize_t d,
         cw2v_axpy(1.0, grad_in + a * d, <float*>in_rows[a], d)
 
 
+cdef inline void _batched_hs_update(float* W_in, float* syn1, Py_ssize_t d,
+                                    const int32_t* inputs, int n_in, const uint8_t* code,
+                                    const int32_t* point, Py_ssize_t length, float lr,
+                                    const SigmoidTable* sig, float* grad_in,
+                                    double* loss) noexcept nogil:
+    """HogBatch for hierarchical softmax: a window's inputs share the center's Huffman path.
+
+    With I the input rows (n_in x d) and O the path's inner-node rows (length x d), labels
+    1 - code::
+
+        S = I O^T,  G = lr (label - sigmoid(S)),  dI = G O,  dO = G^T I
+
+    all from the weights before this step; an entry with |S| >= max_exp gets G = 0 (word2vec.c
+    skips such a node). The path goes in chunks of _BATCH_OUTPUTS nodes (a chunk's rows are
+    untouched by the chunks before it, and I changes only at the end, so the chunks make one
+    step). n_in <= _BATCH_INPUTS.
+    """
+    cdef int a, b, n
+    cdef float f
+    cdef Py_ssize_t start = 0
+    cdef const float* in_rows[_BATCH_INPUTS]
+    cdef const float* out_rows[_BATCH_OUTPUTS]
+    cdef float G[_BATCH_INPUTS * _BATCH_OUTPUTS]
+    cdef float* S
+    for a in range(n_in):
+        in_rows[a] = W_in + inputs[a] * d
+    memset(grad_in, 0, n_in * d * sizeof(float))
+    while start < length:
+        n = <int>(length - start if length - start < _BATCH_OUTPUTS else _BATCH_OUTPUTS)
+        for b in range(n):
+            out_rows[b] = syn1 + point[start + b] * d
+        for a in range(n_in):
+            # Row a of S, then of G, then dI_a += G[a] O (O not yet changed).
+            S = G + a * n
+            cw2v_dots(in_rows[a], out_rows, n, S, d)
+            for b in range(n):
+                f = S[b]
+                S[b] = _gradient(sig, f, <float>(1 - code[start + b]), lr, loss)
+                if f >= sig.max_exp or f <= -sig.max_exp:
+                    S[b] = 0.0
+            cw2v_combine(S, 1, out_rows, n, grad_in + a * d, d)
+        # dO = G^T I for this chunk, in place (I still holds the old inputs).
+        for b in range(n):
+            cw2v_combine(G + b, n, in_rows, n_in, <float*>out_rows[b], d)
+        start += n
+    for a in range(n_in):
+        cw2v_axpy(1.0, grad_in + a * d, <float*>in_rows[a], d)
+
+
 cdef inline Py_ssize_t _draw_window(uint64_t* rng, Py_ssize_t window) noexcept nogil:
     """A center's window size, uniform in 1..window (word2vec.c's reduced window)."""
     return 1 + <Py_ssize_t>cw2v_rng_below(rng, <uint32_t>window)
@@ -569,6 +619,42 @@ cdef void _cbow_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m, f
         b_cur = b_next
 
 
+cdef void _sg_hs_batched_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m,
+                               float lr, uint64_t* rng, double* loss,
+                               int64_t* n_pairs) noexcept nogil:
+    """Skip-gram, hierarchical softmax alone, HogBatch, over one piece words[0:m].
+
+    A center's window (its context words' input rows) is trained at once against the center's
+    Huffman path, as small matrix products (``_batched_hs_update``). Each center's window size
+    is drawn one center ahead, and the next center's path rows prefetched.
+    """
+    cdef Py_ssize_t d = ws.d, window = ws.window
+    cdef int32_t* ctx = ws.ctx
+    cdef Py_ssize_t i, j, lo, hi, n_ctx, b_cur, b_next = 0
+    cdef int64_t p0
+    if m < 2:
+        return
+    b_cur = _draw_window(rng, window)
+    for i in range(m):
+        if i + 1 < m:
+            b_next = _draw_window(rng, window)
+            _prefetch_path(ws, words[i + 1])
+            if i + 1 + b_next < m:  # the input row that enters the next window
+                _prefetch_rows(ws.W_in, d, &words[i + 1 + b_next], 1)
+        lo = i - b_cur if i >= b_cur else 0
+        hi = i + b_cur + 1 if i + b_cur + 1 <= m else m
+        n_ctx = 0
+        for j in range(lo, hi):
+            if j != i:
+                ctx[n_ctx] = words[j]
+                n_ctx += 1
+        p0 = ws.path_offsets[words[i]]
+        _batched_hs_update(ws.W_in, ws.syn1, d, ctx, <int>n_ctx, ws.codes + p0, ws.points + p0,
+                           ws.path_offsets[words[i] + 1] - p0, lr, &ws.sig, ws.grad, loss)
+        n_pairs[0] += n_ctx
+        b_cur = b_next
+
+
 # ---------------------------------------------------------------------------------------------
 # The entry point: one worker's state
 # ---------------------------------------------------------------------------------------------
@@ -671,9 +757,10 @@ cdef class KernelState:
         for name, value in (("sg", sg), ("hs", hs), ("cbow_mean", cbow_mean)):
             if value not in (0, 1):
                 raise ValueError(f"{name} must be 0 or 1, got {value}")
-        if objective == "batched" and (not sg or hs):
+        if objective == "batched" and (not sg or (hs and n_neg)):
             raise ValueError("the batched objective covers skip-gram with negative sampling "
-                             f"only (sg=1, hs=0), got sg={sg}, hs={hs}")
+                             "or with hierarchical softmax alone (sg=1 and hs=0 or n_neg=0), "
+                             f"got sg={sg}, hs={hs}, n_neg={n_neg}")
         if objective == "batched" and (2 * window > _BATCH_INPUTS
                                        or n_neg + 1 > _BATCH_OUTPUTS):
             raise ValueError(f"the batched objective takes window <= {_BATCH_INPUTS // 2} and "
@@ -713,7 +800,7 @@ cdef class KernelState:
         if not sg:
             self.code = CBOW
         elif hs:
-            self.code = SG_HS
+            self.code = SG_HS_BATCHED if objective == "batched" else SG_HS
         else:
             self.code = SG_NS_BATCHED if objective == "batched" else SG_NS_EXACT
         self.rng = rng_state
@@ -723,7 +810,7 @@ cdef class KernelState:
         # words (skip-gram's exact rule: n_neg per context; batched and CBOW: one shared set)
         # after one free slot. grad: neu1e (exact), dI (batched: 2 * window rows), h and neu1e
         # (CBOW).
-        cdef Py_ssize_t grad_rows = (2 * window if self.code == SG_NS_BATCHED
+        cdef Py_ssize_t grad_rows = (2 * window if self.code in (SG_NS_BATCHED, SG_HS_BATCHED)
                                      else 2 if self.code == CBOW else 1)
         cdef Py_ssize_t plan_len = (2 * window * n_neg if self.code in (SG_NS_EXACT, SG_HS)
                                     else n_neg) + 1
@@ -1045,6 +1132,8 @@ cdef class KernelState:
                     _cbow_piece(ws, words, m, lr, &state, &loss, &n_pairs)
                 elif code == SG_HS:
                     _sg_hs_piece(ws, words, m, lr, &state, &loss, &n_pairs)
+                elif code == SG_HS_BATCHED:
+                    _sg_hs_batched_piece(ws, words, m, lr, &state, &loss, &n_pairs)
                 else:
                     _sg_ns_exact_piece(ws, words, m, lr, &state, &loss, &n_pairs)
         self.rng = state
@@ -1127,5 +1216,42 @@ def _batched_window(weights_t W_in, weights_t W_out, const int32_t[::1] inputs,
     with nogil:
         _batched_update(&W_in[0, 0], &W_out[0, 0], d, &inputs[0], <int>n_in, &outputs[0],
                         <int>n_out, lr, &sig, grad_in, &loss)
+    free(grad_in)
+    return loss
+
+
+def _batched_hs_window(weights_t W_in, weights_t syn1, tree, const int32_t[::1] inputs,
+                       Py_ssize_t target, float lr, sigmoid):
+    """One HogBatch hierarchical-softmax step: W_in rows ``inputs`` against the inner nodes of
+    ``target``'s path in ``tree`` (a cw2v.tables.HuffmanTree), the batched skip-gram's update
+    with hs=1, n_neg=0. Returns the step's summed loss."""
+    _check_weights(W_in, syn1)
+    cdef Py_ssize_t V = W_in.shape[0], d = W_in.shape[1]
+    cdef Py_ssize_t n_in = inputs.shape[0]
+    if not 1 <= n_in <= _BATCH_INPUTS:
+        raise ValueError(f"need 1..{_BATCH_INPUTS} inputs, got {n_in}")
+    _check_ids(&inputs[0], n_in, V, "inputs")
+    if not 0 <= target < V:
+        raise IndexError(f"target {target} is out of range for a vocabulary of {V}")
+    cdef const uint8_t[::1] codes = tree.codes
+    cdef const int32_t[::1] points = tree.points
+    cdef const int64_t[::1] offsets = tree.offsets
+    if offsets.shape[0] != V + 1:
+        raise ValueError("tree.offsets must have V + 1 entries")
+    cdef Py_ssize_t lo = offsets[target], length = offsets[target + 1] - offsets[target], k
+    for k in range(lo, lo + length):
+        if not 0 <= points[k] < V - 1 or codes[k] > 1:
+            raise ValueError("tree holds a node out of range or a code that is not 0 or 1")
+    cdef const float[::1] table = sigmoid.sigmoid
+    cdef const float[::1] log_table = sigmoid.log_sigmoid
+    cdef SigmoidTable sig = _sigmoid_view(table, log_table, float(sigmoid.max_exp))
+    cdef double loss = 0.0
+    cdef float* grad_in = <float*>malloc(n_in * d * sizeof(float))
+    if grad_in == NULL:
+        raise MemoryError()
+    if length:
+        with nogil:
+            _batched_hs_update(&W_in[0, 0], &syn1[0, 0], d, &inputs[0], <int>n_in,
+                               &codes[lo], &points[lo], length, lr, &sig, grad_in, &loss)
     free(grad_in)
     return loss

@@ -15,6 +15,12 @@ COMBOS = [(0, 0, 5, 1), (0, 0, 5, 0), (0, 1, 0, 1), (0, 1, 0, 0), (0, 1, 5, 1), 
           (1, 1, 5, 1), (1, 0, 5, 1)]
 
 
+def test_batched_skip_gram_hierarchical_softmax_learns_topics():
+    m = Word2Vec.from_corpus(topic_corpus(1500), **{**FAST, "n_neg": 0}, hs=1, mode="batched",
+                             workers=2)
+    assert topic_separation(m) > 0.3
+
+
 @pytest.mark.parametrize("sg, hs, n_neg, cbow_mean", COMBOS)
 def test_every_combination_learns_topics(sg, hs, n_neg, cbow_mean):
     # CBOW's mean: word2vec.c's larger rate. The sum needs a small one on this 30-word corpus:
@@ -49,7 +55,7 @@ def test_defaults_stay_skip_gram_negative_sampling():
 @pytest.mark.parametrize("given, names", [
     (dict(n_neg=0), "n_neg=0 with hs=0"),
     (dict(sg=0, mode="batched"), "batched"),
-    (dict(hs=1, mode="batched"), "batched"),
+    (dict(hs=1, mode="batched"), "batched"),  # with n_neg = 5
     (dict(sg=2), "sg"), (dict(hs=-1), "hs"), (dict(cbow_mean=True), "cbow_mean"),
 ])
 def test_bad_combinations_fail_before_the_corpus_is_read(given, names):

@@ -25,7 +25,7 @@ IDS = [f"{'sg' if sg else 'cbow'}-{'hs' if hs else ''}{'ns' if neg else ''}"
 
 
 def make_models(kernel, V, d, sg, hs, n_neg, cbow_mean, seed=0, lr=0.05, window=4,
-                keep_prob=None):
+                keep_prob=None, objective="exact"):
     """A reference model and a kernel state over copies of the same random weights and the
     same counts (each side builds its own Huffman tree from them)."""
     rng = np.random.default_rng(seed)
@@ -47,7 +47,7 @@ def make_models(kernel, V, d, sg, hs, n_neg, cbow_mean, seed=0, lr=0.05, window=
         return ref, None, None
     state = kernel.KernelState(W_in, W_out, ref.sigmoid_tables, ref.noise_table, n_neg,
                                int(ref._rng_state[0]), keep_prob=keep_prob, window=window,
-                               sg=sg, hs=hs, cbow_mean=cbow_mean,
+                               objective=objective, sg=sg, hs=hs, cbow_mean=cbow_mean,
                                tree=tables.huffman_tree(counts) if hs else None,
                                syn1=syn1 if hs else None)
     return ref, state, (W_in, W_out, syn1)
@@ -87,12 +87,13 @@ SPAN_BOUNDS = (0, 5, 6, 250, 420, SPAN_TOKENS)
 
 
 @lru_cache(maxsize=None)
-def reference_span(V, d, sg, hs, n_neg, cbow_mean, window):
+def reference_span(V, d, sg, hs, n_neg, cbow_mean, window, batched=False):
     rng = np.random.default_rng(4)
     keep = np.minimum(1.0, rng.random(V) + 0.3).astype(np.float32)
     tokens = rng.integers(0, V, SPAN_TOKENS).astype(np.int32)
     ref = make_models(None, V, d, sg, hs, n_neg, cbow_mean, seed=3, window=window)[0]
-    out = ref.train_span(tokens, np.array(SPAN_BOUNDS, np.int64), keep, window, 0.05, 0.01)
+    out = ref.train_span(tokens, np.array(SPAN_BOUNDS, np.int64), keep, window, 0.05, 0.01,
+                         batched=batched)
     return ref, out, keep, tokens
 
 
@@ -115,13 +116,17 @@ def test_train_example_matches_reference(kernel, sg, hs, n_neg, cbow_mean, d):
         np.testing.assert_array_equal(weights[2], start.syn1)  # syn1 untouched without hs
 
 
-@pytest.mark.parametrize("sg, hs, n_neg, cbow_mean", COMBOS, ids=IDS)
-def test_train_span_matches_reference(kernel, sg, hs, n_neg, cbow_mean):
+@pytest.mark.parametrize("sg, hs, n_neg, cbow_mean, batched",
+                         [c + (False,) for c in COMBOS] + [(1, 1, 0, 1, True)],
+                         ids=IDS + ["sg-hs-batched"])
+def test_train_span_matches_reference(kernel, sg, hs, n_neg, cbow_mean, batched):
     """The span trainer (subsampling, dynamic window, noise draws, lr schedule) step for step."""
     V, d, window = 200, 16, 4
-    ref, expected, keep, tokens = reference_span(V, d, sg, hs, n_neg, cbow_mean, window)
+    ref, expected, keep, tokens = reference_span(V, d, sg, hs, n_neg, cbow_mean, window,
+                                                 batched)
     _, state, weights = make_models(kernel, V, d, sg, hs, n_neg, cbow_mean, seed=3,
-                                    window=window, keep_prob=keep)
+                                    window=window, keep_prob=keep,
+                                    objective="batched" if batched else "exact")
     out = state.train_span(tokens, np.array(SPAN_BOUNDS, np.int64), 0.05, 0.01)
     assert out[:3] == expected[:3]
     assert out[3] == pytest.approx(expected[3], rel=1e-4)
@@ -129,7 +134,26 @@ def test_train_span_matches_reference(kernel, sg, hs, n_neg, cbow_mean):
     assert 0 < out[1] < SPAN_TOKENS and out[2] > 0
     # The generators advanced alike: the next span starts from the same state.
     assert state.rng_state == ref.rng.state
-    assert state.kernel_function == ("cbow" if not sg else "sg_hs")
+    assert state.kernel_function == ("cbow" if not sg else "sg_hs_batched" if batched
+                                     else "sg_hs")
+
+
+@pytest.mark.parametrize("d", [1, 7, 50])
+def test_batched_hs_window_matches_reference(kernel, d):
+    """One HogBatch hierarchical-softmax step at a time, repeated inputs included."""
+    V = 300
+    ref, _, (W_in, _, syn1) = make_models(kernel, V, d, 1, 1, 0, 1, seed=d)
+    rng = np.random.default_rng(d)
+    loss_fast = loss_ref = 0.0
+    for _ in range(150):
+        inputs = rng.integers(0, V, rng.integers(1, 11)).astype(np.int32)
+        target = int(rng.integers(0, V))
+        loss_fast += kernel._batched_hs_window(W_in, syn1, ref.tree, inputs, target, 0.05,
+                                               ref.sigmoid_tables)
+        loss_ref += ref.train_window_batched_hs(inputs, target)
+    np.testing.assert_allclose(W_in, ref.W_in, rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(syn1, ref.syn1, rtol=RTOL, atol=ATOL)
+    assert loss_fast == pytest.approx(loss_ref, rel=1e-4)
 
 
 def test_cbow_mean_changes_the_update(kernel):
@@ -179,7 +203,9 @@ def test_state_checks_architecture_arguments(kernel):
     with pytest.raises(ValueError, match="batched objective covers skip-gram"):
         make(sg=0, objective="batched")
     with pytest.raises(ValueError, match="batched objective covers skip-gram"):
-        make(hs=1, tree=tree, syn1=syn1, objective="batched")
+        make(hs=1, tree=tree, syn1=syn1, objective="batched")  # with n_neg = 2
+    assert kernel.KernelState(W_in, W_out, t, noise, 0, 1, window=2, hs=1, tree=tree, syn1=syn1,
+                              objective="batched").kernel_function == "sg_hs_batched"
     with pytest.raises(ValueError, match="tree"):
         make(hs=1)
     with pytest.raises(ValueError, match="syn1"):
