@@ -240,7 +240,8 @@ class Word2Vec(SGNSBase):
         ``corpus`` is anything ``from_corpus`` takes, or a ``cw2v.corpus.EncodedCorpus`` already
         encoded with this model's word ids. The parameters below, left as None, keep their
         values in ``self.config`` (those of ``from_corpus``); the model's own (``d``, ``n_neg``,
-        ``ns_exponent``) and its vocabulary's (``min_count``, ``max_vocab``) stay as they are.
+        ``ns_exponent``, ``sg``, ``hs``, ``cbow_mean``) and its vocabulary's (``min_count``,
+        ``max_vocab``) stay as they are.
         The learning rate again decays from ``lr`` to ``min_lr`` over this call's epochs.
 
         Parameters

@@ -6,8 +6,9 @@ kernel calls.
 span's learning rate), the progress bar, per-epoch figures, and stopping (a callback raising
 ``StopTraining``, Ctrl-C). Each worker owns a kernel state (``KernelState``: tables, noise sampler,
 generator from ``SeedSequence(seed).spawn``, scratch) and calls its ``train_span`` with the GIL
-released for the whole span. ``W_in``, ``W_out`` (and ``syn1``) are shared without locks, as in word2vec.c and
-gensim (Hogwild; Recht et al. 2011). The run returns a ``RunResult`` that the model applies.
+released for the whole span. ``W_in``, ``W_out`` (and hierarchical softmax's ``syn1``) are shared
+without locks, as in word2vec.c and gensim (Hogwild; Recht et al. 2011). The run returns a
+``RunResult`` that the model applies.
 """
 from __future__ import annotations
 
