@@ -1,4 +1,5 @@
-"""cw2v: fast, tested word2vec (skip-gram with negative sampling) with a Cython kernel.
+"""cw2v: fast, tested word2vec (skip-gram and CBOW, negative sampling and hierarchical softmax)
+with a Cython kernel.
 
 ``from cw2v import Word2Vec`` gives the drop-in replacement for the classic NumPy class; a
 trained model holds its word vectors as ``model.wv`` (a ``cw2v.Vectors``).

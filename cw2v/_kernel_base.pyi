@@ -1,4 +1,4 @@
-"""Type stub of the compiled SGNS kernel (src_c/sgns.pxi), the baseline copy.
+"""Type stub of the compiled word2vec kernel (src_c/sgns.pxi), the baseline copy.
 
 ``cw2v._kernel_avx2`` and ``cw2v._kernel_avx512`` are the same code compiled for wider
 instruction sets; their stubs re-export this one. The kernel takes typed memoryviews, so any
@@ -7,7 +7,7 @@ C-contiguous buffer of the right dtype works; NumPy arrays are what cw2v passes.
 import numpy as np
 import numpy.typing as npt
 
-from cw2v.tables import AliasTable, SigmoidTables
+from cw2v.tables import AliasTable, HuffmanTree, SigmoidTables
 
 __all__ = [
     "MAX_BATCH_INPUTS",
@@ -16,6 +16,7 @@ __all__ = [
     "MAX_NEG",
     "MAX_WINDOW",
     "OBJECTIVES",
+    "KERNEL_FUNCTIONS",
     "KernelState",
     "compiled_level",
     "cpu_level",
@@ -32,14 +33,20 @@ MAX_WINDOW: int  # 10,000
 MAX_NEG: int  # 10,000
 MAX_DIM: int  # 100,000
 OBJECTIVES: tuple[str, ...]  # ("exact", "batched")
+KERNEL_FUNCTIONS: tuple[str, ...]  # sg_ns_exact, sg_ns_batched, sg_hs, cbow, sg_hs_batched
 
 class KernelState:
     """One worker's kernel-side state: weights, sigmoid and noise tables, keep-probabilities,
-    generator and scratch buffers, checked and allocated once. One thread at a time."""
+    Huffman tree, generator and scratch buffers, checked and allocated once. One thread at a
+    time."""
 
     n_neg: int
     window: int
     objective: str
+    sg: int
+    hs: int
+    cbow_mean: int
+    kernel_function: str
     sources: tuple[_F32, _F32, SigmoidTables, AliasTable]
     rng_state: int
     def __init__(
@@ -54,7 +61,17 @@ class KernelState:
         keep_prob: _F32 | None = None,
         window: int = 1,
         objective: str = "exact",
+        sg: int = 1,
+        hs: int = 0,
+        cbow_mean: int = 1,
+        tree: HuffmanTree | None = None,
+        syn1: _F32 | None = None,
     ) -> None: ...
+    def train_example(
+        self, inputs: _I32, target: int, lr: float, negatives: _I32 | None = None
+    ) -> float:
+        """One example of the state's architecture and objective (skip-gram: one input word;
+        CBOW: the window's words). Returns its loss."""
     def train_pair(
         self, center: int, context: int, lr: float, negatives: _I32 | None = None
     ) -> float:
@@ -68,7 +85,7 @@ class KernelState:
     def train_span(
         self, tokens: _I32, bounds: _I64, lr_start: float, lr_end: float
     ) -> tuple[int, int, int, float]:
-        """Train the state's objective on one span. Returns (words, kept_words, pairs,
+        """Train the state's objective on one span. Returns (words, kept_words, examples,
         loss)."""
 
 def compiled_level() -> str:
@@ -94,3 +111,10 @@ def _batched_window(
 ) -> float:
     """One HogBatch step of ``inputs`` against ``outputs`` (``outputs[0]`` positive). Returns
     the summed loss."""
+
+def _batched_hs_window(
+    W_in: _F32, syn1: _F32, tree: HuffmanTree, inputs: _I32, target: int, lr: float,
+    sigmoid: SigmoidTables,
+) -> float:
+    """One HogBatch hierarchical-softmax step of ``inputs`` against ``target``'s path.
+    Returns the summed loss."""

@@ -28,10 +28,13 @@ word2vec.c's flags
 Scripts written for word2vec.c keep working: ``cw2v train`` (or plain ``cw2v`` followed by such a
 flag) accepts word2vec.c's single-dash flags. Before argparse sees the arguments,
 ``translate_word2vec_flags`` rewrites each ``-flag VALUE`` pair by the table ``WORD2VEC_FLAGS``
-(``-size 100`` becomes ``--d=100``); every other argument passes unchanged. cw2v trains skip-gram
-with negative sampling only, so ``-cbow 0`` and ``-hs 0`` are accepted and ``-cbow 1``, ``-hs 1``
-are refused with a message. Note that word2vec.c's default is CBOW: a script that relied on it
-gets skip-gram vectors here.
+(``-size 100`` becomes ``--d=100``); every other argument passes unchanged. A command line that
+uses word2vec.c's flags gets word2vec.c's defaults where they differ from ``cw2v train``'s
+(``word2vec_c_defaults``): CBOW unless ``-cbow 0``, ``-alpha`` 0.05 for CBOW and 0.025 for
+skip-gram, the rate decaying to ``-alpha`` x 1e-4; so ``cw2v -train text8 -output vectors.bin``
+trains what ``word2vec -train text8 -output vectors.bin`` trains (word2vec.c's 12 threads aside:
+cw2v uses every core). ``cw2v train CORPUS -o OUT`` with cw2v's own options keeps cw2v's
+defaults (skip-gram with negative sampling).
 """
 from __future__ import annotations
 
@@ -61,7 +64,7 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
 
 # word2vec.c flag -> the cw2v option it becomes. Every word2vec.c flag takes exactly one value.
-# Flags whose value decides what happens (-binary, -cbow, -hs, -classes, -debug, -save-vocab,
+# Flags whose value decides what happens (-binary, -cbow, -classes, -debug, -save-vocab,
 # -read-vocab) are handled in ``_translate_flag``.
 # The training parameters' flags come from their rows in ``cw2v.params``.
 WORD2VEC_FLAGS: dict[str, str | None] = {
@@ -70,7 +73,6 @@ WORD2VEC_FLAGS: dict[str, str | None] = {
     **params.word2vec_flags(),
     "-binary": None,
     "-cbow": None,
-    "-hs": None,
     "-classes": None,
     "-debug": None,
     "-save-vocab": None,
@@ -134,9 +136,11 @@ word2vec.c's flags are accepted too (cw2v train -train FILE -output FILE ...):
   -threads N      --workers N         -iter N        --epochs N
   -min-count N    --min-count N       -alpha F       --lr F
   -binary 0|1     --binary when 1     -debug N       ignored
-  -cbow 0, -hs 0, -classes 0 are accepted; CBOW, hierarchical softmax, clustering
-  and -save-vocab/-read-vocab are not implemented and refused.
-Unlike word2vec.c (CBOW by default), cw2v always trains skip-gram."""
+  -cbow 0|1       --sg 1|0            -hs 0|1        --hs 0|1
+  -classes 0 is accepted; clustering and -save-vocab/-read-vocab are refused.
+With word2vec.c's flags, word2vec.c's defaults apply: -cbow 1, -alpha 0.05 for CBOW
+(0.025 for skip-gram), decaying to alpha x 1e-4. Without them, cw2v's own defaults
+(skip-gram, negative sampling, --lr 0.025)."""
 
 
 #: The path that stands for standard input.
@@ -161,15 +165,9 @@ def _translate_flag(flag: str, value: str) -> list[str]:
             raise UsageError(f"-binary takes 0 or 1, got {value!r}")
         return ["--binary"] if value == "1" else []
     if flag == "-cbow":
-        if value != "0":
-            raise UsageError("-cbow 1 (CBOW) is not implemented: cw2v trains skip-gram only; "
-                             "pass -cbow 0 or leave the flag out")
-        return []
-    if flag == "-hs":
-        if value != "0":
-            raise UsageError("-hs 1 (hierarchical softmax) is not implemented: cw2v uses "
-                             "negative sampling (-negative N); pass -hs 0 or leave the flag out")
-        return []
+        if value not in ("0", "1"):
+            raise UsageError(f"-cbow takes 0 (skip-gram) or 1 (CBOW), got {value!r}")
+        return [f"--sg={1 - int(value)}"]
     if flag == "-classes":
         if value != "0":
             raise UsageError("-classes (k-means clustering of the vectors) is not implemented")
@@ -181,14 +179,54 @@ def _translate_flag(flag: str, value: str) -> list[str]:
     return [f"{WORD2VEC_FLAGS[flag]}={value}"]
 
 
+def _word2vec_pairs(args: Sequence[str]) -> dict[str, str]:
+    """The word2vec.c ``flag value`` pairs in ``args`` (before any ``--``), last one winning."""
+    found: dict[str, str] = {}
+    i = 0
+    while i < len(args) and args[i] != "--":
+        if args[i] in WORD2VEC_FLAGS and i + 1 < len(args):
+            found[args[i]] = args[i + 1]
+            i += 2
+        else:
+            i += 1
+    return found
+
+
+def word2vec_c_defaults(args: Sequence[str]) -> list[str]:
+    """cw2v options that give word2vec.c's defaults, for a ``train`` command line written with
+    word2vec.c's flags (empty for one that uses none: ``cw2v train`` keeps its own).
+
+    word2vec.c trains CBOW unless ``-cbow 0``; its ``-alpha`` is 0.05 for CBOW and 0.025 for
+    skip-gram, and its rate decays to ``alpha * 1e-4``. Its other defaults (-size 100, -window 5,
+    -negative 5, -hs 0, -sample 1e-3, -iter 5, -min-count 5) are cw2v's too. The options come
+    first, so the flags themselves (translated) and cw2v's own options given after override them.
+    """
+    given = _word2vec_pairs(args)
+    if not given:
+        return []
+    out = []
+    cbow = given.get("-cbow", "1") == "1"
+    if "-cbow" not in given:
+        out.append("--sg=0")
+    alpha = given.get("-alpha", "0.05" if cbow else "0.025")
+    if "-alpha" not in given:
+        out.append(f"--lr={alpha}")
+    try:
+        out.append(f"--min-lr={float(alpha) * 1e-4!r}")
+    except ValueError:
+        pass  # a bad -alpha is reported by the parameter checks, naming lr
+    return out
+
+
 def translate_word2vec_flags(args: Sequence[str]) -> list[str]:
     """Rewrite word2vec.c's single-dash flags in ``args`` (the arguments after ``train``) as
     cw2v's options.
 
     Each ``-flag VALUE`` pair whose flag is in ``WORD2VEC_FLAGS`` becomes ``--option=VALUE``
-    (the ``=`` keeps a negative value attached to its option), or nothing for the flags cw2v
-    accepts and ignores (``-cbow 0``, ``-hs 0``, ``-binary 0``, ``-debug N``). Every other
-    argument, and everything after ``--``, passes unchanged.
+    (the ``=`` keeps a negative value attached to its option; ``-cbow V`` becomes
+    ``--sg=1-V``), or nothing for the flags cw2v accepts and ignores (``-binary 0``,
+    ``-classes 0``, ``-debug N``). Every other argument, and everything after ``--``, passes
+    unchanged. (``word2vec_c_defaults`` supplies word2vec.c's defaults.)
 
     Parameters
     ----------
@@ -202,7 +240,8 @@ def translate_word2vec_flags(args: Sequence[str]) -> list[str]:
     Raises
     ------
     UsageError
-        A flag without its value, or one cw2v does not implement (``-cbow 1``, ``-hs 1``, ...).
+        A flag without its value, a bad ``-cbow`` or ``-binary``, or one cw2v does not
+        implement (``-classes N``, ``-save-vocab``, ``-read-vocab``).
     """
     out: list[str] = []
     i = 0
@@ -666,8 +705,8 @@ def build_parser() -> argparse.ArgumentParser:
         Its ``error`` raises ``UsageError`` instead of exiting; each subcommand sets
         ``func`` (the function that runs it) on the parsed namespace.
     """
-    parser = _Parser(prog="cw2v", description="Fast word2vec (skip-gram with negative "
-                     "sampling): train, query, evaluate and plot word vectors.",
+    parser = _Parser(prog="cw2v", description="Fast word2vec (skip-gram and CBOW, "
+                     "negative sampling and hierarchical softmax): train, query, evaluate and plot word vectors.",
                      allow_abbrev=False)
     parser.add_argument("--version", action="version", version=f"cw2v {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
@@ -842,7 +881,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args_list and args_list[0] in WORD2VEC_FLAGS:  # `cw2v -train ...`, as word2vec.c
             args_list.insert(0, "train")
         if args_list and args_list[0] == "train":
-            args_list[1:] = translate_word2vec_flags(args_list[1:])
+            args_list[1:] = (word2vec_c_defaults(args_list[1:])
+                             + translate_word2vec_flags(args_list[1:]))
         elif args_list and args_list[0] == "phrases":
             args_list[1:] = translate_word2phrase_flags(args_list[1:])
         try:

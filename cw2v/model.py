@@ -21,6 +21,7 @@ from . import io, params, trainer
 from ._files import InputLike, PathLike, check_save_target, input_name
 from ._simd import kernel as _kernel
 from .base import SGNSBase
+from .tables import HuffmanTree, huffman_tree
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,24 @@ def _check_state(meta: dict, arrays: dict[str, np.ndarray]) -> None:
             raise ValueError(f"array {key!r} has shape {arr.shape}, expected ({n},)")
     if np.any(arrays["counts"] < 0):
         raise ValueError("array 'counts' holds negative counts")
+    hs = meta.get("config", {}).get("hs", 0)
+    if "syn1" in arrays:
+        if arrays["syn1"].dtype != np.float32 or arrays["syn1"].shape != W_in.shape:
+            raise ValueError(f"array 'syn1' ({arrays['syn1'].dtype}, {arrays['syn1'].shape}) "
+                             f"must be float32 of W_in's shape {W_in.shape}")
+    elif hs:
+        raise ValueError("the model uses hierarchical softmax (hs=1) but has no array 'syn1'")
+
+
+def describe_objective(sg: int, hs: int, n_neg: int, cbow_mean: int = 1) -> str:
+    """What a model trains, in words: "CBOW (mean) with negative sampling (5 noise words)"."""
+    arch = "skip-gram" if sg else f"CBOW ({'mean' if cbow_mean else 'sum'})"
+    parts = []
+    if hs:
+        parts.append("hierarchical softmax")
+    if n_neg:
+        parts.append(f"negative sampling ({n_neg} noise word{'s' if n_neg != 1 else ''})")
+    return f"{arch} with {' and '.join(parts)}"
 
 
 def _cache_folder(cache_dir):
@@ -95,7 +114,9 @@ def _check_checkpoint(path, every) -> float:
 
 
 class Word2Vec(SGNSBase):
-    """Skip-gram with negative sampling (SGNS), trained by a Cython kernel with the GIL released.
+    """word2vec trained by a Cython kernel with the GIL released: skip-gram with negative sampling
+    (SGNS) by default, and CBOW and hierarchical softmax for corpus training (``sg``, ``hs``,
+    ``cbow_mean`` of ``from_corpus``).
 
     Parameters
     ----------
@@ -122,6 +143,12 @@ class Word2Vec(SGNSBase):
     The word vectors are ``model.wv`` (a ``cw2v.Vectors`` over ``W_in``, not a copy); the
     classic queries (``similarity``, ``most_similar``, ...) forward to it. ``model.config``
     holds every training parameter (``cw2v.params``), and is saved with the model.
+
+    With hierarchical softmax (``hs=1``), ``syn1`` holds the inner-node weights (V, d) (zeros at
+    first, as in word2vec.c; row V - 1 unused) and ``tree`` the Huffman tree, rebuilt from
+    ``counts`` when needed (deterministic, so a loaded model continues training). ``W_out`` is
+    negative sampling's output weights (word2vec.c's syn1neg), unused when ``n_neg=0``.
+    ``train_pair`` and ``train_pairs`` train skip-gram with negative sampling.
     """
 
     def __init__(self, vocab, d: int = 50, lr: float = 0.025, n_neg: int = 5, *,
@@ -133,6 +160,23 @@ class Word2Vec(SGNSBase):
         self.epoch_history: list[trainer.EpochStats] = []
         self.training_stopped: str | None = None
         self.vocab_seconds = 0.0
+        self.syn1: np.ndarray | None = None
+
+    @property
+    def tree(self) -> HuffmanTree:
+        """Hierarchical softmax's Huffman tree over ``counts`` (word2vec.c's construction),
+        built on first use and again whenever ``counts`` is replaced."""
+        cached = self.__dict__.get("_tree")
+        if cached is None or cached[0] is not self.counts:
+            cached = (self.counts, huffman_tree(self.counts))
+            self._tree = cached
+        return cached[1]
+
+    @property
+    def objective(self) -> str:
+        """What corpus training trains, in words (architecture and objective)."""
+        c = self.config
+        return describe_objective(c["sg"], c["hs"], self.n_neg, c["cbow_mean"])
 
     # -- corpus training ---------------------------------------------------------------------
 
@@ -144,7 +188,8 @@ class Word2Vec(SGNSBase):
                     checkpoint_every: float = ckpt.DEFAULT_EVERY,
                     cache_dir: PathLike | bool | None = None, phrases=None,
                     **parameters) -> "Word2Vec":
-        """Build the vocabulary of ``corpus`` and train skip-gram vectors on it.
+        """Build the vocabulary of ``corpus`` and train word vectors on it (skip-gram with
+        negative sampling unless ``sg``, ``hs``, ``n_neg`` say otherwise).
 
         Parameters
         ----------
@@ -202,7 +247,8 @@ class Word2Vec(SGNSBase):
                                          else progress)
         model = cls.from_vocabulary(vocab, d=settings["d"], lr=settings["lr"],
                                     n_neg=settings["n_neg"], seed=settings["seed"],
-                                    ns_exponent=settings["ns_exponent"])
+                                    ns_exponent=settings["ns_exponent"], sg=settings["sg"],
+                                    hs=settings["hs"], cbow_mean=settings["cbow_mean"])
         model.vocab_seconds = time.perf_counter() - start
         model.config.update(settings)
         log.info("vocabulary: %d words from %d tokens in %.1f s", len(vocab), encoded.raw_words,
@@ -213,12 +259,20 @@ class Word2Vec(SGNSBase):
 
     @classmethod
     def from_vocabulary(cls, vocab, d: int = 100, lr: float = 0.025, n_neg: int = 5,
-                        seed: int | None = 1, ns_exponent: float = 0.75) -> "Word2Vec":
+                        seed: int | None = 1, ns_exponent: float = 0.75, *, sg: int = 1,
+                        hs: int = 0, cbow_mean: int = 1) -> "Word2Vec":
         """An untrained model over a ``cw2v.vocab.Vocabulary`` (rows in its order, noise
         distribution counts**ns_exponent, W_in uniform in [-1/d, 1/d) as in gensim), ready for
         ``train``. Build the vocabulary once with
-        ``cw2v.corpus.build`` and train several models on the same encoded corpus."""
+        ``cw2v.corpus.build`` and train several models on the same encoded corpus.
+        ``sg``, ``hs`` and ``cbow_mean`` choose the architecture and objective (see
+        ``cw2v.params``); with ``hs=1`` the model gets ``syn1`` (zeros)."""
+        arch = {"sg": sg, "hs": hs, "cbow_mean": cbow_mean}
+        params.resolve({**arch, "n_neg": n_neg})  # the rules tying them together, first
         model = cls(vocab.words, d=d, lr=lr, n_neg=n_neg, seed=seed)
+        model.config.update(arch)
+        if hs:
+            model.syn1 = np.zeros_like(model.W_out)
         # gensim's initial range, [-1/d, 1/d): twice word2vec.c's (which the drop-in class keeps).
         # On wiki8 it gave the exact mode +0.5 to +1.9 analogy points over two seeds.
         model.W_in *= 2
@@ -240,7 +294,8 @@ class Word2Vec(SGNSBase):
         ``corpus`` is anything ``from_corpus`` takes, or a ``cw2v.corpus.EncodedCorpus`` already
         encoded with this model's word ids. The parameters below, left as None, keep their
         values in ``self.config`` (those of ``from_corpus``); the model's own (``d``, ``n_neg``,
-        ``ns_exponent``) and its vocabulary's (``min_count``, ``max_vocab``) stay as they are.
+        ``ns_exponent``, ``sg``, ``hs``, ``cbow_mean``) and its vocabulary's (``min_count``,
+        ``max_vocab``) stay as they are.
         The learning rate again decays from ``lr`` to ``min_lr`` over this call's epochs.
         ``progress``, ``callbacks``, ``encoding``, ``errors``, ``checkpoint``,
         ``checkpoint_every`` and ``cache_dir`` are as in ``from_corpus`` (the encoded corpus is
@@ -449,22 +504,28 @@ class Word2Vec(SGNSBase):
         if any(block.min() < 0 or block.max() >= len(self.vocab)
                for block in encoded.blocks()):
             raise IndexError("encoded corpus holds ids outside the vocabulary")
-        for name in ("W_in", "W_out"):
-            if not np.isfinite(getattr(self, name)).all():
+        for name in ("W_in", "W_out", "syn1"):
+            weights = getattr(self, name, None)
+            if weights is not None and not np.isfinite(weights).all():
                 raise ValueError(f"{name} holds NaN or infinite values (a diverged run?); "
                                  "training cannot repair them")
+        c = self.config
+        if c["hs"] and self.syn1 is None:
+            self.syn1 = np.zeros_like(self.W_out)
         if resume is None:
-            c = self.config
             settings = trainer.TrainingSettings(
                 epochs=c["epochs"], window=c["window"], n_neg=self.n_neg, sample=c["sample"],
                 lr=c["lr"], min_lr=c["min_lr"], workers=c["workers"], seed=c["seed"],
-                objective=c["mode"])
+                objective=c["mode"], sg=c["sg"], hs=c["hs"], cbow_mean=c["cbow_mean"])
             span_tokens = trainer.SPAN_TOKENS
         else:
             settings, span_tokens, position = resume
+        log.info("training %s, %s mode", self.objective, settings.objective)
         run = trainer.TrainingRun(_kernel, self.W_in, self.W_out, self.sigmoid_tables,
                                   self.noise_table, self.counts, encoded, settings,
-                                  span_tokens=span_tokens)
+                                  span_tokens=span_tokens,
+                                  tree=self.tree if settings.hs else None,
+                                  syn1=self.syn1 if settings.hs else None)
         if resume is not None:
             run.restore(position)
         callbacks = list(callbacks)
@@ -511,7 +572,9 @@ class Word2Vec(SGNSBase):
 
         metadata: {"vocab": [...], "config": {...}, "lr": ..., "n_neg": ...,
         "loss_history": [...], "rng_state": int}; arrays: W_in, W_out (float32, (V, d)),
-        counts (int64, (V,)), noise_weights (float64, (V,)).
+        counts (int64, (V,)), noise_weights (float64, (V,)), and syn1 (float32, (V, d)) for
+        hierarchical softmax. ``config`` records the architecture and objective (sg, hs,
+        cbow_mean, n_neg); the Huffman tree is rebuilt from counts on load.
         """
         meta = {"vocab": list(self.vocab), "config": dict(self.config), "lr": self.lr,
                 "n_neg": self.n_neg, "loss_history": [float(x) for x in self.loss_history],
@@ -519,6 +582,8 @@ class Word2Vec(SGNSBase):
         arrays = {"W_in": self.W_in, "W_out": self.W_out,
                   "counts": np.asarray(self.counts, dtype=np.int64),
                   "noise_weights": np.asarray(self.freq, dtype=np.float64)}
+        if self.syn1 is not None:
+            arrays["syn1"] = self.syn1
         return meta, arrays
 
     @classmethod
@@ -542,6 +607,7 @@ class Word2Vec(SGNSBase):
         model.training_stopped = None
         model.vocab_seconds = 0.0
         model._rng_state[0] = np.uint64(meta.get("rng_state", 0))
+        model.syn1 = arrays.get("syn1")
         return model
 
     def save(self, path: PathLike) -> None:
@@ -596,8 +662,10 @@ class Word2Vec(SGNSBase):
     # -- checks --------------------------------------------------------------------------------
 
     def _check_weights(self) -> None:
-        for name in ("W_in", "W_out"):
-            w = getattr(self, name)
+        for name in ("W_in", "W_out", "syn1"):
+            w = getattr(self, name, None)
+            if name == "syn1" and w is None:
+                continue
             if isinstance(w, np.ndarray) and not w.flags.writeable:
                 raise TypeError(f"{name} is not writeable: a model loaded with mmap=True answers "
                                 "queries but cannot be trained; load it with mmap='c' "
@@ -625,6 +693,7 @@ class Word2Vec(SGNSBase):
         float
             The pair's loss, -log sigmoid(f+) - sum log sigmoid(-f-), before the update.
         """
+        self._check_sgns()
         n = len(self.vocab)
         if (negatives is None and type(center_idx) is int and type(context_idx) is int
                 and 0 <= center_idx < n and 0 <= context_idx < n):
@@ -638,6 +707,14 @@ class Word2Vec(SGNSBase):
         self._rng_state[0] = state.rng_state
         self.wv.invalidate_norms()  # after the change: a query meanwhile keeps no stale norms
         return loss
+
+    def _check_sgns(self) -> None:
+        """train_pair / train_pairs train skip-gram with negative sampling: refuse a model of
+        hierarchical softmax only, whose W_out is not trained."""
+        if self.n_neg == 0 and self.config.get("hs"):
+            raise ValueError("train_pair and train_pairs train skip-gram with negative "
+                             "sampling; this model uses hierarchical softmax only (hs=1, "
+                             "n_neg=0): train it on a corpus with train()")
 
     def _pair_state(self):
         """The kernel state that ``train_pair`` and ``train_pairs`` run on, cached while the
@@ -676,6 +753,7 @@ class Word2Vec(SGNSBase):
         float
             The summed loss of all pairs.
         """
+        self._check_sgns()
         c, o = self._check_pairs(centers, contexts)
         negs = None if negatives is None else self._check_negatives(negatives, c.shape[0])
         state = self._pair_state()

@@ -147,8 +147,19 @@ PARAMETERS: tuple[Parameter, ...] = (
               "bound the counting table: when it holds more distinct words, the rarest are "
               "dropped (word2vec.c's ReduceVocab; counts near the floor may come out lower). "
               "None: exact counts", "vocab"),
-    Parameter("n_neg", 5, Integer(0, MAX_NEG), "noise words per positive pair", "model",
-              w2v_flag="-negative", gensim="negative"),
+    Parameter("sg", 1, Integer(0, 1),
+              "architecture: 1 skip-gram (each context word predicts the center word), 0 CBOW "
+              "(the mean or sum of the window predicts it; Mikolov et al. 2013a); word2vec.c's "
+              "-cbow is its inverse", "model"),
+    Parameter("hs", 0, Integer(0, 1),
+              "1: hierarchical softmax over a Huffman tree of the counts (Mikolov et al. 2013b), "
+              "with negative sampling too when n_neg > 0; 0: negative sampling only", "model",
+              w2v_flag="-hs"),
+    Parameter("cbow_mean", 1, Integer(0, 1),
+              "CBOW: 1 averages the context vectors (word2vec.c), 0 sums them", "model"),
+    Parameter("n_neg", 5, Integer(0, MAX_NEG),
+              "noise words per positive pair; 0 (with hs=1) for pure hierarchical softmax",
+              "model", w2v_flag="-negative", gensim="negative"),
     Parameter("ns_exponent", 0.75, Real(-10.0, 10.0),
               "the noise distribution is count**ns_exponent", "model"),
     Parameter("sample", 1e-3, Real(0.0, 1.0),
@@ -170,7 +181,8 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("mode", "exact", OneOf(MODES),
               "'exact': word2vec.c's rule, n_neg fresh noise words per pair; 'batched': "
               "HogBatch (Ji et al. 2016), one set of noise words shared by a center's window, "
-              "faster", "train"),
+              "faster; skip-gram only, with negative sampling or hierarchical softmax alone (its "
+              "window shares the center's Huffman path)", "train"),
 )
 
 # Seconds between checkpoints, by default (cw2v.checkpoint).
@@ -202,6 +214,14 @@ def resolve(given: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> 
     out: dict[str, Any] = {p.name: p.check(p.name, values[p.name]) for p in PARAMETERS}
     if out["min_lr"] > out["lr"]:
         raise ValueError(f"min_lr ({out['min_lr']}) must not exceed lr ({out['lr']})")
+    if out["n_neg"] == 0 and out["hs"] == 0:
+        raise ValueError("n_neg=0 with hs=0 trains nothing: use n_neg > 0 (negative sampling) "
+                         "or hs=1 (hierarchical softmax)")
+    if out["mode"] == "batched" and (out["sg"] != 1 or (out["hs"] and out["n_neg"])):
+        raise ValueError(f"mode='batched' covers skip-gram with negative sampling or with "
+                         f"hierarchical softmax alone (sg=1, and hs=0 or n_neg=0), got "
+                         f"sg={out['sg']}, hs={out['hs']}, n_neg={out['n_neg']}; use "
+                         "mode='exact'")
     if out["mode"] == "batched" and (out["window"] > BATCHED_MAX_WINDOW
                                      or out["n_neg"] > BATCHED_MAX_NEG):
         raise ValueError(f"mode='batched' takes window <= {BATCHED_MAX_WINDOW} and "

@@ -1,7 +1,8 @@
-"""Pure-NumPy reference implementation of cw2v's skip-gram negative sampling.
+"""Pure-NumPy reference implementation of cw2v's word2vec: skip-gram and CBOW, negative
+sampling and hierarchical softmax.
 
 Slow and obvious, on purpose: the tests check the Cython kernel against it. It has the same API
-as ``cw2v.Word2Vec`` for pairs and the same update rule (Mikolov et al. 2013, eq. 4, in
+as ``cw2v.Word2Vec`` for pairs and the same update rule (Mikolov et al. 2013b, eq. 4, in
 word2vec.c's order)::
 
     for (t, label) in [(positive, 1)] + [(n, 0) for n in negatives if n != positive]:
@@ -11,6 +12,12 @@ word2vec.c's order)::
         W_out[t] += g * h
     W_in[center] += neu1e
 
+Hierarchical softmax (2013b, eq. 3) trains the nodes of the target's Huffman path (``syn1``
+rows, label 1 - code bit) by the same rule, skipping a node whose |f| >= MAX_EXP as word2vec.c
+does; CBOW (Mikolov et al. 2013a) predicts the target from the mean (or sum) of the window's
+input rows and adds neu1e to each of them (divided by the window's size for the sum, as gensim).
+The span trainer draws its random numbers in the kernel's order (see ``train_span``).
+
 ``sigmoid="table"`` uses the kernel's interpolated lookup table with its float32 arithmetic;
 ``sigmoid="exact"`` the true sigmoid. Noise words come from the same splitmix64 generator and
 alias table as the kernel's, so a reference and a compiled model with the same seed draw the
@@ -18,10 +25,12 @@ same noise words. It never imports the compiled module.
 """
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 
 from .base import SGNSBase
-from .tables import table_lookup, table_sigmoid
+from .tables import HuffmanTree, table_lookup, table_sigmoid
 
 _MASK64 = (1 << 64) - 1
 
@@ -56,14 +65,56 @@ class SplitMix64:
         return i if u < prob[i] else int(alias[i])
 
 
+def huffman_tree(counts) -> HuffmanTree:
+    """word2vec.c's Huffman tree, built independently of ``cw2v.tables.huffman_tree``: the
+    textbook heap, with word2vec.c's tie rule written as the heap key, and each path read by
+    walking the parent links up from the leaf (word2vec.c's own way).
+
+    word2vec.c takes the lighter of the rarest remaining leaf and the oldest remaining inner
+    node, the inner node on a tie; among leaves of equal count the one later in the descending
+    (stable) order goes first. As a heap key: (count, 0 for an inner node / 1 for a leaf,
+    merge number for an inner node / minus the sorted position for a leaf).
+    """
+    counts = np.asarray(counts)
+    V = counts.size
+    order = sorted(range(V), key=lambda w: -float(counts[w]))  # stable, descending
+    heap = [(float(counts[w]), 1, -r, r) for r, w in enumerate(order)]
+    heapq.heapify(heap)
+    parent: dict[int, int] = {}
+    bit: dict[int, int] = {}
+    for a in range(V - 1):
+        c1, _, _, n1 = heapq.heappop(heap)
+        c2, _, _, n2 = heapq.heappop(heap)
+        parent[n1] = parent[n2] = V + a
+        bit[n1], bit[n2] = 0, 1
+        heapq.heappush(heap, (c1 + c2, 0, a, V + a))
+    codes, points, offsets = [], [], [0]
+    position = {w: r for r, w in enumerate(order)}
+    for w in range(V):
+        node, code, point = position[w], [], []
+        while node in parent:
+            code.append(bit[node])
+            point.append(parent[node] - V)
+            node = parent[node]
+        codes += code[::-1]
+        points += point[::-1]
+        offsets.append(len(codes))
+    return HuffmanTree(np.array(codes, dtype=np.uint8), np.array(points, dtype=np.int32),
+                       np.array(offsets, dtype=np.int64))
+
+
 class Word2Vec(SGNSBase):
     """Pure-NumPy SGNS with the API of ``cw2v.Word2Vec`` (see ``cw2v.base.SGNSBase``).
 
-    Extra parameters: ``sigmoid`` ("table" or "exact") and ``dtype`` (float32 or float64).
+    Extra parameters: ``sigmoid`` ("table" or "exact"), ``dtype`` (float32 or float64), and the
+    architecture and objective: ``sg`` (1 skip-gram, 0 CBOW), ``hs`` (1: hierarchical softmax
+    over ``tree``, a Huffman tree of ``counts`` built by ``build_tree``, with inner-node weights
+    ``syn1``, zeros as in word2vec.c) and ``cbow_mean`` (CBOW: 1 mean, 0 sum).
     """
 
     def __init__(self, vocab, d: int = 50, lr: float = 0.025, n_neg: int = 5, *, seed=None,
-                 sigmoid: str = "table", dtype=np.float32):
+                 sigmoid: str = "table", dtype=np.float32, sg: int = 1, hs: int = 0,
+                 cbow_mean: int = 1):
         if sigmoid not in ("table", "exact"):
             raise ValueError(f"sigmoid must be 'table' or 'exact', got {sigmoid!r}")
         dtype = np.dtype(dtype)
@@ -72,6 +123,19 @@ class Word2Vec(SGNSBase):
         super().__init__(vocab, d, lr, n_neg, seed=seed, dtype=dtype)
         self.sigmoid = sigmoid
         self.rng = SplitMix64(int(self._rng_state[0]))
+        for name, value in (("sg", sg), ("hs", hs), ("cbow_mean", cbow_mean)):
+            if value not in (0, 1):
+                raise ValueError(f"{name} must be 0 or 1, got {value!r}")
+        self.sg, self.hs, self.cbow_mean = int(sg), int(hs), int(cbow_mean)
+        self.syn1 = np.zeros_like(self.W_out)
+        self.tree: HuffmanTree | None = None
+        if self.hs:
+            self.build_tree()
+
+    def build_tree(self) -> HuffmanTree:
+        """(Re)build ``tree`` from ``counts`` with the reference's own Huffman construction."""
+        self.tree = huffman_tree(self.counts)
+        return self.tree
 
     # -- the sigmoid and the loss ----------------------------------------------------------
 
@@ -115,6 +179,71 @@ class Word2Vec(SGNSBase):
             neu1e += g * o
             o += g * h
         h += neu1e
+        return loss
+
+    def _targets(self, h: np.ndarray, target: int, negatives, neu1e: np.ndarray) -> float:
+        """One example's targets for input vector ``h`` (not changed): hierarchical softmax's
+        path of ``target`` (if hs), then negative sampling's ``target`` and ``negatives`` (if
+        any); their input gradient is added to ``neu1e``. Returns the loss."""
+        dt = self.W_in.dtype.type
+        lr = dt(self.lr)
+        loss = 0.0
+        if self.hs:
+            assert self.tree is not None, "hs=1 needs a tree (build_tree)"
+            max_exp = self.sigmoid_tables.max_exp
+            for code, point in zip(self.tree.code(target), self.tree.point(target)):
+                o = self.syn1[point]
+                f = dt(np.dot(h, o))
+                label = 1 - int(code)
+                g = dt((dt(label) - dt(self._sigmoid(f))) * lr)
+                loss += self._loss(f, label)
+                if abs(float(f)) >= max_exp:
+                    continue  # word2vec.c and gensim skip a saturated node
+                neu1e += g * o
+                o += g * h
+        if len(negatives):
+            for t, label in [(target, 1)] + [(int(n), 0) for n in negatives if n != target]:
+                o = self.W_out[t]
+                f = dt(np.dot(h, o))
+                g = dt((dt(label) - dt(self._sigmoid(f))) * lr)
+                loss += self._loss(f, label)
+                neu1e += g * o
+                o += g * h
+        return loss
+
+    def train_example(self, inputs, target: int, negatives=None) -> float:
+        """One example of the model's architecture and objective, as the kernel's
+        ``KernelState.train_example``: skip-gram, the row of ``inputs[0]`` predicts ``target``;
+        CBOW, the mean (or sum) of the rows of ``inputs`` does. Returns the loss."""
+        ins = self._check_ids("inputs", inputs)
+        t = self._check_index("target", target)
+        negs = (self._draw_negatives(self.n_neg) if negatives is None
+                else self._check_negatives(negatives).tolist())
+        self.invalidate_norms()
+        if self.sg:
+            h = self.W_in[int(ins[0])]
+            neu1e = np.zeros_like(h)
+            loss = self._targets(h, t, negs, neu1e)
+            h += neu1e
+            return loss
+        return self._cbow(ins.tolist(), t, negs)
+
+    def _cbow(self, ctx: list[int], target: int, negatives) -> float:
+        """One CBOW example (Mikolov et al. 2013a): h is the mean (cbow_mean) or the sum of the
+        context rows; neu1e goes to each context row (divided by their number for the sum)."""
+        dt = self.W_in.dtype.type
+        inv = dt(dt(1.0) / dt(len(ctx)))
+        h = np.zeros(self.W_in.shape[1], dtype=self.W_in.dtype)
+        for w in ctx:
+            h += self.W_in[w]
+        if self.cbow_mean:
+            h *= inv
+        neu1e = np.zeros_like(h)
+        loss = self._targets(h, target, negatives, neu1e)
+        if not self.cbow_mean:
+            neu1e *= inv
+        for w in ctx:
+            self.W_in[w] += neu1e
         return loss
 
     def train_pair(self, center_idx: int, context_idx: int, negatives=None) -> float:
@@ -161,17 +290,47 @@ class Word2Vec(SGNSBase):
         self.invalidate_norms()
         return loss
 
+    def train_window_batched_hs(self, inputs, target: int) -> float:
+        """One HogBatch step for hierarchical softmax: W_in rows ``inputs`` share the inner
+        nodes of ``target``'s Huffman path (labels 1 - code). With I the input rows and O the
+        node rows::
+
+            S = I O^T,  G = lr (label - sigmoid(S)),  dI = G O,  dO = G^T I
+
+        both from the weights before the step; entries with |S| >= MAX_EXP get G = 0.
+        """
+        assert self.tree is not None, "hs=1 needs a tree (build_tree)"
+        ins = self._check_ids("inputs", inputs)
+        t = self._check_index("target", target)
+        points = self.tree.point(t).astype(np.int64)
+        labels = 1 - self.tree.code(t).astype(np.int64)
+        dt = self.W_in.dtype.type
+        I, O = self.W_in[ins], self.syn1[points]
+        S = (I @ O.T).astype(dt)
+        G = ((labels[None, :].astype(dt) - self._sigmoid(S).astype(dt)) * dt(self.lr)).astype(dt)
+        G[np.abs(S) >= self.sigmoid_tables.max_exp] = 0
+        loss = sum(self._loss(S[a, b], int(labels[b])) for a in range(len(ins))
+                   for b in range(len(points)))
+        np.add.at(self.W_in, ins, (G @ O).astype(dt))
+        np.add.at(self.syn1, points, (G.T @ I).astype(dt))
+        self.invalidate_norms()
+        return loss
+
     # -- corpus spans, in the kernel's exact order of random draws ----------------------------
 
     def train_span(self, tokens, bounds, keep_prob, window: int, lr_start: float,
                    lr_end: float, batched: bool = False) -> tuple[int, int, int, float]:
-        """Skip-gram over a span of word ids, drawing random numbers in the kernel's order.
+        """The model's architecture over a span of word ids, drawing random numbers in the
+        kernel's order.
 
         Mirrors the kernel's ``KernelState.train_span``: per sentence piece, subsample (keep word
-        w with probability keep_prob[w]); then per kept center, draw its window size from
-        1..window and its noise words one center ahead; the context word's input vector predicts
-        the center word (word2vec.c's skip-gram). Returns (words, kept_words, pairs, loss):
-        tokens read, tokens kept by subsampling, pairs trained, summed loss.
+        w with probability keep_prob[w]); then per kept center, draw its plan one center ahead:
+        its window size b from 1..window, then its noise words -- skip-gram's exact rule
+        (with or without hierarchical softmax): 2 * b * n_neg, n_neg per context word; batched
+        skip-gram and CBOW: n_neg shared by the window. Skip-gram: each context word's input
+        vector predicts the center word (word2vec.c); CBOW: the window's mean or sum does.
+        Returns (words, kept_words, examples, loss): tokens read, tokens kept by subsampling,
+        examples trained (skip-gram: pairs; CBOW: centers), summed loss.
         """
         tokens = np.asarray(tokens, dtype=np.int32)
         bounds = np.asarray(bounds, dtype=np.int64)
@@ -194,7 +353,8 @@ class Word2Vec(SGNSBase):
 
     def _plan(self, window: int, batched: bool) -> tuple[int, list[int]]:
         b = 1 + self.rng.below(window)
-        return b, self._draw_negatives(self.n_neg if batched else 2 * b * self.n_neg)
+        shared = batched or not self.sg  # one set of noise words for the window
+        return b, self._draw_negatives(self.n_neg if shared else 2 * b * self.n_neg)
 
     def _train_piece(self, words: list[int], window: int, batched: bool) -> tuple[int, float]:
         m, pairs, loss = len(words), 0, 0.0
@@ -206,7 +366,21 @@ class Word2Vec(SGNSBase):
             assert plan is not None  # drawn one center ahead, for every center
             b, negs = plan
             ctx = [words[j] for j in range(max(i - b, 0), min(i + b + 1, m)) if j != i]
-            if batched:
+            if not self.sg:
+                loss += self._cbow(ctx, words[i], negs)
+                pairs += 1
+                plan = nxt
+                continue
+            if self.hs and batched:
+                loss += self.train_window_batched_hs(ctx, words[i])
+            elif self.hs:
+                for c, w in enumerate(ctx):
+                    h = self.W_in[w]
+                    neu1e = np.zeros_like(h)
+                    loss += self._targets(h, words[i], negs[c * self.n_neg:(c + 1) * self.n_neg],
+                                          neu1e)
+                    h += neu1e
+            elif batched:
                 loss += self.train_window_batched(ctx, words[i], negs)
             else:
                 for c, w in enumerate(ctx):

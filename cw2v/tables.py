@@ -127,3 +127,82 @@ def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
     with np.errstate(divide="ignore"):
         p = (np.sqrt(counts / threshold) + 1.0) * threshold / counts
     return np.minimum(p, 1.0).astype(np.float32)
+
+
+class HuffmanTree(NamedTuple):
+    """Hierarchical softmax's binary tree over V words, word2vec.c's, in a flat CSR layout.
+
+    Word w's path from the root runs over ``offsets[w]:offsets[w + 1]`` of ``points`` (the inner
+    nodes, rows of ``syn1`` in [0, V - 1), the root V - 2 first) and ``codes`` (the branch taken
+    at each, 0 or 1). Hierarchical softmax's label at a node is 1 - code (Mikolov et al. 2013b,
+    eq. 3, in word2vec.c's convention).
+    """
+
+    codes: np.ndarray    # uint8 (sum of code lengths,)
+    points: np.ndarray   # int32 (sum of code lengths,)
+    offsets: np.ndarray  # int64 (V + 1,)
+
+    def code(self, w: int) -> np.ndarray:
+        """Word ``w``'s code, root first."""
+        return self.codes[self.offsets[w]:self.offsets[w + 1]]
+
+    def point(self, w: int) -> np.ndarray:
+        """The inner nodes on word ``w``'s path, root first."""
+        return self.points[self.offsets[w]:self.offsets[w + 1]]
+
+
+def huffman_tree(counts: npt.ArrayLike) -> HuffmanTree:
+    """word2vec.c's Huffman tree (``CreateBinaryTree``) over word counts.
+
+    word2vec.c sorts its vocabulary by descending count, then merges the two lightest nodes
+    V - 1 times with two pointers: one walking the leaves from the rarest up, one walking the
+    inner nodes in the order they were made; on a tie the inner node is taken (its test is
+    ``count[leaf] < count[inner]``). Inner node a (made by merge a) is ``syn1`` row a; the
+    second node taken by a merge gets code bit 1. ``counts`` need not be sorted: the words are
+    taken in a stable descending order (the model's own order is already sorted, so its tree
+    is word2vec.c's exactly). V = 1 gives an empty path. Paths are as long as the counts make
+    them (up to V - 1, for Fibonacci-like counts): no fixed MAX_CODE_LENGTH.
+    """
+    c = np.asarray(counts)
+    if c.ndim != 1 or c.size == 0:
+        raise ValueError("counts must be a non-empty 1-D array")
+    if c.dtype.kind not in "iuf" or not np.all(np.isfinite(c)) or np.any(c < 0):
+        raise ValueError("counts must be finite numbers >= 0")
+    V = c.size
+    order = np.argsort(-c.astype(np.float64), kind="stable")   # row in sorted order -> word
+    count = [float(x) for x in c[order]] + [0.0] * (V - 1)    # leaves, then inner nodes
+    parent = [0] * (2 * V - 1)
+    binary = [0] * (2 * V - 1)
+    pos1, pos2 = V - 1, V
+    for a in range(V - 1):
+        picked = []
+        for _ in range(2):
+            if pos1 >= 0 and (pos2 >= V + a or count[pos1] < count[pos2]):
+                picked.append(pos1)
+                pos1 -= 1
+            else:
+                picked.append(pos2)
+                pos2 += 1
+        count[V + a] = count[picked[0]] + count[picked[1]]
+        parent[picked[0]] = parent[picked[1]] = V + a
+        binary[picked[1]] = 1
+    # Paths top-down: a node's parent is made after it, so walking nodes from the root down
+    # finds each parent's path already built.
+    root = 2 * V - 2
+    path_codes: list[list[int]] = [[] for _ in range(2 * V - 1)]
+    path_points: list[list[int]] = [[] for _ in range(2 * V - 1)]
+    for node in range(root - 1, -1, -1):
+        p = parent[node]
+        path_codes[node] = path_codes[p] + [binary[node]]
+        path_points[node] = path_points[p] + [p - V]
+    lengths = np.zeros(V, dtype=np.int64)
+    lengths[order] = [len(path_codes[r]) for r in range(V)]
+    offsets = np.zeros(V + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    codes = np.zeros(offsets[-1], dtype=np.uint8)
+    points = np.zeros(offsets[-1], dtype=np.int32)
+    for r in range(V):
+        w = order[r]
+        codes[offsets[w]:offsets[w + 1]] = path_codes[r]
+        points[offsets[w]:offsets[w + 1]] = path_points[r]
+    return HuffmanTree(codes, points, offsets)

@@ -6,8 +6,9 @@ kernel calls.
 span's learning rate), the progress bar, per-epoch figures, and stopping (a callback raising
 ``StopTraining``, Ctrl-C). Each worker owns a kernel state (``KernelState``: tables, noise sampler,
 generator from ``SeedSequence(seed).spawn``, scratch) and calls its ``train_span`` with the GIL
-released for the whole span. ``W_in`` and ``W_out`` are shared without locks, as in word2vec.c and
-gensim (Hogwild; Recht et al. 2011). The run returns a ``RunResult`` that the model applies.
+released for the whole span. ``W_in``, ``W_out`` (and hierarchical softmax's ``syn1``) are shared
+without locks, as in word2vec.c and gensim (Hogwild; Recht et al. 2011). The run returns a
+``RunResult`` that the model applies.
 """
 from __future__ import annotations
 
@@ -58,8 +59,9 @@ class EpochStats:
     """Figures of one epoch, passed to callbacks and kept in ``model.epoch_history``."""
 
     epoch: int            # 1-based
-    loss: float           # summed SGNS loss of the epoch (float64, all threads)
-    pairs: int            # positive (center, context) pairs trained
+    loss: float           # summed loss of the epoch (float64, all threads): -log sigmoid terms
+                          # of every target, negative sampling's and hierarchical softmax's
+    pairs: int            # examples trained: skip-gram (center, context) pairs; CBOW centers
     words: int            # in-vocabulary tokens read, before subsampling (the corpus's
                           # raw_words also counts the out-of-vocabulary tokens)
     kept_words: int       # tokens kept by subsampling
@@ -68,7 +70,7 @@ class EpochStats:
 
     @property
     def loss_per_pair(self) -> float:
-        """Mean loss of a positive pair and its noise words."""
+        """Mean loss of an example (a pair, or a CBOW center) and all its targets."""
         return self.loss / max(self.pairs, 1)
 
     @property
@@ -91,6 +93,9 @@ class TrainingSettings:
     workers: int
     seed: int
     objective: str = "exact"  # one of the kernel's OBJECTIVES
+    sg: int = 1               # 1 skip-gram, 0 CBOW
+    hs: int = 0               # 1: hierarchical softmax (the run needs the tree and syn1)
+    cbow_mean: int = 1        # CBOW: 1 mean, 0 sum of the context vectors
 
 
 @dataclass
@@ -256,12 +261,17 @@ class TrainingRun:
     settings : TrainingSettings
     span_tokens : int
         Tokens a span holds (a checkpoint records it, so a resumed run cuts the same spans).
+    tree : cw2v.tables.HuffmanTree, optional
+        Hierarchical softmax's tree (``settings.hs``).
+    syn1 : float32 (V, d), optional
+        Hierarchical softmax's inner-node weights (``settings.hs``), trained in place.
     """
 
     def __init__(self, kernel, W_in, W_out, sigmoid, noise, counts, encoded: EncodedCorpus,
-                 settings: TrainingSettings, span_tokens: int = SPAN_TOKENS):
+                 settings: TrainingSettings, span_tokens: int = SPAN_TOKENS, *, tree=None,
+                 syn1=None):
         s = self.settings = settings
-        self.W_in, self.W_out = W_in, W_out
+        self.W_in, self.W_out, self.syn1 = W_in, W_out, syn1
         self.span_tokens = span_tokens
         self.spans = make_spans(encoded, span_tokens)
         self.total_words = int(encoded.tokens.shape[0]) * s.epochs
@@ -270,7 +280,8 @@ class TrainingRun:
         self.states = [kernel.KernelState(W_in, W_out, sigmoid, noise, s.n_neg,
                                           int(seq.generate_state(1, np.uint64)[0]),
                                           keep_prob=keep_prob, window=s.window,
-                                          objective=s.objective)
+                                          objective=s.objective, sg=s.sg, hs=s.hs,
+                                          cbow_mean=s.cbow_mean, tree=tree, syn1=syn1)
                        for seq in seeds]
         self.epoch = 0                 # the epoch in progress, or the last one run (1-based)
         self.span = len(self.spans)    # spans of that epoch trained (all: it is finished)
@@ -490,8 +501,8 @@ class TrainingRun:
 
     def _check_finite(self) -> None:
         """TrainingDivergedError unless every weight is finite (one pass over both arrays)."""
-        for name, w in (("W_in", self.W_in), ("W_out", self.W_out)):
-            if not np.isfinite(w).all():
+        for name, w in (("W_in", self.W_in), ("W_out", self.W_out), ("syn1", self.syn1)):
+            if w is not None and not np.isfinite(w).all():
                 self._diverged(name)
 
     def _diverged(self, what: str):

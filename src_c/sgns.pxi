@@ -1,29 +1,51 @@
-# The skip-gram negative-sampling arithmetic, run with the GIL released.
+# The word2vec arithmetic (skip-gram and CBOW, negative sampling and hierarchical softmax), run
+# with the GIL released.
 #
 # ``KernelState`` is the one entry point: a worker's state (the weights it trains, the sigmoid and
-# noise tables, its generator and scratch buffers), checked and allocated once when it is made.
-# Its methods check their own arguments (lengths, index ranges), then run their whole loop inside
-# one ``with nogil:`` block on raw pointers; nothing raises inside ``nogil``. Python owns policy:
-# the vocabulary and its keep-probabilities (cw2v/tables.py), schedules and threads
-# (cw2v/trainer.py); the tables are passed in as read-only arrays.
+# noise tables, the Huffman tree, its generator and scratch buffers), checked and allocated once
+# when it is made. Its methods check their own arguments (lengths, index ranges), then run their
+# whole loop inside one ``with nogil:`` block on raw pointers; nothing raises inside ``nogil``.
+# Python owns policy: the vocabulary, its keep-probabilities and its Huffman tree
+# (cw2v/tables.py), schedules and threads (cw2v/trainer.py); the tables are passed in as
+# read-only arrays.
 #
-# One ``cdef ... noexcept nogil`` function per objective trains a subsampled sentence piece
-# (``_sg_ns_exact_piece``, ``_sg_ns_batched_piece``); they share the update rules below and the
-# vector primitives of vecops.h. Adding an objective is adding such a function and its name in
-# ``OBJECTIVES``.
+# One ``cdef ... noexcept nogil`` function per objective trains a subsampled sentence piece:
+# ``_sg_ns_exact_piece`` (skip-gram, negative sampling), ``_sg_ns_batched_piece`` (the same,
+# HogBatch), ``_sg_hs_piece`` (skip-gram, hierarchical softmax, with negative sampling too when
+# n_neg > 0) and ``_cbow_piece`` (CBOW, negative sampling and/or hierarchical softmax). They share
+# the target rules below and the vector primitives of vecops.h.
 #
-# Update rule (Mikolov et al. 2013, "Distributed Representations of Words and Phrases", eq. 4;
-# the order of word2vec.c): for an input vector h = W_in[i] and targets t_0 (label 1) and the
-# noise words t_1..t_k (label 0)::
+# Negative sampling (Mikolov et al. 2013b, "Distributed Representations of Words and Phrases",
+# eq. 4; the order of word2vec.c): for an input vector h and targets t_0 (label 1) and the noise
+# words t_1..t_k (label 0), with W_out = word2vec.c's syn1neg::
 #
 #     f     = h . W_out[t]
 #     g     = lr * (label - sigmoid(f))
 #     neu1e += g * W_out[t]          (W_out[t] before its update)
 #     W_out[t] += g * h
-#     ... and after all k+1 targets: W_in[i] += neu1e
+#     ... and after all targets: input row(s) += neu1e
 #
 # A noise word equal to the positive target is skipped.
-from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+#
+# Hierarchical softmax (2013b, eq. 3; word2vec.c's rule): the target word's Huffman path gives
+# inner nodes n_1..n_L (rows of syn1) and code bits c_1..c_L; each node is a binary target with
+# label 1 - c_j, trained by the same rule on syn1 -- except that word2vec.c (and gensim) skip a
+# node whose |f| >= MAX_EXP (no update; its loss is still counted). With both on, hierarchical
+# softmax's targets come first, then negative sampling's, into the same neu1e (word2vec.c).
+#
+# Skip-gram: h = W_in[context], the target is the center word; neu1e goes to that context row.
+# CBOW (Mikolov et al. 2013a, "Efficient Estimation of Word Representations", section 3.1): h is
+# the mean (cbow_mean=1, word2vec.c) or the sum (cbow_mean=0) of the window's input rows, the
+# target is the center word, and neu1e is added to every context word's input row -- undivided
+# for the mean (word2vec.c, gensim), divided by the window's size for the sum (gensim's
+# cbow_mean=0; word2vec.c has no sum).
+#
+# Random draws, per subsampled piece of m >= 2 words, each center's plan drawn one center ahead
+# (the reference, cw2v.reference, draws in the same order):
+#   skip-gram (both modes' exact rule, and with hierarchical softmax): window size b in
+#       1..window, then 2 * b * n_neg noise words (n_neg per context word, none when n_neg = 0);
+#   skip-gram batched and CBOW: b, then n_neg noise words shared by the center's window.
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memset
 
@@ -64,11 +86,17 @@ MAX_WINDOW = 10_000
 MAX_NEG = 10_000
 MAX_DIM = 100_000
 
-# The objectives ``KernelState(objective=...)`` trains, each one kernel function.
+# The modes ``KernelState(objective=...)`` trains in: "exact" (word2vec.c's rules, every
+# architecture and objective) and "batched" (HogBatch: skip-gram with negative sampling only).
 OBJECTIVES = ("exact", "batched")
+# The kernel function a state runs, chosen from objective, sg and hs.
+KERNEL_FUNCTIONS = ("sg_ns_exact", "sg_ns_batched", "sg_hs", "cbow", "sg_hs_batched")
 cdef enum Objective:
     SG_NS_EXACT = 0
     SG_NS_BATCHED = 1
+    SG_HS = 2           # skip-gram, hierarchical softmax (+ negative sampling if n_neg > 0)
+    CBOW = 3            # CBOW, negative sampling and/or hierarchical softmax
+    SG_HS_BATCHED = 4   # skip-gram, hierarchical softmax alone, HogBatch
 
 
 def compiled_level():
@@ -146,12 +174,14 @@ cdef inline float _gradient(const SigmoidTable* t, float f, float label, float l
     """g = lr * (label - sigmoid(f)) from the table; adds -log p(label | f) to loss."""
     cdef float s, log_s, pos, frac
     cdef Py_ssize_t i
+    # The loss is written without a branch on the label (0 or 1): hierarchical softmax's labels
+    # are code bits, which a branch would mispredict half the time.
     if f >= t.max_exp:
         s = 1.0
-        loss[0] += 0.0 if label > 0 else f            # -log(1 - sigmoid(f)) ~ f
+        loss[0] += (1 - label) * f                    # label 0: -log(1 - sigmoid(f)) ~ f
     elif f <= -t.max_exp:
         s = 0.0
-        loss[0] += -f if label > 0 else 0.0           # -log sigmoid(f) ~ -f
+        loss[0] += -label * f                         # label 1: -log sigmoid(f) ~ -f
     else:
         # Linear interpolation between the knots of f's bucket (float32 steps, as
         # cw2v.tables.table_lookup does); the sigmoid and log-sigmoid tables share the bucket.
@@ -164,20 +194,20 @@ cdef inline float _gradient(const SigmoidTable* t, float f, float label, float l
         frac = pos - <float>i
         s = t.sigmoid[i] + frac * (t.sigmoid[i + 1] - t.sigmoid[i])
         log_s = t.log_sigmoid[i] + frac * (t.log_sigmoid[i + 1] - t.log_sigmoid[i])
-        # -log sigmoid(f) for the positive; for a noise word -log sigmoid(-f) = f - log sigmoid(f).
-        loss[0] += -log_s if label > 0 else f - log_s
+        # -log sigmoid(f) for label 1; for label 0 -log sigmoid(-f) = f - log sigmoid(f).
+        loss[0] += (1 - label) * f - log_s
     return (label - s) * lr
 
 
-cdef inline void _sgns_update(float* h, float* W_out, Py_ssize_t d, int32_t positive,
-                              const int32_t* negatives, Py_ssize_t n_neg, float lr,
-                              const SigmoidTable* sig, float* neu1e, double* loss) noexcept nogil:
-    """One SGNS step for input vector h, positive target and n_neg noise targets (eq. 4)."""
+cdef inline void _ns_targets(const float* h, float* W_out, Py_ssize_t d, int32_t positive,
+                             const int32_t* negatives, Py_ssize_t n_neg, float lr,
+                             const SigmoidTable* sig, float* neu1e, double* loss) noexcept nogil:
+    """Negative sampling's targets for input vector h (eq. 4): the positive and n_neg noise
+    words; their input gradient is added to neu1e."""
     cdef Py_ssize_t t
     cdef int32_t target
     cdef float label, g, f
     cdef float* o
-    memset(neu1e, 0, d * sizeof(float))
     for t in range(n_neg + 1):
         if t == 0:
             target = positive
@@ -191,8 +221,89 @@ cdef inline void _sgns_update(float* h, float* W_out, Py_ssize_t d, int32_t posi
         f = cw2v_dot(h, o, d)
         g = _gradient(sig, f, label, lr, loss)
         cw2v_update_out(g, h, o, neu1e, d)
+
+
+cdef inline void _hs_targets(const float* h, float* syn1, Py_ssize_t d, const uint8_t* code,
+                             const int32_t* point, Py_ssize_t length, float lr,
+                             const SigmoidTable* sig, float* neu1e, double* loss) noexcept nogil:
+    """Hierarchical softmax's targets for input vector h (Mikolov et al. 2013b, eq. 3): the
+    inner nodes point[0:length] of the target word's Huffman path, label 1 - code[j]; a node
+    with |f| >= max_exp is skipped, as in word2vec.c and gensim (its loss still counts).
+
+    The nodes of a path are distinct rows and h does not change within an example, so node j's
+    f never depends on an earlier node's update: word2vec.c's node-by-node loop gives the same
+    numbers as computing a chunk of nodes' f at once (four rows a pass, h read once), then
+    their g, then neu1e += sum g_j syn1[n_j] (the rows before their update) and each
+    syn1[n_j] += g_j h. Chunks of _BATCH_OUTPUTS nodes keep the buffers on the stack.
+    """
+    cdef const float* rows[_BATCH_OUTPUTS]
+    cdef float G[_BATCH_OUTPUTS]
+    cdef Py_ssize_t start = 0, j, n
+    cdef float f
+    while start < length:
+        n = length - start if length - start < _BATCH_OUTPUTS else _BATCH_OUTPUTS
+        for j in range(n):
+            rows[j] = syn1 + point[start + j] * d
+        cw2v_dots(h, rows, <int>n, G, d)
+        for j in range(n):
+            f = G[j]
+            G[j] = _gradient(sig, f, <float>(1 - code[start + j]), lr, loss)
+            if f >= sig.max_exp or f <= -sig.max_exp:
+                G[j] = 0.0  # skipped: no update (0 * row adds nothing to neu1e)
+        cw2v_combine(G, 1, rows, <int>n, neu1e, d)
+        for j in range(n):
+            if G[j] != 0.0:
+                cw2v_axpy(G[j], h, <float*>rows[j], d)
+        start += n
+
+
+cdef inline void _sgns_update(float* h, float* W_out, Py_ssize_t d, int32_t positive,
+                              const int32_t* negatives, Py_ssize_t n_neg, float lr,
+                              const SigmoidTable* sig, float* neu1e, double* loss) noexcept nogil:
+    """One SGNS step for input vector h, positive target and n_neg noise targets (eq. 4)."""
+    cdef Py_ssize_t t
+    memset(neu1e, 0, d * sizeof(float))
+    _ns_targets(h, W_out, d, positive, negatives, n_neg, lr, sig, neu1e, loss)
     for t in range(d):
         h[t] += neu1e[t]
+
+
+cdef inline void _example(const Workspace* ws, const float* h, int32_t target,
+                          const int32_t* negatives, Py_ssize_t n_neg, float lr, float* neu1e,
+                          double* loss) noexcept nogil:
+    """One example's targets for input vector h and target word ``target``: hierarchical
+    softmax's (if on), then negative sampling's (if n_neg > 0), their input gradient summed
+    into neu1e (zeroed here), word2vec.c's order."""
+    cdef Py_ssize_t lo
+    memset(neu1e, 0, ws.d * sizeof(float))
+    if ws.hs:
+        lo = ws.path_offsets[target]
+        _hs_targets(h, ws.syn1, ws.d, ws.codes + lo, ws.points + lo,
+                    ws.path_offsets[target + 1] - lo, lr, &ws.sig, neu1e, loss)
+    if n_neg:
+        _ns_targets(h, ws.W_out, ws.d, target, negatives, n_neg, lr, &ws.sig, neu1e, loss)
+
+
+cdef inline void _cbow_example(const Workspace* ws, const int32_t* ctx, Py_ssize_t n_ctx,
+                               int32_t target, const int32_t* negatives, Py_ssize_t n_neg,
+                               float lr, float* neu1, float* neu1e, double* loss) noexcept nogil:
+    """One CBOW example (Mikolov et al. 2013a): h = mean (cbow_mean) or sum of the input rows
+    ctx[0:n_ctx] (n_ctx >= 1) predicts ``target``; neu1e then goes to every context row,
+    divided by n_ctx for the sum (gensim's cbow_mean=0), undivided for the mean (word2vec.c)."""
+    cdef Py_ssize_t j, t, d = ws.d
+    cdef float inv = <float>1.0 / <float>n_ctx
+    memset(neu1, 0, d * sizeof(float))
+    for j in range(n_ctx):
+        cw2v_axpy(1.0, ws.W_in + ctx[j] * d, neu1, d)
+    if ws.cbow_mean:
+        for t in range(d):
+            neu1[t] *= inv
+    _example(ws, neu1, target, negatives, n_neg, lr, neu1e, loss)
+    if not ws.cbow_mean:
+        for t in range(d):
+            neu1e[t] *= inv
+    for j in range(n_ctx):
+        cw2v_axpy(1.0, neu1e, ws.W_in + ctx[j] * d, d)
 
 
 cdef inline void _batched_update(float* W_in, float* W_out, Py_ssize_t d,
@@ -238,6 +349,55 @@ cdef inline void _batched_update(float* W_in, float* W_out, Py_ssize_t d,
         cw2v_axpy(1.0, grad_in + a * d, <float*>in_rows[a], d)
 
 
+cdef inline void _batched_hs_update(float* W_in, float* syn1, Py_ssize_t d,
+                                    const int32_t* inputs, int n_in, const uint8_t* code,
+                                    const int32_t* point, Py_ssize_t length, float lr,
+                                    const SigmoidTable* sig, float* grad_in,
+                                    double* loss) noexcept nogil:
+    """HogBatch for hierarchical softmax: a window's inputs share the center's Huffman path.
+
+    With I the input rows (n_in x d) and O the path's inner-node rows (length x d), labels
+    1 - code::
+
+        S = I O^T,  G = lr (label - sigmoid(S)),  dI = G O,  dO = G^T I
+
+    all from the weights before this step; an entry with |S| >= max_exp gets G = 0 (word2vec.c
+    skips such a node). The path goes in chunks of _BATCH_OUTPUTS nodes (a chunk's rows are
+    untouched by the chunks before it, and I changes only at the end, so the chunks make one
+    step). n_in <= _BATCH_INPUTS.
+    """
+    cdef int a, b, n
+    cdef float f
+    cdef Py_ssize_t start = 0
+    cdef const float* in_rows[_BATCH_INPUTS]
+    cdef const float* out_rows[_BATCH_OUTPUTS]
+    cdef float G[_BATCH_INPUTS * _BATCH_OUTPUTS]
+    cdef float* S
+    for a in range(n_in):
+        in_rows[a] = W_in + inputs[a] * d
+    memset(grad_in, 0, n_in * d * sizeof(float))
+    while start < length:
+        n = <int>(length - start if length - start < _BATCH_OUTPUTS else _BATCH_OUTPUTS)
+        for b in range(n):
+            out_rows[b] = syn1 + point[start + b] * d
+        for a in range(n_in):
+            # Row a of S, then of G, then dI_a += G[a] O (O not yet changed).
+            S = G + a * n
+            cw2v_dots(in_rows[a], out_rows, n, S, d)
+            for b in range(n):
+                f = S[b]
+                S[b] = _gradient(sig, f, <float>(1 - code[start + b]), lr, loss)
+                if f >= sig.max_exp or f <= -sig.max_exp:
+                    S[b] = 0.0
+            cw2v_combine(S, 1, out_rows, n, grad_in + a * d, d)
+        # dO = G^T I for this chunk, in place (I still holds the old inputs).
+        for b in range(n):
+            cw2v_combine(G + b, n, in_rows, n_in, <float*>out_rows[b], d)
+        start += n
+    for a in range(n_in):
+        cw2v_axpy(1.0, grad_in + a * d, <float*>in_rows[a], d)
+
+
 cdef inline Py_ssize_t _draw_window(uint64_t* rng, Py_ssize_t window) noexcept nogil:
     """A center's window size, uniform in 1..window (word2vec.c's reduced window)."""
     return 1 + <Py_ssize_t>cw2v_rng_below(rng, <uint32_t>window)
@@ -256,6 +416,12 @@ cdef inline void _prefetch_rows(const float* W, Py_ssize_t d, const int32_t* ids
     cdef Py_ssize_t k
     for k in range(n):
         cw2v_prefetch_row(W + ids[k] * d, d)
+
+
+cdef inline void _prefetch_path(const Workspace* ws, int32_t w) noexcept nogil:
+    """Prefetch the syn1 rows of word w's Huffman path (hierarchical softmax)."""
+    cdef int64_t lo = ws.path_offsets[w]
+    _prefetch_rows(ws.syn1, ws.d, ws.points + lo, ws.path_offsets[w + 1] - lo)
 
 
 cdef void _sg_ns_exact_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m, float lr,
@@ -360,6 +526,135 @@ cdef void _sg_ns_batched_piece(const Workspace* ws, const int32_t* words, Py_ssi
         b_cur = b_next
 
 
+cdef void _sg_hs_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m, float lr,
+                       uint64_t* rng, double* loss, int64_t* n_pairs) noexcept nogil:
+    """Skip-gram, hierarchical softmax (and negative sampling when n_neg > 0), word2vec.c's
+    rule, over one subsampled piece words[0:m].
+
+    Each context word's input vector predicts the center word: the center's Huffman path, then
+    n_neg noise words of the pair. The plan (window size b, then 2 * b * n_neg noise words) is
+    drawn one center ahead, as in ``_sg_ns_exact_piece``. The next center's path rows are
+    prefetched when a center starts (its contexts reuse them from cache), and each pair
+    prefetches the next context's input row.
+    """
+    cdef Py_ssize_t d = ws.d, n_neg = ws.n_neg, window = ws.window
+    cdef float* neu1e = ws.grad
+    cdef float* h
+    cdef int32_t* negs_cur = ws.plan_a
+    cdef int32_t* negs_next = ws.plan_b
+    cdef int32_t* swap
+    cdef Py_ssize_t i, j, t, lo, hi, c, b_cur, b_next = 0
+    if m < 2:
+        return
+    b_cur = _draw_window(rng, window)
+    _draw_noise(rng, &ws.noise, 2 * b_cur * n_neg, negs_cur)
+    for i in range(m):
+        if i + 1 < m:
+            b_next = _draw_window(rng, window)
+            _draw_noise(rng, &ws.noise, 2 * b_next * n_neg, negs_next)
+            _prefetch_path(ws, words[i + 1])
+        lo = i - b_cur if i >= b_cur else 0
+        hi = i + b_cur + 1 if i + b_cur + 1 <= m else m
+        c = 0
+        for j in range(lo, hi):
+            if j == i:
+                continue
+            if j + 1 < hi and not (j + 1 == i and j + 2 >= hi):
+                _prefetch_rows(ws.W_in, d, &words[j + 2 if j + 1 == i else j + 1], 1)
+            h = ws.W_in + words[j] * d
+            _example(ws, h, words[i], negs_cur + c * n_neg, n_neg, lr, neu1e, loss)
+            for t in range(d):
+                h[t] += neu1e[t]
+            c += 1
+        n_pairs[0] += c
+        swap = negs_cur
+        negs_cur = negs_next
+        negs_next = swap
+        b_cur = b_next
+
+
+cdef void _cbow_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m, float lr,
+                      uint64_t* rng, double* loss, int64_t* n_pairs) noexcept nogil:
+    """CBOW (Mikolov et al. 2013a), negative sampling and/or hierarchical softmax, word2vec.c's
+    rule, over one subsampled piece words[0:m].
+
+    Each center's window (b drawn from 1..window) is averaged or summed into h, which predicts
+    the center word; the plan (b, then n_neg noise words) is drawn one center ahead and the
+    next center's output rows (and path rows) prefetched. One example per center (``n_pairs`` counts centers).
+    """
+    cdef Py_ssize_t d = ws.d, n_neg = ws.n_neg, window = ws.window
+    cdef int32_t* ctx = ws.ctx
+    cdef int32_t* negs_cur = ws.plan_a
+    cdef int32_t* negs_next = ws.plan_b
+    cdef int32_t* swap
+    cdef Py_ssize_t i, j, lo, hi, n_ctx, b_cur, b_next = 0
+    if m < 2:
+        return
+    b_cur = _draw_window(rng, window)
+    _draw_noise(rng, &ws.noise, n_neg, negs_cur)
+    for i in range(m):
+        if i + 1 < m:
+            b_next = _draw_window(rng, window)
+            _draw_noise(rng, &ws.noise, n_neg, negs_next)
+            if n_neg:
+                _prefetch_rows(ws.W_out, d, negs_next, n_neg)
+                _prefetch_rows(ws.W_out, d, &words[i + 1], 1)
+            if ws.hs:
+                _prefetch_path(ws, words[i + 1])
+            if i + 1 + b_next < m:  # the input row that enters the next window
+                _prefetch_rows(ws.W_in, d, &words[i + 1 + b_next], 1)
+        lo = i - b_cur if i >= b_cur else 0
+        hi = i + b_cur + 1 if i + b_cur + 1 <= m else m
+        n_ctx = 0
+        for j in range(lo, hi):
+            if j != i:
+                ctx[n_ctx] = words[j]
+                n_ctx += 1
+        _cbow_example(ws, ctx, n_ctx, words[i], negs_cur, n_neg, lr, ws.grad, ws.grad + d,
+                      loss)
+        n_pairs[0] += 1
+        swap = negs_cur
+        negs_cur = negs_next
+        negs_next = swap
+        b_cur = b_next
+
+
+cdef void _sg_hs_batched_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m,
+                               float lr, uint64_t* rng, double* loss,
+                               int64_t* n_pairs) noexcept nogil:
+    """Skip-gram, hierarchical softmax alone, HogBatch, over one piece words[0:m].
+
+    A center's window (its context words' input rows) is trained at once against the center's
+    Huffman path, as small matrix products (``_batched_hs_update``). Each center's window size
+    is drawn one center ahead, and the next center's path rows prefetched.
+    """
+    cdef Py_ssize_t d = ws.d, window = ws.window
+    cdef int32_t* ctx = ws.ctx
+    cdef Py_ssize_t i, j, lo, hi, n_ctx, b_cur, b_next = 0
+    cdef int64_t p0
+    if m < 2:
+        return
+    b_cur = _draw_window(rng, window)
+    for i in range(m):
+        if i + 1 < m:
+            b_next = _draw_window(rng, window)
+            _prefetch_path(ws, words[i + 1])
+            if i + 1 + b_next < m:  # the input row that enters the next window
+                _prefetch_rows(ws.W_in, d, &words[i + 1 + b_next], 1)
+        lo = i - b_cur if i >= b_cur else 0
+        hi = i + b_cur + 1 if i + b_cur + 1 <= m else m
+        n_ctx = 0
+        for j in range(lo, hi):
+            if j != i:
+                ctx[n_ctx] = words[j]
+                n_ctx += 1
+        p0 = ws.path_offsets[words[i]]
+        _batched_hs_update(ws.W_in, ws.syn1, d, ctx, <int>n_ctx, ws.codes + p0, ws.points + p0,
+                           ws.path_offsets[words[i] + 1] - p0, lr, &ws.sig, ws.grad, loss)
+        n_pairs[0] += n_ctx
+        b_cur = b_next
+
+
 # ---------------------------------------------------------------------------------------------
 # The entry point: one worker's state
 # ---------------------------------------------------------------------------------------------
@@ -392,9 +687,23 @@ cdef class KernelState:
         Maximum window of ``train_span``, 1..MAX_WINDOW (10,000); batched: at most
         MAX_BATCH_INPUTS // 2 (32).
     objective : str
-        What ``train_span`` trains, one of OBJECTIVES: "exact" (word2vec.c's skip-gram
-        negative sampling, n_neg noise words per pair) or "batched" (HogBatch: one set of noise
+        How ``train_span`` trains, one of OBJECTIVES: "exact" (word2vec.c's rules, every
+        architecture and objective; skip-gram negative sampling draws n_neg noise words per
+        pair) or "batched" (HogBatch: skip-gram with negative sampling only, one set of noise
         words shared by a center's window).
+    sg : int
+        1: skip-gram (the context word predicts the center); 0: CBOW (the window's mean or sum
+        predicts the center).
+    hs : int
+        1: hierarchical softmax over ``tree`` with inner-node weights ``syn1`` (and negative
+        sampling too when n_neg > 0); 0: negative sampling only.
+    cbow_mean : int
+        CBOW only: 1 averages the context rows (word2vec.c), 0 sums them (gensim's option).
+    tree : cw2v.tables.HuffmanTree, optional
+        The Huffman tree over the V words (required when hs=1): its paths' inner nodes must be
+        in [0, V - 1), its codes 0 or 1.
+    syn1 : float32 (V, d), C-contiguous, writeable, optional
+        Hierarchical softmax's inner-node weights (required when hs=1; row V - 1 unused).
     """
     cdef weights_t W_in
     cdef weights_t W_out
@@ -418,9 +727,17 @@ cdef class KernelState:
     cdef readonly Py_ssize_t window
     cdef readonly str objective
     cdef readonly tuple sources
+    cdef readonly int sg
+    cdef readonly int hs
+    cdef readonly int cbow_mean
+    cdef weights_t syn1
+    cdef const uint8_t[::1] codes
+    cdef const int32_t[::1] points
+    cdef const int64_t[::1] path_offsets
 
     def __cinit__(self, W_in, W_out, sigmoid, noise, Py_ssize_t n_neg, uint64_t rng_state, *,
-                  keep_prob=None, Py_ssize_t window=1, str objective="exact"):
+                  keep_prob=None, Py_ssize_t window=1, str objective="exact", int sg=1,
+                  int hs=0, int cbow_mean=1, tree=None, syn1=None):
         self.grad = NULL
         self.plans = NULL
         self.grad_raw = NULL
@@ -437,6 +754,13 @@ cdef class KernelState:
         if not 1 <= window <= MAX_WINDOW:
             raise ValueError(f"window must be in 1..{MAX_WINDOW} (the kernel's MAX_WINDOW "
                              f"bounds the contexts it holds per center), got {window}")
+        for name, value in (("sg", sg), ("hs", hs), ("cbow_mean", cbow_mean)):
+            if value not in (0, 1):
+                raise ValueError(f"{name} must be 0 or 1, got {value}")
+        if objective == "batched" and (not sg or (hs and n_neg)):
+            raise ValueError("the batched objective covers skip-gram with negative sampling "
+                             "or with hierarchical softmax alone (sg=1 and hs=0 or n_neg=0), "
+                             f"got sg={sg}, hs={hs}, n_neg={n_neg}")
         if objective == "batched" and (2 * window > _BATCH_INPUTS
                                        or n_neg + 1 > _BATCH_OUTPUTS):
             raise ValueError(f"the batched objective takes window <= {_BATCH_INPUTS // 2} and "
@@ -467,17 +791,29 @@ cdef class KernelState:
         if self.keep_prob.shape[0] != V:
             raise ValueError(f"keep_prob has {self.keep_prob.shape[0]} entries, the "
                              f"vocabulary {V}")
+        if hs:
+            self._set_tree(tree, syn1, V, d)
         self.n_neg = n_neg
         self.window = window
         self.objective = objective
-        self.code = SG_NS_BATCHED if objective == "batched" else SG_NS_EXACT
+        self.sg, self.hs, self.cbow_mean = sg, hs, cbow_mean
+        if not sg:
+            self.code = CBOW
+        elif hs:
+            self.code = SG_HS_BATCHED if objective == "batched" else SG_HS
+        else:
+            self.code = SG_NS_BATCHED if objective == "batched" else SG_NS_EXACT
         self.rng = rng_state
         self.sources = (W_in, W_out, sigmoid, noise)
 
         # Scratch, sized in Py_ssize_t from the bounded sizes. A plan holds a center's noise
-        # words (exact: n_neg per context, batched: one shared set) after one free slot.
-        cdef Py_ssize_t grad_rows = 2 * window if self.code == SG_NS_BATCHED else 1
-        cdef Py_ssize_t plan_len = (2 * window * n_neg if self.code == SG_NS_EXACT else n_neg) + 1
+        # words (skip-gram's exact rule: n_neg per context; batched and CBOW: one shared set)
+        # after one free slot. grad: neu1e (exact), dI (batched: 2 * window rows), h and neu1e
+        # (CBOW).
+        cdef Py_ssize_t grad_rows = (2 * window if self.code in (SG_NS_BATCHED, SG_HS_BATCHED)
+                                     else 2 if self.code == CBOW else 1)
+        cdef Py_ssize_t plan_len = (2 * window * n_neg if self.code in (SG_NS_EXACT, SG_HS)
+                                    else n_neg) + 1
         cdef Py_ssize_t n_ids = 2 * plan_len + 2 * window
         # Private blocks: no cache line shared with another worker's scratch (vecops.h).
         self.grad = <float*>cw2v_alloc_private(grad_rows * d * sizeof(float), &self.grad_raw)
@@ -497,6 +833,51 @@ cdef class KernelState:
         self.ws.plan_a = self.plans + 1
         self.ws.plan_b = self.plans + plan_len + 1
         self.ws.ctx = self.plans + 2 * plan_len
+        self.ws.cbow_mean = cbow_mean
+        self.ws.hs = hs
+        if hs:
+            self.ws.syn1 = &self.syn1[0, 0]
+            self.ws.path_offsets = &self.path_offsets[0]
+            # Empty paths (V = 1) leave codes and points empty: nothing reads them.
+            self.ws.codes = &self.codes[0] if self.codes.shape[0] else NULL
+            self.ws.points = &self.points[0] if self.points.shape[0] else NULL
+
+    cdef int _set_tree(self, tree, syn1, Py_ssize_t V, Py_ssize_t d) except -1:
+        """Check hierarchical softmax's tree and syn1 against a vocabulary of V words, d wide."""
+        if tree is None or syn1 is None:
+            raise ValueError("hs=1 needs the Huffman tree (tree=) and the inner-node weights "
+                             "(syn1=)")
+        self.syn1 = syn1
+        if self.syn1.shape[0] != V or self.syn1.shape[1] != d:
+            raise ValueError(f"syn1 ({self.syn1.shape[0]}, {self.syn1.shape[1]}) must have "
+                             f"the shape of W_in ({V}, {d})")
+        try:
+            self.codes = tree.codes
+            self.points = tree.points
+            self.path_offsets = tree.offsets
+        except AttributeError:
+            raise TypeError("tree must be a cw2v.tables.HuffmanTree") from None
+        cdef Py_ssize_t n = self.codes.shape[0], w, k
+        if self.path_offsets.shape[0] != V + 1:
+            raise ValueError(f"tree.offsets has {self.path_offsets.shape[0]} entries, the "
+                             f"vocabulary {V} + 1")
+        if self.points.shape[0] != n or self.path_offsets[0] != 0 or self.path_offsets[V] != n:
+            raise ValueError("tree.codes and tree.points must have tree.offsets[-1] entries "
+                             "and tree.offsets[0] must be 0")
+        for w in range(V):
+            if self.path_offsets[w + 1] < self.path_offsets[w]:
+                raise ValueError(f"tree.offsets must be non-decreasing (word {w})")
+        for k in range(n):
+            if self.codes[k] > 1:
+                raise ValueError(f"tree.codes[{k}] = {self.codes[k]}, not 0 or 1")
+        if n:
+            _check_ids(&self.points[0], n, V - 1, "tree.points")
+        return 0
+
+    @property
+    def kernel_function(self):
+        """The kernel function ``train_span`` runs: one of KERNEL_FUNCTIONS."""
+        return KERNEL_FUNCTIONS[<int>self.code]
 
     def __dealloc__(self):
         free(self.grad_raw)
@@ -620,6 +1001,70 @@ cdef class KernelState:
         self.busy = False
         return loss
 
+    def train_example(self, const int32_t[::1] inputs, Py_ssize_t target, float lr,
+                      const int32_t[::1] negatives=None):
+        """One example of the state's architecture and objective, exact rule, nothing drawn
+        but the noise words (when ``negatives`` is None): the door the tests step through.
+
+        Skip-gram: ``inputs`` holds one word, whose input row predicts ``target``; CBOW: the
+        mean (or sum) of the rows of ``inputs`` (1..2 * window ids) predicts ``target``.
+        Hierarchical softmax's targets (target's Huffman path) come first when hs=1, then
+        negative sampling's (target and the noise words) when there are noise words.
+
+        Parameters
+        ----------
+        inputs : int32 array
+            Input word ids in [0, V); one for skip-gram, 1..2 * window for CBOW.
+        target : int
+            The predicted word, in [0, V).
+        lr : float
+            Learning rate.
+        negatives : int32 array, optional
+            The noise words (ids in [0, V), at most n_neg); by default n_neg are drawn with the
+            state's generator.
+
+        Returns
+        -------
+        float
+            The example's loss (-log sigmoid terms of all its targets, from the tables).
+        """
+        cdef Py_ssize_t n_in = inputs.shape[0]
+        cdef Py_ssize_t limit = 1 if self.sg else 2 * self.window
+        if not 1 <= n_in <= limit:
+            raise ValueError(f"inputs must hold 1..{limit} word ids for "
+                             f"{'skip-gram' if self.sg else 'CBOW'} with window "
+                             f"{self.window}, got {n_in}")
+        _check_ids(&inputs[0], n_in, self.V, "inputs")
+        if not 0 <= target < self.V:
+            raise IndexError(f"target {target} is out of range for a vocabulary of {self.V}")
+        cdef Py_ssize_t n_neg = self.n_neg
+        cdef const int32_t* negs = self.ws.plan_a
+        cdef bint draw = negatives is None
+        if not draw:
+            n_neg = negatives.shape[0]
+            if n_neg > self.n_neg:
+                raise ValueError(f"at most n_neg = {self.n_neg} noise words, got {n_neg}")
+            if n_neg:
+                negs = &negatives[0]
+                _check_ids(negs, n_neg, self.V, "negatives")
+        cdef double loss = 0.0
+        cdef Py_ssize_t t, d = self.ws.d
+        cdef float* h
+        self._enter()
+        with nogil:
+            if draw:
+                _draw_noise(&self.rng, &self.ws.noise, n_neg, self.ws.plan_a)
+            if self.sg:
+                h = self.ws.W_in + inputs[0] * d
+                _example(&self.ws, h, <int32_t>target, negs, n_neg, lr, self.ws.grad, &loss)
+                for t in range(d):
+                    h[t] += self.ws.grad[t]
+            else:
+                _cbow_example(&self.ws, &inputs[0], n_in, <int32_t>target, negs, n_neg, lr,
+                              self.ws.grad, self.ws.grad + d, &loss)
+        self.busy = False
+        return loss
+
     def train_span(self, const int32_t[::1] tokens, const int64_t[::1] bounds, float lr_start,
                    float lr_end):
         """Train the state's objective on one span of the encoded corpus, GIL released.
@@ -638,7 +1083,8 @@ cdef class KernelState:
         Returns
         -------
         (words, kept_words, pairs, loss)
-            Tokens read, tokens kept by subsampling, positive pairs trained, summed loss.
+            Tokens read, tokens kept by subsampling, examples trained (skip-gram: (center,
+            context) pairs; CBOW: centers), summed loss of all their targets.
         """
         cdef Py_ssize_t n = tokens.shape[0], nb = bounds.shape[0], s, p
         if nb < 1 or bounds[0] != 0 or bounds[nb - 1] != n:
@@ -682,6 +1128,12 @@ cdef class KernelState:
                 lr = lr_start + (lr_end - lr_start) * (<float>bounds[s] / <float>n)
                 if code == SG_NS_BATCHED:
                     _sg_ns_batched_piece(ws, words, m, lr, &state, &loss, &n_pairs)
+                elif code == CBOW:
+                    _cbow_piece(ws, words, m, lr, &state, &loss, &n_pairs)
+                elif code == SG_HS:
+                    _sg_hs_piece(ws, words, m, lr, &state, &loss, &n_pairs)
+                elif code == SG_HS_BATCHED:
+                    _sg_hs_batched_piece(ws, words, m, lr, &state, &loss, &n_pairs)
                 else:
                     _sg_ns_exact_piece(ws, words, m, lr, &state, &loss, &n_pairs)
         self.rng = state
@@ -764,5 +1216,42 @@ def _batched_window(weights_t W_in, weights_t W_out, const int32_t[::1] inputs,
     with nogil:
         _batched_update(&W_in[0, 0], &W_out[0, 0], d, &inputs[0], <int>n_in, &outputs[0],
                         <int>n_out, lr, &sig, grad_in, &loss)
+    free(grad_in)
+    return loss
+
+
+def _batched_hs_window(weights_t W_in, weights_t syn1, tree, const int32_t[::1] inputs,
+                       Py_ssize_t target, float lr, sigmoid):
+    """One HogBatch hierarchical-softmax step: W_in rows ``inputs`` against the inner nodes of
+    ``target``'s path in ``tree`` (a cw2v.tables.HuffmanTree), the batched skip-gram's update
+    with hs=1, n_neg=0. Returns the step's summed loss."""
+    _check_weights(W_in, syn1)
+    cdef Py_ssize_t V = W_in.shape[0], d = W_in.shape[1]
+    cdef Py_ssize_t n_in = inputs.shape[0]
+    if not 1 <= n_in <= _BATCH_INPUTS:
+        raise ValueError(f"need 1..{_BATCH_INPUTS} inputs, got {n_in}")
+    _check_ids(&inputs[0], n_in, V, "inputs")
+    if not 0 <= target < V:
+        raise IndexError(f"target {target} is out of range for a vocabulary of {V}")
+    cdef const uint8_t[::1] codes = tree.codes
+    cdef const int32_t[::1] points = tree.points
+    cdef const int64_t[::1] offsets = tree.offsets
+    if offsets.shape[0] != V + 1:
+        raise ValueError("tree.offsets must have V + 1 entries")
+    cdef Py_ssize_t lo = offsets[target], length = offsets[target + 1] - offsets[target], k
+    for k in range(lo, lo + length):
+        if not 0 <= points[k] < V - 1 or codes[k] > 1:
+            raise ValueError("tree holds a node out of range or a code that is not 0 or 1")
+    cdef const float[::1] table = sigmoid.sigmoid
+    cdef const float[::1] log_table = sigmoid.log_sigmoid
+    cdef SigmoidTable sig = _sigmoid_view(table, log_table, float(sigmoid.max_exp))
+    cdef double loss = 0.0
+    cdef float* grad_in = <float*>malloc(n_in * d * sizeof(float))
+    if grad_in == NULL:
+        raise MemoryError()
+    if length:
+        with nogil:
+            _batched_hs_update(&W_in[0, 0], &syn1[0, 0], d, &inputs[0], <int>n_in,
+                               &codes[lo], &points[lo], length, lr, &sig, grad_in, &loss)
     free(grad_in)
     return loss

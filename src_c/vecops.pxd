@@ -1,5 +1,5 @@
 # Declarations of vecops.h (vector primitives, generator, alias draw) and the kernel's C types.
-from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 cdef extern from "vecops.h" nogil:
     float cw2v_dot(const float* a, const float* b, Py_ssize_t n)
@@ -48,3 +48,10 @@ cdef struct Workspace:
     int32_t* plan_a      # a center's drawn noise words; one free slot before each plan
     int32_t* plan_b      # (the batched mode's positive goes there)
     int32_t* ctx         # 2 * window context ids (batched)
+    # Architecture and hierarchical softmax (Mikolov et al. 2013a, 2013b):
+    bint cbow_mean       # CBOW: h is the mean (1) or the sum (0) of the context rows
+    bint hs              # hierarchical softmax on (the tree and syn1 below are set)
+    float* syn1          # (V, d) inner-node weights, shared between workers; row V - 1 unused
+    const uint8_t* codes        # Huffman codes, all words' paths back to back
+    const int32_t* points       # inner nodes (syn1 rows) on those paths
+    const int64_t* path_offsets # (V + 1,): word w's path is [path_offsets[w], path_offsets[w+1])

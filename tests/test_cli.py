@@ -201,22 +201,25 @@ def test_word2vec_c_flags_match_new_style(corpus, tmp_path):
     r_old = run_cli("-train", corpus, "-output", old, "-size", 8, "-window", 3, "-negative", 2,
                     "-sample", "1e-2", "-threads", 1, "-iter", 2, "-min-count", 2,
                     "-alpha", 0.04, "-binary", 0, cwd=tmp_path)
+    # word2vec.c's defaults: CBOW, the rate decaying to alpha x 1e-4.
     r_new = run_cli("train", corpus, "-o", new, "--d", 8, "--window", 3, "--n-neg", 2,
                     "--sample", "1e-2", "--workers", 1, "--epochs", 2, "--min-count", 2,
-                    "--lr", 0.04, cwd=tmp_path)
+                    "--lr", 0.04, "--sg", 0, "--min-lr", repr(0.04 * 1e-4), cwd=tmp_path)
     assert r_old.returncode == 0 and r_new.returncode == 0, (r_old.stderr, r_new.stderr)
     assert header(old) == header(new)
     assert old.read_bytes() == new.read_bytes()
     r_other = run_cli("train", corpus, "-o", tmp_path / "other.txt", "--d", 8, "--window", 3,
                       "--n-neg", 2, "--sample", "1e-2", "--workers", 1, "--epochs", 2,
-                      "--min-count", 2, "--lr", 0.02, cwd=tmp_path)
+                      "--min-count", 2, "--lr", 0.02, "--sg", 0, "--min-lr", repr(0.04 * 1e-4),
+                      cwd=tmp_path)
     assert r_other.returncode == 0
     assert (tmp_path / "other.txt").read_bytes() != new.read_bytes()  # lr did reach training
 
 
 @pytest.mark.parametrize("flags, fragment", [
-    (["-cbow", "1"], "-cbow 1"),
-    (["-hs", "1"], "-hs 1"),
+    (["-cbow", "2"], "-cbow takes 0"),
+    (["-hs", "2"], "hs must be"),
+    (["-hs", "0", "-negative", "0"], "n_neg=0 with hs=0"),
     (["-binary", "2"], "-binary takes 0 or 1"),
     (["-classes", "100"], "-classes"),
     (["-save-vocab", "v.txt"], "-save-vocab"),
@@ -233,13 +236,50 @@ def test_translate_word2vec_flags():
     assert cli.translate_word2vec_flags(
         ["-train", "c.txt", "-output", "v.bin", "-size", "50", "-alpha", "-0.5", "-binary", "1",
          "-cbow", "0", "-hs", "0", "-debug", "2", "--epochs", "3", "-o", "x"]) == [
-        "--train=c.txt", "--output=v.bin", "--d=50", "--lr=-0.5", "--binary", "--epochs", "3",
-        "-o", "x"]
+        "--train=c.txt", "--output=v.bin", "--d=50", "--lr=-0.5", "--binary", "--sg=1", "--hs=0",
+        "--epochs", "3", "-o", "x"]
     # Values are consumed with their flag; after "--" nothing is translated.
     assert cli.translate_word2vec_flags(["-binary", "0", "--", "-size", "5"]) == [
         "--", "-size", "5"]
-    with pytest.raises(cli.UsageError, match="skip-gram only"):
-        cli.translate_word2vec_flags(["-cbow", "1"])
+    with pytest.raises(cli.UsageError, match="-cbow takes 0"):
+        cli.translate_word2vec_flags(["-cbow", "yes"])
+    assert cli.translate_word2vec_flags(["-cbow", "1", "-hs", "1"]) == ["--sg=0", "--hs=1"]
+
+
+def test_word2vec_c_defaults():
+    """word2vec.c's own defaults where they differ from cw2v train's, only with its flags."""
+    assert cli.word2vec_c_defaults(["c.txt", "-o", "v.txt", "--lr", "0.1"]) == []
+    assert cli.word2vec_c_defaults(["-train", "c.txt"]) == ["--sg=0", "--lr=0.05",
+                                                            "--min-lr=5e-06"]
+    assert cli.word2vec_c_defaults(["-train", "c", "-cbow", "0"]) == ["--lr=0.025",
+                                                                      "--min-lr=2.5e-06"]
+    assert cli.word2vec_c_defaults(["-train", "c", "-alpha", "0.1"]) == ["--sg=0",
+                                                                        "--min-lr=1e-05"]
+    assert cli.word2vec_c_defaults(["c", "--", "-train", "x"]) == []
+
+
+@pytest.mark.parametrize("spelling, expected", [
+    # word2vec.c's spelling, no -cbow: CBOW at alpha 0.05, as word2vec.c's demo-word.sh trains.
+    (["-train", "{corpus}", "-output", "{out}", "-min-count", "1", "-iter", "1"],
+     dict(sg=0, hs=0, n_neg=5, lr=0.05, log="CBOW (mean) with negative sampling (5 noise words)")),
+    (["-train", "{corpus}", "-output", "{out}", "-min-count", "1", "-iter", "1", "-cbow", "0",
+      "-hs", "1", "-negative", "0"],
+     dict(sg=1, hs=1, n_neg=0, lr=0.025, log="skip-gram with hierarchical softmax")),
+    # cw2v's own spelling keeps cw2v's defaults: skip-gram, negative sampling.
+    (["train", "{corpus}", "-o", "{out}", "--min-count", "1", "--epochs", "1"],
+     dict(sg=1, hs=0, n_neg=5, lr=0.025, log="skip-gram with negative sampling (5 noise words)")),
+    (["train", "{corpus}", "-o", "{out}", "--min-count", "1", "--epochs", "1", "--sg", "0",
+      "--hs", "1", "--n-neg", "0", "--cbow-mean", "0"],
+     dict(sg=0, hs=1, n_neg=0, lr=0.025, log="CBOW (sum) with hierarchical softmax")),
+])
+def test_architecture_from_both_spellings(corpus, tmp_path, spelling, expected):
+    out = tmp_path / "m.cw2v"
+    args = [a.format(corpus=corpus, out=out) for a in spelling] + ["--format", "cw2v"]
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"training {expected.pop('log')}" in result.stderr
+    config = cw2v.Word2Vec.load(out).config
+    assert {k: config[k] for k in expected} == expected
 
 
 # -- queries --------------------------------------------------------------------------------------
@@ -411,8 +451,10 @@ def test_train_from_standard_input_and_a_fifo_equals_the_file(corpus, tmp_path, 
     assert expected.returncode == 0, expected.stderr
     runs = {"stdin.txt": run_cli("train", "-", "-o", tmp_path / "stdin.txt", *options,
                                  cwd=tmp_path, stdin=data),
+            # word2vec.c's spelling, set to cw2v's defaults (skip-gram, the rate's floor).
             "w2v.txt": run_cli("-train", "-", "-output", tmp_path / "w2v.txt", "-size", 5,
-                               *options, cwd=tmp_path, stdin=data),
+                               "-cbow", 0, *options, "--min-lr", "1e-4", cwd=tmp_path,
+                               stdin=data),
             "fifo.txt": run_cli("train", fifo(data, first=1), "-o", tmp_path / "fifo.txt",
                                 *options, cwd=tmp_path)}
     for name, result in runs.items():

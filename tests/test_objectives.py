@@ -1,0 +1,236 @@
+"""CBOW and hierarchical softmax: each compiled kernel copy against the NumPy reference, step by
+step with the same draws (float32 tolerance), for every architecture/objective combination."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pytest
+
+from cw2v import reference, tables
+from cw2v.tables import alias_table
+
+RTOL, ATOL = 1e-5, 1e-6
+
+# (sg, hs, n_neg, cbow_mean): every combination word2vec.c and gensim train.
+COMBOS = [
+    (0, 0, 5, 1), (0, 0, 5, 0),      # CBOW, negative sampling, mean / sum
+    (0, 1, 0, 1), (0, 1, 0, 0),      # CBOW, hierarchical softmax
+    (0, 1, 3, 1),                    # CBOW, both
+    (1, 1, 0, 1),                    # skip-gram, hierarchical softmax
+    (1, 1, 3, 1),                    # skip-gram, both
+]
+IDS = [f"{'sg' if sg else 'cbow'}-{'hs' if hs else ''}{'ns' if neg else ''}"
+       f"{'' if sg else ('-mean' if mean else '-sum')}" for sg, hs, neg, mean in COMBOS]
+
+
+def make_models(kernel, V, d, sg, hs, n_neg, cbow_mean, seed=0, lr=0.05, window=4,
+                keep_prob=None, objective="exact"):
+    """A reference model and a kernel state over copies of the same random weights and the
+    same counts (each side builds its own Huffman tree from them)."""
+    rng = np.random.default_rng(seed)
+    counts = np.sort(rng.zipf(1.3, V).clip(1, 10_000))[::-1].astype(np.int64)
+    ref = reference.Word2Vec([f"w{i}" for i in range(V)], d=d, lr=lr, n_neg=n_neg, seed=seed,
+                             sg=sg, hs=0, cbow_mean=cbow_mean)
+    ref.counts = counts
+    ref.set_noise_weights(counts ** 0.75)
+    ref.hs = hs
+    if hs:
+        ref.build_tree()
+    # Random weights everywhere, so every dot product matters from the first step; small
+    # enough that few hierarchical-softmax nodes saturate.
+    ref.W_in[...] = rng.standard_normal((V, d)) * 0.3
+    ref.W_out[...] = rng.standard_normal((V, d)) * 0.3
+    ref.syn1[...] = rng.standard_normal((V, d)) * 0.3
+    W_in, W_out, syn1 = ref.W_in.copy(), ref.W_out.copy(), ref.syn1.copy()
+    if kernel is None:
+        return ref, None, None
+    state = kernel.KernelState(W_in, W_out, ref.sigmoid_tables, ref.noise_table, n_neg,
+                               int(ref._rng_state[0]), keep_prob=keep_prob, window=window,
+                               objective=objective, sg=sg, hs=hs, cbow_mean=cbow_mean,
+                               tree=tables.huffman_tree(counts) if hs else None,
+                               syn1=syn1 if hs else None)
+    return ref, state, (W_in, W_out, syn1)
+
+
+def assert_same_weights(ref, weights):
+    W_in, W_out, syn1 = weights
+    np.testing.assert_allclose(W_in, ref.W_in, rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(W_out, ref.W_out, rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(syn1, ref.syn1, rtol=RTOL, atol=ATOL)
+
+
+def example_steps(V, d, sg, n_neg, window, seed):
+    """(inputs, target, noise words) of the single-example test, some noise words equal to the
+    target."""
+    rng = np.random.default_rng(seed)
+    for step in range(300):
+        inputs = rng.integers(0, V, 1 if sg else rng.integers(1, 2 * window + 1)).astype(np.int32)
+        target = int(rng.integers(0, V))
+        negs = rng.integers(0, V, n_neg).astype(np.int32)
+        if n_neg and step % 7 == 0:
+            negs[0] = target
+        yield inputs, target, negs
+
+
+# The reference is slow: each of its runs is shared by the kernel copies' tests (it never
+# touches the compiled module, so its result is the same for all of them).
+@lru_cache(maxsize=None)
+def reference_examples(V, d, sg, hs, n_neg, cbow_mean, window):
+    ref = make_models(None, V, d, sg, hs, n_neg, cbow_mean, seed=d, window=window)[0]
+    loss = sum(ref.train_example(*step) for step in example_steps(V, d, sg, n_neg, window, d))
+    return ref, loss
+
+
+SPAN_TOKENS = 700
+SPAN_BOUNDS = (0, 5, 6, 250, 420, SPAN_TOKENS)
+
+
+@lru_cache(maxsize=None)
+def reference_span(V, d, sg, hs, n_neg, cbow_mean, window, batched=False):
+    rng = np.random.default_rng(4)
+    keep = np.minimum(1.0, rng.random(V) + 0.3).astype(np.float32)
+    tokens = rng.integers(0, V, SPAN_TOKENS).astype(np.int32)
+    ref = make_models(None, V, d, sg, hs, n_neg, cbow_mean, seed=3, window=window)[0]
+    out = ref.train_span(tokens, np.array(SPAN_BOUNDS, np.int64), keep, window, 0.05, 0.01,
+                         batched=batched)
+    return ref, out, keep, tokens
+
+
+@pytest.mark.parametrize("sg, hs, n_neg, cbow_mean", COMBOS, ids=IDS)
+@pytest.mark.parametrize("d", [1, 7, 50])
+def test_train_example_matches_reference(kernel, sg, hs, n_neg, cbow_mean, d):
+    """Single examples with explicit noise words (and some noise words equal to the target)."""
+    V, window = 300, 4
+    _, state, weights = make_models(kernel, V, d, sg, hs, n_neg, cbow_mean, seed=d,
+                                    window=window)
+    loss_fast = sum(state.train_example(inputs, target, 0.05, negs)
+                    for inputs, target, negs in example_steps(V, d, sg, n_neg, window, d))
+    ref, loss_ref = reference_examples(V, d, sg, hs, n_neg, cbow_mean, window)
+    assert_same_weights(ref, weights)
+    assert loss_fast == pytest.approx(loss_ref, rel=1e-4)
+    # The weights really moved where the objective says they should.
+    start = make_models(None, V, d, sg, hs, n_neg, cbow_mean, seed=d)[0]
+    assert np.abs(weights[2 if hs else 1] - (start.syn1 if hs else start.W_out)).max() > 1e-2
+    if not hs:
+        np.testing.assert_array_equal(weights[2], start.syn1)  # syn1 untouched without hs
+
+
+@pytest.mark.parametrize("sg, hs, n_neg, cbow_mean, batched",
+                         [c + (False,) for c in COMBOS] + [(1, 1, 0, 1, True)],
+                         ids=IDS + ["sg-hs-batched"])
+def test_train_span_matches_reference(kernel, sg, hs, n_neg, cbow_mean, batched):
+    """The span trainer (subsampling, dynamic window, noise draws, lr schedule) step for step."""
+    V, d, window = 200, 16, 4
+    ref, expected, keep, tokens = reference_span(V, d, sg, hs, n_neg, cbow_mean, window,
+                                                 batched)
+    _, state, weights = make_models(kernel, V, d, sg, hs, n_neg, cbow_mean, seed=3,
+                                    window=window, keep_prob=keep,
+                                    objective="batched" if batched else "exact")
+    out = state.train_span(tokens, np.array(SPAN_BOUNDS, np.int64), 0.05, 0.01)
+    assert out[:3] == expected[:3]
+    assert out[3] == pytest.approx(expected[3], rel=1e-4)
+    assert_same_weights(ref, weights)
+    assert 0 < out[1] < SPAN_TOKENS and out[2] > 0
+    # The generators advanced alike: the next span starts from the same state.
+    assert state.rng_state == ref.rng.state
+    assert state.kernel_function == ("cbow" if not sg else "sg_hs_batched" if batched
+                                     else "sg_hs")
+
+
+@pytest.mark.parametrize("d", [1, 7, 50])
+def test_batched_hs_window_matches_reference(kernel, d):
+    """One HogBatch hierarchical-softmax step at a time, repeated inputs included."""
+    V = 300
+    ref, _, (W_in, _, syn1) = make_models(kernel, V, d, 1, 1, 0, 1, seed=d)
+    rng = np.random.default_rng(d)
+    loss_fast = loss_ref = 0.0
+    for _ in range(150):
+        inputs = rng.integers(0, V, rng.integers(1, 11)).astype(np.int32)
+        target = int(rng.integers(0, V))
+        loss_fast += kernel._batched_hs_window(W_in, syn1, ref.tree, inputs, target, 0.05,
+                                               ref.sigmoid_tables)
+        loss_ref += ref.train_window_batched_hs(inputs, target)
+    np.testing.assert_allclose(W_in, ref.W_in, rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(syn1, ref.syn1, rtol=RTOL, atol=ATOL)
+    assert loss_fast == pytest.approx(loss_ref, rel=1e-4)
+
+
+def test_cbow_mean_changes_the_update(kernel):
+    """The comparison can fail: the mean and the sum train different weights."""
+    V, d = 100, 8
+    tokens = np.random.default_rng(0).integers(0, V, 500).astype(np.int32)
+    bounds = np.array([0, 500], dtype=np.int64)
+    results = []
+    for cbow_mean in (1, 0):
+        _, state, weights = make_models(kernel, V, d, 0, 0, 5, cbow_mean, seed=1)
+        state.train_span(tokens, bounds, 0.05, 0.05)
+        results.append(weights[0])
+    assert np.abs(results[0] - results[1]).max() > 1e-3
+    # And the reference with the other cbow_mean does not match the kernel.
+    ref, state, weights = make_models(kernel, V, d, 0, 0, 5, 1, seed=1)
+    ref.cbow_mean = 0
+    state.train_span(tokens, bounds, 0.05, 0.05)
+    ref.train_span(tokens, bounds, np.ones(V, np.float32), 4, 0.05, 0.05)
+    assert not np.allclose(weights[0], ref.W_in, rtol=RTOL, atol=ATOL)
+
+
+def test_hs_skips_saturated_nodes(kernel):
+    """A node with |f| >= MAX_EXP gets no update (word2vec.c), but its loss counts."""
+    V, d = 4, 4
+    ref, state, (W_in, W_out, syn1) = make_models(kernel, V, d, 1, 1, 0, 1, seed=2)
+    W_in[...] = 1.0
+    syn1[...] = 2.0  # f = 8 at every node
+    before = syn1.copy()
+    loss = state.train_example(np.array([0], np.int32), 3, 0.1)
+    np.testing.assert_array_equal(syn1, before)
+    np.testing.assert_array_equal(W_in, 1.0)
+    assert loss > 0  # the nodes whose code bit is 1 (label 0) cost f = 8 each
+
+
+def test_state_checks_architecture_arguments(kernel):
+    V, d = 10, 4
+    ref = reference.Word2Vec([f"w{i}" for i in range(V)], d=d, n_neg=2, seed=0)
+    W_in, W_out, syn1 = (np.zeros((V, d), np.float32) for _ in range(3))
+    t, noise = ref.sigmoid_tables, alias_table(np.ones(V))
+    tree = tables.huffman_tree(np.arange(V, 0, -1))
+
+    def make(**kwargs):
+        return kernel.KernelState(W_in, W_out, t, noise, 2, 1, window=2, **kwargs)
+
+    with pytest.raises(ValueError, match="sg must be 0 or 1"):
+        make(sg=2)
+    with pytest.raises(ValueError, match="batched objective covers skip-gram"):
+        make(sg=0, objective="batched")
+    with pytest.raises(ValueError, match="batched objective covers skip-gram"):
+        make(hs=1, tree=tree, syn1=syn1, objective="batched")  # with n_neg = 2
+    assert kernel.KernelState(W_in, W_out, t, noise, 0, 1, window=2, hs=1, tree=tree, syn1=syn1,
+                              objective="batched").kernel_function == "sg_hs_batched"
+    with pytest.raises(ValueError, match="tree"):
+        make(hs=1)
+    with pytest.raises(ValueError, match="syn1"):
+        make(hs=1, tree=tree, syn1=np.zeros((V - 1, d), np.float32))
+    with pytest.raises(ValueError, match="tree.offsets"):
+        make(hs=1, tree=tables.huffman_tree(np.ones(V - 1)), syn1=syn1)
+    bad = tree._replace(points=np.full_like(tree.points, V - 1))
+    with pytest.raises(IndexError, match="tree.points"):
+        make(hs=1, tree=bad, syn1=syn1)
+    bad = tree._replace(codes=np.full_like(tree.codes, 2))
+    with pytest.raises(ValueError, match="tree.codes"):
+        make(hs=1, tree=bad, syn1=syn1)
+    with pytest.raises(TypeError, match="HuffmanTree"):
+        make(hs=1, tree=object(), syn1=syn1)
+    state = make(sg=0, hs=1, tree=tree, syn1=syn1)
+    assert (state.sg, state.hs, state.cbow_mean, state.kernel_function) == (0, 1, 1, "cbow")
+    with pytest.raises(ValueError, match="inputs"):
+        state.train_example(np.zeros(5, np.int32), 0, 0.1)  # more than 2 * window
+    with pytest.raises(IndexError, match="inputs"):
+        state.train_example(np.array([V], np.int32), 0, 0.1)
+    with pytest.raises(IndexError, match="target"):
+        state.train_example(np.array([0], np.int32), V, 0.1)
+    # One word: an empty tree, nothing to train but nothing to break.
+    one = tables.huffman_tree([3])
+    z = np.zeros((1, d), np.float32)
+    single = kernel.KernelState(z, z.copy(), t, alias_table(np.ones(1)), 0, 1, sg=0, hs=1,
+                                tree=one, syn1=z.copy())
+    assert single.train_span(np.zeros(5, np.int32), np.array([0, 5], np.int64), 0.1, 0.1)[2] == 5
