@@ -28,13 +28,16 @@ if TYPE_CHECKING:
 __all__ = ["GENSIM_OBJECTIVES", "gensim_settings", "model_from_gensim", "to_gensim",
            "vectors_from_gensim"]
 
-#: (sg, hs) of a gensim model -> whether cw2v continues it. cw2v trains skip-gram with negative
-#: sampling (sg=1, hs=0, negative > 0); add rows here as other objectives arrive.
+#: (sg, hs) of a gensim model -> None if cw2v continues it, else why not. Hierarchical softmax
+#: models are refused: gensim builds its Huffman tree with a heap, cw2v with word2vec.c's
+#: two-pointer rule, and the trees (so the meaning of each syn1 row) can differ.
 GENSIM_OBJECTIVES: dict[tuple[int, int], str | None] = {
     (1, 0): None,
-    (0, 0): "CBOW (sg=0) is not implemented in cw2v yet",
-    (1, 1): "hierarchical softmax (hs=1) is not implemented in cw2v yet",
-    (0, 1): "CBOW with hierarchical softmax (sg=0, hs=1) is not implemented in cw2v yet",
+    (0, 0): None,
+    (1, 1): "hierarchical softmax (hs=1): gensim's Huffman tree is not word2vec.c's, so its "
+            "syn1 rows would not fit cw2v's tree",
+    (0, 1): "hierarchical softmax (hs=1): gensim's Huffman tree is not word2vec.c's, so its "
+            "syn1 rows would not fit cw2v's tree",
 }
 
 
@@ -142,7 +145,7 @@ def _check_objective(gensim_model) -> None:
         reason = "negative=0 (no negative sampling) leaves nothing for cw2v's objective"
     if reason is not None:
         raise ValueError(f"cannot convert this gensim Word2Vec: {reason}; cw2v continues "
-                         "skip-gram with negative sampling (sg=1, hs=0, negative > 0). Its "
+                         "skip-gram or CBOW with negative sampling (hs=0, negative > 0). Its "
                          "vectors convert with cw2v.Vectors.from_gensim(model.wv)")
 
 
@@ -156,7 +159,8 @@ def model_from_gensim(gensim_model, cls: type | None = None) -> Word2Vec:
     Parameters
     ----------
     gensim_model : gensim.models.Word2Vec
-        Trained (or at least with its vocabulary built) skip-gram with negative sampling.
+        Trained (or at least with its vocabulary built) skip-gram or CBOW (``sg``,
+        ``cbow_mean`` carried over) with negative sampling.
     cls : type, optional
         The class to make (default ``cw2v.Word2Vec``).
 
@@ -165,8 +169,8 @@ def model_from_gensim(gensim_model, cls: type | None = None) -> Word2Vec:
     ImportError
         gensim is not installed.
     ValueError
-        The model's objective is one cw2v cannot continue (CBOW, hierarchical softmax, no
-        negative sampling), it has no vocabulary, or its arrays do not match it.
+        The model's objective is one cw2v cannot continue (hierarchical softmax, no negative
+        sampling), it has no vocabulary, or its arrays do not match it.
     """
     _import_gensim()
     from .model import Word2Vec

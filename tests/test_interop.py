@@ -96,9 +96,18 @@ def test_gensim_model_continues_training(gensim_model):
     assert model.epoch_history[0].loss_per_pair < fresh.epoch_history[0].loss_per_pair
 
 
+def test_gensim_cbow_model_continues_as_cbow():
+    g = gensim_models.Word2Vec(_sentences() * 20, vector_size=16, min_count=1, window=3,
+                               negative=4, sg=0, cbow_mean=0, workers=1, epochs=2, seed=5)
+    model = Word2Vec.from_gensim(g)
+    assert (model.config["sg"], model.config["cbow_mean"], model.config["hs"]) == (0, 0, 0)
+    stats = model.train(_sentences() * 20, epochs=2, workers=1)
+    assert len(stats) == 2 and np.isfinite(model.W_in).all()
+
+
 @pytest.mark.parametrize("kwargs, message", [
-    ({"sg": 0}, "CBOW"),
     ({"sg": 1, "hs": 1, "negative": 0}, "hierarchical softmax"),
+    ({"sg": 0, "hs": 1, "negative": 5}, "Huffman tree is not word2vec.c's"),
     ({"sg": 1, "hs": 0, "negative": 0}, "negative=0"),
 ])
 def test_refuses_objectives_cw2v_cannot_continue(kwargs, message):
