@@ -13,7 +13,7 @@ word2vec.c's order)::
     W_in[center] += neu1e
 
 Hierarchical softmax (2013b, eq. 3) trains the nodes of the target's Huffman path (``syn1``
-rows, label 1 - code bit) by the same rule, skipping a node whose |f| >= MAX_EXP as word2vec.c
+rows, label 1 - code bit) by the same rule, skipping a node whose ``|f| >= MAX_EXP`` as word2vec.c
 does; CBOW (Mikolov et al. 2013a) predicts the target from the mean (or sum) of the window's
 input rows and adds neu1e to each of them (divided by the window's size for the sum, as gensim).
 The span trainer draws its random numbers in the kernel's order (see ``train_span``).
@@ -297,7 +297,7 @@ class Word2Vec(SGNSBase):
 
             S = I O^T,  G = lr (label - sigmoid(S)),  dI = G O,  dO = G^T I
 
-        both from the weights before the step; entries with |S| >= MAX_EXP get G = 0.
+        both from the weights before the step; entries with ``|S| >= MAX_EXP`` get G = 0.
         """
         assert self.tree is not None, "hs=1 needs a tree (build_tree)"
         ins = self._check_ids("inputs", inputs)
