@@ -1,11 +1,12 @@
 """Preparation on several processes: the vocabulary pass of ``cw2v.corpus.build`` over pieces of
 the corpus at once, with the result of the sequential pass.
 
-The corpus is cut into tasks (``plan``): each compressed file is one task (a compressed stream
-is read from its start), a plain file is cut into ``workers`` byte ranges, each cut moved to
-just after an ASCII whitespace byte (never inside a token, nor inside a UTF-8 character, whose
-bytes are all >= 0x80). A task runs in its own process (a ``python -c`` child) and gives its tokens *local* ids in order of first appearance, written to a part file
-with its sentence ends; it returns its words in that order and their counts.
+The corpus is cut into tasks (``plan``): a plain file is cut into ``workers`` byte ranges, each
+cut moved to just after an ASCII whitespace byte (never inside a token, nor inside a UTF-8
+character, whose bytes are all >= 0x80); the text of a compressed file is cut into segment files as it is
+decompressed here. A task runs in its own process (a ``python -c`` child) and gives its tokens
+*local* ids in order of first appearance, written to a part file with its sentence ends; it
+returns its words in that order and their counts.
 
 The parent then merges the tasks in corpus order: walking each task's words in order and giving
 new ones the next global id reproduces the sequential pass's order of first appearance, so the

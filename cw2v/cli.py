@@ -705,9 +705,9 @@ def build_parser() -> argparse.ArgumentParser:
         Its ``error`` raises ``UsageError`` instead of exiting; each subcommand sets
         ``func`` (the function that runs it) on the parsed namespace.
     """
-    parser = _Parser(prog="cw2v", description="Fast word2vec (skip-gram and CBOW, "
-                     "negative sampling and hierarchical softmax): train, query, evaluate and plot word vectors.",
-                     allow_abbrev=False)
+    parser = _Parser(prog="cw2v", description="Fast word2vec (skip-gram and CBOW, negative "
+                     "sampling and hierarchical softmax): train, query, evaluate and plot word "
+                     "vectors.", allow_abbrev=False)
     parser.add_argument("--version", action="version", version=f"cw2v {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
                                 parser_class=_Parser)

@@ -140,7 +140,8 @@ class RunPosition:
             raise ValueError("the run's rng_states must be a list of integers in [0, 2**64)")
         figures = data["figures"]
         if (not isinstance(figures, list) or len(figures) != 4
-                or any(not _is_number(x) for x in figures) or not _is_number(data["epoch_seconds"])):
+                or any(not _is_number(x) for x in figures)
+                or not _is_number(data["epoch_seconds"])):
             raise ValueError("the run's figures must be 4 numbers, epoch_seconds a number")
         history = data["history"]
         stats_names = [f.name for f in fields(EpochStats)]
