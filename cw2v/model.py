@@ -435,6 +435,9 @@ class Word2Vec(SGNSBase):
         wv.w2i = {**wv.w2i, **{w: n_old + i for i, w in enumerate(words)}}
         wv.vectors = W_in
         self.W_out = W_out
+        if self.syn1 is not None:  # hierarchical softmax: the tree is rebuilt from the new
+            # counts (``tree``); new inner nodes start at zero, as gensim's update does
+            self.syn1 = np.concatenate([self.syn1, np.zeros((len(words), d), dtype=np.float32)])
         self.counts = counts
         exponent = float(self.config.get("ns_exponent", 0.75))
         self.set_noise_weights(self.counts.astype(np.float64) ** exponent)

@@ -188,3 +188,19 @@ def test_growth_on_two_halves_of_wiki8_1m(tmp_path):
 
 def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-30)
+
+
+@pytest.mark.parametrize("objective", [dict(sg=0, hs=1, n_neg=0), dict(sg=1, hs=1, n_neg=5)])
+def test_hierarchical_softmax_models_grow_too(objective):
+    """syn1 gains a zero row per new word and the tree is rebuilt from the merged counts (as
+    gensim's update does); training goes on."""
+    rng = np.random.default_rng(0)
+    first = [[f"w{j}" for j in rng.zipf(1.5, 20)] for _ in range(400)]
+    second = [[f"v{j}" for j in rng.zipf(1.5, 20)] for _ in range(400)]
+    m = Word2Vec.from_corpus(first, d=8, min_count=1, epochs=1, workers=1, cache_dir=False,
+                             progress=False, **objective)
+    n_old = len(m.vocab)
+    m.train(second, update_vocab=True, epochs=1, workers=1, progress=False)
+    assert len(m.vocab) > n_old
+    assert m.syn1.shape == m.W_in.shape and len(m.tree.offsets) == len(m.vocab) + 1
+    assert np.isfinite(m.syn1).all() and np.isfinite(m.W_in).all()
