@@ -278,3 +278,21 @@ def test_run_position_round_trips_through_json():
     pos = trainer.RunPosition(2, 1, 123, [2**64 - 1, 0], [1.0, 2.0, 3.0, 0.1], 1.5, [stats])
     back = trainer.RunPosition.from_json(json.loads(json.dumps(pos.to_json())))
     assert back == pos
+
+
+@pytest.mark.parametrize("objective", [dict(sg=0, n_neg=5), dict(sg=0, hs=1, n_neg=0),
+                                       dict(sg=1, hs=1, n_neg=3)])
+def test_cbow_and_hierarchical_softmax_runs_resume_exactly(corpus_file, tmp_path, objective):
+    """The checkpoint holds syn1 and the architecture; the tree is rebuilt from the counts."""
+    kw = {**KW, "epochs": 2, **objective}
+    whole = Word2Vec.from_corpus(corpus_file, progress=False, **kw)
+
+    def stop(model, stats):
+        raise KeyboardInterrupt
+
+    ckpt = tmp_path / "run.ckpt"
+    Word2Vec.from_corpus(corpus_file, checkpoint=ckpt, callbacks=[stop], progress=False, **kw)
+    resumed = Word2Vec.resume(ckpt, corpus_file, progress=False)
+    assert same_weights(resumed, whole)
+    if objective.get("hs"):
+        assert np.array_equal(resumed.syn1, whole.syn1)
