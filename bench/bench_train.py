@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import lzma
-import os
 import resource
 import statistics
 import subprocess

@@ -651,28 +651,37 @@ def _decoded_chunks(path: InputLike, encoding: str,
                     errors: str) -> Iterator[tuple[str, bool]]:
     """(text, final) for each chunk of ``path``, decoded incrementally; ``final`` on the last."""
     name = input_name(path)
-    decoder = codecs.getincrementaldecoder(encoding)(errors)
-    consumed = 0  # bytes handed to the decoder so far
     try:
         with open_input(path) as f:
-            while True:
-                data = f.read(CHUNK_SIZE)
-                final = not data
-                pending = len(decoder.getstate()[0])  # bytes the decoder holds from earlier reads
-                try:
-                    text = decoder.decode(data, final)
-                except UnicodeDecodeError as e:
-                    raise CorpusDecodeError(name, consumed - pending + e.start, encoding,
-                                            e.reason) from e
-                consumed += len(data)
-                yield text, final
-                if final:
-                    return
+            yield from _decode(f, name, encoding, errors)
     except COMPRESSION_ERRORS as e:
         reason = corrupt_stream_reason(e)
         if reason is None:
             raise  # the file itself cannot be read: its OSError says why
         raise CorpusError(name, f"cannot read corpus file {name!r}: {reason}") from e
+
+
+def _decode(f, name: str, encoding: str, errors: str, consumed: int = 0,
+            limit: int | None = None) -> Iterator[tuple[str, bool]]:
+    """(text, final) for each ``CHUNK_SIZE`` read from ``f`` (at most ``limit`` bytes), decoded
+    incrementally; a decode error names ``name`` and the byte offset (``consumed`` is the
+    offset of ``f``'s first byte in the text)."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors)
+    while True:
+        data = f.read(CHUNK_SIZE if limit is None else min(CHUNK_SIZE, limit))
+        if limit is not None:
+            limit -= len(data)
+        final = not data
+        pending = len(decoder.getstate()[0])  # bytes the decoder holds from earlier reads
+        try:
+            text = decoder.decode(data, final)
+        except UnicodeDecodeError as e:
+            raise CorpusDecodeError(name, consumed - pending + e.start, encoding,
+                                    e.reason) from e
+        consumed += len(data)
+        yield text, final
+        if final:
+            return
 
 
 def _file_pieces(path: InputLike, encoding: str,
@@ -694,30 +703,17 @@ def _range_pieces(task, encoding: str,
     if task.end is None:
         yield from _file_pieces(task.path, encoding, errors)
         return
-    decoder = codecs.getincrementaldecoder(encoding)(errors)
     carry = ""
-    name = task.origin or task.path  # a segment of a decompressed file names that file
-    consumed = task.start + task.base
     with open(task.path, "rb") as f:
         f.seek(task.start)
-        left = task.end - task.start
-        while True:
-            data = f.read(min(CHUNK_SIZE, left))
-            left -= len(data)
-            final = not data
-            pending = len(decoder.getstate()[0])
-            try:
-                text = decoder.decode(data, final)
-            except UnicodeDecodeError as e:
-                raise CorpusDecodeError(name, consumed - pending + e.start, encoding,
-                                        e.reason) from e
-            consumed += len(data)
+        # a segment of a decompressed file names that file, at offsets in its text
+        for text, final in _decode(f, task.origin or task.path, encoding, errors,
+                                   consumed=task.start + task.base,
+                                   limit=task.end - task.start):
             tokens, ends, carry = _split_chunk(text, carry, final)
             if final and task.last:
                 ends.append(len(tokens))
             yield tokens, ends
-            if final:
-                return
 
 
 def _split_chunk(text: str, carry: str, final: bool) -> tuple[list[str], list[int], str]:

@@ -17,7 +17,6 @@ import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Union
 
 import numpy as np
 
