@@ -108,6 +108,16 @@ def translate_word2phrase_flags(args: Sequence[str]) -> list[str]:
     UsageError
         A flag without its value.
     """
+    def translate(flag: str, value: str) -> list[str]:
+        option = WORD2PHRASE_FLAGS[flag]
+        return [] if option is None else [f"{option}={value}"]
+
+    return _rewrite_flags(args, WORD2PHRASE_FLAGS, translate)
+
+
+def _rewrite_flags(args: Sequence[str], flags, translate) -> list[str]:
+    """``args`` with each ``FLAG VALUE`` pair whose flag is in ``flags`` replaced by
+    ``translate(FLAG, VALUE)``; other arguments, and all after ``--``, pass unchanged."""
     out: list[str] = []
     i = 0
     while i < len(args):
@@ -115,15 +125,13 @@ def translate_word2phrase_flags(args: Sequence[str]) -> list[str]:
         if arg == "--":
             out.extend(args[i:])
             break
-        if arg not in WORD2PHRASE_FLAGS:
+        if arg not in flags:
             out.append(arg)
             i += 1
             continue
         if i + 1 >= len(args):
             raise UsageError(f"{arg} needs a value")
-        option = WORD2PHRASE_FLAGS[arg]
-        if option is not None:
-            out.append(f"{option}={args[i + 1]}")
+        out.extend(translate(arg, args[i + 1]))
         i += 2
     return out
 
@@ -243,22 +251,7 @@ def translate_word2vec_flags(args: Sequence[str]) -> list[str]:
         A flag without its value, a bad ``-cbow`` or ``-binary``, or one cw2v does not
         implement (``-classes N``, ``-save-vocab``, ``-read-vocab``).
     """
-    out: list[str] = []
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg == "--":
-            out.extend(args[i:])
-            break
-        if arg not in WORD2VEC_FLAGS:
-            out.append(arg)
-            i += 1
-            continue
-        if i + 1 >= len(args):
-            raise UsageError(f"{arg} needs a value")
-        out.extend(_translate_flag(arg, args[i + 1]))
-        i += 2
-    return out
+    return _rewrite_flags(args, WORD2VEC_FLAGS, _translate_flag)
 
 
 # -- reading vectors -----------------------------------------------------------------------------
