@@ -22,12 +22,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_train import _EpochTimer, prepare_corpus_copies  # noqa: E402
+from bench_train import (  # noqa: E402
+    _EpochTimer,
+    gensim_build_and_train,
+    prepare_corpus_copies,
+)
 from common import DATA, require_data  # noqa: E402
 
 HYPER = dict(d=100, window=5, sample=1e-4, min_count=5, lr=0.025, min_lr=1e-4)
@@ -62,7 +65,6 @@ def run_cw2v(spec: dict) -> dict:
 def run_gensim(spec: dict) -> dict:
     from gensim.models import Word2Vec
     from gensim.models.callbacks import CallbackAny2Vec
-    from gensim.models.word2vec import Text8Corpus
 
     sg, hs, n_neg, cbow_mean = COMBOS[spec["combo"]]
     timer = type("EpochTimer", (_EpochTimer, CallbackAny2Vec), {})()
@@ -70,21 +72,7 @@ def run_gensim(spec: dict) -> dict:
                  window=HYPER["window"], sample=HYPER["sample"], min_count=HYPER["min_count"],
                  alpha=HYPER["lr"], min_alpha=HYPER["min_lr"], seed=spec["seed"],
                  workers=spec["workers"])
-    t0 = time.perf_counter()
-    if spec["mode"] == "corpus_file":
-        g.build_vocab(corpus_file=spec["lines"])
-        vocab_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        g.train(corpus_file=spec["lines"], total_words=g.corpus_total_words,
-                total_examples=g.corpus_count, epochs=spec["epochs"], callbacks=[timer])
-    else:
-        sentences = list(Text8Corpus(spec["plain"]))
-        g.build_vocab(sentences)
-        vocab_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        g.train(sentences, total_examples=g.corpus_count, epochs=spec["epochs"],
-                callbacks=[timer])
-    train_s = time.perf_counter() - t0
+    vocab_s, train_s = gensim_build_and_train(g, spec, timer)
     import cw2v
 
     return dict(vocab_s=vocab_s, train_s=train_s, raw_words=g.corpus_total_words,

@@ -76,15 +76,11 @@ class _EpochTimer:
         self.seconds.append(time.perf_counter() - self._start)
 
 
-def run_gensim(spec: dict) -> dict:
-    from gensim.models import Word2Vec
-    from gensim.models.callbacks import CallbackAny2Vec
+def gensim_build_and_train(g, spec: dict, timer) -> tuple[float, float]:
+    """Build ``g``'s vocabulary and train it in gensim's mode ``spec["mode"]`` (corpus_file:
+    ``spec["lines"]``; iterable: ``spec["plain"]`` read into a list); (vocab s, train s)."""
     from gensim.models.word2vec import Text8Corpus
 
-    timer = type("EpochTimer", (_EpochTimer, CallbackAny2Vec), {})()
-    g = Word2Vec(sg=1, vector_size=HYPER["d"], window=HYPER["window"], negative=HYPER["n_neg"],
-                 sample=HYPER["sample"], min_count=HYPER["min_count"], seed=HYPER["seed"],
-                 workers=spec["workers"], hs=0)
     t0 = time.perf_counter()
     if spec["mode"] == "corpus_file":
         g.build_vocab(corpus_file=spec["lines"])
@@ -100,6 +96,18 @@ def run_gensim(spec: dict) -> dict:
         g.train(sentences, total_examples=g.corpus_count, epochs=spec["epochs"],
                 callbacks=[timer])
     train_s = time.perf_counter() - t0
+    return vocab_s, train_s
+
+
+def run_gensim(spec: dict) -> dict:
+    from gensim.models import Word2Vec
+    from gensim.models.callbacks import CallbackAny2Vec
+
+    timer = type("EpochTimer", (_EpochTimer, CallbackAny2Vec), {})()
+    g = Word2Vec(sg=1, vector_size=HYPER["d"], window=HYPER["window"], negative=HYPER["n_neg"],
+                 sample=HYPER["sample"], min_count=HYPER["min_count"], seed=HYPER["seed"],
+                 workers=spec["workers"], hs=0)
+    vocab_s, train_s = gensim_build_and_train(g, spec, timer)
     import cw2v
 
     vectors = cw2v.Vectors(list(g.wv.index_to_key), g.wv.vectors)
