@@ -166,19 +166,26 @@ class Word2Vec(SGNSBase):
 
     def _update(self, h: np.ndarray, positive: int, negatives) -> float:
         """One SGNS step for the input row view ``h`` (updated in place); returns the loss."""
+        neu1e = np.zeros_like(h)
+        loss = self._ns_targets(h, positive, negatives, neu1e)
+        h += neu1e
+        return loss
+
+    def _ns_targets(self, h: np.ndarray, positive: int, negatives,
+                    neu1e: np.ndarray) -> float:
+        """Negative sampling's targets for input vector ``h`` (not changed): ``positive``
+        (label 1) and each noise word but the positive (label 0), eq. 4; each ``W_out`` row
+        is read before its update; the input gradient goes to ``neu1e``. Returns the loss."""
         dt = self.W_in.dtype.type
         lr = dt(self.lr)
-        neu1e = np.zeros_like(h)
         loss = 0.0
-        targets = [(positive, 1)] + [(int(n), 0) for n in negatives if n != positive]
-        for t, label in targets:
+        for t, label in [(positive, 1)] + [(int(n), 0) for n in negatives if n != positive]:
             o = self.W_out[t]
             f = dt(np.dot(h, o))
             g = dt((dt(label) - dt(self._sigmoid(f))) * lr)
             loss += self._loss(f, label)
             neu1e += g * o
             o += g * h
-        h += neu1e
         return loss
 
     def _targets(self, h: np.ndarray, target: int, negatives, neu1e: np.ndarray) -> float:
@@ -202,13 +209,7 @@ class Word2Vec(SGNSBase):
                 neu1e += g * o
                 o += g * h
         if len(negatives):
-            for t, label in [(target, 1)] + [(int(n), 0) for n in negatives if n != target]:
-                o = self.W_out[t]
-                f = dt(np.dot(h, o))
-                g = dt((dt(label) - dt(self._sigmoid(f))) * lr)
-                loss += self._loss(f, label)
-                neu1e += g * o
-                o += g * h
+            loss += self._ns_targets(h, target, negatives, neu1e)
         return loss
 
     def train_example(self, inputs, target: int, negatives=None) -> float:
