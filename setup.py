@@ -96,7 +96,7 @@ extensions = [
     for level in _levels()
 ]
 # The phrase detector (cw2v.phrases): hashing and counting, no SIMD to gain; built once.
-extensions.append(Extension("cw2v._phrases", sources=["src_c/_phrases.pyx"]))
+extensions.append(Extension("cw2v._text", sources=["src_c/_text.pyx"]))
 
 setup(
     ext_modules=cythonize(extensions, compiler_directives=DIRECTIVES, include_path=["src_c"]),

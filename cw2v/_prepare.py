@@ -267,22 +267,33 @@ def _run_task(task: Task, part: str, encoding: str, errors: str) -> None:
     ``part.ends``, its words in order of first appearance to ``part.words`` (a line each: a
     token never holds a newline), their counts to ``part.counts.npy``, its tokens to
     ``part.n``."""
-    from .corpus import _FirstSeen, _range_pieces, _to_ids
+    from ._text import WordTable
+    from .corpus import _FirstSeen, _range_id_pieces, _range_pieces, _reads_bytes, _to_ids
 
-    table = _FirstSeen()
+    compiled = _reads_bytes(encoding, errors)
+    if compiled:
+        table = WordTable()
+        pieces = _range_id_pieces(task, table, encoding)
+    else:
+        first_seen = _FirstSeen()
+        pieces = ((_to_ids(map(first_seen.__getitem__, tokens), len(tokens)), ends)
+                  for tokens, ends in _range_pieces(task, encoding, errors))
     n = 0
     with open(part + ".ids", "wb") as ids_file, open(part + ".ends", "wb") as ends_file:
-        for tokens, ends in _range_pieces(task, encoding, errors):
-            ids = _to_ids(map(table.__getitem__, tokens), len(tokens))
+        for ids, ends in pieces:
             ids_file.write(ids.astype("<i4", copy=False).tobytes())
             if ends:
                 ends_file.write((np.asarray(ends, dtype="<i8") + n).tobytes())
-            n += len(tokens)
-    counts = np.zeros(len(table), dtype=np.int64)
-    for block in _blocks(Path(part + ".ids"), "<i4"):
-        counts += np.bincount(block, minlength=len(table))
-    with open(part + ".words", "w", encoding="utf-8", newline="\n") as f:
-        f.writelines(w + "\n" for w in table)
+            n += ids.size
+    if compiled:
+        text, counts, _ = table.export_vocab()  # provisional ids 0, 1, ...: nothing is pruned
+        Path(part + ".words").write_bytes(text)
+    else:
+        counts = np.zeros(len(first_seen), dtype=np.int64)
+        for block in _blocks(Path(part + ".ids"), "<i4"):
+            counts += np.bincount(block, minlength=len(first_seen))
+        with open(part + ".words", "w", encoding="utf-8", newline="\n") as f:
+            f.writelines(w + "\n" for w in first_seen)
     np.save(part + ".counts.npy", counts)
     Path(part + ".n").write_text(str(n))
 

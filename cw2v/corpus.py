@@ -17,9 +17,12 @@ A corpus is one of
 * any other iterable of sentences, each a list or tuple of str tokens -- a generator that can be
   read only once included.
 
-Files are read in binary chunks of ``CHUNK_SIZE`` bytes, decoded incrementally and split on
-whitespace, a token cut by a chunk border being carried over to the next chunk: no file is ever
-held whole as one string or one list of strings. ``build`` makes one pass: every new word gets a
+Files are read in binary chunks of ``CHUNK_SIZE`` bytes, a token cut by a chunk border being
+carried over to the next chunk: no file is ever held whole as one string or one list of
+strings. UTF-8 and ASCII text (``errors="strict"``) is split by compiled code with the GIL
+released (``cw2v._text.WordTable``: words found in the bytes, on the characters ``str.split()``
+splits on, and looked up in a hash table), once each chunk is known to decode; other encodings
+and error handlers are decoded incrementally and split by ``str.split()`` -- the same tokens. ``build`` makes one pass: every new word gets a
 provisional id in order of first appearance, the ids go into one int32 array that grows in place,
 are counted with ``np.bincount`` and then remapped in place to final ids (most frequent first) by
 a lookup array. The result, ``EncodedCorpus``, is 4 bytes a token (int32 ids) plus int64 sentence
@@ -41,6 +44,7 @@ import os
 import shutil
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from itertools import accumulate, chain, repeat
 from pathlib import Path
 from typing import NamedTuple, Union
@@ -49,6 +53,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import _prepare, cache, params
+from ._text import WordTable
 from ._files import (
     COMPRESSION_ERRORS,
     InputLike,
@@ -298,7 +303,7 @@ def _count_and_encode(corpus, buffer, min_count, max_vocab, max_vocab_size, enco
     Returns (vocab, encoded) for an ``_IdBuffer``; (vocab, tokens, offsets, digest,
     raw_words) for a ``cache.SpillBuffer`` (its files are the encoded corpus).
     """
-    table = _WordTable(max_vocab_size)
+    table = _WordTable(None)  # (the parallel pass's books: it never prunes)
     raw_words = 0
     with tqdm(unit="word", unit_scale=True, disable=not progress, desc="cw2v vocabulary",
               dynamic_ncols=True) as bar:
@@ -307,10 +312,7 @@ def _count_and_encode(corpus, buffer, min_count, max_vocab, max_vocab_size, enco
                                                     on_task=bar.update)
             ids, next_id = np.arange(len(words)), len(words)
         else:
-            for tokens, ends in _pieces(corpus, encoding, errors):
-                buffer.append(table.ids(tokens), ends)
-                raw_words += len(tokens)
-                bar.update(len(tokens))
+            table, raw_words = _count_pass(corpus, buffer, max_vocab_size, encoding, errors, bar)
             words, ids = table.words()
             next_id = table.next_id
             counts = (table.counts[ids] if table.counts is not None
@@ -339,6 +341,27 @@ def _count_and_encode(corpus, buffer, min_count, max_vocab, max_vocab_size, enco
     return vocab, n_tokens, n_offsets, digest, raw_words
 
 
+def _count_pass(corpus, buffer, max_vocab_size, encoding, errors, bar):
+    """Provisional ids of the whole corpus into ``buffer``, in one process: files by the
+    compiled reader when it applies (``_reads_bytes``), otherwise as str tokens. Returns
+    (table, raw_words); the table is pruned to ``max_vocab_size`` after each piece."""
+    paths = _corpus_paths(corpus, encoding, errors)
+    if paths is not None and _reads_bytes(encoding, errors):
+        table = _CompiledWordTable(max_vocab_size)
+        pieces = chain.from_iterable(_file_id_pieces(p, table.table, True, encoding)
+                                     for p in paths)
+    else:
+        table = _WordTable(max_vocab_size)
+        pieces = ((table.ids(tokens), ends) for tokens, ends in _pieces(corpus, encoding, errors))
+    raw_words = 0
+    for ids, ends in pieces:
+        buffer.append(ids, ends)
+        raw_words += ids.size
+        bar.update(ids.size)
+        table.check_bound()
+    return table, raw_words
+
+
 class _WordTable:
     """word -> provisional id (order of first appearance), with word2vec.c's pruning when
     ``max_size`` is given (then the counts are kept as the text is read)."""
@@ -361,9 +384,12 @@ class _WordTable:
             if self.next_id > self.counts.size:
                 self.counts.resize(max(self.next_id, 2 * self.counts.size), refcheck=False)
             np.add.at(self.counts, ids, 1)
-            while len(self.first_seen) > self.max_size:
-                self._prune()
         return ids
+
+    def check_bound(self) -> None:
+        """Prune while the table holds more than ``max_size`` words."""
+        while self.max_size is not None and len(self.first_seen) > self.max_size:
+            self._prune()
 
     def _prune(self) -> None:
         # word2vec.c's ReduceVocab: drop the words counted at most `floor` times, raise it.
@@ -378,6 +404,55 @@ class _WordTable:
         words = list(self.first_seen)
         ids = np.fromiter(self.first_seen.values(), dtype=np.int64, count=len(words))
         return words, ids
+
+
+class _CompiledWordTable:
+    """``_WordTable``'s books kept by the compiled reader's table (``cw2v._text.WordTable``,
+    which prunes by the same rule and never reuses a provisional id)."""
+
+    def __init__(self, max_size: int | None):
+        self.table = WordTable()
+        self.max_size = max_size
+        self.counts: np.ndarray | None = None  # by provisional id, once ``words`` has run
+
+    @property
+    def next_id(self) -> int:
+        return self.table.next_pid
+
+    @property
+    def prunes(self) -> int:
+        return self.table.prunes
+
+    @property
+    def floor(self) -> int:
+        return self.table.prune_floor - 1
+
+    def check_bound(self) -> None:
+        """Prune while the table holds more than ``max_size`` words."""
+        if self.max_size is not None and self.table.n_words > self.max_size:
+            self.table.prune_rarest(self.max_size)
+
+    def words(self) -> tuple[list, np.ndarray]:
+        """The words still in the table, in order of first appearance, and their ids."""
+        text, counts, pids = self.table.export_vocab()
+        self.counts = np.zeros(self.next_id, dtype=np.int64)
+        self.counts[pids] = counts
+        return text.decode("utf-8").split("\n")[:-1], pids.astype(np.int64)
+
+
+def _lookup_table(mapping: Mapping[str, int]) -> WordTable:
+    """A compiled table of ``mapping``'s words with their ids as provisional ids (for
+    ``encode_chunk(..., add=False)``); words that no token can equal (empty, or holding
+    whitespace) are left out."""
+    words = [w for w in mapping if isinstance(w, str) and w.split() == [w]]
+    ids = np.fromiter((mapping[w] for w in words), dtype=np.int64, count=len(words))
+    if ids.size and (ids.min() < 0 or ids.max() > np.iinfo(np.int32).max):
+        raise ValueError("vocabulary ids must be in [0, 2**31 - 1]")
+    table = WordTable()
+    if words:
+        table.add_vocab(("\n".join(words) + "\n").encode("utf-8", "surrogatepass"),
+                        ids.astype(np.int32))
+    return table
 
 
 def encode(corpus: CorpusLike, vocab: Vocabulary | Mapping[str, int], *, encoding: str = "utf-8",
@@ -421,9 +496,17 @@ def encode(corpus: CorpusLike, vocab: Vocabulary | Mapping[str, int], *, encodin
 
     def fill(buffer) -> int:
         raw_words = 0
-        for tokens, ends in _pieces(corpus, encoding, errors):
-            buffer.append(_to_ids(map(word_id, tokens, repeat(-1)), len(tokens)), ends)
-            raw_words += len(tokens)
+        paths = _corpus_paths(corpus, encoding, errors)
+        if paths is not None and _reads_bytes(encoding, errors):
+            table = _lookup_table(mapping)
+            pieces = chain.from_iterable(_file_id_pieces(p, table, False, encoding)
+                                         for p in paths)
+        else:
+            pieces = ((_to_ids(map(word_id, tokens, repeat(-1)), len(tokens)), ends)
+                      for tokens, ends in _pieces(corpus, encoding, errors))
+        for ids, ends in pieces:
+            buffer.append(ids, ends)
+            raw_words += ids.size
         if raw_words == 0:
             raise ValueError("cannot encode: the corpus is empty (no tokens)")
         return raw_words
@@ -647,18 +730,78 @@ def _cut(tokens: list[str], max_len: int | None) -> Iterator[list[str]]:
 
 # -- files --------------------------------------------------------------------------------------
 
-def _decoded_chunks(path: InputLike, encoding: str,
-                    errors: str) -> Iterator[tuple[str, bool]]:
-    """(text, final) for each chunk of ``path``, decoded incrementally; ``final`` on the last."""
+@contextmanager
+def _opened(path: InputLike):
+    """(f, name): ``path`` opened by ``open_input``; a corrupt or truncated compressed stream
+    met while reading raises ``CorpusError`` naming it."""
     name = input_name(path)
     try:
         with open_input(path) as f:
-            yield from _decode(f, name, encoding, errors)
+            yield f, name
     except COMPRESSION_ERRORS as e:
         reason = corrupt_stream_reason(e)
         if reason is None:
             raise  # the file itself cannot be read: its OSError says why
         raise CorpusError(name, f"cannot read corpus file {name!r}: {reason}") from e
+
+
+def _decoded_chunks(path: InputLike, encoding: str,
+                    errors: str) -> Iterator[tuple[str, bool]]:
+    """(text, final) for each chunk of ``path``, decoded incrementally; ``final`` on the last."""
+    with _opened(path) as (f, name):
+        yield from _decode(f, name, encoding, errors)
+
+
+# The compiled reader (``cw2v._text.WordTable``) splits UTF-8 bytes as ``str.split()`` splits
+# the decoded text; the text is checked to decode first (ASCII text, most corpora, at memory
+# speed), so the tokens, ids and errors are the str reader's.
+_CUT_AFTER = (b" ", b"\n", b"\t", b"\r", b"\x0b", b"\x0c")
+
+
+def _reads_bytes(encoding: str, errors: str) -> bool:
+    """Whether files in ``encoding`` read with ``errors`` go through the compiled reader."""
+    return errors == "strict" and codecs.lookup(encoding).name in ("utf-8", "ascii")
+
+
+def _file_id_pieces(path: InputLike, table: WordTable, add: bool,
+                    encoding: str) -> Iterator[tuple[np.ndarray, list[int]]]:
+    """(ids, ends) for each chunk of a file by the compiled reader; its last piece ends a
+    sentence. ``add``: new words get ids (counting), or -1 (encoding with a vocabulary)."""
+    with _opened(path) as (f, name):
+        yield from _id_pieces(f, name, table, add, encoding)
+
+
+def _id_pieces(f, name: str, table: WordTable, add: bool, encoding: str, consumed: int = 0,
+               limit: int | None = None, last: bool = True):
+    """(ids, ends) of the text read from ``f`` (at most ``limit`` bytes; ``consumed``: the
+    offset of its first byte, for errors), a ``CHUNK_SIZE`` at a time, a token cut by a chunk
+    border carried over; ``last``: the text's end ends a sentence."""
+    rest = b""
+    while True:
+        data = f.read(CHUNK_SIZE if limit is None else min(CHUNK_SIZE, limit))
+        if limit is not None:
+            limit -= len(data)
+        final = not data
+        buf = rest + data if rest else data
+        cut = len(buf) if final else max(buf.rfind(c) for c in _CUT_AFTER) + 1
+        piece = memoryview(buf)[:cut]
+        if not buf.isascii():
+            try:
+                codecs.decode(piece, encoding)
+            except UnicodeDecodeError as e:
+                raise CorpusDecodeError(name, consumed + e.start, encoding, e.reason) from e
+        ids = np.empty((cut + 1) // 2, dtype=np.int32)
+        ends = np.empty(buf.count(b"\n", 0, cut), dtype=np.int64)
+        n, n_ends = table.encode_chunk(piece, add, ids, ends)
+        piece.release()
+        ends_list = ends[:n_ends].tolist()
+        if final and last:
+            ends_list.append(n)
+        yield ids[:n], ends_list
+        if final:
+            return
+        consumed += cut
+        rest = buf[cut:]
 
 
 def _decode(f, name: str, encoding: str, errors: str, consumed: int = 0,
@@ -714,6 +857,19 @@ def _range_pieces(task, encoding: str,
             if final and task.last:
                 ends.append(len(tokens))
             yield tokens, ends
+
+
+def _range_id_pieces(task, table: WordTable,
+                     encoding: str) -> Iterator[tuple[np.ndarray, list[int]]]:
+    """``_range_pieces`` by the compiled reader: (ids, ends), new words added to ``table``."""
+    if task.end is None:
+        yield from _file_id_pieces(task.path, table, True, encoding)
+        return
+    with open(task.path, "rb") as f:
+        f.seek(task.start)
+        yield from _id_pieces(f, task.origin or task.path, table, True, encoding,
+                              consumed=task.start + task.base, limit=task.end - task.start,
+                              last=task.last)
 
 
 def _split_chunk(text: str, carry: str, final: bool) -> tuple[list[str], list[int], str]:

@@ -29,7 +29,7 @@ Input and speed
 A corpus is what ``Word2Vec.from_corpus`` takes: a path (plain, .gz, .bz2 or .xz, one sentence a
 line or text8's single line), a binary file object, a folder (its files in name order), a list of
 these, or an iterable of token lists. Files are read in 1 MiB chunks; the compiled kernel
-(``cw2v._phrases``, GIL released) splits the raw bytes on ASCII whitespace (``b" \\t\\n\\r\\v\\f"``,
+(``cw2v._text``, GIL released) splits the raw bytes on ASCII whitespace (``b" \\t\\n\\r\\v\\f"``,
 as ``bytes.split()``; UTF-8 never uses these bytes inside a character), counts in its own
 open-addressing tables and joins phrases, so no Python string is made per token. Token lists are
 joined into text, a batch at a time, and go the same way: their tokens must hold no whitespace.
@@ -98,7 +98,7 @@ from ._files import (
     is_stream,
     open_input,
 )
-from ._phrases import PhraseTable
+from ._text import PhraseTable
 
 logger = logging.getLogger(__name__)
 

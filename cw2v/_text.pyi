@@ -1,16 +1,25 @@
-"""Type stub of the compiled phrase kernel (src_c/_phrases.pyx); ``cw2v.phrases`` is its API."""
+"""Type stub of the compiled text kernel (src_c/_text.pyx): the corpus reader's word table
+(``cw2v.corpus``) and the phrase table (``cw2v.phrases`` is its API)."""
 import numpy as np
 from numpy.typing import NDArray
 from typing_extensions import Buffer
 
-class PhraseTable:
-    total_words: int
+class WordTable:
+    next_pid: int
     prune_floor: int
     prunes: int
-    n_connectors: int
-    max_entries: int
     @property
     def n_words(self) -> int: ...
+    def encode_chunk(self, buf: Buffer, add: bool, ids_out: NDArray[np.int32],
+                     ends_out: NDArray[np.int64]) -> tuple[int, int]: ...
+    def prune_rarest(self, max_words: int) -> int: ...
+    def add_vocab(self, text: bytes, pids: NDArray[np.int32]) -> None: ...
+    def export_vocab(self) -> tuple[bytes, NDArray[np.int64], NDArray[np.int32]]: ...
+
+class PhraseTable(WordTable):
+    total_words: int
+    n_connectors: int
+    max_entries: int
     @property
     def n_ngrams(self) -> int: ...
     @property

@@ -1,14 +1,21 @@
-# Phrase detection kernel: counting unigrams and adjacent bigrams in raw bytes, scoring them with
-# word2phrase's rule (Mikolov et al. 2013, "Distributed Representations of Words and Phrases and
-# their Compositionality", section 4) and joining phrases greedily, all with the GIL released.
+# Text kernel: words found in raw bytes and kept in a hash table, with the GIL released.
 #
-# Words are byte strings split on ASCII whitespace (b" \t\n\r\v\f", as bytes.split()); "\n" also
-# ends a sentence, and no bigram spans it. Words live in an open-addressing table keyed by a
-# 64-bit hash of their bytes; a match is confirmed by comparing the bytes, so counts are exact
-# (no two words ever share an entry). A word gets a dense id. An n-gram (a bigram, or with
-# connector words a, c1, ..., ck, b) is keyed by its word ids: a bigram's key is the pair of ids
-# itself (exact, no string is stored), a longer one's ids are kept in an int32 arena and compared.
-# Connector words hold the first ids and are never pruned.
+# ``WordTable`` turns corpus text into word ids for ``cw2v.corpus`` (tokens as ``str.split()``
+# finds them in UTF-8 text, a line per sentence) and counts them; ``PhraseTable`` extends it with
+# adjacent n-grams for phrase detection: counting unigrams and bigrams, scoring them with
+# word2phrase's rule (Mikolov et al. 2013, "Distributed Representations of Words and Phrases and
+# their Compositionality", section 4) and joining phrases greedily.
+#
+# Phrases split words on ASCII whitespace (b" \t\n\r\v\f", as bytes.split()); the corpus reader
+# on every character ``str.split()`` splits on (the ASCII ones, \x1c-\x1f, and the Unicode
+# spaces, in their UTF-8 form). "\n" ends a sentence either way. Words live in an
+# open-addressing table keyed by a 64-bit hash of their bytes; a match is confirmed by comparing
+# the bytes, so counts are exact (no two words ever share an entry). A word gets a dense id (its
+# entry), and a provisional id (``pid``: order of first appearance, never reused after pruning)
+# that the corpus reader writes out. An n-gram (a bigram, or with connector words a, c1, ..., ck,
+# b) is keyed by its word ids: a bigram's key is the pair of ids itself (exact, no string is
+# stored), a longer one's ids are kept in an int32 arena and compared. Connector words hold the
+# first ids and are never pruned.
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.string cimport memcmp, memcpy, memmove, memset
@@ -55,6 +62,43 @@ cdef extern from *:
         while (pos < end && !cw2v_space[p[pos]]) pos++;
         return pos;
     }
+    /* str.split()'s whitespace (str.isspace()) in UTF-8: \t \n \v \f \r, \x1c-\x1f, space,
+       U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000.
+       The length in bytes of the whitespace character at p[0:avail], 0 if there is none. */
+    static const unsigned char cw2v_uspace_ascii[128] = {0,0,0,0,0,0,0,0,0,1,1,1,1,1,0,0,
+                                                         0,0,0,0,0,0,0,0,0,0,0,0,1,1,1,1, 1};
+    static inline int cw2v_uspace(const unsigned char* p, Py_ssize_t avail) {
+        unsigned char c = p[0];
+        if (c < 0x80) return cw2v_uspace_ascii[c];
+        if (c == 0xC2) return (avail >= 2 && (p[1] == 0x85 || p[1] == 0xA0)) ? 2 : 0;
+        if (avail < 3) return 0;
+        if (c == 0xE1) return (p[1] == 0x9A && p[2] == 0x80) ? 3 : 0;
+        if (c == 0xE2 && p[1] == 0x80)
+            return ((p[2] >= 0x80 && p[2] <= 0x8A) || p[2] == 0xA8 || p[2] == 0xA9
+                    || p[2] == 0xAF) ? 3 : 0;
+        if (c == 0xE2 && p[1] == 0x81) return p[2] == 0x9F ? 3 : 0;
+        if (c == 0xE3) return (p[1] == 0x80 && p[2] == 0x80) ? 3 : 0;
+        return 0;
+    }
+    /* Where the token starting at p[pos] ends: the first str.split() whitespace at or after
+       pos, or end. Eight bytes at a time: a byte <= 0x20 or >= 0x80 is flagged (exact for the
+       first flagged byte: no borrow reaches it), then checked. */
+    static inline Py_ssize_t cw2v_token_end(const unsigned char* p, Py_ssize_t pos,
+                                            Py_ssize_t end) {
+    #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        while (pos + 8 <= end) {
+            uint64_t x, m;
+            memcpy(&x, p + pos, 8);
+            m = ((x - 0x2121212121212121ULL) | x) & 0x8080808080808080ULL;
+            if (m == 0) { pos += 8; continue; }
+            pos += __builtin_ctzll(m) >> 3;
+            if (cw2v_uspace(p + pos, end - pos)) return pos;
+            pos += 1;
+        }
+    #endif
+        while (pos < end && !cw2v_uspace(p + pos, end - pos)) pos++;
+        return pos;
+    }
     /* A 64-bit hash of p[0:n], eight bytes at a time, mixed by splitmix64's finaliser. */
     static inline uint64_t cw2v_hash_bytes(const unsigned char* p, Py_ssize_t n) {
         uint64_t h = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)n * 0xff51afd7ed558ccdULL), x;
@@ -95,6 +139,9 @@ cdef extern from *:
     uint64_t hash_bytes "cw2v_hash_bytes"(const uint8_t* p, Py_ssize_t n) noexcept nogil
     bint is_space "cw2v_is_space"(unsigned char c) noexcept nogil
     void prefetch "cw2v_prefetch"(const void* p) noexcept nogil
+    int uspace "cw2v_uspace"(const uint8_t* p, Py_ssize_t avail) noexcept nogil
+    Py_ssize_t token_end "cw2v_token_end"(const uint8_t* p, Py_ssize_t pos,
+                                          Py_ssize_t end) noexcept nogil
 
 ctypedef struct WordSlot:
     uint64_t hash
@@ -127,40 +174,35 @@ cdef inline uint64_t hash_ids(const int32_t* ids, Py_ssize_t n) noexcept nogil:
     return h
 
 
-cdef class PhraseTable:
-    """Words and n-grams with counts (learning) or phrase numbers (a frozen table).
+cdef enum:
+    FAIL_MEMORY = 1      # an allocation failed
+    FAIL_IDS = 2         # more provisional ids than int32 holds
 
-    The Python side (``cw2v.phrases``) owns the policy: it reads the corpus in chunks, calls
-    ``count_chunk`` or ``apply_chunk`` on each, and turns the arrays returned by ``score`` and
-    the ``export_*`` methods into phrases. Every method validates its arguments before its
-    ``nogil`` block; allocation failures inside raise ``MemoryError`` after it.
+
+cdef class WordTable:
+    """Words with counts: the hash table both the corpus reader and the phrase kernel use.
+
+    ``cw2v.corpus`` reads a corpus file in chunks and calls ``encode_chunk`` on each (a new
+    word gets the next provisional id, order of first appearance; with ``add=False`` a word not
+    in the table is -1), then ``prune_rarest`` when the table has a bound, and ``export_vocab``
+    at the end. Every method validates its arguments before its ``nogil`` block; allocation
+    failures inside raise ``MemoryError`` after it.
     """
-    # words
     cdef WordSlot* wslots
     cdef Py_ssize_t wcap            # slots, a power of two
     cdef uint64_t* whash
     cdef int64_t* wcount
     cdef int64_t* woff
     cdef int32_t* wlen
-    cdef uint8_t* wconn
+    cdef int32_t* wpid              # provisional id (order of first appearance)
+    cdef uint8_t* wconn             # connector word (phrases)
     cdef Py_ssize_t nwords, wids_cap
     cdef uint8_t* warena
     cdef Py_ssize_t warena_len, warena_cap
-    # n-grams
-    cdef GramSlot* gslots
-    cdef Py_ssize_t gcap
-    cdef Py_ssize_t ngrams
-    cdef int32_t* garena           # [n, id_0, ..., id_{n-1}] per n-gram longer than 2
-    cdef Py_ssize_t garena_len, garena_cap
-    # learning state
-    cdef readonly int64_t total_words
-    cdef readonly int64_t prune_floor   # word2phrase's min_reduce: entries counted <= it go
+    cdef readonly int64_t next_pid
+    cdef readonly int64_t prune_floor   # ReduceVocab's min_reduce: entries counted <= it go
     cdef readonly int64_t prunes
-    cdef readonly Py_ssize_t n_connectors
-    cdef public int64_t max_entries
-    cdef int32_t* cand              # the pending candidate: a, then connector words
-    cdef Py_ssize_t cand_cap
-    cdef bint failed
+    cdef int failed                 # 0, FAIL_MEMORY or FAIL_IDS
 
     def __cinit__(self):
         self.wcap = 1024
@@ -170,48 +212,33 @@ cdef class PhraseTable:
         self.wcount = <int64_t*>malloc(self.wids_cap * sizeof(int64_t))
         self.woff = <int64_t*>malloc(self.wids_cap * sizeof(int64_t))
         self.wlen = <int32_t*>malloc(self.wids_cap * sizeof(int32_t))
+        self.wpid = <int32_t*>malloc(self.wids_cap * sizeof(int32_t))
         self.wconn = <uint8_t*>malloc(self.wids_cap * sizeof(uint8_t))
         self.warena_cap = 1 << 16
         self.warena = <uint8_t*>malloc(self.warena_cap)
-        self.gcap = 1024
-        self.gslots = <GramSlot*>calloc(self.gcap, sizeof(GramSlot))
-        self.garena_cap = 1024
-        self.garena = <int32_t*>malloc(self.garena_cap * sizeof(int32_t))
-        self.cand_cap = 64
-        self.cand = <int32_t*>malloc(self.cand_cap * sizeof(int32_t))
         self.prune_floor = 1
-        self.max_entries = (1 << 62)
         if (self.wslots == NULL or self.whash == NULL or self.wcount == NULL or self.woff == NULL
-                or self.wlen == NULL or self.wconn == NULL or self.warena == NULL
-                or self.gslots == NULL or self.garena == NULL or self.cand == NULL):
+                or self.wlen == NULL or self.wpid == NULL or self.wconn == NULL
+                or self.warena == NULL):
             raise MemoryError()
 
     def __dealloc__(self):
         free(self.wslots); free(self.whash); free(self.wcount); free(self.woff); free(self.wlen)
-        free(self.wconn); free(self.warena); free(self.gslots); free(self.garena); free(self.cand)
-
-    # -- sizes ----------------------------------------------------------------------------------
+        free(self.wpid); free(self.wconn); free(self.warena)
 
     @property
     def n_words(self):
         """Words in the table (connector words included)."""
         return self.nwords
 
-    @property
-    def n_ngrams(self):
-        """N-grams (bigrams, and longer ones through connector words) in the table."""
-        return self.ngrams
-
-    @property
-    def entries(self):
-        """Entries the ``max_entries`` bound counts: words (not connector words) and n-grams."""
-        return self.nwords - self.n_connectors + self.ngrams
-
-    @property
-    def nbytes(self):
-        """Bytes allocated by the table."""
-        return (self.wcap * sizeof(WordSlot) + self.wids_cap * (8 + 8 + 8 + 4 + 1)
-                + self.warena_cap + self.gcap * sizeof(GramSlot) + self.garena_cap * 4)
+    cdef int raise_failure(self) except -1:
+        cdef int failed = self.failed
+        self.failed = 0
+        if failed == FAIL_IDS:
+            raise ValueError("more than 2**31 - 1 distinct words were seen (pruning included)")
+        if failed:
+            raise MemoryError("out of memory in the word table")
+        return 0
 
     # -- words ----------------------------------------------------------------------------------
 
@@ -258,6 +285,9 @@ cdef class PhraseTable:
         p = realloc(self.wlen, cap * sizeof(int32_t))
         if p == NULL: return -1
         self.wlen = <int32_t*>p
+        p = realloc(self.wpid, cap * sizeof(int32_t))
+        if p == NULL: return -1
+        self.wpid = <int32_t*>p
         p = realloc(self.wconn, cap * sizeof(uint8_t))
         if p == NULL: return -1
         self.wconn = <uint8_t*>p
@@ -277,14 +307,17 @@ cdef class PhraseTable:
         return 0
 
     cdef int64_t word_add(self, const uint8_t* p, Py_ssize_t n, uint64_t h) noexcept nogil:
-        # the id of word p[:n], added (count 0) if new; -1 if out of memory
+        # the id of word p[:n], added (count 0, the next provisional id) if new; -1 if out of
+        # memory (failed is set)
         cdef int64_t wid = self.word_find(p, n, h)
         cdef Py_ssize_t cap
         cdef void* q
         if wid >= 0:
             return wid
-        if self.nwords >= 0x7ffffffe:  # ids are int32
+        if self.nwords >= 0x7ffffffe or self.next_pid >= 0x7fffffff:  # ids are int32
+            self.failed = FAIL_IDS
             return -1
+        self.failed = FAIL_MEMORY  # until the word is in
         if self.nwords == self.wids_cap and self.grow_words() != 0:
             return -1
         if (self.nwords + 1) * 10 > self.wcap * 7 and self.rehash_words(self.wcap * 2) != 0:
@@ -298,17 +331,283 @@ cdef class PhraseTable:
                 return -1
             self.warena = <uint8_t*>q
             self.warena_cap = cap
+        self.failed = 0
         wid = self.nwords
         memcpy(self.warena + self.warena_len, p, n)
         self.woff[wid] = self.warena_len
         self.wlen[wid] = <int32_t>n
         self.whash[wid] = h
         self.wcount[wid] = 0
+        self.wpid[wid] = <int32_t>self.next_pid
         self.wconn[wid] = 0
         self.warena_len += n
         self.nwords += 1
+        self.next_pid += 1
         self.word_slot_put(h, wid)
         return wid
+
+    cdef void compact_words(self, int64_t floor, int64_t* remap) noexcept nogil:
+        # word2vec.c's ReduceVocab: keep connector words and words counted > floor, in order
+        # (remap[old] = new id, or -1 for a dropped word); provisional ids are kept.
+        cdef Py_ssize_t wid, new_n = 0, arena = 0
+        for wid in range(self.nwords):
+            if self.wconn[wid] or self.wcount[wid] > floor:
+                remap[wid] = new_n
+                memmove(self.warena + arena, self.warena + self.woff[wid], self.wlen[wid])
+                self.woff[new_n] = arena
+                self.wlen[new_n] = self.wlen[wid]
+                self.whash[new_n] = self.whash[wid]
+                self.wcount[new_n] = self.wcount[wid]
+                self.wpid[new_n] = self.wpid[wid]
+                self.wconn[new_n] = self.wconn[wid]
+                arena += self.wlen[wid]
+                new_n += 1
+            else:
+                remap[wid] = -1
+        self.nwords = new_n
+        self.warena_len = arena
+        memset(self.wslots, 0, self.wcap * sizeof(WordSlot))
+        for wid in range(new_n):
+            self.word_slot_put(self.whash[wid], wid)
+
+    # -- corpus text ----------------------------------------------------------------------------
+
+    cdef inline bint scan_token(self, const uint8_t* p, Py_ssize_t end, Py_ssize_t* scan,
+                                Py_ssize_t* start, Py_ssize_t* stop, bint* newline,
+                                uint64_t* h) noexcept nogil:
+        # the next token of p[scan[0]:end] (str.split()'s whitespace): its bounds, whether a
+        # "\n" came before it, its hash (its slot is prefetched); False at the end, with
+        # newline set if a "\n" came after the last token
+        cdef Py_ssize_t q = scan[0]
+        cdef int k
+        cdef bint nl = False
+        while q < end:
+            k = uspace(p + q, end - q)
+            if k == 0:
+                break
+            if p[q] == 10:
+                nl = True
+            q += k
+        scan[0] = q
+        newline[0] = nl
+        if q >= end:
+            return False
+        start[0] = q
+        q = token_end(p, q, end)
+        stop[0] = q
+        scan[0] = q
+        h[0] = hash_bytes(p + start[0], q - start[0])
+        prefetch(&self.wslots[h[0] & <uint64_t>(self.wcap - 1)])
+        return True
+
+    def encode_chunk(self, const uint8_t[::1] buf, bint add, int32_t[::1] ids_out,
+                     int64_t[::1] ends_out):
+        """The provisional ids of the tokens of ``buf`` (whole tokens: the caller cuts it after
+        whitespace) and where its sentences end.
+
+        Tokens are split as ``str.split()`` splits the UTF-8 text (the caller has checked that
+        it decodes); each one is counted. With ``add`` a new word gets the next provisional
+        id, otherwise it is not added and its id is -1.
+
+        Parameters
+        ----------
+        buf : bytes-like
+            UTF-8 text.
+        add : bool
+            Add new words to the table.
+        ids_out : int32 array
+            At least ``(len(buf) + 1) // 2`` long: the tokens' ids.
+        ends_out : int64 array
+            At least ``buf.count(b"\\n")`` long: for each line end that follows a token, the
+            number of tokens before it (a run of line ends gives one).
+
+        Returns
+        -------
+        (n_tokens, n_ends) : (int, int)
+        """
+        cdef const uint8_t* p = &buf[0] if buf.shape[0] > 0 else NULL
+        cdef Py_ssize_t n = buf.shape[0], tok = 0, nends = 0, last_end = -1, start, stop
+        cdef int64_t wid
+        cdef Py_ssize_t rs[WORD_AHEAD]
+        cdef Py_ssize_t re[WORD_AHEAD]
+        cdef uint64_t rh[WORD_AHEAD]
+        cdef bint rnl[WORD_AHEAD]
+        cdef bint tail_nl = False
+        cdef Py_ssize_t rcount = 0, rhead = 0, scan = 0
+        if ids_out.shape[0] < (n + 1) // 2:
+            raise ValueError("ids_out is shorter than (len(buf) + 1) // 2")
+        if ends_out.shape[0] < n:
+            # a "\n" count bounds the ends: checked here, where it is cheap
+            if ends_out.shape[0] < _count_newlines(p, n):
+                raise ValueError("ends_out is shorter than the line ends of buf")
+        self.failed = 0
+        with nogil:
+            # tokens are found and hashed, and their slots prefetched, WORD_AHEAD tokens early
+            while rcount < WORD_AHEAD:
+                if not self.scan_token(p, n, &scan, &rs[rcount], &re[rcount], &rnl[rcount],
+                                       &rh[rcount]):
+                    tail_nl = rnl[rcount]
+                    break
+                rcount += 1
+            while rcount > 0:
+                start = rs[rhead]
+                stop = re[rhead]
+                if rnl[rhead] and tok > last_end:  # the sentence ended before this token
+                    ends_out[nends] = tok
+                    nends += 1
+                    last_end = tok
+                wid = self.word_find(p + start, stop - start, rh[rhead])
+                if wid < 0 and add:
+                    wid = self.word_add(p + start, stop - start, rh[rhead])
+                    if wid < 0:
+                        break
+                if wid >= 0:
+                    self.wcount[wid] += 1
+                    ids_out[tok] = self.wpid[wid]
+                else:
+                    ids_out[tok] = -1
+                tok += 1
+                if not self.scan_token(p, n, &scan, &rs[rhead], &re[rhead], &rnl[rhead],
+                                       &rh[rhead]):
+                    tail_nl = tail_nl or rnl[rhead]
+                    rcount -= 1
+                rhead = (rhead + 1) % WORD_AHEAD
+            if tail_nl and tok > last_end and not self.failed:
+                ends_out[nends] = tok
+                nends += 1
+        self.raise_failure()
+        return tok, nends
+
+    def prune_rarest(self, Py_ssize_t max_words):
+        """Prune until at most ``max_words`` words are left (word2vec.c's ``ReduceVocab``):
+        each round drops the words counted at most ``prune_floor`` times and raises the floor
+        by one. Returns the rounds run."""
+        cdef int64_t* remap
+        cdef Py_ssize_t rounds = 0
+        if max_words < 0:
+            raise ValueError("max_words must be >= 0")
+        while self.nwords > max_words:
+            remap = <int64_t*>malloc((self.nwords + 1) * sizeof(int64_t))
+            if remap == NULL:
+                raise MemoryError()
+            with nogil:
+                self.compact_words(self.prune_floor, remap)
+            free(remap)
+            self.prune_floor += 1
+            self.prunes += 1
+            rounds += 1
+        return rounds
+
+    def add_vocab(self, bytes text, const int32_t[::1] pids):
+        """Add the words of ``text`` (``"\\n"``-separated, one per id of ``pids``, none holding
+        whitespace) with these provisional ids, for ``encode_chunk(..., add=False)``."""
+        cdef const uint8_t* p = <const uint8_t*><char*>text
+        cdef Py_ssize_t n = len(text), pos = 0, stop, i = 0, m = pids.shape[0]
+        cdef int64_t wid
+        cdef int64_t old_next = self.next_pid
+        if text.count(b"\n") != m or (n and text[n - 1] != 10):
+            raise ValueError("add_vocab needs one \\n-terminated word per id")
+        for i in range(m):
+            if pids[i] < 0:
+                raise ValueError("provisional ids must be >= 0")
+        i = 0
+        self.failed = 0
+        with nogil:
+            while pos < n:
+                stop = pos
+                while p[stop] != 10:
+                    stop += 1
+                wid = self.word_add(p + pos, stop - pos, hash_bytes(p + pos, stop - pos))
+                if wid < 0:
+                    break
+                self.wpid[wid] = pids[i]
+                i += 1
+                pos = stop + 1
+        self.next_pid = old_next
+        self.raise_failure()
+
+    def export_vocab(self):
+        """(text, counts, pids): the words as UTF-8 lines (``"w\\n"`` each, entry order: first
+        appearance), their counts (int64) and provisional ids (int32)."""
+        import numpy as np
+        text = bytearray(self.warena_len + self.nwords)
+        counts = np.empty(self.nwords, dtype=np.int64)
+        pids = np.empty(self.nwords, dtype=np.int32)
+        cdef uint8_t[::1] t = text
+        cdef int64_t[::1] c = counts
+        cdef int32_t[::1] q = pids
+        cdef Py_ssize_t i, at = 0
+        with nogil:
+            for i in range(self.nwords):
+                if self.wlen[i]:
+                    memcpy(&t[at], self.warena + self.woff[i], self.wlen[i])
+                at += self.wlen[i]
+                t[at] = 10
+                at += 1
+                c[i] = self.wcount[i]
+                q[i] = self.wpid[i]
+        return bytes(text), counts, pids
+
+
+cdef Py_ssize_t _count_newlines(const uint8_t* p, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i, k = 0
+    for i in range(n):
+        k += p[i] == 10
+    return k
+
+
+cdef class PhraseTable(WordTable):
+    """Words and n-grams with counts (learning) or phrase numbers (a frozen table).
+
+    The Python side (``cw2v.phrases``) owns the policy: it reads the corpus in chunks, calls
+    ``count_chunk`` or ``apply_chunk`` on each, and turns the arrays returned by ``score`` and
+    the ``export_*`` methods into phrases. Every method validates its arguments before its
+    ``nogil`` block; allocation failures inside raise ``MemoryError`` after it.
+    """
+    # n-grams
+    cdef GramSlot* gslots
+    cdef Py_ssize_t gcap
+    cdef Py_ssize_t ngrams
+    cdef int32_t* garena           # [n, id_0, ..., id_{n-1}] per n-gram longer than 2
+    cdef Py_ssize_t garena_len, garena_cap
+    # learning state
+    cdef readonly int64_t total_words
+    cdef readonly Py_ssize_t n_connectors
+    cdef public int64_t max_entries
+    cdef int32_t* cand              # the pending candidate: a, then connector words
+    cdef Py_ssize_t cand_cap
+
+    def __cinit__(self):
+        self.gcap = 1024
+        self.gslots = <GramSlot*>calloc(self.gcap, sizeof(GramSlot))
+        self.garena_cap = 1024
+        self.garena = <int32_t*>malloc(self.garena_cap * sizeof(int32_t))
+        self.cand_cap = 64
+        self.cand = <int32_t*>malloc(self.cand_cap * sizeof(int32_t))
+        self.max_entries = (1 << 62)
+        if self.gslots == NULL or self.garena == NULL or self.cand == NULL:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        free(self.gslots); free(self.garena); free(self.cand)
+
+    # -- sizes ----------------------------------------------------------------------------------
+
+    @property
+    def n_ngrams(self):
+        """N-grams (bigrams, and longer ones through connector words) in the table."""
+        return self.ngrams
+
+    @property
+    def entries(self):
+        """Entries the ``max_entries`` bound counts: words (not connector words) and n-grams."""
+        return self.nwords - self.n_connectors + self.ngrams
+
+    @property
+    def nbytes(self):
+        """Bytes allocated by the table."""
+        return (self.wcap * sizeof(WordSlot) + self.wids_cap * (8 + 8 + 8 + 4 + 4 + 1)
+                + self.warena_cap + self.gcap * sizeof(GramSlot) + self.garena_cap * 4)
 
     # -- n-grams --------------------------------------------------------------------------------
 
@@ -428,7 +727,7 @@ cdef class PhraseTable:
     cdef int prune(self, int64_t floor, int64_t* remap) noexcept nogil:
         # Drop words (not connector words) and n-grams counted <= floor; ids are renumbered in
         # order (remap[old] = new id or -1), n-grams holding a dropped word are dropped too.
-        cdef Py_ssize_t wid, new_n = 0, arena = 0, i, n, k, new_ga = 0
+        cdef Py_ssize_t i, n, k
         cdef GramSlot* old = self.gslots
         cdef Py_ssize_t old_cap = self.gcap
         cdef int32_t* ga
@@ -437,24 +736,7 @@ cdef class PhraseTable:
         cdef int32_t* tmp
         cdef const int32_t* ids
         cdef bint ok
-        for wid in range(self.nwords):
-            if self.wconn[wid] or self.wcount[wid] > floor:
-                remap[wid] = new_n
-                memmove(self.warena + arena, self.warena + self.woff[wid], self.wlen[wid])
-                self.woff[new_n] = arena
-                self.wlen[new_n] = self.wlen[wid]
-                self.whash[new_n] = self.whash[wid]
-                self.wcount[new_n] = self.wcount[wid]
-                self.wconn[new_n] = self.wconn[wid]
-                arena += self.wlen[wid]
-                new_n += 1
-            else:
-                remap[wid] = -1
-        self.nwords = new_n
-        self.warena_len = arena
-        memset(self.wslots, 0, self.wcap * sizeof(WordSlot))
-        for wid in range(new_n):
-            self.word_slot_put(self.whash[wid], wid)
+        self.compact_words(floor, remap)
         # n-grams: re-add the survivors into fresh slots and a fresh arena
         self.gslots = <GramSlot*>table_calloc(old_cap, sizeof(GramSlot))
         ga = self.garena
@@ -491,7 +773,7 @@ cdef class PhraseTable:
                     ok = False
             if ok and self.gram_add(tmp, n, old[i].value) != 0:
                 ok = False
-                self.failed = True
+                self.failed = FAIL_MEMORY
             if tmp != &buf[0]:
                 free(tmp)
         free(old)
@@ -603,7 +885,7 @@ cdef class PhraseTable:
         cdef uint64_t h
         if skip < 0:
             raise ValueError("skip must be >= 0")
-        self.failed = False
+        self.failed = 0
         with nogil:
             if not final:
                 while end > 0 and not is_space(p[end - 1]):
@@ -628,7 +910,6 @@ cdef class PhraseTable:
                 tok_index += 1
                 wid = self.word_add(p + start, pos - start, h)
                 if wid < 0:
-                    self.failed = True
                     break
                 if counting:
                     self.total_words += 1
@@ -637,7 +918,7 @@ cdef class PhraseTable:
                         if ncand == self.cand_cap:
                             grown = <int32_t*>realloc(self.cand, 2 * self.cand_cap * 4)
                             if grown == NULL:
-                                self.failed = True
+                                self.failed = FAIL_MEMORY
                                 break
                             self.cand = grown
                             self.cand_cap *= 2
@@ -657,13 +938,13 @@ cdef class PhraseTable:
                         if ncand == self.cand_cap:
                             grown = <int32_t*>realloc(self.cand, 2 * self.cand_cap * 4)
                             if grown == NULL:
-                                self.failed = True
+                                self.failed = FAIL_MEMORY
                                 break
                             self.cand = grown
                             self.cand_cap *= 2
                         self.cand[ncand] = <int32_t>wid
                         if self.gram_add(self.cand, ncand + 1, 1) != 0:
-                            self.failed = True
+                            self.failed = FAIL_MEMORY
                             break
                 # this word ends one candidate and starts the next
                 prefix = wid
@@ -673,26 +954,25 @@ cdef class PhraseTable:
                 over = self.nwords - self.n_connectors + self.ngrams + npairs > self.max_entries
                 if npairs == PAIR_BLOCK or over:
                     if self.add_pairs(pairs, npairs) != 0:
-                        self.failed = True
+                        self.failed = FAIL_MEMORY
                         break
                     npairs = 0
                     if self.nwords - self.n_connectors + self.ngrams > self.max_entries:
                         if self.prune_to_bound(&prefix) != 0:
-                            self.failed = True
+                            self.failed = FAIL_MEMORY
                             break
                         if prefix < 0:
                             ncand = 0
                             cand_off = -1
             if not self.failed:
                 if self.add_pairs(pairs, npairs) != 0:
-                    self.failed = True
+                    self.failed = FAIL_MEMORY
                 elif self.nwords - self.n_connectors + self.ngrams > self.max_entries:
                     if self.prune_to_bound(&prefix) != 0:
-                        self.failed = True
+                        self.failed = FAIL_MEMORY
                     elif prefix < 0:
                         cand_off = -1
-        if self.failed:
-            raise MemoryError("out of memory while counting phrases")
+        self.raise_failure()
         if final or cand_off < 0:
             return end, 0
         return cand_off, tok_index - cand_tok
@@ -828,14 +1108,14 @@ cdef class PhraseTable:
         for i in range(m):
             if offsets[i] < 0 or offsets[i] > offsets[i + 1] or offsets[i + 1] > blob.shape[0]:
                 raise ValueError("offsets out of range")
-        self.failed = False
+        self.failed = 0
         with nogil:
             for i in range(m):
                 a = offsets[i]
                 b = offsets[i + 1]
                 wid = self.word_add(p + a, b - a, hash_bytes(p + a, b - a))
                 if wid < 0:
-                    self.failed = True
+                    self.failed = FAIL_MEMORY
                     break
                 self.wcount[wid] += counts[i]
                 added += counts[i]
@@ -856,11 +1136,11 @@ cdef class PhraseTable:
         for i in range(ids.shape[0]):
             if ids[i] < 0 or ids[i] >= self.nwords:
                 raise ValueError("n-gram word id out of range")
-        self.failed = False
+        self.failed = 0
         with nogil:
             for i in range(m):
                 if self.gram_add(&ids[offsets[i]], offsets[i + 1] - offsets[i], values[i]) != 0:
-                    self.failed = True
+                    self.failed = FAIL_MEMORY
                     break
         if self.failed:
             raise MemoryError()
@@ -932,7 +1212,7 @@ cdef class PhraseTable:
             raise ValueError("out is too small")
         if toks == NULL:
             raise MemoryError()
-        self.failed = False
+        self.failed = 0
         with nogil:
             if not final:
                 while end > 0 and not is_space(p[end - 1]):
@@ -1004,14 +1284,14 @@ cdef class PhraseTable:
                 if ncand + 1 >= self.cand_cap:
                     grown = <int32_t*>realloc(self.cand, 2 * self.cand_cap * 4)
                     if grown == NULL:
-                        self.failed = True
+                        self.failed = FAIL_MEMORY
                         break
                     self.cand = grown
                     self.cand_cap *= 2
                 if ncand + 1 >= toks_cap:
                     grown_toks = <Py_ssize_t*>realloc(toks, 4 * toks_cap * sizeof(Py_ssize_t))
                     if grown_toks == NULL:
-                        self.failed = True
+                        self.failed = FAIL_MEMORY
                         break
                     toks = grown_toks
                     toks_cap *= 2
