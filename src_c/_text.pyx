@@ -1165,6 +1165,144 @@ cdef class PhraseTable(WordTable):
 
     # -- applying -------------------------------------------------------------------------------
 
+    cdef inline int scan_clean(self, const uint8_t* p, Py_ssize_t end, bint final,
+                               Py_ssize_t* scan, Py_ssize_t* start, Py_ssize_t* stop,
+                               bint* newline, uint64_t* h) noexcept nogil:
+        # apply_clean's scanner: the next word of p[scan[0]:end] as scan_word finds it (1), the
+        # end (0), or -1 if the gap before it is not clean: a gap is one space between words,
+        # or line ends only
+        cdef Py_ssize_t q = scan[0], gap = scan[0], k
+        cdef bint nl = False
+        while q < end and is_space(p[q]):
+            q += 1
+        if q > gap:
+            if p[gap] == 32:
+                if q - gap != 1 or gap == 0 or (q == end and final):
+                    return -1
+            else:
+                for k in range(gap, q):
+                    if p[k] != 10:
+                        return -1
+                nl = True
+        scan[0] = q
+        newline[0] = nl
+        if q >= end:
+            return 0
+        start[0] = q
+        q = word_end(p, q, end)
+        stop[0] = q
+        scan[0] = q
+        h[0] = hash_bytes(p + start[0], q - start[0])
+        prefetch(&self.wslots[h[0] & <uint64_t>(self.wcap - 1)])
+        return 1
+
+    cdef Py_ssize_t apply_clean(self, const uint8_t* p, Py_ssize_t end, bint final, uint8_t dl,
+                                uint8_t* out, bint* line_start,
+                                Py_ssize_t* consumed) noexcept nogil:
+        # apply_chunk for clean text and a one-byte delimiter: words separated by one space,
+        # lines by "\n" only (no other whitespace, no space at a line's start or end). Then
+        # the output is the text itself with the space inside each phrase replaced by the
+        # delimiter: the text is copied at once and patched, and the words are only looked
+        # up (their slots prefetched WORD_AHEAD words early). Returns the bytes written, or -1
+        # (nothing consumed) for text that is not clean; the same joins as apply_chunk's
+        # general loop, which documents the rule.
+        cdef Py_ssize_t start, stop, ncand = 0, cand_off = -1, k, written
+        cdef Py_ssize_t shift = 0 if line_start[0] or end == 0 or p[0] == 10 else 1
+        cdef int64_t wid
+        cdef int32_t* grown
+        cdef Py_ssize_t* grown_ends
+        cdef Py_ssize_t rs[WORD_AHEAD]
+        cdef Py_ssize_t re[WORD_AHEAD]
+        cdef uint64_t rh[WORD_AHEAD]
+        cdef bint rnl[WORD_AHEAD]
+        cdef Py_ssize_t rcount = 0, rhead = 0, scan = 0
+        cdef int found
+        cdef bint tail_nl = False
+        # the candidate's words: ids in self.cand, where each word ends in cend
+        cdef Py_ssize_t cend_cap = 64
+        cdef Py_ssize_t* cend = <Py_ssize_t*>malloc(cend_cap * sizeof(Py_ssize_t))
+        if cend == NULL:
+            self.failed = FAIL_MEMORY
+            return -1
+        out[0] = 32  # (written only when shift: the space before this text's first word)
+        memcpy(out + shift, p, end)
+        while rcount < WORD_AHEAD:
+            found = self.scan_clean(p, end, final, &scan, &rs[rcount], &re[rcount],
+                                    &rnl[rcount], &rh[rcount])
+            if found < 0:
+                free(cend)
+                return -1
+            if found == 0:
+                tail_nl = rnl[rcount]
+                break
+            rcount += 1
+        while rcount > 0:
+            start = rs[rhead]
+            stop = re[rhead]
+            wid = self.word_find(p + start, stop - start, rh[rhead])
+            if rnl[rhead]:  # a line ended before this word
+                ncand = 0
+                cand_off = -1
+            found = self.scan_clean(p, end, final, &scan, &rs[rhead], &re[rhead], &rnl[rhead],
+                                    &rh[rhead])
+            if found < 0:
+                free(cend)
+                return -1
+            if found == 0:
+                tail_nl = tail_nl or rnl[rhead]
+                rcount -= 1
+            rhead = (rhead + 1) % WORD_AHEAD
+            if wid >= 0 and self.n_connectors and self.wconn[wid]:
+                if ncand == 0:
+                    continue  # a connector word outside a candidate: as it is
+            elif ncand > 0:
+                if wid >= 0 and self.cand[0] >= 0:
+                    self.cand[ncand] = <int32_t>wid
+                    if self.gram_find(self.cand, ncand + 1) >= 0:
+                        for k in range(ncand):  # the space after each word but b
+                            out[shift + cend[k]] = dl
+                        ncand = 0
+                        cand_off = -1
+                        continue
+                ncand = 0
+            if ncand == 0:
+                cand_off = start
+            if ncand + 1 >= self.cand_cap:
+                grown = <int32_t*>realloc(self.cand, 2 * self.cand_cap * 4)
+                if grown == NULL:
+                    self.failed = FAIL_MEMORY
+                    free(cend)
+                    return -1
+                self.cand = grown
+                self.cand_cap *= 2
+            if ncand + 1 >= cend_cap:
+                grown_ends = <Py_ssize_t*>realloc(cend, 2 * cend_cap * sizeof(Py_ssize_t))
+                if grown_ends == NULL:
+                    self.failed = FAIL_MEMORY
+                    free(cend)
+                    return -1
+                cend = grown_ends
+                cend_cap *= 2
+            self.cand[ncand] = <int32_t>wid
+            cend[ncand] = stop
+            ncand += 1
+        free(cend)
+        if tail_nl:  # line ends after the last word end its candidate
+            ncand = 0
+        # what the general loop writes: everything before the pending candidate (it is read
+        # again with the next chunk), or the whole text; a gap's space only before a word
+        if final or ncand == 0:
+            consumed[0] = end
+        else:
+            consumed[0] = cand_off
+        written = consumed[0]
+        if written > 0 and p[written - 1] == 32:
+            written -= 1
+        if written == 0:
+            return 0
+        line_start[0] = p[written - 1] == 10
+        return written + shift
+
     def apply_chunk(self, const uint8_t[::1] buf, bint final, const uint8_t[::1] delimiter,
                     uint8_t[::1] out, bint line_start):
         """Join the phrases of ``buf`` (greedily, left to right) into ``out``.
@@ -1213,10 +1351,21 @@ cdef class PhraseTable(WordTable):
         if toks == NULL:
             raise MemoryError()
         self.failed = 0
+        cdef Py_ssize_t clean_consumed = 0, clean_written = -1
+        cdef bint clean_line_start = line_start
         with nogil:
             if not final:
                 while end > 0 and not is_space(p[end - 1]):
                     end -= 1
+            if dn == 1:
+                clean_written = self.apply_clean(p, end, final, dl[0], &out[0], &clean_line_start,
+                                                 &clean_consumed)
+        if clean_written >= 0 or self.failed:
+            free(toks)
+            if self.failed:
+                raise MemoryError("out of memory while applying phrases")
+            return clean_consumed, clean_written, clean_line_start
+        with nogil:
             while True:
                 # the next word, or a line end, or the end of the text
                 while pos < end and is_space(p[pos]) and p[pos] != 10:

@@ -441,3 +441,35 @@ def test_a_fifo_corpus_is_read_whole(fifo):
     text = "".join(" ".join(s) + "\n" for s in NEW_YORK).encode()
     model = Phrases(fifo(text, first=7), min_count=2, threshold=1)
     assert model.export_phrases() == Phrases(NEW_YORK, min_count=2, threshold=1).export_phrases()
+
+
+# -- the clean-text path of applying ----------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(8))
+def test_clean_and_general_apply_write_the_same_bytes(seed, tmp_path, monkeypatch):
+    # Text whose words are separated by one space and lines by "\n" only is joined by copying
+    # it and patching the phrases' spaces (one-byte delimiters); anything else, and longer
+    # delimiters, by the general loop. A two-byte delimiter written back as "_" must give the
+    # same bytes, on clean text and on text with irregular whitespace, at every chunk size.
+    rng = random.Random(seed)
+    sentences = random_corpus(seed)
+    connectors = ("of", "the") if seed % 2 else ()
+    settings = {"min_count": 2, "threshold": 0.5, "connector_words": connectors}
+    one = Phrases(sentences, **settings).freeze()
+    two = Phrases(sentences, delimiter="#$", **settings).freeze()
+    clean = "\n".join(" ".join(s) for s in sentences)
+    messy = "".join(c if c != " " or rng.random() < 0.8 else rng.choice(["  ", "\t", " \r", "\n "])
+                    for c in clean)
+    for text in (clean, clean + "\n", "\n\n" + clean, messy, " " + messy + " "):
+        path = tmp_path / "c.txt"
+        path.write_text(text)
+        monkeypatch.setattr(ph, "CHUNK_SIZE", rng.choice([1, 2, 5, 17, 1 << 20]))
+        fast = b"".join(one.stream(path))
+        general = b"".join(two.stream(path)).replace(b"#$", b"_")
+        assert fast == general
+        lines = [line.split() for line in text.split("\n")]
+        if not lines[-1]:
+            lines.pop()  # a last line with no words is not written
+        found = {tuple(p.split("_")) for p in one.export_phrases()}
+        assert fast.decode().split("\n")[:-1] == [
+            " ".join(reference_apply(s, found, connectors)) for s in lines]
