@@ -174,6 +174,15 @@ cdef inline uint64_t hash_ids(const int32_t* ids, Py_ssize_t n) noexcept nogil:
     return h
 
 
+cdef inline int regrow(void** block, size_t size) noexcept nogil:
+    # realloc *block to size bytes in place of it; -1 (the old block kept) if out of memory
+    cdef void* q = realloc(block[0], size)
+    if q == NULL:
+        return -1
+    block[0] = q
+    return 0
+
+
 cdef enum:
     FAIL_MEMORY = 1      # an allocation failed
     FAIL_IDS = 2         # more provisional ids than int32 holds
@@ -272,25 +281,13 @@ cdef class WordTable:
 
     cdef int grow_words(self) noexcept nogil:
         cdef Py_ssize_t cap = self.wids_cap * 2
-        cdef void* p
-        p = realloc(self.whash, cap * sizeof(uint64_t))
-        if p == NULL: return -1
-        self.whash = <uint64_t*>p
-        p = realloc(self.wcount, cap * sizeof(int64_t))
-        if p == NULL: return -1
-        self.wcount = <int64_t*>p
-        p = realloc(self.woff, cap * sizeof(int64_t))
-        if p == NULL: return -1
-        self.woff = <int64_t*>p
-        p = realloc(self.wlen, cap * sizeof(int32_t))
-        if p == NULL: return -1
-        self.wlen = <int32_t*>p
-        p = realloc(self.wpid, cap * sizeof(int32_t))
-        if p == NULL: return -1
-        self.wpid = <int32_t*>p
-        p = realloc(self.wconn, cap * sizeof(uint8_t))
-        if p == NULL: return -1
-        self.wconn = <uint8_t*>p
+        if (regrow(<void**>&self.whash, cap * sizeof(uint64_t))
+                or regrow(<void**>&self.wcount, cap * sizeof(int64_t))
+                or regrow(<void**>&self.woff, cap * sizeof(int64_t))
+                or regrow(<void**>&self.wlen, cap * sizeof(int32_t))
+                or regrow(<void**>&self.wpid, cap * sizeof(int32_t))
+                or regrow(<void**>&self.wconn, cap * sizeof(uint8_t))):
+            return -1
         self.wids_cap = cap
         return 0
 
@@ -370,6 +367,17 @@ cdef class WordTable:
         for wid in range(new_n):
             self.word_slot_put(self.whash[wid], wid)
 
+    cdef inline void found_word(self, const uint8_t* p, Py_ssize_t a, Py_ssize_t b,
+                                Py_ssize_t* scan, Py_ssize_t* start, Py_ssize_t* stop,
+                                uint64_t* h) noexcept nogil:
+        # a scanner's word p[a:b]: its bounds, the scan moved past it, its hash; its slot is
+        # prefetched (it is looked up some words later)
+        start[0] = a
+        stop[0] = b
+        scan[0] = b
+        h[0] = hash_bytes(p + a, b - a)
+        prefetch(&self.wslots[h[0] & <uint64_t>(self.wcap - 1)])
+
     # -- corpus text ----------------------------------------------------------------------------
 
     cdef inline bint scan_token(self, const uint8_t* p, Py_ssize_t end, Py_ssize_t* scan,
@@ -392,12 +400,7 @@ cdef class WordTable:
         newline[0] = nl
         if q >= end:
             return False
-        start[0] = q
-        q = token_end(p, q, end)
-        stop[0] = q
-        scan[0] = q
-        h[0] = hash_bytes(p + start[0], q - start[0])
-        prefetch(&self.wslots[h[0] & <uint64_t>(self.wcap - 1)])
+        self.found_word(p, q, token_end(p, q, end), scan, start, stop, h)
         return True
 
     def encode_chunk(self, const uint8_t[::1] buf, bint add, int32_t[::1] ids_out,
@@ -823,14 +826,18 @@ cdef class PhraseTable(WordTable):
         if q >= end:
             scan[0] = q
             return False
-        start[0] = q
-        q = word_end(p, q, end)
-        stop[0] = q
-        scan[0] = q
         newline[0] = nl
-        h[0] = hash_bytes(p + start[0], q - start[0])
-        prefetch(&self.wslots[h[0] & <uint64_t>(self.wcap - 1)])
+        self.found_word(p, q, word_end(p, q, end), scan, start, stop, h)
         return True
+
+    cdef inline int cand_room(self, Py_ssize_t n) noexcept nogil:
+        # room for n ids in the pending candidate (self.cand); -1 (failed set) if out of memory
+        while n > self.cand_cap:
+            if regrow(<void**>&self.cand, 2 * self.cand_cap * sizeof(int32_t)) != 0:
+                self.failed = FAIL_MEMORY
+                return -1
+            self.cand_cap *= 2
+        return 0
 
     # -- learning -------------------------------------------------------------------------------
 
@@ -875,7 +882,6 @@ cdef class PhraseTable(WordTable):
         cdef int64_t wid, prefix = -1, key2
         cdef int64_t pairs[PAIR_BLOCK]
         cdef Py_ssize_t npairs = 0
-        cdef int32_t* grown
         cdef bint counting, over
         cdef Py_ssize_t rs[WORD_AHEAD]
         cdef Py_ssize_t re[WORD_AHEAD]
@@ -915,13 +921,8 @@ cdef class PhraseTable(WordTable):
                     self.total_words += 1
                 if self.n_connectors and self.wconn[wid]:
                     if prefix >= 0:  # a connector word inside a candidate
-                        if ncand == self.cand_cap:
-                            grown = <int32_t*>realloc(self.cand, 2 * self.cand_cap * 4)
-                            if grown == NULL:
-                                self.failed = FAIL_MEMORY
-                                break
-                            self.cand = grown
-                            self.cand_cap *= 2
+                        if self.cand_room(ncand + 1) != 0:
+                            break
                         self.cand[ncand] = <int32_t>wid
                         ncand += 1
                     continue
@@ -935,13 +936,8 @@ cdef class PhraseTable(WordTable):
                         prefetch(&self.gslots[mix64(<uint64_t>key2) & <uint64_t>(self.gcap - 1)])
                     elif prefix >= 0:
                         self.cand[0] = <int32_t>prefix
-                        if ncand == self.cand_cap:
-                            grown = <int32_t*>realloc(self.cand, 2 * self.cand_cap * 4)
-                            if grown == NULL:
-                                self.failed = FAIL_MEMORY
-                                break
-                            self.cand = grown
-                            self.cand_cap *= 2
+                        if self.cand_room(ncand + 1) != 0:
+                            break
                         self.cand[ncand] = <int32_t>wid
                         if self.gram_add(self.cand, ncand + 1, 1) != 0:
                             self.failed = FAIL_MEMORY
@@ -1188,12 +1184,7 @@ cdef class PhraseTable(WordTable):
         newline[0] = nl
         if q >= end:
             return 0
-        start[0] = q
-        q = word_end(p, q, end)
-        stop[0] = q
-        scan[0] = q
-        h[0] = hash_bytes(p + start[0], q - start[0])
-        prefetch(&self.wslots[h[0] & <uint64_t>(self.wcap - 1)])
+        self.found_word(p, q, word_end(p, q, end), scan, start, stop, h)
         return 1
 
     cdef Py_ssize_t apply_clean(self, const uint8_t* p, Py_ssize_t end, bint final, uint8_t dl,
@@ -1209,7 +1200,6 @@ cdef class PhraseTable(WordTable):
         cdef Py_ssize_t start, stop, ncand = 0, cand_off = -1, k, written
         cdef Py_ssize_t shift = 0 if line_start[0] or end == 0 or p[0] == 10 else 1
         cdef int64_t wid
-        cdef int32_t* grown
         cdef Py_ssize_t* grown_ends
         cdef Py_ssize_t rs[WORD_AHEAD]
         cdef Py_ssize_t re[WORD_AHEAD]
@@ -1267,14 +1257,9 @@ cdef class PhraseTable(WordTable):
                 ncand = 0
             if ncand == 0:
                 cand_off = start
-            if ncand + 1 >= self.cand_cap:
-                grown = <int32_t*>realloc(self.cand, 2 * self.cand_cap * 4)
-                if grown == NULL:
-                    self.failed = FAIL_MEMORY
-                    free(cend)
-                    return -1
-                self.cand = grown
-                self.cand_cap *= 2
+            if self.cand_room(ncand + 2) != 0:
+                free(cend)
+                return -1
             if ncand + 1 >= cend_cap:
                 grown_ends = <Py_ssize_t*>realloc(cend, 2 * cend_cap * sizeof(Py_ssize_t))
                 if grown_ends == NULL:
@@ -1339,7 +1324,6 @@ cdef class PhraseTable(WordTable):
         cdef Py_ssize_t n = buf.shape[0], end = n, pos = 0, start, o = 0, k
         cdef Py_ssize_t ncand = 0, cand_off = -1
         cdef int64_t wid
-        cdef int32_t* grown
         # the candidate's words: their ids in self.cand, their offsets/lengths in toks
         cdef Py_ssize_t* toks = <Py_ssize_t*>malloc(2 * 64 * sizeof(Py_ssize_t))
         cdef Py_ssize_t toks_cap = 64
@@ -1430,13 +1414,8 @@ cdef class PhraseTable(WordTable):
                             continue
                     # this word starts a candidate
                     cand_off = start
-                if ncand + 1 >= self.cand_cap:
-                    grown = <int32_t*>realloc(self.cand, 2 * self.cand_cap * 4)
-                    if grown == NULL:
-                        self.failed = FAIL_MEMORY
-                        break
-                    self.cand = grown
-                    self.cand_cap *= 2
+                if self.cand_room(ncand + 2) != 0:
+                    break
                 if ncand + 1 >= toks_cap:
                     grown_toks = <Py_ssize_t*>realloc(toks, 4 * toks_cap * sizeof(Py_ssize_t))
                     if grown_toks == NULL:
