@@ -164,7 +164,8 @@ def run(tasks: list[Task], workers: int, buffer: cache.SpillBuffer, encoding: st
         if len(global_ids) > counts.size:
             counts.resize(len(global_ids), refcheck=False)
         np.add.at(counts, l2g, local_counts)
-        _append_part(buffer, work / f"part{i}", l2g)
+        part = work / f"part{i}"
+        buffer.adopt(part.with_suffix(".ids"), part.with_suffix(".ends"), n_tokens, l2g)
         raw_words += n_tokens
     return list(global_ids), counts, raw_words
 
@@ -239,18 +240,6 @@ def _error_from(info: dict) -> BaseException:
     if kind == "OSError":
         return OSError(*args)
     return RuntimeError(f"the parallel corpus pass failed: {info['message']}")
-
-
-def _append_part(buffer: cache.SpillBuffer, part: Path, l2g: np.ndarray) -> None:
-    """A task's ids, mapped to global ids, and its sentence ends, into ``buffer``."""
-    ends = cache._Stream(_blocks(part.with_suffix(".ends"), "<i8"))
-    pos = 0
-    for block in _blocks(part.with_suffix(".ids"), "<i4"):
-        here = ends.take_upto(pos + block.size)
-        buffer.append(l2g[block], (here - pos).tolist())
-        pos += block.size
-    for suffix in (".ids", ".ends"):
-        part.with_suffix(suffix).unlink()
 
 
 def _blocks(path: Path, dtype: str):

@@ -82,7 +82,8 @@ def source_key(paths, settings: Mapping[str, Any]) -> str | None:
 
 class SpillBuffer:
     """Provisional ids and sentence ends appended to files in a work folder (``build``'s
-    stand-in for holding them in memory); ``finish`` writes the entry's files."""
+    stand-in for holding them in memory), or taken over as they are from files that workers of
+    the parallel pass wrote (``adopt``); ``finish`` writes the entry's files."""
 
     def __init__(self, workdir: Path):
         self.workdir = workdir
@@ -90,6 +91,8 @@ class SpillBuffer:
         self.ends = open(workdir / "ends.tmp", "wb")
         self.size = 0
         self.n_ends = 0
+        # (ids file, ends file, tokens, local -> provisional id map or None), in corpus order
+        self.parts: list[tuple[Path, Path, int, np.ndarray | None]] = []
 
     def append(self, ids: np.ndarray, ends: list[int]) -> None:
         """Add one piece's ids (int32); ``ends`` are sentence ends as positions in ``ids``."""
@@ -99,7 +102,17 @@ class SpillBuffer:
             self.n_ends += len(ends)
         self.size += ids.size
 
-    def _segments(self, name: str, dtype: str, per: int):
+    def adopt(self, ids_path: Path, ends_path: Path, n_ids: int, id_map: np.ndarray) -> None:
+        """Take over a worker's files (moved into the work folder, not copied): ``n_ids`` local
+        ids (``<i4``) whose provisional ids are ``id_map[local]``, and sentence ends as
+        positions in them (``<i8``). They follow what ``append`` wrote and earlier parts."""
+        k = len(self.parts)
+        ids_to, ends_to = self.workdir / f"part{k}.ids.tmp", self.workdir / f"part{k}.ends.tmp"
+        os.replace(ids_path, ids_to)
+        os.replace(ends_path, ends_to)
+        self.parts.append((ids_to, ends_to, n_ids, np.asarray(id_map)))
+
+    def _segments(self, name: str | Path, dtype: str, per: int):
         with open(self.workdir / name, "rb") as f:
             while True:
                 block = np.fromfile(f, dtype=dtype, count=per)
@@ -107,12 +120,25 @@ class SpillBuffer:
                     return
                 yield block
 
+    def _all_parts(self, remap: np.ndarray | None):
+        """(ids file, ends file, first position, id map): what ``append`` wrote, then the
+        adopted parts, each part's map composed with ``remap``."""
+        start = 0
+        for ids_file, ends_file, n, id_map in [(Path("ids.tmp"), Path("ends.tmp"), self.size,
+                                                 None)] + self.parts:
+            if id_map is None:
+                composed = remap
+            else:
+                composed = id_map if remap is None else remap[id_map]
+            yield ids_file, ends_file, start, composed
+            start += n
+
     def close(self) -> None:
         self.ids.close()
         self.ends.close()
 
     def bincount(self, n_words: int) -> np.ndarray:
-        """int64 (n_words,): how often each provisional id occurs."""
+        """int64 (n_words,): how often each provisional id occurs (in what ``append`` wrote)."""
         self.ids.flush()
         counts = np.zeros(n_words, dtype=np.int64)
         for block in self._segments("ids.tmp", "<i4", SEGMENT):
@@ -125,16 +151,19 @@ class SpillBuffer:
         returns (tokens, offsets, digest) as ``cw2v.checkpoint.fingerprint`` computes it."""
         self.close()
         digest = hashlib.blake2b(digest_size=16)
-        ends = _Stream(self._segments("ends.tmp", "<i8", SEGMENT // 2))
+        parts = list(self._all_parts(remap))
+        ends = _Stream(block + start for _, ends_file, start, _ in parts
+                       for block in self._segments(ends_file, "<i8", SEGMENT // 2))
         kept = last = 0  # ids written; the last offset written (offsets strictly increase)
         n_offsets = 1
         with open(self.workdir / "tokens.i32", "wb") as tok, \
                 open(self.workdir / "offsets.i64", "wb") as off:
             off.write(np.zeros(1, dtype="<i8").tobytes())
             a = 0
-            for block in self._segments("ids.tmp", "<i4", SEGMENT):
+            for block, mapping in ((block, mapping) for ids_file, _, _, mapping in parts
+                                   for block in self._segments(ids_file, "<i4", SEGMENT)):
                 b = a + block.size
-                mapped = block if remap is None else remap[block]
+                mapped = block if mapping is None else mapping[block]
                 keep = mapped >= 0
                 known = mapped[keep].astype("<i4")
                 tok.write(known.tobytes())
@@ -155,8 +184,9 @@ class SpillBuffer:
             if kept > last:  # the corpus's end ends a sentence
                 off.write(np.array([kept], dtype="<i8").tobytes())
                 n_offsets += 1
-        for name in ("ids.tmp", "ends.tmp"):
-            (self.workdir / name).unlink()
+        for ids_file, ends_file, _, _ in parts:
+            (self.workdir / ids_file).unlink()
+            (self.workdir / ends_file).unlink()
         # the digest covers the ids, then the offsets (as checkpoint.fingerprint does)
         with open(self.workdir / "offsets.i64", "rb") as off:
             for chunk in iter(lambda: off.read(1 << 24), b""):

@@ -99,8 +99,11 @@ cdef extern from *:
         while (pos < end && !cw2v_uspace(p + pos, end - pos)) pos++;
         return pos;
     }
-    /* A 64-bit hash of p[0:n], eight bytes at a time, mixed by splitmix64's finaliser. */
-    static inline uint64_t cw2v_hash_bytes(const unsigned char* p, Py_ssize_t n) {
+    /* A 64-bit hash of p[0:n], eight bytes at a time, mixed by splitmix64's finaliser; end
+       bounds the readable bytes after p: when eight can be read at the last partial block, it
+       is read in one load and masked (the same value as copying its n % 8 bytes). */
+    static inline uint64_t cw2v_hash_in(const unsigned char* p, Py_ssize_t n,
+                                        const unsigned char* end) {
         uint64_t h = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)n * 0xff51afd7ed558ccdULL), x;
         while (n >= 8) {
             memcpy(&x, p, 8);
@@ -109,14 +112,25 @@ cdef extern from *:
             p += 8; n -= 8;
         }
         if (n > 0) {
-            x = 0;
-            memcpy(&x, p, (size_t)n);
+    #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            if (end - p >= 8) {
+                memcpy(&x, p, 8);
+                x &= ~0ULL >> (64 - 8 * n);
+            } else
+    #endif
+            {
+                x = 0;
+                memcpy(&x, p, (size_t)n);
+            }
             h = (h ^ x) * 0x100000001b3ULL;
             h ^= h >> 29;
         }
         h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
         h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
         return h ^ (h >> 31);
+    }
+    static inline uint64_t cw2v_hash_bytes(const unsigned char* p, Py_ssize_t n) {
+        return cw2v_hash_in(p, n, p + n);
     }
     static void* cw2v_table_calloc(size_t n, size_t size) {
     #if defined(__linux__) && defined(MADV_HUGEPAGE)
@@ -137,6 +151,8 @@ cdef extern from *:
     Py_ssize_t word_end "cw2v_word_end"(const uint8_t* p, Py_ssize_t pos,
                                         Py_ssize_t end) noexcept nogil
     uint64_t hash_bytes "cw2v_hash_bytes"(const uint8_t* p, Py_ssize_t n) noexcept nogil
+    uint64_t hash_in "cw2v_hash_in"(const uint8_t* p, Py_ssize_t n,
+                                    const uint8_t* end) noexcept nogil
     bint is_space "cw2v_is_space"(unsigned char c) noexcept nogil
     void prefetch "cw2v_prefetch"(const void* p) noexcept nogil
     int uspace "cw2v_uspace"(const uint8_t* p, Py_ssize_t avail) noexcept nogil
@@ -368,14 +384,14 @@ cdef class WordTable:
             self.word_slot_put(self.whash[wid], wid)
 
     cdef inline void found_word(self, const uint8_t* p, Py_ssize_t a, Py_ssize_t b,
-                                Py_ssize_t* scan, Py_ssize_t* start, Py_ssize_t* stop,
-                                uint64_t* h) noexcept nogil:
-        # a scanner's word p[a:b]: its bounds, the scan moved past it, its hash; its slot is
-        # prefetched (it is looked up some words later)
+                                Py_ssize_t end, Py_ssize_t* scan, Py_ssize_t* start,
+                                Py_ssize_t* stop, uint64_t* h) noexcept nogil:
+        # a scanner's word p[a:b] of p[0:end]: its bounds, the scan moved past it, its hash; its
+        # slot is prefetched (it is looked up some words later)
         start[0] = a
         stop[0] = b
         scan[0] = b
-        h[0] = hash_bytes(p + a, b - a)
+        h[0] = hash_in(p + a, b - a, p + end)
         prefetch(&self.wslots[h[0] & <uint64_t>(self.wcap - 1)])
 
     # -- corpus text ----------------------------------------------------------------------------
@@ -400,7 +416,7 @@ cdef class WordTable:
         newline[0] = nl
         if q >= end:
             return False
-        self.found_word(p, q, token_end(p, q, end), scan, start, stop, h)
+        self.found_word(p, q, token_end(p, q, end), end, scan, start, stop, h)
         return True
 
     def encode_chunk(self, const uint8_t[::1] buf, bint add, int32_t[::1] ids_out,
@@ -827,7 +843,7 @@ cdef class PhraseTable(WordTable):
             scan[0] = q
             return False
         newline[0] = nl
-        self.found_word(p, q, word_end(p, q, end), scan, start, stop, h)
+        self.found_word(p, q, word_end(p, q, end), end, scan, start, stop, h)
         return True
 
     cdef inline int cand_room(self, Py_ssize_t n) noexcept nogil:
@@ -1184,7 +1200,7 @@ cdef class PhraseTable(WordTable):
         newline[0] = nl
         if q >= end:
             return 0
-        self.found_word(p, q, word_end(p, q, end), scan, start, stop, h)
+        self.found_word(p, q, word_end(p, q, end), end, scan, start, stop, h)
         return 1
 
     cdef Py_ssize_t apply_clean(self, const uint8_t* p, Py_ssize_t end, bint final, uint8_t dl,
@@ -1374,7 +1390,8 @@ cdef class PhraseTable(WordTable):
                     continue
                 start = pos
                 pos = word_end(p, pos, end)
-                wid = self.word_find(p + start, pos - start, hash_bytes(p + start, pos - start))
+                wid = self.word_find(p + start, pos - start,
+                                     hash_in(p + start, pos - start, p + end))
                 if wid >= 0 and self.n_connectors and self.wconn[wid]:
                     if ncand == 0:  # a connector word outside a candidate
                         if not line_start:
