@@ -15,7 +15,9 @@ import gzip
 import io
 import lzma
 import os
+import queue
 import stat
+import threading
 import tempfile
 import zlib
 from collections.abc import Iterator
@@ -454,3 +456,64 @@ def writer_for(path: Path):
     Each takes a binary file object and a mode: ``writer_for(path)(raw, "wb")``.
     """
     return _WRITERS.get(path.suffix.lower())
+
+
+class ReadAhead:
+    """Blocks of ``f`` read on a thread, up to ``depth`` blocks ahead of the reader.
+
+    The decompressors (zlib, lzma, bz2) and pipe reads release the GIL, so a reader that itself
+    releases it (the compiled tokenizer) runs beside the decompression: the text of an .xz file
+    costs the slower of the two, not their sum. ``read(n)`` returns up to ``n`` bytes (``b""`` at
+    the end) and raises, at the same point of the stream, what reading ``f`` raised. Use it as a
+    context manager: leaving stops the thread (``f`` stays open: its owner closes it).
+    """
+
+    def __init__(self, f: IO[bytes], block: int, depth: int = 4):
+        self._queue: queue.Queue = queue.Queue(depth)
+        self._stop = threading.Event()
+        self._pending = b""
+        self._done = False
+        self._thread = threading.Thread(target=self._fill, args=(f, block), daemon=True,
+                                        name="cw2v-read-ahead")
+        self._thread.start()
+
+    def _fill(self, f: IO[bytes], block: int) -> None:
+        try:
+            while not self._stop.is_set():
+                data = f.read(block)
+                self._put(data)
+                if not data:
+                    return
+        except BaseException as exc:  # handed to the reader, raised there
+            self._put(exc)
+
+    def _put(self, item) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def read(self, n: int) -> bytes:
+        """Up to ``n`` bytes (``n`` > 0); ``b""`` at the end of the stream."""
+        if not self._pending and not self._done:
+            item = self._queue.get()
+            if isinstance(item, BaseException):
+                self._done = True
+                raise item
+            self._pending = item
+            self._done = not item
+        out, self._pending = self._pending[:n], self._pending[n:]
+        return out
+
+    def close(self) -> None:
+        """Stop the thread (it finishes the block it is reading)."""
+        self._stop.set()
+        self._thread.join()
+
+    def __enter__(self) -> ReadAhead:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -15,7 +15,9 @@ range's end ends a sentence only where the file ends, as in the sequential pass.
 
 Used for corpora of regular files (plain or compressed) of at least ``MIN_BYTES``, read as
 UTF-8 or ASCII, when ``workers > 1`` and no ``max_vocab_size`` is set (the pruning rule depends on
-the order the text is read in); anything else takes the sequential pass.
+the order the text is read in), except compressed files alone at ``workers <= 2`` (the
+sequential pass then decompresses beside its tokenizing); anything else takes the sequential
+pass.
 """
 from __future__ import annotations
 
@@ -74,6 +76,10 @@ def plan(paths, workers: int, encoding: str) -> list[Task] | None:
         return None
     sizes = [os.path.getsize(p) for p in paths]
     if sum(sizes) < MIN_BYTES:
+        return None
+    if workers <= 2 and all(map(is_compressed, paths)):
+        # The sequential pass already decompresses on one core while it tokenizes on another
+        # (``_files.ReadAhead``); a process pass would add its children to the same two cores.
         return None
     tasks = []
     for path, size in zip(map(os.fspath, paths), sizes):

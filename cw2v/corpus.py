@@ -57,6 +57,7 @@ from ._text import WordTable
 from ._files import (
     COMPRESSION_ERRORS,
     InputLike,
+    ReadAhead,
     check_binary_stream,
     check_text_encoding,
     corrupt_stream_reason,
@@ -65,6 +66,7 @@ from ._files import (
     is_stream,
     is_url,
     open_input,
+    regular_file_descriptor,
 )
 from .base import check_positive_int
 from .vocab import Vocabulary, select_words
@@ -206,8 +208,9 @@ def build(corpus: CorpusLike, min_count: int = 5, max_vocab: int | None = None, 
     workers : int
         Processes for the pass (``cw2v._prepare``; with ``cache_dir``, no ``max_vocab_size``,
         and a corpus of at least 32 MB of files read as UTF-8 or ASCII): a plain file is cut
-        into ``workers`` byte ranges, compressed files are read one a process. The result is
-        the sequential pass's, identical.
+        into ``workers`` byte ranges, a compressed file's text into segments as it is
+        decompressed (compressed files alone, at ``workers <= 2``: one process, decompressing
+        on a thread beside the tokenizer). The result is the sequential pass's, identical.
 
     Returns
     -------
@@ -768,7 +771,11 @@ def _file_id_pieces(path: InputLike, table: WordTable, add: bool,
     """(ids, ends) for each chunk of a file by the compiled reader; its last piece ends a
     sentence. ``add``: new words get ids (counting), or -1 (encoding with a vocabulary)."""
     with _opened(path) as (f, name):
-        yield from _id_pieces(f, name, table, add, encoding)
+        if regular_file_descriptor(f) is not None:  # a plain file: the page cache is fast
+            yield from _id_pieces(f, name, table, add, encoding)
+            return
+        with ReadAhead(f, CHUNK_SIZE) as ahead:  # decompression (or a pipe) beside tokenizing
+            yield from _id_pieces(ahead, name, table, add, encoding)
 
 
 def _id_pieces(f, name: str, table: WordTable, add: bool, encoding: str, consumed: int = 0,

@@ -286,7 +286,9 @@ def test_compressed_files_are_cut_into_segments_as_they_are_decompressed(tmp_pat
     with lzma.open(packed, "wt") as f:
         f.write("\n".join(" ".join(s) for s in sentences))
     seq = corpus.build(packed, min_count=2, cache_dir=tmp_path / "seq")
-    par = corpus.build(packed, min_count=2, cache_dir=tmp_path / "par", workers=2)
+    assert small_parallel.plan([packed], 2, "utf-8") is None  # (read beside decompression)
+    assert small_parallel.plan([packed], 3, "utf-8") is not None
+    par = corpus.build(packed, min_count=2, cache_dir=tmp_path / "par", workers=3)
     assert_same(seq, par)
     assert not [p for p in (tmp_path / "par").rglob("segment*")]
     # A decode error in a segment names the file and the offset in its text.
@@ -296,13 +298,13 @@ def test_compressed_files_are_cut_into_segments_as_they_are_decompressed(tmp_pat
     with pytest.raises(corpus.CorpusDecodeError) as seq_err:
         corpus.build(bad, cache_dir=tmp_path / "a")
     with pytest.raises(corpus.CorpusDecodeError) as par_err:
-        corpus.build(bad, cache_dir=tmp_path / "b", workers=2)
+        corpus.build(bad, cache_dir=tmp_path / "b", workers=3)
     assert str(par_err.value) == str(seq_err.value)
     # A truncated stream is the sequential pass's CorpusError.
     cut = tmp_path / "cut.txt.xz"
     cut.write_bytes(packed.read_bytes()[:-200])
     with pytest.raises(corpus.CorpusError, match="cut.txt.xz"):
-        corpus.build(cut, cache_dir=tmp_path / "c", workers=2)
+        corpus.build(cut, cache_dir=tmp_path / "c", workers=3)
     assert [p.name for p in (tmp_path / "c").iterdir()] == []
 
 

@@ -147,3 +147,45 @@ def test_word_table_checks_its_buffers():
         t.encode_chunk(b"a\nb\nc", True, np.empty(3, dtype=np.int32), np.empty(1, np.int64))
     with pytest.raises(ValueError, match="add_vocab"):
         t.add_vocab(b"a\nb", np.zeros(2, dtype=np.int32))
+
+
+def test_read_ahead_hands_over_the_bytes_and_the_error_in_order():
+    import io
+
+    from cw2v._files import ReadAhead
+
+    data = bytes(range(256)) * 50
+
+    class Failing(io.BytesIO):
+        def read(self, n=-1):
+            out = super().read(n)
+            if not out:
+                raise EOFError("truncated")
+            return out
+
+    with ReadAhead(io.BytesIO(data), block=1000, depth=2) as ahead:
+        got = b"".join(iter(lambda: ahead.read(333), b""))
+    assert got == data
+    with ReadAhead(Failing(data), block=4096) as ahead:
+        got = b""
+        with pytest.raises(EOFError, match="truncated"):
+            while True:
+                got += ahead.read(5000)
+    assert got == data  # every byte before the error, then the error
+    ahead = ReadAhead(io.BytesIO(data), block=10, depth=1)
+    ahead.read(10)
+    ahead.close()  # stops the thread although nobody reads on
+    assert not ahead._thread.is_alive()
+
+
+def test_compressed_files_read_ahead_equal_plain(tmp_path, monkeypatch):
+    import lzma
+
+    monkeypatch.setattr(corpus, "CHUNK_SIZE", 7)
+    text = "the cat sat\non the mat\u3000x\n" * 50
+    plain = tmp_path / "c.txt"
+    plain.write_text(text)
+    packed = tmp_path / "c.txt.xz"
+    with lzma.open(packed, "wt") as f:
+        f.write(text)
+    assert_same_build(build(plain, min_count=1), build(packed, min_count=1))
