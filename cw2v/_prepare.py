@@ -77,13 +77,14 @@ def plan(paths, workers: int, encoding: str) -> list[Task] | None:
     sizes = [os.path.getsize(p) for p in paths]
     if sum(sizes) < MIN_BYTES:
         return None
-    if workers <= 2 and all(map(is_compressed, paths)):
+    compressed = [is_compressed(p) for p in paths]
+    if workers <= 2 and all(compressed):
         # The sequential pass already decompresses on one core while it tokenizes on another
         # (``_files.ReadAhead``); a process pass would add its children to the same two cores.
         return None
     tasks = []
-    for path, size in zip(map(os.fspath, paths), sizes):
-        if is_compressed(path):
+    for path, size, packed in zip(map(os.fspath, paths), sizes, compressed):
+        if packed:
             tasks.append(Task(path))  # cut into segments as it is decompressed (``_expand``)
             continue
         if size < MIN_BYTES // workers:

@@ -242,8 +242,8 @@ def build(corpus: CorpusLike, min_count: int = 5, max_vocab: int | None = None, 
     workers = check_positive_int("workers", workers)
     paths = _corpus_paths(corpus, encoding, errors)
     if cache_dir is None:
-        return _count_and_encode(corpus, _IdBuffer(), min_count, max_vocab, max_vocab_size,
-                                 encoding, errors, progress)
+        return _count_and_encode(corpus, paths, _IdBuffer(), min_count, max_vocab,
+                                 max_vocab_size, encoding, errors, progress)
     cache_dir = Path(cache_dir)
     settings = {"min_count": min_count, "max_vocab": max_vocab, "encoding": encoding,
                 "errors": errors, "max_vocab_size": max_vocab_size}
@@ -255,8 +255,8 @@ def build(corpus: CorpusLike, min_count: int = 5, max_vocab: int | None = None, 
     tasks = None if max_vocab_size is not None else _prepare.plan(paths, workers, encoding)
     with cache.work_folder(cache_dir) as work:
         vocab, n_tokens, n_offsets, digest, raw_words = _count_and_encode(
-            corpus, cache.SpillBuffer(work), min_count, max_vocab, max_vocab_size, encoding,
-            errors, progress, tasks, workers)
+            corpus, paths, cache.SpillBuffer(work), min_count, max_vocab, max_vocab_size,
+            encoding, errors, progress, tasks, workers)
         cache.write_entry(work, vocab.words, vocab.counts,
                           {"tokens": n_tokens, "offsets": n_offsets, "digest": digest,
                            "raw_words": raw_words, "settings": settings,
@@ -298,10 +298,11 @@ def _open_cached(entry: Path) -> tuple[Vocabulary, EncodedCorpus] | None:
     return vocab, EncodedCorpus(tokens, offsets, meta["raw_words"], meta["digest"])
 
 
-def _count_and_encode(corpus, buffer, min_count, max_vocab, max_vocab_size, encoding, errors,
-                      progress, tasks=None, workers=1):
+def _count_and_encode(corpus, paths, buffer, min_count, max_vocab, max_vocab_size, encoding,
+                      errors, progress, tasks=None, workers=1):
     """The one pass: provisional ids into ``buffer``, counts, vocabulary, final ids; with
-    ``tasks`` (``cw2v._prepare.plan``), on ``workers`` processes.
+    ``tasks`` (``cw2v._prepare.plan``), on ``workers`` processes. ``paths``: the corpus's
+    files (``_corpus_paths``), None for token lists.
 
     Returns (vocab, encoded) for an ``_IdBuffer``; (vocab, tokens, offsets, digest,
     raw_words) for a ``cache.SpillBuffer`` (its files are the encoded corpus).
@@ -315,7 +316,8 @@ def _count_and_encode(corpus, buffer, min_count, max_vocab, max_vocab_size, enco
                                                     on_task=bar.update)
             ids, next_id = np.arange(len(words)), len(words)
         else:
-            table, raw_words = _count_pass(corpus, buffer, max_vocab_size, encoding, errors, bar)
+            table, raw_words = _count_pass(corpus, paths, buffer, max_vocab_size, encoding,
+                                           errors, bar)
             words, ids = table.words()
             next_id = table.next_id
             counts = (table.counts[ids] if table.counts is not None
@@ -344,18 +346,18 @@ def _count_and_encode(corpus, buffer, min_count, max_vocab, max_vocab_size, enco
     return vocab, n_tokens, n_offsets, digest, raw_words
 
 
-def _count_pass(corpus, buffer, max_vocab_size, encoding, errors, bar):
-    """Provisional ids of the whole corpus into ``buffer``, in one process: files by the
-    compiled reader when it applies (``_reads_bytes``), otherwise as str tokens. Returns
+def _count_pass(corpus, paths, buffer, max_vocab_size, encoding, errors, bar):
+    """Provisional ids of the whole corpus into ``buffer``, in one process: files (``paths``)
+    by the compiled reader when it applies (``_reads_bytes``), otherwise as str tokens. Returns
     (table, raw_words); the table is pruned to ``max_vocab_size`` after each piece."""
-    paths = _corpus_paths(corpus, encoding, errors)
     if paths is not None and _reads_bytes(encoding, errors):
         table = _CompiledWordTable(max_vocab_size)
         pieces = chain.from_iterable(_file_id_pieces(p, table.table, True, encoding)
                                      for p in paths)
     else:
         table = _WordTable(max_vocab_size)
-        pieces = ((table.ids(tokens), ends) for tokens, ends in _pieces(corpus, encoding, errors))
+        pieces = ((table.ids(tokens), ends)
+                  for tokens, ends in _paths_pieces(corpus, paths, encoding, errors))
     raw_words = 0
     for ids, ends in pieces:
         buffer.append(ids, ends)
@@ -506,7 +508,7 @@ def encode(corpus: CorpusLike, vocab: Vocabulary | Mapping[str, int], *, encodin
                                          for p in paths)
         else:
             pieces = ((_to_ids(map(word_id, tokens, repeat(-1)), len(tokens)), ends)
-                      for tokens, ends in _pieces(corpus, encoding, errors))
+                      for tokens, ends in _paths_pieces(corpus, paths, encoding, errors))
         for ids, ends in pieces:
             buffer.append(ids, ends)
             raw_words += ids.size
@@ -649,10 +651,11 @@ def _expand(path) -> list:
     return [path]
 
 
-def _pieces(corpus, encoding: str, errors: str) -> Iterator[tuple[list[str], list[int]]]:
-    """Stream ``corpus`` as (tokens, ends): ``ends`` are the positions in ``tokens`` after which
-    a sentence ends (sentences may be empty here; a sentence may span several pieces)."""
-    paths = _corpus_paths(corpus, encoding, errors)
+def _paths_pieces(corpus, paths, encoding: str,
+                  errors: str) -> Iterator[tuple[list[str], list[int]]]:
+    """Stream ``corpus`` (its files as ``_corpus_paths`` found them; None: token lists) as
+    (tokens, ends): ``ends`` are the positions in ``tokens`` after which a sentence ends
+    (sentences may be empty here; a sentence may span several pieces)."""
     if paths is None:
         return _token_list_pieces(corpus)
     return chain.from_iterable(_file_pieces(p, encoding, errors) for p in paths)
