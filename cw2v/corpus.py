@@ -320,8 +320,7 @@ def _count_and_encode(corpus, paths, buffer, min_count, max_vocab, max_vocab_siz
                                            errors, bar)
             words, ids = table.words()
             next_id = table.next_id
-            counts = (table.counts[ids] if table.counts is not None
-                      else buffer.bincount(len(words)))
+            counts = table.counts_of(ids, buffer)
     if raw_words == 0:
         raise ValueError("cannot build a vocabulary: the corpus is empty (no tokens)")
     _check_words(words)
@@ -404,6 +403,11 @@ class _WordTable:
         for word in [w for w, i in self.first_seen.items() if counts[i] <= self.floor]:
             del self.first_seen[word]
 
+    def counts_of(self, ids: np.ndarray, buffer) -> np.ndarray:
+        """The counts of the words of provisional ids ``ids`` (``words()``'s): kept as the text
+        was read when the table is bounded, else counted in ``buffer``'s ids."""
+        return self.counts[ids] if self.counts is not None else buffer.bincount(len(ids))
+
     def words(self) -> tuple[list, np.ndarray]:
         """The words still in the table, in order of first appearance, and their ids."""
         words = list(self.first_seen)
@@ -418,7 +422,7 @@ class _CompiledWordTable:
     def __init__(self, max_size: int | None):
         self.table = WordTable()
         self.max_size = max_size
-        self.counts: np.ndarray | None = None  # by provisional id, once ``words`` has run
+        self._counts = np.zeros(0, dtype=np.int64)  # words()'s, in its order
 
     @property
     def next_id(self) -> int:
@@ -437,11 +441,13 @@ class _CompiledWordTable:
         if self.max_size is not None and self.table.n_words > self.max_size:
             self.table.prune_rarest(self.max_size)
 
+    def counts_of(self, ids: np.ndarray, buffer) -> np.ndarray:
+        """The counts of ``words()``'s words (``ids`` are theirs): kept by the table."""
+        return self._counts
+
     def words(self) -> tuple[list, np.ndarray]:
         """The words still in the table, in order of first appearance, and their ids."""
-        text, counts, pids = self.table.export_vocab()
-        self.counts = np.zeros(self.next_id, dtype=np.int64)
-        self.counts[pids] = counts
+        text, self._counts, pids = self.table.export_vocab()
         return text.decode("utf-8").split("\n")[:-1], pids.astype(np.int64)
 
 
