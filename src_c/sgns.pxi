@@ -59,6 +59,7 @@ from vecops cimport (
     cw2v_alloc_private,
     cw2v_axpy,
     cw2v_combine,
+    cw2v_hs_update,
     cw2v_compiled_level,
     cw2v_cpu_level,
     cw2v_dot,
@@ -233,27 +234,29 @@ cdef inline void _hs_targets(const float* h, float* syn1, Py_ssize_t d, const ui
     The nodes of a path are distinct rows and h does not change within an example, so node j's
     f never depends on an earlier node's update: word2vec.c's node-by-node loop gives the same
     numbers as computing a chunk of nodes' f at once (four rows a pass, h read once), then
-    their g, then neu1e += sum g_j syn1[n_j] (the rows before their update) and each
-    syn1[n_j] += g_j h. Chunks of _BATCH_OUTPUTS nodes keep the buffers on the stack.
+    their g, then, in one pass over each row, neu1e += g_j syn1[n_j] (the row before its
+    update) and syn1[n_j] += g_j h (``cw2v_hs_update``; skipped nodes are left out). Chunks of
+    _BATCH_OUTPUTS nodes keep the buffers on the stack.
     """
-    cdef const float* rows[_BATCH_OUTPUTS]
+    cdef float* rows[_BATCH_OUTPUTS]
     cdef float G[_BATCH_OUTPUTS]
     cdef Py_ssize_t start = 0, j, n
-    cdef float f
+    cdef int kept
+    cdef float f, g
     while start < length:
         n = length - start if length - start < _BATCH_OUTPUTS else _BATCH_OUTPUTS
         for j in range(n):
             rows[j] = syn1 + point[start + j] * d
-        cw2v_dots(h, rows, <int>n, G, d)
+        cw2v_dots(h, <const float* const*>rows, <int>n, G, d)
+        kept = 0
         for j in range(n):
             f = G[j]
-            G[j] = _gradient(sig, f, <float>(1 - code[start + j]), lr, loss)
-            if f >= sig.max_exp or f <= -sig.max_exp:
-                G[j] = 0.0  # skipped: no update (0 * row adds nothing to neu1e)
-        cw2v_combine(G, 1, rows, <int>n, neu1e, d)
-        for j in range(n):
-            if G[j] != 0.0:
-                cw2v_axpy(G[j], h, <float*>rows[j], d)
+            g = _gradient(sig, f, <float>(1 - code[start + j]), lr, loss)
+            if f < sig.max_exp and f > -sig.max_exp:  # else skipped: no update
+                G[kept] = g
+                rows[kept] = rows[j]
+                kept += 1
+        cw2v_hs_update(G, rows, kept, h, neu1e, d)
         start += n
 
 

@@ -40,6 +40,76 @@ CW2V_INLINE float cw2v_hsum16(const float *acc)
     return (s4[0] + s4[2]) + (s4[1] + s4[3]);
 }
 
+/* Sixteen-lane vectors for the kernels' row loops: GCC/Clang vector extensions, which compile
+ * to two AVX2 registers, one AVX-512 register or four SSE registers as the copy's flags allow
+ * (same lanes, same order of operations per lane: results do not depend on the width); a
+ * struct of sixteen floats elsewhere (MSVC), whose loops the compiler vectorises as it can.
+ * Loads and stores are unaligned (rows are d floats apart). */
+#if defined(__GNUC__) || defined(__clang__)
+/* Two halves of eight floats (GCC lowers wider generic vectors poorly on AVX2). */
+typedef float cw2v_v8 __attribute__((vector_size(32), aligned(4), __may_alias__));
+typedef int32_t cw2v_m8 __attribute__((vector_size(32), aligned(4), __may_alias__));
+typedef struct { cw2v_v8 lo, hi; } cw2v_v16;
+CW2V_INLINE cw2v_v16 cw2v_v16_load(const float *p)
+{
+    cw2v_v16 v = {*(const cw2v_v8 *)p, *(const cw2v_v8 *)(p + 8)};
+    return v;
+}
+CW2V_INLINE void cw2v_v16_store(float *p, cw2v_v16 v)
+{
+    *(cw2v_v8 *)p = v.lo;
+    *(cw2v_v8 *)(p + 8) = v.hi;
+}
+CW2V_INLINE cw2v_v16 cw2v_v16_zero(void) { cw2v_v16 z = {{0.f}, {0.f}}; return z; }
+CW2V_INLINE cw2v_v16 cw2v_v16_add(cw2v_v16 a, cw2v_v16 b)
+{
+    cw2v_v16 r = {a.lo + b.lo, a.hi + b.hi};
+    return r;
+}
+/* a * b + c for a scalar a. */
+CW2V_INLINE cw2v_v16 cw2v_v16_madd(float a, cw2v_v16 b, cw2v_v16 c)
+{
+    const cw2v_v8 av = {a, a, a, a, a, a, a, a};
+    cw2v_v16 r = {av * b.lo + c.lo, av * b.hi + c.hi};
+    return r;
+}
+/* a * b + c, lane by lane. */
+CW2V_INLINE cw2v_v16 cw2v_v16_vmadd(cw2v_v16 a, cw2v_v16 b, cw2v_v16 c)
+{
+    cw2v_v16 r = {a.lo * b.lo + c.lo, a.hi * b.hi + c.hi};
+    return r;
+}
+/* v with its lanes below `skip` (0..16) set to zero: an AND with sixteen lanes of a table
+ * whose first half is 0 and second half all ones, read from 16 - skip. */
+static const int32_t cw2v_keep_table[2 * CW2V_LANES] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+CW2V_INLINE cw2v_v16 cw2v_v16_from(cw2v_v16 v, ptrdiff_t skip)
+{
+    const int32_t *k = cw2v_keep_table + CW2V_LANES - skip;
+    cw2v_v16 r = {(cw2v_v8)((cw2v_m8)v.lo & *(const cw2v_m8 *)k),
+                  (cw2v_v8)((cw2v_m8)v.hi & *(const cw2v_m8 *)(k + 8))};
+    return r;
+}
+#else
+typedef struct { float f[CW2V_LANES]; } cw2v_v16;
+CW2V_INLINE cw2v_v16 cw2v_v16_load(const float *p) { cw2v_v16 v; for (int j = 0; j < CW2V_LANES; j++) v.f[j] = p[j]; return v; }
+CW2V_INLINE void cw2v_v16_store(float *p, cw2v_v16 v) { for (int j = 0; j < CW2V_LANES; j++) p[j] = v.f[j]; }
+CW2V_INLINE cw2v_v16 cw2v_v16_zero(void) { cw2v_v16 z = {{0.f}}; return z; }
+CW2V_INLINE cw2v_v16 cw2v_v16_add(cw2v_v16 a, cw2v_v16 b) { for (int j = 0; j < CW2V_LANES; j++) a.f[j] += b.f[j]; return a; }
+CW2V_INLINE cw2v_v16 cw2v_v16_madd(float a, cw2v_v16 b, cw2v_v16 c) { for (int j = 0; j < CW2V_LANES; j++) c.f[j] += a * b.f[j]; return c; }
+CW2V_INLINE cw2v_v16 cw2v_v16_vmadd(cw2v_v16 a, cw2v_v16 b, cw2v_v16 c) { for (int j = 0; j < CW2V_LANES; j++) c.f[j] += a.f[j] * b.f[j]; return c; }
+CW2V_INLINE cw2v_v16 cw2v_v16_from(cw2v_v16 v, ptrdiff_t skip) { for (int j = 0; j < CW2V_LANES; j++) if (j < skip) v.f[j] = 0.f; return v; }
+#endif
+
+/* The sum of v's lanes, pairwise as cw2v_hsum16. */
+CW2V_INLINE float cw2v_v16_sum(cw2v_v16 v)
+{
+    float a[CW2V_LANES];
+    cw2v_v16_store(a, v);
+    return cw2v_hsum16(a);
+}
+
 /* Dot product of two float vectors of length n. Sixteen independent partial sums, one per
  * lane, so the compiler vectorises the loop at any width (SSE to AVX-512) without -ffast-math:
  * each lane's order of additions is fixed, the result does not depend on the width. */
@@ -55,58 +125,42 @@ CW2V_INLINE float cw2v_dot(const float *CW2V_RESTRICT a, const float *CW2V_RESTR
 }
 
 /* out[b] = x . rows[b] for b < m, four rows per pass so x is read once per four rows and
- * four independent sums are in flight (the batched mode's S = I O^T, one row of it). */
+ * four independent sums are in flight (the batched mode's S = I O^T, one row of it; the
+ * hierarchical softmax's path). When n >= 16 the elements past the last full block are one
+ * block ending at n with its first lanes zeroed, so no element is done one at a time. */
 CW2V_INLINE void cw2v_dots(const float *CW2V_RESTRICT x, const float *const *rows, int m,
                              float *CW2V_RESTRICT out, ptrdiff_t n)
 {
     int b = 0;
-    for (; b + 4 <= m; b += 4) {
-        const float *r0 = rows[b], *r1 = rows[b + 1], *r2 = rows[b + 2], *r3 = rows[b + 3];
-        float a0[CW2V_LANES] = {0.f}, a1[CW2V_LANES] = {0.f};
-        float a2[CW2V_LANES] = {0.f}, a3[CW2V_LANES] = {0.f};
+    if (n < CW2V_LANES) {
+        for (; b < m; b++) out[b] = cw2v_dot(x, rows[b], n);
+        return;
+    }
+    const ptrdiff_t last = n - CW2V_LANES, full = n - n % CW2V_LANES;
+    const cw2v_v16 x_last = cw2v_v16_from(cw2v_v16_load(x + last), full - last);
+    for (; b < m; b += 4) {
+        /* Four rows (the last pass repeats its last row: r_k = rows[min(b + k, m - 1)]). */
+        const float *r0 = rows[b], *r1 = rows[b + 1 < m ? b + 1 : m - 1];
+        const float *r2 = rows[b + 2 < m ? b + 2 : m - 1], *r3 = rows[b + 3 < m ? b + 3 : m - 1];
+        cw2v_v16 a0 = cw2v_v16_zero(), a1 = a0, a2 = a0, a3 = a0;
         ptrdiff_t i = 0;
-        for (; i + CW2V_LANES <= n; i += CW2V_LANES)
-            for (int j = 0; j < CW2V_LANES; j++) {
-                float xv = x[i + j];
-                a0[j] += xv * r0[i + j];
-                a1[j] += xv * r1[i + j];
-                a2[j] += xv * r2[i + j];
-                a3[j] += xv * r3[i + j];
-            }
-        float t0 = 0.f, t1 = 0.f, t2 = 0.f, t3 = 0.f;
-        for (; i < n; i++) {
-            t0 += x[i] * r0[i];
-            t1 += x[i] * r1[i];
-            t2 += x[i] * r2[i];
-            t3 += x[i] * r3[i];
+        for (; i < full; i += CW2V_LANES) {
+            const cw2v_v16 xv = cw2v_v16_load(x + i);
+            a0 = cw2v_v16_vmadd(xv, cw2v_v16_load(r0 + i), a0);
+            a1 = cw2v_v16_vmadd(xv, cw2v_v16_load(r1 + i), a1);
+            a2 = cw2v_v16_vmadd(xv, cw2v_v16_load(r2 + i), a2);
+            a3 = cw2v_v16_vmadd(xv, cw2v_v16_load(r3 + i), a3);
         }
-        out[b] = cw2v_hsum16(a0) + t0;
-        out[b + 1] = cw2v_hsum16(a1) + t1;
-        out[b + 2] = cw2v_hsum16(a2) + t2;
-        out[b + 3] = cw2v_hsum16(a3) + t3;
-    }
-    for (; b < m; b++) out[b] = cw2v_dot(x, rows[b], n);
-}
-
-/* y += sum_b coef[b * stride] * rows[b], one pass over y per sixteen lanes (the batched mode's
- * dI = G O and dO = G^T I, one row of each). */
-CW2V_INLINE void cw2v_combine(const float *coef, ptrdiff_t stride, const float *const *rows,
-                                int m, float *CW2V_RESTRICT y, ptrdiff_t n)
-{
-    ptrdiff_t i = 0;
-    for (; i + CW2V_LANES <= n; i += CW2V_LANES) {
-        float acc[CW2V_LANES];
-        for (int j = 0; j < CW2V_LANES; j++) acc[j] = y[i + j];
-        for (int b = 0; b < m; b++) {
-            const float c = coef[b * stride], *r = rows[b] + i;
-            for (int j = 0; j < CW2V_LANES; j++) acc[j] += c * r[j];
+        if (full < n) {
+            a0 = cw2v_v16_vmadd(x_last, cw2v_v16_load(r0 + last), a0);
+            a1 = cw2v_v16_vmadd(x_last, cw2v_v16_load(r1 + last), a1);
+            a2 = cw2v_v16_vmadd(x_last, cw2v_v16_load(r2 + last), a2);
+            a3 = cw2v_v16_vmadd(x_last, cw2v_v16_load(r3 + last), a3);
         }
-        for (int j = 0; j < CW2V_LANES; j++) y[i + j] = acc[j];
-    }
-    for (; i < n; i++) {
-        float acc = y[i];
-        for (int b = 0; b < m; b++) acc += coef[b * stride] * rows[b][i];
-        y[i] = acc;
+        out[b] = cw2v_v16_sum(a0);
+        if (b + 1 < m) out[b + 1] = cw2v_v16_sum(a1);
+        if (b + 2 < m) out[b + 2] = cw2v_v16_sum(a2);
+        if (b + 3 < m) out[b + 3] = cw2v_v16_sum(a3);
     }
 }
 
@@ -127,6 +181,71 @@ CW2V_INLINE void cw2v_update_out(float g, const float *CW2V_RESTRICT h, float *C
         float oi = o[i];
         neu1e[i] += g * oi;
         o[i] = oi + g * h[i];
+    }
+}
+
+/* y += sum_b coef[b * stride] * rows[b], one pass over y per sixteen lanes (the batched mode's
+ * dI = G O and dO = G^T I, one row of each). Even and odd rows go to two accumulators (two
+ * independent chains of multiply-adds, added at the end); when n >= 16 the elements past the
+ * last full block are one block ending at n, its done lanes left as they are. y is none of the
+ * rows. */
+CW2V_INLINE void cw2v_combine(const float *coef, ptrdiff_t stride, const float *const *rows,
+                                int m, float *CW2V_RESTRICT y, ptrdiff_t n)
+{
+    if (n < CW2V_LANES) {
+        for (int b = 0; b < m; b++) cw2v_axpy(coef[b * stride], rows[b], y, n);
+        return;
+    }
+    const ptrdiff_t full = n - n % CW2V_LANES;
+    for (ptrdiff_t i = 0; i < n; i += CW2V_LANES) {
+        const ptrdiff_t o = i < full ? i : n - CW2V_LANES;   /* the last block ends at n */
+        cw2v_v16 a0 = cw2v_v16_zero(), a1 = a0;
+        int b = 0;
+        for (; b + 2 <= m; b += 2) {
+            a0 = cw2v_v16_madd(coef[b * stride], cw2v_v16_load(rows[b] + o), a0);
+            a1 = cw2v_v16_madd(coef[(b + 1) * stride], cw2v_v16_load(rows[b + 1] + o), a1);
+        }
+        if (b < m) a0 = cw2v_v16_madd(coef[b * stride], cw2v_v16_load(rows[b] + o), a0);
+        cw2v_v16_store(y + o, cw2v_v16_add(cw2v_v16_load(y + o),
+                                           cw2v_v16_from(cw2v_v16_add(a0, a1), i - o)));
+    }
+}
+
+/* Hierarchical softmax's output-side update for input vector h and m distinct inner-node rows
+ * with gradients g (Mikolov et al. 2013b, eq. 3; word2vec.c's node loop):
+ *   y      += sum_b g[b] * rows[b]   (the rows before their update)
+ *   rows[b] += g[b] * h
+ * in one pass over each row, sixteen lanes at a time (h's block held, y's block accumulated in
+ * two chains, even and odd rows, as cw2v_combine). y and h are none of the rows. In the last
+ * block (ending at n) h's done lanes are zeroed, so those lanes of the rows get + 0. */
+CW2V_INLINE void cw2v_hs_update(const float *g, float *const *rows, int m,
+                                const float *CW2V_RESTRICT h, float *CW2V_RESTRICT y, ptrdiff_t n)
+{
+    if (n < CW2V_LANES) {
+        for (int b = 0; b < m; b++) cw2v_update_out(g[b], h, rows[b], y, n);
+        return;
+    }
+    const ptrdiff_t full = n - n % CW2V_LANES;
+    for (ptrdiff_t i = 0; i < n; i += CW2V_LANES) {
+        const ptrdiff_t o = i < full ? i : n - CW2V_LANES;
+        const cw2v_v16 hv = cw2v_v16_from(cw2v_v16_load(h + o), i - o);
+        cw2v_v16 a0 = cw2v_v16_zero(), a1 = a0;
+        int b = 0;
+        for (; b + 2 <= m; b += 2) {
+            float *r0 = rows[b] + o, *r1 = rows[b + 1] + o;
+            const cw2v_v16 v0 = cw2v_v16_load(r0), v1 = cw2v_v16_load(r1);
+            a0 = cw2v_v16_madd(g[b], v0, a0);
+            a1 = cw2v_v16_madd(g[b + 1], v1, a1);
+            cw2v_v16_store(r0, cw2v_v16_madd(g[b], hv, v0));
+            cw2v_v16_store(r1, cw2v_v16_madd(g[b + 1], hv, v1));
+        }
+        if (b < m) {
+            const cw2v_v16 v0 = cw2v_v16_load(rows[b] + o);
+            a0 = cw2v_v16_madd(g[b], v0, a0);
+            cw2v_v16_store(rows[b] + o, cw2v_v16_madd(g[b], hv, v0));
+        }
+        cw2v_v16_store(y + o, cw2v_v16_add(cw2v_v16_load(y + o),
+                                           cw2v_v16_from(cw2v_v16_add(a0, a1), i - o)));
     }
 }
 

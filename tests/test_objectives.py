@@ -98,7 +98,7 @@ def reference_span(V, d, sg, hs, n_neg, cbow_mean, window, batched=False):
 
 
 @pytest.mark.parametrize("sg, hs, n_neg, cbow_mean", COMBOS, ids=IDS)
-@pytest.mark.parametrize("d", [1, 7, 50])
+@pytest.mark.parametrize("d", [1, 7, 17, 50])
 def test_train_example_matches_reference(kernel, sg, hs, n_neg, cbow_mean, d):
     """Single examples with explicit noise words (and some noise words equal to the target)."""
     V, window = 300, 4
