@@ -60,6 +60,7 @@ from vecops cimport (
     cw2v_axpy,
     cw2v_combine,
     cw2v_hs_update,
+    cw2v_sum_rows,
     cw2v_compiled_level,
     cw2v_cpu_level,
     cw2v_dot,
@@ -295,12 +296,7 @@ cdef inline void _cbow_example(const Workspace* ws, const int32_t* ctx, Py_ssize
     divided by n_ctx for the sum (gensim's cbow_mean=0), undivided for the mean (word2vec.c)."""
     cdef Py_ssize_t j, t, d = ws.d
     cdef float inv = <float>1.0 / <float>n_ctx
-    memset(neu1, 0, d * sizeof(float))
-    for j in range(n_ctx):
-        cw2v_axpy(1.0, ws.W_in + ctx[j] * d, neu1, d)
-    if ws.cbow_mean:
-        for t in range(d):
-            neu1[t] *= inv
+    cw2v_sum_rows(ws.W_in, ctx, <int>n_ctx, inv if ws.cbow_mean else <float>1.0, neu1, d)
     _example(ws, neu1, target, negatives, n_neg, lr, neu1e, loss)
     if not ws.cbow_mean:
         for t in range(d):

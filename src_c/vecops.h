@@ -110,6 +110,35 @@ CW2V_INLINE float cw2v_v16_sum(cw2v_v16 v)
     return cw2v_hsum16(a);
 }
 
+/* out[k] = cw2v_v16_sum(a_k) for k < 4, the same additions in the same order, the four sums
+ * reduced side by side (a transposed reduction: three shuffle-and-add steps for all four). */
+CW2V_INLINE void cw2v_v16_sum4(cw2v_v16 a0, cw2v_v16 a1, cw2v_v16 a2, cw2v_v16 a3, float *out)
+{
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
+    const cw2v_v8 s0 = a0.lo + a0.hi, s1 = a1.lo + a1.hi;   /* s8 of each */
+    const cw2v_v8 s2 = a2.lo + a2.hi, s3 = a3.lo + a3.hi;
+    /* s4 of rows 0, 1 (lanes 0-3, 4-7) and of rows 2, 3 */
+    const cw2v_v8 t01 = __builtin_shufflevector(s0, s1, 0, 1, 2, 3, 8, 9, 10, 11) +
+                        __builtin_shufflevector(s0, s1, 4, 5, 6, 7, 12, 13, 14, 15);
+    const cw2v_v8 t23 = __builtin_shufflevector(s2, s3, 0, 1, 2, 3, 8, 9, 10, 11) +
+                        __builtin_shufflevector(s2, s3, 4, 5, 6, 7, 12, 13, 14, 15);
+    /* (s4[0] + s4[2], s4[1] + s4[3]) of each row */
+    const cw2v_v8 u = __builtin_shufflevector(t01, t23, 0, 1, 4, 5, 8, 9, 12, 13) +
+                      __builtin_shufflevector(t01, t23, 2, 3, 6, 7, 10, 11, 14, 15);
+    const cw2v_v8 w = __builtin_shufflevector(u, u, 0, 2, 4, 6, 0, 2, 4, 6) +
+                      __builtin_shufflevector(u, u, 1, 3, 5, 7, 1, 3, 5, 7);
+    out[0] = w[0];
+    out[1] = w[1];
+    out[2] = w[2];
+    out[3] = w[3];
+#else
+    out[0] = cw2v_v16_sum(a0);
+    out[1] = cw2v_v16_sum(a1);
+    out[2] = cw2v_v16_sum(a2);
+    out[3] = cw2v_v16_sum(a3);
+#endif
+}
+
 /* Dot product of two float vectors of length n. Sixteen independent partial sums, one per
  * lane, so the compiler vectorises the loop at any width (SSE to AVX-512) without -ffast-math:
  * each lane's order of additions is fixed, the result does not depend on the width. */
@@ -157,10 +186,13 @@ CW2V_INLINE void cw2v_dots(const float *CW2V_RESTRICT x, const float *const *row
             a2 = cw2v_v16_vmadd(x_last, cw2v_v16_load(r2 + last), a2);
             a3 = cw2v_v16_vmadd(x_last, cw2v_v16_load(r3 + last), a3);
         }
-        out[b] = cw2v_v16_sum(a0);
-        if (b + 1 < m) out[b + 1] = cw2v_v16_sum(a1);
-        if (b + 2 < m) out[b + 2] = cw2v_v16_sum(a2);
-        if (b + 3 < m) out[b + 3] = cw2v_v16_sum(a3);
+        if (b + 4 <= m) {
+            cw2v_v16_sum4(a0, a1, a2, a3, out + b);
+        } else {
+            float last4[4];
+            cw2v_v16_sum4(a0, a1, a2, a3, last4);
+            for (int k = 0; b + k < m; k++) out[b + k] = last4[k];
+        }
     }
 }
 
@@ -208,6 +240,32 @@ CW2V_INLINE void cw2v_combine(const float *coef, ptrdiff_t stride, const float *
         if (b < m) a0 = cw2v_v16_madd(coef[b * stride], cw2v_v16_load(rows[b] + o), a0);
         cw2v_v16_store(y + o, cw2v_v16_add(cw2v_v16_load(y + o),
                                            cw2v_v16_from(cw2v_v16_add(a0, a1), i - o)));
+    }
+}
+
+/* y = scale * sum_j W[ids[j]], rows of n floats (CBOW's context vector h; m >= 1), sixteen
+ * lanes at a time with even and odd rows in two chains, as cw2v_combine. */
+CW2V_INLINE void cw2v_sum_rows(const float *W, const int32_t *ids, int m, float scale,
+                               float *CW2V_RESTRICT y, ptrdiff_t n)
+{
+    if (n < CW2V_LANES) {
+        for (ptrdiff_t i = 0; i < n; i++) y[i] = 0.f;
+        for (int b = 0; b < m; b++) cw2v_axpy(1.f, W + (ptrdiff_t)ids[b] * n, y, n);
+        for (ptrdiff_t i = 0; i < n; i++) y[i] *= scale;
+        return;
+    }
+    const ptrdiff_t full = n - n % CW2V_LANES;
+    for (ptrdiff_t i = 0; i < n; i += CW2V_LANES) {
+        const ptrdiff_t o = i < full ? i : n - CW2V_LANES;   /* the last block ends at n */
+        cw2v_v16 a0 = cw2v_v16_zero(), a1 = a0;
+        int b = 0;
+        for (; b + 2 <= m; b += 2) {
+            a0 = cw2v_v16_add(a0, cw2v_v16_load(W + (ptrdiff_t)ids[b] * n + o));
+            a1 = cw2v_v16_add(a1, cw2v_v16_load(W + (ptrdiff_t)ids[b + 1] * n + o));
+        }
+        if (b < m) a0 = cw2v_v16_add(a0, cw2v_v16_load(W + (ptrdiff_t)ids[b] * n + o));
+        /* the overlapping lanes of the last block get the same value again */
+        cw2v_v16_store(y + o, cw2v_v16_madd(scale, cw2v_v16_add(a0, a1), cw2v_v16_zero()));
     }
 }
 

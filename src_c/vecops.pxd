@@ -8,6 +8,8 @@ cdef extern from "vecops.h" nogil:
     void cw2v_combine(const float* coef, Py_ssize_t stride, const float* const* rows, int m,
                       float* y, Py_ssize_t n)
     void cw2v_update_out(float g, const float* h, float* o, float* neu1e, Py_ssize_t n)
+    void cw2v_sum_rows(const float* W, const int32_t* ids, int m, float scale, float* y,
+                       Py_ssize_t n)
     void cw2v_hs_update(const float* g, float* const* rows, int m, const float* h, float* y,
                         Py_ssize_t n)
     void cw2v_prefetch_row(const float* p, Py_ssize_t n)
