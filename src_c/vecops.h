@@ -43,9 +43,10 @@ CW2V_INLINE float cw2v_hsum16(const float *acc)
 /* Sixteen-lane vectors for the kernels' row loops: GCC/Clang vector extensions, which compile
  * to two AVX2 registers, one AVX-512 register or four SSE registers as the copy's flags allow
  * (same lanes, same order of operations per lane: results do not depend on the width); a
- * struct of sixteen floats elsewhere (MSVC), whose loops the compiler vectorises as it can.
+ * struct of sixteen floats elsewhere (MSVC, or where CW2V_PORTABLE_VECTORS is defined: the
+ * tests build that one too), whose loops the compiler vectorises as it can.
  * Loads and stores are unaligned (rows are d floats apart). */
-#if defined(__GNUC__) || defined(__clang__)
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(CW2V_PORTABLE_VECTORS)
 /* Two halves of eight floats (GCC lowers wider generic vectors poorly on AVX2). */
 typedef float cw2v_v8 __attribute__((vector_size(32), aligned(4), __may_alias__));
 typedef int32_t cw2v_m8 __attribute__((vector_size(32), aligned(4), __may_alias__));
@@ -114,7 +115,7 @@ CW2V_INLINE float cw2v_v16_sum(cw2v_v16 v)
  * reduced side by side (a transposed reduction: three shuffle-and-add steps for all four). */
 CW2V_INLINE void cw2v_v16_sum4(cw2v_v16 a0, cw2v_v16 a1, cw2v_v16 a2, cw2v_v16 a3, float *out)
 {
-#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
+#if (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)) && !defined(CW2V_PORTABLE_VECTORS)
     const cw2v_v8 s0 = a0.lo + a0.hi, s1 = a1.lo + a1.hi;   /* s8 of each */
     const cw2v_v8 s2 = a2.lo + a2.hi, s3 = a3.lo + a3.hi;
     /* s4 of rows 0, 1 (lanes 0-3, 4-7) and of rows 2, 3 */
