@@ -244,6 +244,10 @@ cdef inline void _hs_targets(const float* h, float* syn1, Py_ssize_t d, const ui
     cdef Py_ssize_t start = 0, j, n
     cdef int kept
     cdef float f, g
+    # The table's fields in locals: the stores to G and rows below could otherwise alias them,
+    # and the compiler would read them again for every node.
+    cdef SigmoidTable t = sig[0]
+    cdef double node_loss = 0.0
     while start < length:
         n = length - start if length - start < _BATCH_OUTPUTS else _BATCH_OUTPUTS
         for j in range(n):
@@ -252,13 +256,14 @@ cdef inline void _hs_targets(const float* h, float* syn1, Py_ssize_t d, const ui
         kept = 0
         for j in range(n):
             f = G[j]
-            g = _gradient(sig, f, <float>(1 - code[start + j]), lr, loss)
-            if f < sig.max_exp and f > -sig.max_exp:  # else skipped: no update
+            g = _gradient(&t, f, <float>(1 - code[start + j]), lr, &node_loss)
+            if f < t.max_exp and f > -t.max_exp:  # else skipped: no update
                 G[kept] = g
                 rows[kept] = rows[j]
                 kept += 1
         cw2v_hs_update(G, rows, kept, h, neu1e, d)
         start += n
+    loss[0] += node_loss
 
 
 cdef inline void _sgns_update(float* h, float* W_out, Py_ssize_t d, int32_t positive,
