@@ -56,6 +56,7 @@ from vecops cimport (
     SigmoidTable,
     Workspace,
     cw2v_alias_draw,
+    cw2v_add_to_rows,
     cw2v_alloc_private,
     cw2v_axpy,
     cw2v_combine,
@@ -299,15 +300,14 @@ cdef inline void _cbow_example(const Workspace* ws, const int32_t* ctx, Py_ssize
     """One CBOW example (Mikolov et al. 2013a): h = mean (cbow_mean) or sum of the input rows
     ctx[0:n_ctx] (n_ctx >= 1) predicts ``target``; neu1e then goes to every context row,
     divided by n_ctx for the sum (gensim's cbow_mean=0), undivided for the mean (word2vec.c)."""
-    cdef Py_ssize_t j, t, d = ws.d
+    cdef Py_ssize_t t, d = ws.d
     cdef float inv = <float>1.0 / <float>n_ctx
     cw2v_sum_rows(ws.W_in, ctx, <int>n_ctx, inv if ws.cbow_mean else <float>1.0, neu1, d)
     _example(ws, neu1, target, negatives, n_neg, lr, neu1e, loss)
     if not ws.cbow_mean:
         for t in range(d):
             neu1e[t] *= inv
-    for j in range(n_ctx):
-        cw2v_axpy(1.0, neu1e, ws.W_in + ctx[j] * d, d)
+    cw2v_add_to_rows(neu1e, ws.W_in, ctx, <int>n_ctx, d)
 
 
 cdef inline void _batched_update(float* W_in, float* W_out, Py_ssize_t d,

@@ -270,6 +270,26 @@ CW2V_INLINE void cw2v_sum_rows(const float *W, const int32_t *ids, int m, float 
     }
 }
 
+/* W[ids[j]] += x for j < m (CBOW's input gradient to every context row; a row listed twice
+ * gets x twice), sixteen lanes at a time with x's block held in registers. */
+CW2V_INLINE void cw2v_add_to_rows(const float *CW2V_RESTRICT x, float *W, const int32_t *ids,
+                                  int m, ptrdiff_t n)
+{
+    if (n < CW2V_LANES) {
+        for (int b = 0; b < m; b++) cw2v_axpy(1.f, x, W + (ptrdiff_t)ids[b] * n, n);
+        return;
+    }
+    const ptrdiff_t full = n - n % CW2V_LANES;
+    for (ptrdiff_t i = 0; i < n; i += CW2V_LANES) {
+        const ptrdiff_t o = i < full ? i : n - CW2V_LANES;   /* the last block ends at n */
+        const cw2v_v16 xv = cw2v_v16_from(cw2v_v16_load(x + o), i - o);  /* done lanes: + 0 */
+        for (int b = 0; b < m; b++) {
+            float *r = W + (ptrdiff_t)ids[b] * n + o;
+            cw2v_v16_store(r, cw2v_v16_add(cw2v_v16_load(r), xv));
+        }
+    }
+}
+
 /* Hierarchical softmax's output-side update for input vector h and m distinct inner-node rows
  * with gradients g (Mikolov et al. 2013b, eq. 3; word2vec.c's node loop):
  *   y      += sum_b g[b] * rows[b]   (the rows before their update)

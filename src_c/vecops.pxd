@@ -10,6 +10,7 @@ cdef extern from "vecops.h" nogil:
     void cw2v_update_out(float g, const float* h, float* o, float* neu1e, Py_ssize_t n)
     void cw2v_sum_rows(const float* W, const int32_t* ids, int m, float scale, float* y,
                        Py_ssize_t n)
+    void cw2v_add_to_rows(const float* x, float* W, const int32_t* ids, int m, Py_ssize_t n)
     void cw2v_hs_update(const float* g, float* const* rows, int m, const float* h, float* y,
                         Py_ssize_t n)
     void cw2v_prefetch_row(const float* p, Py_ssize_t n)

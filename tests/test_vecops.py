@@ -64,6 +64,10 @@ int main(void)
             cw2v_hs_update(g, wrows, m, h, y, n);
             put("hs_y", y, n);
             put("hs_rows", W, V * n);
+            int32_t again[16];
+            for (int k = 0; k < m; k++) again[k] = (k % 3) * 4;   /* rows listed up to 3 times */
+            cw2v_add_to_rows(x, W, again, m, n);
+            put("add_rows", W, V * n);
         }
     return 0;
 }
@@ -133,9 +137,12 @@ def test_primitives_match_numpy(outputs, n, m):
     if got["dots"][0] > 0:
         y = 0.25 * R.sum(axis=0)
         np.testing.assert_allclose(got["sum_rows"], y, rtol=1e-5, atol=1e-5)
-    else:
-        np.testing.assert_allclose(got["sum_rows"], 0.25 * R.sum(axis=0), rtol=1e-5, atol=1e-5)
+    else:  # (the program wrote the sum over x)
+        x = 0.25 * R.sum(axis=0)
+        np.testing.assert_allclose(got["sum_rows"], x, rtol=1e-5, atol=1e-5)
     y = y + g @ R                        # the rows before their update
     np.testing.assert_allclose(got["hs_y"], y, rtol=1e-5, atol=1e-5)
     W[ids] += np.outer(g, h)
     np.testing.assert_allclose(got["hs_rows"], W.ravel(), rtol=1e-5, atol=1e-5)
+    np.add.at(W, (np.arange(m) % 3) * 4, x)      # a row listed twice gets x twice
+    np.testing.assert_allclose(got["add_rows"], W.ravel(), rtol=1e-5, atol=1e-5)
