@@ -108,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", default="1,2,3", help="quality seeds (median reported)")
     p.add_argument("--no-speed", action="store_true")
     p.add_argument("--no-quality", action="store_true")
+    p.add_argument("--no-gensim-quality", action="store_true",
+                   help="quality of cw2v alone (to compare with gensim's earlier medians)")
     p.add_argument("--json", type=Path, help="also write all figures here")
     p.add_argument("--child", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -158,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
                 systems = [("cw2v", "exact"), ("gensim", "corpus_file")]
                 if combo in ("sg-ns", "sg-hs"):
                     systems.insert(1, ("cw2v", "batched"))
+                if args.no_gensim_quality:
+                    systems = [sm for sm in systems if sm[0] != "gensim"]
                 for system, mode in systems:
                     runs = [run_child(dict(base, system=system, mode=mode, combo=combo,
                                            workers=2, epochs=5, seed=seed, quality=True))
