@@ -150,7 +150,10 @@ class Vectors:
             return cached[1]
         matrix = self._vectors
         norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        unit = (matrix / np.maximum(norms, np.finfo(np.float32).tiny)).astype(np.float32)
+        # A row holding inf becomes NaN (inf / inf): its scores come out NaN, as documented,
+        # without a warning.
+        with np.errstate(invalid="ignore"):
+            unit = (matrix / np.maximum(norms, np.finfo(np.float32).tiny)).astype(np.float32)
         if self._version == version:  # no training finished while these were computed
             self._unit = (version, unit)
         return unit
