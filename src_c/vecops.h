@@ -154,10 +154,41 @@ CW2V_INLINE float cw2v_dot(const float *CW2V_RESTRICT a, const float *CW2V_RESTR
     return cw2v_hsum16(acc) + tail;
 }
 
+/* One pass of cw2v_dots over K <= 4 rows r[0:K] (K a constant at each call: the unused
+ * accumulators fold away), x's last block x_last already masked. */
+CW2V_INLINE void cw2v__dots_pass(const float *CW2V_RESTRICT x, cw2v_v16 x_last,
+                                 const float *const *r, int K, float *CW2V_RESTRICT out,
+                                 ptrdiff_t full, ptrdiff_t n)
+{
+    const ptrdiff_t last = n - CW2V_LANES;
+    cw2v_v16 a0 = cw2v_v16_zero(), a1 = a0, a2 = a0, a3 = a0;
+    for (ptrdiff_t i = 0; i < full; i += CW2V_LANES) {
+        const cw2v_v16 xv = cw2v_v16_load(x + i);
+        a0 = cw2v_v16_vmadd(xv, cw2v_v16_load(r[0] + i), a0);
+        if (K > 1) a1 = cw2v_v16_vmadd(xv, cw2v_v16_load(r[1] + i), a1);
+        if (K > 2) a2 = cw2v_v16_vmadd(xv, cw2v_v16_load(r[2] + i), a2);
+        if (K > 3) a3 = cw2v_v16_vmadd(xv, cw2v_v16_load(r[3] + i), a3);
+    }
+    if (full < n) {
+        a0 = cw2v_v16_vmadd(x_last, cw2v_v16_load(r[0] + last), a0);
+        if (K > 1) a1 = cw2v_v16_vmadd(x_last, cw2v_v16_load(r[1] + last), a1);
+        if (K > 2) a2 = cw2v_v16_vmadd(x_last, cw2v_v16_load(r[2] + last), a2);
+        if (K > 3) a3 = cw2v_v16_vmadd(x_last, cw2v_v16_load(r[3] + last), a3);
+    }
+    if (K == 4) {
+        cw2v_v16_sum4(a0, a1, a2, a3, out);
+    } else {
+        float sums[4];
+        cw2v_v16_sum4(a0, a1, a2, a3, sums);
+        for (int k = 0; k < K; k++) out[k] = sums[k];
+    }
+}
+
 /* out[b] = x . rows[b] for b < m, four rows per pass so x is read once per four rows and
  * four independent sums are in flight (the batched mode's S = I O^T, one row of it; the
- * hierarchical softmax's path). When n >= 16 the elements past the last full block are one
- * block ending at n with its first lanes zeroed, so no element is done one at a time. */
+ * hierarchical softmax's path); the last one to three rows in a pass of their own. When
+ * n >= 16 the elements past the last full block are one block ending at n with its first
+ * lanes zeroed, so no element is done one at a time. */
 CW2V_INLINE void cw2v_dots(const float *CW2V_RESTRICT x, const float *const *rows, int m,
                              float *CW2V_RESTRICT out, ptrdiff_t n)
 {
@@ -168,32 +199,12 @@ CW2V_INLINE void cw2v_dots(const float *CW2V_RESTRICT x, const float *const *row
     }
     const ptrdiff_t last = n - CW2V_LANES, full = n - n % CW2V_LANES;
     const cw2v_v16 x_last = cw2v_v16_from(cw2v_v16_load(x + last), full - last);
-    for (; b < m; b += 4) {
-        /* Four rows (the last pass repeats its last row: r_k = rows[min(b + k, m - 1)]). */
-        const float *r0 = rows[b], *r1 = rows[b + 1 < m ? b + 1 : m - 1];
-        const float *r2 = rows[b + 2 < m ? b + 2 : m - 1], *r3 = rows[b + 3 < m ? b + 3 : m - 1];
-        cw2v_v16 a0 = cw2v_v16_zero(), a1 = a0, a2 = a0, a3 = a0;
-        ptrdiff_t i = 0;
-        for (; i < full; i += CW2V_LANES) {
-            const cw2v_v16 xv = cw2v_v16_load(x + i);
-            a0 = cw2v_v16_vmadd(xv, cw2v_v16_load(r0 + i), a0);
-            a1 = cw2v_v16_vmadd(xv, cw2v_v16_load(r1 + i), a1);
-            a2 = cw2v_v16_vmadd(xv, cw2v_v16_load(r2 + i), a2);
-            a3 = cw2v_v16_vmadd(xv, cw2v_v16_load(r3 + i), a3);
-        }
-        if (full < n) {
-            a0 = cw2v_v16_vmadd(x_last, cw2v_v16_load(r0 + last), a0);
-            a1 = cw2v_v16_vmadd(x_last, cw2v_v16_load(r1 + last), a1);
-            a2 = cw2v_v16_vmadd(x_last, cw2v_v16_load(r2 + last), a2);
-            a3 = cw2v_v16_vmadd(x_last, cw2v_v16_load(r3 + last), a3);
-        }
-        if (b + 4 <= m) {
-            cw2v_v16_sum4(a0, a1, a2, a3, out + b);
-        } else {
-            float last4[4];
-            cw2v_v16_sum4(a0, a1, a2, a3, last4);
-            for (int k = 0; b + k < m; k++) out[b + k] = last4[k];
-        }
+    for (; b + 4 <= m; b += 4) cw2v__dots_pass(x, x_last, rows + b, 4, out + b, full, n);
+    switch (m - b) {
+    case 3: cw2v__dots_pass(x, x_last, rows + b, 3, out + b, full, n); break;
+    case 2: cw2v__dots_pass(x, x_last, rows + b, 2, out + b, full, n); break;
+    case 1: cw2v__dots_pass(x, x_last, rows + b, 1, out + b, full, n); break;
+    default: break;
     }
 }
 
