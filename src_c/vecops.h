@@ -228,11 +228,32 @@ CW2V_INLINE void cw2v_update_out(float g, const float *CW2V_RESTRICT h, float *C
     }
 }
 
+/* sum_b coef[b * stride] * row_b over the sixteen lanes at offset o, even and odd rows in two
+ * accumulators (two independent chains of multiply-adds, added at the end). row_b is rows[b],
+ * or W + ids[b] * n when rows is NULL (a constant at each call: the other branch folds away).
+ * The block loop of cw2v_combine and cw2v_sum_rows. */
+CW2V_INLINE cw2v_v16 cw2v__rows_block(const float *coef, ptrdiff_t stride,
+                                      const float *const *rows, const float *W,
+                                      const int32_t *ids, int m, ptrdiff_t n, ptrdiff_t o)
+{
+    cw2v_v16 a0 = cw2v_v16_zero(), a1 = a0;
+    int b = 0;
+    for (; b + 2 <= m; b += 2) {
+        const float *r0 = rows ? rows[b] : W + (ptrdiff_t)ids[b] * n;
+        const float *r1 = rows ? rows[b + 1] : W + (ptrdiff_t)ids[b + 1] * n;
+        a0 = cw2v_v16_madd(coef[b * stride], cw2v_v16_load(r0 + o), a0);
+        a1 = cw2v_v16_madd(coef[(b + 1) * stride], cw2v_v16_load(r1 + o), a1);
+    }
+    if (b < m) {
+        const float *r0 = rows ? rows[b] : W + (ptrdiff_t)ids[b] * n;
+        a0 = cw2v_v16_madd(coef[b * stride], cw2v_v16_load(r0 + o), a0);
+    }
+    return cw2v_v16_add(a0, a1);
+}
+
 /* y += sum_b coef[b * stride] * rows[b], one pass over y per sixteen lanes (the batched mode's
- * dI = G O and dO = G^T I, one row of each). Even and odd rows go to two accumulators (two
- * independent chains of multiply-adds, added at the end); when n >= 16 the elements past the
- * last full block are one block ending at n, its done lanes left as they are. y is none of the
- * rows. */
+ * dI = G O and dO = G^T I, one row of each); when n >= 16 the elements past the last full block
+ * are one block ending at n, its done lanes left as they are. y is none of the rows. */
 CW2V_INLINE void cw2v_combine(const float *coef, ptrdiff_t stride, const float *const *rows,
                                 int m, float *CW2V_RESTRICT y, ptrdiff_t n)
 {
@@ -243,20 +264,13 @@ CW2V_INLINE void cw2v_combine(const float *coef, ptrdiff_t stride, const float *
     const ptrdiff_t full = n - n % CW2V_LANES;
     for (ptrdiff_t i = 0; i < n; i += CW2V_LANES) {
         const ptrdiff_t o = i < full ? i : n - CW2V_LANES;   /* the last block ends at n */
-        cw2v_v16 a0 = cw2v_v16_zero(), a1 = a0;
-        int b = 0;
-        for (; b + 2 <= m; b += 2) {
-            a0 = cw2v_v16_madd(coef[b * stride], cw2v_v16_load(rows[b] + o), a0);
-            a1 = cw2v_v16_madd(coef[(b + 1) * stride], cw2v_v16_load(rows[b + 1] + o), a1);
-        }
-        if (b < m) a0 = cw2v_v16_madd(coef[b * stride], cw2v_v16_load(rows[b] + o), a0);
-        cw2v_v16_store(y + o, cw2v_v16_add(cw2v_v16_load(y + o),
-                                           cw2v_v16_from(cw2v_v16_add(a0, a1), i - o)));
+        const cw2v_v16 sum = cw2v__rows_block(coef, stride, rows, NULL, NULL, m, n, o);
+        cw2v_v16_store(y + o, cw2v_v16_add(cw2v_v16_load(y + o), cw2v_v16_from(sum, i - o)));
     }
 }
 
 /* y = scale * sum_j W[ids[j]], rows of n floats (CBOW's context vector h; m >= 1), sixteen
- * lanes at a time with even and odd rows in two chains, as cw2v_combine. */
+ * lanes at a time as cw2v_combine (a coefficient of 1 adds each row exactly). */
 CW2V_INLINE void cw2v_sum_rows(const float *W, const int32_t *ids, int m, float scale,
                                float *CW2V_RESTRICT y, ptrdiff_t n)
 {
@@ -266,18 +280,13 @@ CW2V_INLINE void cw2v_sum_rows(const float *W, const int32_t *ids, int m, float 
         for (ptrdiff_t i = 0; i < n; i++) y[i] *= scale;
         return;
     }
+    static const float one = 1.f;
     const ptrdiff_t full = n - n % CW2V_LANES;
     for (ptrdiff_t i = 0; i < n; i += CW2V_LANES) {
         const ptrdiff_t o = i < full ? i : n - CW2V_LANES;   /* the last block ends at n */
-        cw2v_v16 a0 = cw2v_v16_zero(), a1 = a0;
-        int b = 0;
-        for (; b + 2 <= m; b += 2) {
-            a0 = cw2v_v16_add(a0, cw2v_v16_load(W + (ptrdiff_t)ids[b] * n + o));
-            a1 = cw2v_v16_add(a1, cw2v_v16_load(W + (ptrdiff_t)ids[b + 1] * n + o));
-        }
-        if (b < m) a0 = cw2v_v16_add(a0, cw2v_v16_load(W + (ptrdiff_t)ids[b] * n + o));
+        const cw2v_v16 sum = cw2v__rows_block(&one, 0, NULL, W, ids, m, n, o);
         /* the overlapping lanes of the last block get the same value again */
-        cw2v_v16_store(y + o, cw2v_v16_madd(scale, cw2v_v16_add(a0, a1), cw2v_v16_zero()));
+        cw2v_v16_store(y + o, cw2v_v16_madd(scale, sum, cw2v_v16_zero()));
     }
 }
 
