@@ -52,6 +52,7 @@ from libc.string cimport memset
 import numpy as np
 
 from vecops cimport (
+    CW2V_LANES,
     NoiseTable,
     SigmoidTable,
     Workspace,
@@ -61,6 +62,7 @@ from vecops cimport (
     cw2v_axpy,
     cw2v_combine,
     cw2v_hs_update,
+    cw2v_hs_update_dots,
     cw2v_sum_rows,
     cw2v_compiled_level,
     cw2v_cpu_level,
@@ -243,28 +245,46 @@ cdef inline void _hs_targets(const float* h, float* syn1, Py_ssize_t d, const ui
     cdef float* rows[_BATCH_OUTPUTS]
     cdef float G[_BATCH_OUTPUTS]
     cdef Py_ssize_t start = 0, j, n
-    cdef int kept
-    cdef float f, g
-    # The table's fields in locals: the stores to G and rows below could otherwise alias them,
-    # and the compiler would read them again for every node.
-    cdef SigmoidTable t = sig[0]
-    cdef double node_loss = 0.0
     while start < length:
         n = length - start if length - start < _BATCH_OUTPUTS else _BATCH_OUTPUTS
         for j in range(n):
             rows[j] = syn1 + point[start + j] * d
         cw2v_dots(h, <const float* const*>rows, <int>n, G, d)
-        kept = 0
-        for j in range(n):
-            f = G[j]
-            g = _gradient(&t, f, <float>(1 - code[start + j]), lr, &node_loss)
-            if f < t.max_exp and f > -t.max_exp:  # else skipped: no update
-                G[kept] = g
-                rows[kept] = rows[j]
-                kept += 1
-        cw2v_hs_update(G, rows, kept, h, neu1e, d)
+        _hs_gradients(sig, G, code + start, n, lr, G, loss)
+        _hs_update_kept(G, rows, n, h, neu1e, d)
         start += n
+
+
+cdef inline void _hs_gradients(const SigmoidTable* sig, const float* F, const uint8_t* code,
+                               Py_ssize_t n, float lr, float* G, double* loss) noexcept nogil:
+    """G[j] = lr * (1 - code[j] - sigmoid(F[j])) for the n nodes of a path piece, or 0 for a
+    skipped node (|F[j]| >= max_exp: word2vec.c and gensim leave it out; its loss still counts).
+    G may be F."""
+    cdef Py_ssize_t j
+    cdef float f, g
+    # The table's fields in locals: the stores to G could otherwise alias them, and the
+    # compiler would read them again for every node.
+    cdef SigmoidTable t = sig[0]
+    cdef double node_loss = 0.0
+    for j in range(n):
+        f = F[j]
+        g = _gradient(&t, f, <float>(1 - code[j]), lr, &node_loss)
+        G[j] = g if f < t.max_exp and f > -t.max_exp else 0.0
     loss[0] += node_loss
+
+
+cdef inline void _hs_update_kept(float* G, float** rows, Py_ssize_t n, const float* h,
+                                 float* neu1e, Py_ssize_t d) noexcept nogil:
+    """``cw2v_hs_update`` over the nodes of G, rows[0:n] whose gradient is not 0 (a skipped
+    node's row is left out of the pass); G and rows are compacted in place."""
+    cdef Py_ssize_t j
+    cdef int kept = 0
+    for j in range(n):
+        if G[j] != 0.0:
+            G[kept] = G[j]
+            rows[kept] = rows[j]
+            kept += 1
+    cw2v_hs_update(G, rows, kept, h, neu1e, d)
 
 
 cdef inline void _sgns_update(float* h, float* W_out, Py_ssize_t d, int32_t positive,
@@ -540,14 +560,27 @@ cdef void _sg_hs_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m, 
     drawn one center ahead, as in ``_sg_ns_exact_piece``. The next center's path rows are
     prefetched when a center starts (its contexts reuse them from cache), and each pair
     prefetches the next context's input row.
+
+    A center's contexts share its path: the pass that updates the path's rows for one context
+    also computes the next context's dot products with the updated rows
+    (``cw2v_hs_update_dots``), so each row is read and written once per context. The next
+    context's input row is read before this context's gradient is added to its own row, which
+    is the same row only when the two contexts are the same word: then (and for paths longer
+    than the stack buffers, or d < 16) the next context's dot products get a pass of their own.
     """
     cdef Py_ssize_t d = ws.d, n_neg = ws.n_neg, window = ws.window
     cdef float* neu1e = ws.grad
+    cdef float* W_in = ws.W_in
     cdef float* h
     cdef int32_t* negs_cur = ws.plan_a
     cdef int32_t* negs_next = ws.plan_b
     cdef int32_t* swap
-    cdef Py_ssize_t i, j, t, lo, hi, c, b_cur, b_next = 0
+    cdef Py_ssize_t i, j, jn, t, lo, hi, c, b_cur, b_next = 0
+    cdef Py_ssize_t length, p0
+    cdef bint fused, have_dots
+    cdef float* rows[_BATCH_OUTPUTS]
+    cdef float F[_BATCH_OUTPUTS]
+    cdef float G[_BATCH_OUTPUTS]
     if m < 2:
         return
     b_cur = _draw_window(rng, window)
@@ -559,14 +592,39 @@ cdef void _sg_hs_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m, 
             _prefetch_path(ws, words[i + 1])
         lo = i - b_cur if i >= b_cur else 0
         hi = i + b_cur + 1 if i + b_cur + 1 <= m else m
+        p0 = ws.path_offsets[words[i]]
+        length = ws.path_offsets[words[i] + 1] - p0
+        fused = d >= CW2V_LANES and length <= _BATCH_OUTPUTS
+        if fused:
+            for t in range(length):
+                rows[t] = ws.syn1 + ws.points[p0 + t] * d
+        have_dots = False
         c = 0
         for j in range(lo, hi):
             if j == i:
                 continue
-            if j + 1 < hi and not (j + 1 == i and j + 2 >= hi):
-                _prefetch_rows(ws.W_in, d, &words[j + 2 if j + 1 == i else j + 1], 1)
-            h = ws.W_in + words[j] * d
-            _example(ws, h, words[i], negs_cur + c * n_neg, n_neg, lr, neu1e, loss)
+            jn = j + 2 if j + 1 == i else j + 1     # the next context, if < hi
+            if jn < hi:
+                _prefetch_rows(W_in, d, &words[jn], 1)
+            h = W_in + words[j] * d
+            if fused:
+                memset(neu1e, 0, d * sizeof(float))
+                if not have_dots:
+                    cw2v_dots(h, <const float* const*>rows, <int>length, F, d)
+                _hs_gradients(&ws.sig, F, ws.codes + p0, length, lr, G, loss)
+                have_dots = jn < hi and words[jn] != words[j]
+                if have_dots:
+                    cw2v_hs_update_dots(G, rows, <int>length, h, neu1e, W_in + words[jn] * d,
+                                        F, d)
+                else:
+                    _hs_update_kept(G, rows, length, h, neu1e, d)
+                    for t in range(length):   # compacted: the path's rows again
+                        rows[t] = ws.syn1 + ws.points[p0 + t] * d
+                if n_neg:
+                    _ns_targets(h, ws.W_out, d, words[i], negs_cur + c * n_neg, n_neg, lr,
+                                &ws.sig, neu1e, loss)
+            else:
+                _example(ws, h, words[i], negs_cur + c * n_neg, n_neg, lr, neu1e, loss)
             for t in range(d):
                 h[t] += neu1e[t]
             c += 1

@@ -348,6 +348,84 @@ CW2V_INLINE void cw2v_hs_update(const float *g, float *const *rows, int m,
     }
 }
 
+/* One pass of cw2v_hs_update_dots over K <= 4 rows r[0:K] (K a constant at each call), h's
+ * and x's last blocks already masked. */
+CW2V_INLINE void cw2v__hs_update_dots_pass(const float *g, float *const *r, int K,
+                                           const float *CW2V_RESTRICT h, cw2v_v16 h_last,
+                                           const float *CW2V_RESTRICT x, cw2v_v16 x_last,
+                                           float *CW2V_RESTRICT y, float *CW2V_RESTRICT out,
+                                           ptrdiff_t full, ptrdiff_t n)
+{
+    const ptrdiff_t last = n - CW2V_LANES;
+    const float g0 = g[0], g1 = K > 1 ? g[1] : 0.f, g2 = K > 2 ? g[2] : 0.f, g3 = K > 3 ? g[3] : 0.f;
+    cw2v_v16 a0 = cw2v_v16_zero(), a1 = a0, a2 = a0, a3 = a0;
+    /* Row k's block: y += g_k * row (before its update), row += g_k * h, a_k += x * row. */
+#define CW2V__HS_ROW(k, gk, ak, hv, xv, mask)                                                \
+    do {                                                                                    \
+        float *p_ = r[k] + o;                                                               \
+        const cw2v_v16 v_ = cw2v_v16_load(p_);                                              \
+        yv = cw2v_v16_madd(gk, mask ? cw2v_v16_from(v_, skip) : v_, yv);                    \
+        const cw2v_v16 u_ = cw2v_v16_madd(gk, hv, v_);                                      \
+        cw2v_v16_store(p_, u_);                                                             \
+        ak = cw2v_v16_vmadd(xv, u_, ak);                                                    \
+    } while (0)
+    for (ptrdiff_t o = 0; o < full; o += CW2V_LANES) {
+        const ptrdiff_t skip = 0;
+        const cw2v_v16 hv = cw2v_v16_load(h + o), xv = cw2v_v16_load(x + o);
+        cw2v_v16 yv = cw2v_v16_load(y + o);
+        CW2V__HS_ROW(0, g0, a0, hv, xv, 0);
+        if (K > 1) CW2V__HS_ROW(1, g1, a1, hv, xv, 0);
+        if (K > 2) CW2V__HS_ROW(2, g2, a2, hv, xv, 0);
+        if (K > 3) CW2V__HS_ROW(3, g3, a3, hv, xv, 0);
+        cw2v_v16_store(y + o, yv);
+    }
+    if (full < n) {   /* one block ending at n; its first `skip` lanes are done: they get + 0 */
+        const ptrdiff_t o = last, skip = full - last;
+        cw2v_v16 yv = cw2v_v16_load(y + o);
+        CW2V__HS_ROW(0, g0, a0, h_last, x_last, 1);
+        if (K > 1) CW2V__HS_ROW(1, g1, a1, h_last, x_last, 1);
+        if (K > 2) CW2V__HS_ROW(2, g2, a2, h_last, x_last, 1);
+        if (K > 3) CW2V__HS_ROW(3, g3, a3, h_last, x_last, 1);
+        cw2v_v16_store(y + o, yv);
+    }
+#undef CW2V__HS_ROW
+    if (K == 4) {
+        cw2v_v16_sum4(a0, a1, a2, a3, out);
+    } else {
+        float sums[4];
+        cw2v_v16_sum4(a0, a1, a2, a3, sums);
+        for (int k = 0; k < K; k++) out[k] = sums[k];
+    }
+}
+
+/* Hierarchical softmax's output-side update for input vector h and the m distinct rows of a
+ * path, fused with the next example's dot products on the same path (skip-gram: a center's
+ * contexts share its path, word2vec.c's loop over them):
+ *   y       += g[b] * rows[b]   (the rows before their update; b in order, word2vec.c's sum)
+ *   rows[b] += g[b] * h
+ *   out[b]   = x . rows[b]      (the rows after their update: as cw2v_dots would give)
+ * four rows a pass, each row read and written once. A row with g[b] = 0 (a node skipped by the
+ * |f| >= max_exp rule) gets + 0 * h: its values do not change (the sign of a zero may), and y
+ * gets + 0 * row. y, h and x are none of the rows; needs n >= 16. */
+CW2V_INLINE void cw2v_hs_update_dots(const float *g, float *const *rows, int m,
+                                     const float *CW2V_RESTRICT h, float *CW2V_RESTRICT y,
+                                     const float *CW2V_RESTRICT x, float *CW2V_RESTRICT out,
+                                     ptrdiff_t n)
+{
+    const ptrdiff_t last = n - CW2V_LANES, full = n - n % CW2V_LANES;
+    const cw2v_v16 h_last = cw2v_v16_from(cw2v_v16_load(h + last), full - last);
+    const cw2v_v16 x_last = cw2v_v16_from(cw2v_v16_load(x + last), full - last);
+    int b = 0;
+    for (; b + 4 <= m; b += 4)
+        cw2v__hs_update_dots_pass(g + b, rows + b, 4, h, h_last, x, x_last, y, out + b, full, n);
+    switch (m - b) {
+    case 3: cw2v__hs_update_dots_pass(g + b, rows + b, 3, h, h_last, x, x_last, y, out + b, full, n); break;
+    case 2: cw2v__hs_update_dots_pass(g + b, rows + b, 2, h, h_last, x, x_last, y, out + b, full, n); break;
+    case 1: cw2v__hs_update_dots_pass(g + b, rows + b, 1, h, h_last, x, x_last, y, out + b, full, n); break;
+    default: break;
+    }
+}
+
 /* A worker's private scratch: n bytes that share no 128-byte block (two cache lines, which the
  * adjacent-line prefetcher fetches as a pair) with any other allocation. Workers' states are
  * made in one thread, so plain malloc would put their small buffers side by side, and every

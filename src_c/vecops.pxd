@@ -2,6 +2,7 @@
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 cdef extern from "vecops.h" nogil:
+    enum: CW2V_LANES      # floats per vector block of the row loops
     float cw2v_dot(const float* a, const float* b, Py_ssize_t n)
     void cw2v_axpy(float a, const float* x, float* y, Py_ssize_t n)
     void cw2v_dots(const float* x, const float* const* rows, int m, float* out, Py_ssize_t n)
@@ -13,6 +14,8 @@ cdef extern from "vecops.h" nogil:
     void cw2v_add_to_rows(const float* x, float* W, const int32_t* ids, int m, Py_ssize_t n)
     void cw2v_hs_update(const float* g, float* const* rows, int m, const float* h, float* y,
                         Py_ssize_t n)
+    void cw2v_hs_update_dots(const float* g, float* const* rows, int m, const float* h,
+                             float* y, const float* x, float* out, Py_ssize_t n)
     void cw2v_prefetch_row(const float* p, Py_ssize_t n)
     void* cw2v_alloc_private(size_t n, void** raw)
     const char* cw2v_compiled_level()

@@ -138,6 +138,26 @@ def test_train_span_matches_reference(kernel, sg, hs, n_neg, cbow_mean, batched)
                                      else "sg_hs")
 
 
+@pytest.mark.parametrize("n_neg", [0, 3])
+@pytest.mark.parametrize("d", [16, 17, 50])
+def test_sg_hs_span_with_repeated_words_matches_reference(kernel, d, n_neg):
+    """Skip-gram HS computes the next context's dot products in the pass that updates the
+    path, reading its input row before this context's gradient lands: wrong when the two
+    contexts are the same word, which runs of one word ("a a a") make common here."""
+    V, window = 50, 4
+    rng = np.random.default_rng(d)
+    tokens = np.repeat(rng.integers(0, V, 200), rng.integers(1, 4, 200)).astype(np.int32)
+    bounds = np.array([0, 150, len(tokens)], np.int64)
+    keep = np.ones(V, np.float32)
+    ref, state, weights = make_models(kernel, V, d, 1, 1, n_neg, 1, seed=5, window=window,
+                                      keep_prob=keep)
+    expected = ref.train_span(tokens, bounds, keep, window, 0.05, 0.01)
+    out = state.train_span(tokens, bounds, 0.05, 0.01)
+    assert out[:3] == expected[:3]
+    assert out[3] == pytest.approx(expected[3], rel=1e-4)
+    assert_same_weights(ref, weights)
+
+
 @pytest.mark.parametrize("d", [1, 7, 50])
 def test_batched_hs_window_matches_reference(kernel, d):
     """One HogBatch hierarchical-softmax step at a time, repeated inputs included."""

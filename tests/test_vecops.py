@@ -68,6 +68,19 @@ int main(void)
             for (int k = 0; k < m; k++) again[k] = (k % 3) * 4;   /* rows listed up to 3 times */
             cw2v_add_to_rows(x, W, again, m, n);
             put("add_rows", W, V * n);
+            float g0[16];                                       /* node 1 skipped: g = 0 */
+            for (int k = 0; k < m; k++) g0[k] = k == 1 ? 0.f : g[k];
+            if (n >= CW2V_LANES)
+                cw2v_hs_update_dots(g0, wrows, m, h, y, x, out, n);
+            else {                                              /* (needs n >= 16) */
+                cw2v_hs_update(g0, wrows, m, h, y, n);
+                cw2v_dots(x, rows, m, out, n);
+            }
+            put("hsd_y", y, n);
+            put("hsd_rows", W, V * n);
+            put("hsd_dots", out, m);
+            cw2v_dots(x, rows, m, out, n);
+            put("hsd_dots_again", out, m);
         }
     return 0;
 }
@@ -146,3 +159,13 @@ def test_primitives_match_numpy(outputs, n, m):
     np.testing.assert_allclose(got["hs_rows"], W.ravel(), rtol=1e-5, atol=1e-5)
     np.add.at(W, (np.arange(m) % 3) * 4, x)      # a row listed twice gets x twice
     np.testing.assert_allclose(got["add_rows"], W.ravel(), rtol=1e-5, atol=1e-5)
+    g[1:2] = 0                                   # a skipped node: its row stays as it is
+    y = y + g @ W[ids]
+    np.testing.assert_allclose(got["hsd_y"], y, rtol=1e-5, atol=1e-5)
+    W[ids] += np.outer(g, h)
+    np.testing.assert_allclose(got["hsd_rows"], W.ravel(), rtol=1e-5, atol=1e-5)
+    before = got["add_rows"].reshape(V, n)[ids[1:2]]
+    assert np.array_equal(got["hsd_rows"].reshape(V, n)[ids[1:2]], before)
+    np.testing.assert_allclose(got["hsd_dots"], W[ids] @ x, rtol=1e-5, atol=1e-5)
+    # the fused pass's dot products are the ones cw2v_dots gives on the updated rows, bit for bit
+    assert np.array_equal(got["hsd_dots"], got["hsd_dots_again"])
