@@ -154,6 +154,19 @@ CW2V_INLINE float cw2v_dot(const float *CW2V_RESTRICT a, const float *CW2V_RESTR
     return cw2v_hsum16(acc) + tail;
 }
 
+/* out[k] = the sum of a_k's lanes for k < K (K <= 4, a constant at each call). */
+CW2V_INLINE void cw2v__sums(cw2v_v16 a0, cw2v_v16 a1, cw2v_v16 a2, cw2v_v16 a3, int K,
+                            float *CW2V_RESTRICT out)
+{
+    if (K == 4) {
+        cw2v_v16_sum4(a0, a1, a2, a3, out);
+    } else {
+        float sums[4];
+        cw2v_v16_sum4(a0, a1, a2, a3, sums);
+        for (int k = 0; k < K; k++) out[k] = sums[k];
+    }
+}
+
 /* One pass of cw2v_dots over K <= 4 rows r[0:K] (K a constant at each call: the unused
  * accumulators fold away), x's last block x_last already masked. */
 CW2V_INLINE void cw2v__dots_pass(const float *CW2V_RESTRICT x, cw2v_v16 x_last,
@@ -175,13 +188,7 @@ CW2V_INLINE void cw2v__dots_pass(const float *CW2V_RESTRICT x, cw2v_v16 x_last,
         if (K > 2) a2 = cw2v_v16_vmadd(x_last, cw2v_v16_load(r[2] + last), a2);
         if (K > 3) a3 = cw2v_v16_vmadd(x_last, cw2v_v16_load(r[3] + last), a3);
     }
-    if (K == 4) {
-        cw2v_v16_sum4(a0, a1, a2, a3, out);
-    } else {
-        float sums[4];
-        cw2v_v16_sum4(a0, a1, a2, a3, sums);
-        for (int k = 0; k < K; k++) out[k] = sums[k];
-    }
+    cw2v__sums(a0, a1, a2, a3, K, out);
 }
 
 /* out[b] = x . rows[b] for b < m, four rows per pass so x is read once per four rows and
@@ -348,6 +355,34 @@ CW2V_INLINE void cw2v_hs_update(const float *g, float *const *rows, int m,
     }
 }
 
+/* One block of a cw2v_hs_update_dots pass: the sixteen lanes at offset o of K <= 4 rows r
+ * (K a constant at each call), of which the first `skip` are done (+ 0: hv's and xv's are zero,
+ * and the rows' are masked out of y). Row k: y += g_k * row (before its update),
+ * row += g_k * h, a_k += x * row. */
+CW2V_INLINE void cw2v__hs_update_dots_block(float g0, float g1, float g2, float g3,
+                                            float *const *r, int K, ptrdiff_t o,
+                                            ptrdiff_t skip, cw2v_v16 hv, cw2v_v16 xv,
+                                            float *CW2V_RESTRICT y, cw2v_v16 *a0,
+                                            cw2v_v16 *a1, cw2v_v16 *a2, cw2v_v16 *a3)
+{
+    cw2v_v16 yv = cw2v_v16_load(y + o);
+#define CW2V__HS_ROW(k, gk, ak)                                                              \
+    do {                                                                                    \
+        float *p_ = r[k] + o;                                                               \
+        const cw2v_v16 v_ = cw2v_v16_load(p_);                                              \
+        yv = cw2v_v16_madd(gk, skip ? cw2v_v16_from(v_, skip) : v_, yv);                    \
+        const cw2v_v16 u_ = cw2v_v16_madd(gk, hv, v_);                                      \
+        cw2v_v16_store(p_, u_);                                                             \
+        *ak = cw2v_v16_vmadd(xv, u_, *ak);                                                  \
+    } while (0)
+    CW2V__HS_ROW(0, g0, a0);
+    if (K > 1) CW2V__HS_ROW(1, g1, a1);
+    if (K > 2) CW2V__HS_ROW(2, g2, a2);
+    if (K > 3) CW2V__HS_ROW(3, g3, a3);
+#undef CW2V__HS_ROW
+    cw2v_v16_store(y + o, yv);
+}
+
 /* One pass of cw2v_hs_update_dots over K <= 4 rows r[0:K] (K a constant at each call), h's
  * and x's last blocks already masked. */
 CW2V_INLINE void cw2v__hs_update_dots_pass(const float *g, float *const *r, int K,
@@ -356,46 +391,16 @@ CW2V_INLINE void cw2v__hs_update_dots_pass(const float *g, float *const *r, int 
                                            float *CW2V_RESTRICT y, float *CW2V_RESTRICT out,
                                            ptrdiff_t full, ptrdiff_t n)
 {
-    const ptrdiff_t last = n - CW2V_LANES;
     const float g0 = g[0], g1 = K > 1 ? g[1] : 0.f, g2 = K > 2 ? g[2] : 0.f, g3 = K > 3 ? g[3] : 0.f;
     cw2v_v16 a0 = cw2v_v16_zero(), a1 = a0, a2 = a0, a3 = a0;
-    /* Row k's block: y += g_k * row (before its update), row += g_k * h, a_k += x * row. */
-#define CW2V__HS_ROW(k, gk, ak, hv, xv, mask)                                                \
-    do {                                                                                    \
-        float *p_ = r[k] + o;                                                               \
-        const cw2v_v16 v_ = cw2v_v16_load(p_);                                              \
-        yv = cw2v_v16_madd(gk, mask ? cw2v_v16_from(v_, skip) : v_, yv);                    \
-        const cw2v_v16 u_ = cw2v_v16_madd(gk, hv, v_);                                      \
-        cw2v_v16_store(p_, u_);                                                             \
-        ak = cw2v_v16_vmadd(xv, u_, ak);                                                    \
-    } while (0)
-    for (ptrdiff_t o = 0; o < full; o += CW2V_LANES) {
-        const ptrdiff_t skip = 0;
-        const cw2v_v16 hv = cw2v_v16_load(h + o), xv = cw2v_v16_load(x + o);
-        cw2v_v16 yv = cw2v_v16_load(y + o);
-        CW2V__HS_ROW(0, g0, a0, hv, xv, 0);
-        if (K > 1) CW2V__HS_ROW(1, g1, a1, hv, xv, 0);
-        if (K > 2) CW2V__HS_ROW(2, g2, a2, hv, xv, 0);
-        if (K > 3) CW2V__HS_ROW(3, g3, a3, hv, xv, 0);
-        cw2v_v16_store(y + o, yv);
-    }
-    if (full < n) {   /* one block ending at n; its first `skip` lanes are done: they get + 0 */
-        const ptrdiff_t o = last, skip = full - last;
-        cw2v_v16 yv = cw2v_v16_load(y + o);
-        CW2V__HS_ROW(0, g0, a0, h_last, x_last, 1);
-        if (K > 1) CW2V__HS_ROW(1, g1, a1, h_last, x_last, 1);
-        if (K > 2) CW2V__HS_ROW(2, g2, a2, h_last, x_last, 1);
-        if (K > 3) CW2V__HS_ROW(3, g3, a3, h_last, x_last, 1);
-        cw2v_v16_store(y + o, yv);
-    }
-#undef CW2V__HS_ROW
-    if (K == 4) {
-        cw2v_v16_sum4(a0, a1, a2, a3, out);
-    } else {
-        float sums[4];
-        cw2v_v16_sum4(a0, a1, a2, a3, sums);
-        for (int k = 0; k < K; k++) out[k] = sums[k];
-    }
+    for (ptrdiff_t o = 0; o < full; o += CW2V_LANES)
+        cw2v__hs_update_dots_block(g0, g1, g2, g3, r, K, o, 0, cw2v_v16_load(h + o),
+                                   cw2v_v16_load(x + o), y, &a0, &a1, &a2, &a3);
+    if (full < n)     /* one block ending at n, its first lanes done */
+        cw2v__hs_update_dots_block(g0, g1, g2, g3, r, K, n - CW2V_LANES,
+                                   full - (n - CW2V_LANES), h_last, x_last, y,
+                                   &a0, &a1, &a2, &a3);
+    cw2v__sums(a0, a1, a2, a3, K, out);
 }
 
 /* Hierarchical softmax's output-side update for input vector h and the m distinct rows of a
