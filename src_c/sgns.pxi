@@ -245,21 +245,35 @@ cdef inline void _hs_targets(const float* h, float* syn1, Py_ssize_t d, const ui
     cdef float* rows[_BATCH_OUTPUTS]
     cdef float G[_BATCH_OUTPUTS]
     cdef Py_ssize_t start = 0, j, n
+    cdef int kept
+    cdef float f, g
+    # The table's fields in locals: the stores to G and rows below could otherwise alias them,
+    # and the compiler would read them again for every node.
+    cdef SigmoidTable t = sig[0]
+    cdef double node_loss = 0.0
     while start < length:
         n = length - start if length - start < _BATCH_OUTPUTS else _BATCH_OUTPUTS
         for j in range(n):
             rows[j] = syn1 + point[start + j] * d
         cw2v_dots(h, <const float* const*>rows, <int>n, G, d)
-        _hs_gradients(sig, G, code + start, n, lr, G, loss)
-        _hs_update_kept(G, rows, n, h, neu1e, d)
+        kept = 0
+        for j in range(n):
+            f = G[j]
+            g = _gradient(&t, f, <float>(1 - code[start + j]), lr, &node_loss)
+            if f < t.max_exp and f > -t.max_exp:  # else skipped: no update
+                G[kept] = g
+                rows[kept] = rows[j]
+                kept += 1
+        cw2v_hs_update(G, rows, kept, h, neu1e, d)
         start += n
+    loss[0] += node_loss
 
 
 cdef inline void _hs_gradients(const SigmoidTable* sig, const float* F, const uint8_t* code,
                                Py_ssize_t n, float lr, float* G, double* loss) noexcept nogil:
-    """G[j] = lr * (1 - code[j] - sigmoid(F[j])) for the n nodes of a path piece, or 0 for a
-    skipped node (|F[j]| >= max_exp: word2vec.c and gensim leave it out; its loss still counts).
-    G may be F."""
+    """G[j] = lr * (1 - code[j] - sigmoid(F[j])) for the n nodes of a path, or 0 for a skipped
+    node (|F[j]| >= max_exp: word2vec.c and gensim leave it out; its loss still counts): the
+    gradients of ``_sg_hs_piece``'s fused passes, which update every node of the path."""
     cdef Py_ssize_t j
     cdef float f, g
     # The table's fields in locals: the stores to G could otherwise alias them, and the
