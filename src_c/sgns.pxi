@@ -287,18 +287,20 @@ cdef inline void _hs_gradients(const SigmoidTable* sig, const float* F, const ui
     loss[0] += node_loss
 
 
-cdef inline void _hs_update_kept(float* G, float** rows, Py_ssize_t n, const float* h,
-                                 float* neu1e, Py_ssize_t d) noexcept nogil:
-    """``cw2v_hs_update`` over the nodes of G, rows[0:n] whose gradient is not 0 (a skipped
-    node's row is left out of the pass); G and rows are compacted in place."""
+cdef inline void _hs_update_kept(const float* G, float* const* rows, Py_ssize_t n,
+                                 const float* h, float* neu1e, Py_ssize_t d) noexcept nogil:
+    """``cw2v_hs_update`` over the nodes of G, rows[0:n] (n <= _BATCH_OUTPUTS) whose gradient
+    is not 0 (a skipped node's row is left out of the pass); G and rows are left as they are."""
+    cdef float* kept_rows[_BATCH_OUTPUTS]
+    cdef float kept_g[_BATCH_OUTPUTS]
     cdef Py_ssize_t j
     cdef int kept = 0
     for j in range(n):
         if G[j] != 0.0:
-            G[kept] = G[j]
-            rows[kept] = rows[j]
+            kept_g[kept] = G[j]
+            kept_rows[kept] = rows[j]
             kept += 1
-    cw2v_hs_update(G, rows, kept, h, neu1e, d)
+    cw2v_hs_update(kept_g, kept_rows, kept, h, neu1e, d)
 
 
 cdef inline void _sgns_update(float* h, float* W_out, Py_ssize_t d, int32_t positive,
@@ -632,8 +634,6 @@ cdef void _sg_hs_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m, 
                                         F, d)
                 else:
                     _hs_update_kept(G, rows, length, h, neu1e, d)
-                    for t in range(length):   # compacted: the path's rows again
-                        rows[t] = ws.syn1 + ws.points[p0 + t] * d
                 if n_neg:
                     _ns_targets(h, ws.W_out, d, words[i], negs_cur + c * n_neg, n_neg, lr,
                                 &ws.sig, neu1e, loss)
