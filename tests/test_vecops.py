@@ -167,5 +167,7 @@ def test_primitives_match_numpy(outputs, n, m):
     before = got["add_rows"].reshape(V, n)[ids[1:2]]
     assert np.array_equal(got["hsd_rows"].reshape(V, n)[ids[1:2]], before)
     np.testing.assert_allclose(got["hsd_dots"], W[ids] @ x, rtol=1e-5, atol=1e-5)
-    # the fused pass's dot products are the ones cw2v_dots gives on the updated rows, bit for bit
-    assert np.array_equal(got["hsd_dots"], got["hsd_dots_again"])
+    if n >= 16:  # (below 16 the program runs the two steps apart: nothing to compare)
+        # the fused pass's dot products are the ones cw2v_dots gives on the updated rows, bit
+        # for bit
+        assert np.array_equal(got["hsd_dots"], got["hsd_dots_again"])
