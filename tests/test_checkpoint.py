@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -62,14 +63,21 @@ CHILD = textwrap.dedent("""
 def test_sigkill_at_random_moments_then_resume_is_bit_identical(corpus_file, tmp_path):
     """workers=1: SIGKILL at random moments (checkpoints before every span, so also mid-save),
     resuming each time from what is on disk, ends with the uninterrupted run's weights."""
-    kw = {**KW, "epochs": 8}  # about 2 s of training in the child
+    kw = {**KW, "epochs": 8}  # about 2 s of training in the child on a 2-core VM
     ckpt, out = tmp_path / "run.ckpt", tmp_path / "final.cw2v"
     args = [sys.executable, "-c", CHILD, str(corpus_file), str(ckpt), repr(kw), str(out)]
+    # The kill moments are fractions of an uninterrupted child's wall time on this machine, so
+    # the runs are killed on a fast machine as on a slow one: two kills at 25-45% of it leave
+    # each resumed child more than half a run to do, so each is killed before it ends.
+    timed = [*args[:4], str(tmp_path / "timed.ckpt"), repr(kw), str(tmp_path / "timed.cw2v")]
+    start = time.perf_counter()
+    subprocess.run(timed, cwd=tmp_path, check=True, capture_output=True, timeout=120)
+    whole_run_s = time.perf_counter() - start
     rng = np.random.default_rng(int.from_bytes(os.urandom(4), "little"))
     delays, kills = [], 0
-    while not out.exists() and kills < 4:
+    while not out.exists() and kills < 3:
         child = subprocess.Popen(args, cwd=tmp_path, stderr=subprocess.PIPE)
-        delays.append(round(float(rng.uniform(0.5, 1.3)), 2))
+        delays.append(round(float(rng.uniform(0.25, 0.45)) * whole_run_s, 2))
         try:
             child.wait(timeout=delays[-1])
         except subprocess.TimeoutExpired:
@@ -79,9 +87,11 @@ def test_sigkill_at_random_moments_then_resume_is_bit_identical(corpus_file, tmp
     if not out.exists():
         done = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
-    assert kills >= 2, f"the runs ended before they could be killed (delays {delays})"
+    assert kills >= 2, (f"the runs ended before they could be killed (delays {delays}, "
+                        f"an uninterrupted run {whole_run_s:.2f} s)")
     whole = Word2Vec.from_corpus(corpus_file, progress=False, **kw)
     resumed = Word2Vec.load(out)
+    assert same_weights(Word2Vec.load(tmp_path / "timed.cw2v"), whole)
     assert same_weights(resumed, whole), f"kill delays {delays}"
     assert resumed.loss_history == whole.loss_history, f"kill delays {delays}"
 
