@@ -35,11 +35,6 @@ cdef extern from *:
     #else
     #define cw2v_prefetch(p) ((void)(p))
     #endif
-    /* Zeroed memory for a hash table; tables of 2 MiB or more are asked to live in huge
-       pages where the OS offers them (Linux: madvise), so that random probes do not miss the
-       TLB as well as the cache. Freed with free(). */
-    #include <stdlib.h>
-    #include <string.h>
     #if defined(__linux__)
     #include <sys/mman.h>
     #endif
@@ -154,22 +149,67 @@ cdef extern from *:
     static inline uint64_t cw2v_hash_bytes(const unsigned char* p, Py_ssize_t n) {
         return cw2v_hash_in(p, n, p + n);
     }
-    static void* cw2v_table_calloc(size_t n, size_t size) {
-    #if defined(__linux__) && defined(MADV_HUGEPAGE)
-        size_t bytes = n * size, huge = (size_t)1 << 21;
-        if (bytes >= huge) {
-            void* p = NULL;
-            bytes = (bytes + huge - 1) & ~(huge - 1);
-            if (posix_memalign(&p, huge, bytes) != 0) return NULL;
+    /* A hash table's slots, zeroed. Tables of 2 MiB or more are mapped from the OS (Linux:
+       mmap, whose pages read as zero until written, so nothing is written here) and asked to
+       live in huge pages, so that random probes do not miss the TLB as well as the cache; they
+       grow where they are (mremap moves page tables, not bytes). A table grown by doubling
+       from fresh allocations would touch twice its final size of new pages, each zeroed by the
+       OS: on a VM, a third of a phrase-learning run went there. Freed by cw2v_slots_free with
+       the same byte count. */
+    #if defined(__linux__) && defined(MADV_HUGEPAGE) && defined(MREMAP_MAYMOVE)
+    #define CW2V_MAPPED_SLOTS ((size_t)1 << 21)
+    #else
+    #define CW2V_MAPPED_SLOTS ((size_t)-1)
+    #endif
+    static void* cw2v_slots_alloc(size_t bytes) {
+    #if defined(__linux__) && defined(MADV_HUGEPAGE) && defined(MREMAP_MAYMOVE)
+        if (bytes >= CW2V_MAPPED_SLOTS) {
+            void* p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                           -1, 0);
+            if (p == MAP_FAILED) return NULL;
             madvise(p, bytes, MADV_HUGEPAGE);
-            memset(p, 0, bytes);
             return p;
         }
     #endif
-        return calloc(n, size);
+        return calloc(bytes, 1);
+    }
+    static void cw2v_slots_free(void* p, size_t bytes) {
+    #if defined(__linux__) && defined(MADV_HUGEPAGE) && defined(MREMAP_MAYMOVE)
+        if (bytes >= CW2V_MAPPED_SLOTS) {
+            if (p != NULL) munmap(p, bytes);
+            return;
+        }
+    #endif
+        free(p);
+    }
+    /* p's slots grown from old_bytes to new_bytes, their contents kept and the new ones
+       zeroed; NULL, p left as it was, if out of memory. */
+    static void* cw2v_slots_grow(void* p, size_t old_bytes, size_t new_bytes) {
+        void* q;
+    #if defined(__linux__) && defined(MADV_HUGEPAGE) && defined(MREMAP_MAYMOVE)
+        if (old_bytes >= CW2V_MAPPED_SLOTS) {
+            q = mremap(p, old_bytes, new_bytes, MREMAP_MAYMOVE);
+            if (q == MAP_FAILED) return NULL;
+            madvise(q, new_bytes, MADV_HUGEPAGE);
+            return q;
+        }
+    #endif
+        if (new_bytes >= CW2V_MAPPED_SLOTS) {
+            q = cw2v_slots_alloc(new_bytes);
+            if (q == NULL) return NULL;
+            memcpy(q, p, old_bytes);
+            free(p);
+            return q;
+        }
+        q = realloc(p, new_bytes);
+        if (q == NULL) return NULL;
+        memset((char*)q + old_bytes, 0, new_bytes - old_bytes);
+        return q;
     }
     """
-    void* table_calloc "cw2v_table_calloc"(size_t n, size_t size) noexcept nogil
+    void* slots_alloc "cw2v_slots_alloc"(size_t bytes) noexcept nogil
+    void* slots_grow "cw2v_slots_grow"(void* p, size_t old_bytes, size_t new_bytes) noexcept nogil
+    void slots_free "cw2v_slots_free"(void* p, size_t bytes) noexcept nogil
     Py_ssize_t word_end "cw2v_word_end"(const uint8_t* p, Py_ssize_t pos,
                                         Py_ssize_t end) noexcept nogil
     uint64_t hash_bytes "cw2v_hash_bytes"(const uint8_t* p, Py_ssize_t n) noexcept nogil
@@ -256,7 +296,7 @@ cdef class WordTable:
 
     def __cinit__(self):
         self.wcap = 1024
-        self.wslots = <WordSlot*>calloc(self.wcap, sizeof(WordSlot))
+        self.wslots = <WordSlot*>slots_alloc(self.wcap * sizeof(WordSlot))
         self.wids_cap = 1024
         self.whash = <uint64_t*>malloc(self.wids_cap * sizeof(uint64_t))
         self.wcount = <int64_t*>malloc(self.wids_cap * sizeof(int64_t))
@@ -273,7 +313,7 @@ cdef class WordTable:
             raise MemoryError()
 
     def __dealloc__(self):
-        free(self.wslots); free(self.whash); free(self.wcount); free(self.woff); free(self.wlen)
+        slots_free(self.wslots, self.wcap * sizeof(WordSlot)); free(self.whash); free(self.wcount); free(self.woff); free(self.wlen)
         free(self.wpid); free(self.wconn); free(self.warena)
 
     @property
@@ -336,14 +376,17 @@ cdef class WordTable:
         self.wids_cap = cap
         return 0
 
-    cdef int rehash_words(self, Py_ssize_t cap) noexcept nogil:
-        cdef WordSlot* slots = <WordSlot*>table_calloc(cap, sizeof(WordSlot))
+    cdef int double_words(self) noexcept nogil:
+        # twice the slots, every word put again from its hash; -1 (nothing changed) if out of
+        # memory
+        cdef void* slots = slots_grow(self.wslots, self.wcap * sizeof(WordSlot),
+                                      2 * self.wcap * sizeof(WordSlot))
         cdef Py_ssize_t wid
         if slots == NULL:
             return -1
-        free(self.wslots)
-        self.wslots = slots
-        self.wcap = cap
+        self.wslots = <WordSlot*>slots
+        memset(self.wslots, 0, self.wcap * sizeof(WordSlot))
+        self.wcap *= 2
         for wid in range(self.nwords):
             self.word_slot_put(self.whash[wid], wid)
         return 0
@@ -362,7 +405,7 @@ cdef class WordTable:
         self.failed = FAIL_MEMORY  # until the word is in
         if self.nwords == self.wids_cap and self.grow_words() != 0:
             return -1
-        if (self.nwords + 1) * 10 > self.wcap * 7 and self.rehash_words(self.wcap * 2) != 0:
+        if (self.nwords + 1) * 10 > self.wcap * 7 and self.double_words() != 0:
             return -1
         if self.warena_len + n > self.warena_cap:
             cap = self.warena_cap * 2
@@ -627,7 +670,7 @@ cdef class PhraseTable(WordTable):
 
     def __cinit__(self):
         self.gcap = 1024
-        self.gslots = <GramSlot*>calloc(self.gcap, sizeof(GramSlot))
+        self.gslots = <GramSlot*>slots_alloc(self.gcap * sizeof(GramSlot))
         self.garena_cap = 1024
         self.garena = <int32_t*>malloc(self.garena_cap * sizeof(int32_t))
         self.cand_cap = 64
@@ -637,7 +680,7 @@ cdef class PhraseTable(WordTable):
             raise MemoryError()
 
     def __dealloc__(self):
-        free(self.gslots); free(self.garena); free(self.cand)
+        slots_free(self.gslots, self.gcap * sizeof(GramSlot)); free(self.garena); free(self.cand)
 
     # -- sizes ----------------------------------------------------------------------------------
 
@@ -694,20 +737,51 @@ cdef class PhraseTable(WordTable):
         off = -s.key - 1
         return hash_ids(self.garena + off + 1, self.garena[off])
 
-    cdef int rehash_grams(self, Py_ssize_t cap) noexcept nogil:
-        cdef GramSlot* slots = <GramSlot*>table_calloc(cap, sizeof(GramSlot))
-        cdef Py_ssize_t i, j, mask = cap - 1
+    cdef inline void gram_slot_put(self, GramSlot s) noexcept nogil:
+        # s into the first free slot from its home
+        cdef Py_ssize_t mask = self.gcap - 1
+        cdef Py_ssize_t i = <Py_ssize_t>(self.slot_hash(&s) & <uint64_t>mask)
+        while self.gslots[i].key != 0:
+            i = (i + 1) & mask
+        self.gslots[i] = s
+
+    cdef int double_grams(self) noexcept nogil:
+        # Twice the slots, in place: no second table. With cap slots before, an entry's new
+        # home is its old one or that plus cap. Entries before the first empty slot (those a
+        # cluster wrapped past the end to, and the rest of that cluster) are set aside; then
+        # every cluster, all of which now start after an empty slot, is walked from its start:
+        # each entry is taken out and put again from its new home. The walk only ever empties
+        # slots after the one it is at, and an entry put again lands at or before that slot (or
+        # in the new upper half, never emptied, from which a wrap leads into slots walked
+        # already), so no entry's probe path crosses a slot emptied after it was put. The
+        # entries set aside are put last. -1 (nothing changed) if out of memory.
+        cdef Py_ssize_t cap = self.gcap, first_empty = 0, i
+        cdef GramSlot* aside = NULL
+        cdef GramSlot entry
+        cdef void* slots
+        while self.gslots[first_empty].key != 0:  # the load is < 1: there is an empty slot
+            first_empty += 1
+        if first_empty > 0:
+            aside = <GramSlot*>malloc(first_empty * sizeof(GramSlot))
+            if aside == NULL:
+                return -1
+        slots = slots_grow(self.gslots, cap * sizeof(GramSlot), 2 * cap * sizeof(GramSlot))
         if slots == NULL:
+            free(aside)
             return -1
-        for i in range(self.gcap):
+        self.gslots = <GramSlot*>slots
+        self.gcap = 2 * cap
+        if first_empty > 0:
+            memcpy(aside, self.gslots, first_empty * sizeof(GramSlot))
+            memset(self.gslots, 0, first_empty * sizeof(GramSlot))
+        for i in range(first_empty + 1, cap):
             if self.gslots[i].key != 0:
-                j = <Py_ssize_t>(self.slot_hash(&self.gslots[i]) & <uint64_t>mask)
-                while slots[j].key != 0:
-                    j = (j + 1) & mask
-                slots[j] = self.gslots[i]
-        free(self.gslots)
-        self.gslots = slots
-        self.gcap = cap
+                entry = self.gslots[i]
+                self.gslots[i].key = 0
+                self.gram_slot_put(entry)
+        for i in range(first_empty):
+            self.gram_slot_put(aside[i])
+        free(aside)
         return 0
 
     cdef int gram_add(self, const int32_t* ids, Py_ssize_t n, int64_t value) noexcept nogil:
@@ -729,7 +803,7 @@ cdef class PhraseTable(WordTable):
                 return 0
             i = (i + 1) & mask
         if (self.ngrams + 1) * 10 > self.gcap * 7:
-            if self.rehash_grams(self.gcap * 2) != 0:
+            if self.double_grams() != 0:
                 return -1
             mask = self.gcap - 1
             i = <Py_ssize_t>(h & <uint64_t>mask)
@@ -786,11 +860,11 @@ cdef class PhraseTable(WordTable):
         cdef bint ok
         self.compact_words(floor, remap)
         # n-grams: re-add the survivors into fresh slots and a fresh arena
-        self.gslots = <GramSlot*>table_calloc(old_cap, sizeof(GramSlot))
+        self.gslots = <GramSlot*>slots_alloc(old_cap * sizeof(GramSlot))
         ga = self.garena
         self.garena = <int32_t*>malloc(self.garena_cap * sizeof(int32_t))
         if self.gslots == NULL or self.garena == NULL:
-            free(old)
+            slots_free(old, old_cap * sizeof(GramSlot))
             free(ga)
             return -1
         self.garena_len = 0
@@ -811,7 +885,7 @@ cdef class PhraseTable(WordTable):
             else:
                 tmp = <int32_t*>malloc(n * sizeof(int32_t))
             if tmp == NULL:
-                free(old)
+                slots_free(old, old_cap * sizeof(GramSlot))
                 free(ga)
                 return -1
             ok = True
@@ -824,7 +898,7 @@ cdef class PhraseTable(WordTable):
                 self.failed = FAIL_MEMORY
             if tmp != &buf[0]:
                 free(tmp)
-        free(old)
+        slots_free(old, old_cap * sizeof(GramSlot))
         free(ga)
         self.prunes += 1
         return -1 if self.failed else 0
