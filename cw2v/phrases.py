@@ -356,9 +356,7 @@ class Phrases:
 
     def word_count(self, word: str) -> int:
         """How often ``word`` was counted (0 if never, or pruned)."""
-        counts = self._words()[2]
-        wid = self._table.word_id(word.encode("utf-8", "surrogateescape"))
-        return 0 if wid < 0 else int(counts[wid])
+        return int(self._table.word_value(word.encode("utf-8", "surrogateescape")))
 
     def bigram_count(self, *words: str) -> int:
         """How often the bigram ``a b`` (or ``a c1 ... b`` through connector words) was

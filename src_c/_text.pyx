@@ -1271,6 +1271,12 @@ cdef class PhraseTable(WordTable):
         return self.word_find(<const uint8_t*><char*>word, len(word),
                               hash_bytes(<const uint8_t*><char*>word, len(word)))
 
+    def word_value(self, bytes word):
+        """The count of ``word``, or 0 if it is not in the table."""
+        cdef int64_t wid = self.word_find(<const uint8_t*><char*>word, len(word),
+                                          hash_bytes(<const uint8_t*><char*>word, len(word)))
+        return 0 if wid < 0 else self.wcount[wid]
+
     def ngram_value(self, const int32_t[::1] ids):
         """The count (or phrase number) of the n-gram of word ids ``ids``, or 0 if absent."""
         if ids.shape[0] < 2:

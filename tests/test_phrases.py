@@ -215,20 +215,23 @@ def test_matches_the_reference_on_random_corpora(seed, tmp_path, monkeypatch):
     assert [line.split() for line in text.split("\n")[:-1]] == want
 
 
-@pytest.mark.parametrize("seed, connectors", [(0, ()), (1, ()), (2, ("of",))])
-def test_every_count_survives_the_tables_growth(seed, connectors):
+@pytest.mark.parametrize("seed, n_words, connectors",
+                         [(0, 2000, ()), (1, 150_000, ()), (2, 2000, ("of",))])
+def test_every_count_survives_the_tables_growth(seed, n_words, connectors):
     """A table grows by doubling in place (past 2 MiB: a mapping grown by mremap), clusters that
-    wrap past its end included: after ~240k distinct n-grams (table 1024 -> 512k slots), every
-    word and n-gram holds the count a Counter gives, and no other n-gram is there. (Walking the
-    old slots from 0 instead of setting the wrapped cluster aside loses 1-3 n-grams a run.)"""
+    wrap past its end included: after ~240k distinct n-grams (n-gram slots 1024 -> 512k) and
+    up to ~130k distinct words (word slots 1024 -> 256k), every word and n-gram holds the count
+    a Counter gives, and no other n-gram is there. (Walking the old slots from 0 instead of
+    setting the wrapped cluster aside loses 1-3 n-grams a run.)"""
     rng = np.random.default_rng(seed)
-    words = [f"w{i}" for i in range(2000)] + list(connectors)
+    words = [f"w{i}" for i in range(n_words)] + list(connectors)
     sentences = [[words[j] for j in rng.integers(0, len(words), 100)] for _ in range(2500)]
     found = reference_ngrams(sentences, connectors)
     model = Phrases(sentences, min_count=1, threshold=1e9, connector_words=connectors)
     assert model.n_bigrams == len(found) > 150_000
     assert all(model.bigram_count(*gram) == count for gram, count in found.items())
     unigrams = Counter(w for s in sentences for w in s if w not in connectors)
+    assert model.n_words == len(unigrams) + len(connectors)
     assert all(model.word_count(w) == c for w, c in unigrams.items())
 
 
