@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from pathlib import Path
 
@@ -97,18 +96,22 @@ def test_sigkill_at_random_moments_then_resume_is_bit_identical(corpus_file, tmp
 
 
 def test_ctrl_c_mid_epoch_writes_a_checkpoint_that_resumes_exactly(corpus_file, uninterrupted,
-                                                                  tmp_path):
+                                                                  tmp_path, monkeypatch):
     """The first Ctrl-C stops between spans and writes the checkpoint; resuming it (one
     worker) ends where an uninterrupted run ends."""
     ckpt = tmp_path / "run.ckpt"
     positions = []
+    record = trainer.TrainingRun._record
 
-    def interrupt_soon(model, stats):  # after epoch 1: a SIGINT while epoch 2 runs
-        if stats.epoch == 1:
-            threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT)).start()
+    def record_then_interrupt(run, out):  # a real SIGINT once epoch 2's first span is done,
+        record(run, out)                   # on a fast machine as on a slow one (a timer set
+        if run.epoch == 2 and run.span == 1:  # at epoch 1's end can land after the last span
+            os.kill(os.getpid(), signal.SIGINT)  # of epoch 2 was handed out)
 
+    monkeypatch.setattr(trainer.TrainingRun, "_record", record_then_interrupt)
     m = Word2Vec.from_corpus(corpus_file, checkpoint=ckpt, checkpoint_every=math.inf,
-                             callbacks=[interrupt_soon], progress=False, **KW)
+                             progress=False, **KW)
+    monkeypatch.undo()
     assert m.training_stopped.startswith("interrupted in epoch 2 of 3")
     saved = checkpoint.read(ckpt, Word2Vec)
     positions.append((saved.position.epoch, saved.position.span))
