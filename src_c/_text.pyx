@@ -313,7 +313,8 @@ cdef class WordTable:
             raise MemoryError()
 
     def __dealloc__(self):
-        slots_free(self.wslots, self.wcap * sizeof(WordSlot)); free(self.whash); free(self.wcount); free(self.woff); free(self.wlen)
+        slots_free(self.wslots, self.wcap * sizeof(WordSlot))
+        free(self.whash); free(self.wcount); free(self.woff); free(self.wlen)
         free(self.wpid); free(self.wconn); free(self.warena)
 
     @property
