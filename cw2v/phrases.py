@@ -143,9 +143,9 @@ def _check_settings(min_count, threshold, scoring, delimiter, max_vocab_size,
         raise ValueError(f"delimiter must be a non-empty str without whitespace, got "
                          f"{delimiter!r}")
     if max_vocab_size is not None and (isinstance(max_vocab_size, bool) or not isinstance(
-            max_vocab_size, numbers.Integral) or max_vocab_size < 1):
-        raise ValueError(f"max_vocab_size must be an integer >= 1 or None, got "
-                         f"{max_vocab_size!r}")
+            max_vocab_size, numbers.Integral) or not 1 <= max_vocab_size <= _UNBOUNDED):
+        raise ValueError(f"max_vocab_size must be an integer in [1, 2**62] or None (no bound), "
+                         f"got {max_vocab_size!r}")
     if isinstance(connector_words, (str, bytes)):
         raise TypeError("connector_words must be an iterable of str, not a single str")
     words = tuple(dict.fromkeys(connector_words))

@@ -326,6 +326,7 @@ def test_pruning_keeps_the_bound_with_word2phrases_rule():
     ({"delimiter": ""}, "delimiter"),
     ({"delimiter": "a b"}, "delimiter"),
     ({"max_vocab_size": 0}, "max_vocab_size"),
+    ({"max_vocab_size": 2**70}, "max_vocab_size"),
     ({"connector_words": ["of the"]}, "connector_words"),
 ])
 def test_bad_parameters_fail_before_reading(kwargs, fragment):
