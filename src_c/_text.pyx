@@ -188,10 +188,8 @@ cdef extern from *:
         void* q;
     #if defined(__linux__) && defined(MADV_HUGEPAGE) && defined(MREMAP_MAYMOVE)
         if (old_bytes >= CW2V_MAPPED_SLOTS) {
-            q = mremap(p, old_bytes, new_bytes, MREMAP_MAYMOVE);
-            if (q == MAP_FAILED) return NULL;
-            madvise(q, new_bytes, MADV_HUGEPAGE);
-            return q;
+            q = mremap(p, old_bytes, new_bytes, MREMAP_MAYMOVE);   /* keeps MADV_HUGEPAGE */
+            return q == MAP_FAILED ? NULL : q;
         }
     #endif
         if (new_bytes >= CW2V_MAPPED_SLOTS) {
