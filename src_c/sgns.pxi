@@ -52,7 +52,6 @@ from libc.string cimport memset
 import numpy as np
 
 from vecops cimport (
-    CW2V_LANES,
     NoiseTable,
     SigmoidTable,
     Workspace,
@@ -582,7 +581,7 @@ cdef void _sg_hs_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m, 
     (``cw2v_hs_update_dots``), so each row is read and written once per context. The next
     context's input row is read before this context's gradient is added to its own row, which
     is the same row only when the two contexts are the same word: then (and for paths longer
-    than the stack buffers, or d < 16) the next context's dot products get a pass of their own.
+    than the stack buffers) the next context's dot products get a pass of their own.
     """
     cdef Py_ssize_t d = ws.d, n_neg = ws.n_neg, window = ws.window
     cdef float* neu1e = ws.grad
@@ -610,7 +609,7 @@ cdef void _sg_hs_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m, 
         hi = i + b_cur + 1 if i + b_cur + 1 <= m else m
         p0 = ws.path_offsets[words[i]]
         length = ws.path_offsets[words[i] + 1] - p0
-        fused = d >= CW2V_LANES and length <= _BATCH_OUTPUTS
+        fused = length <= _BATCH_OUTPUTS
         if fused:
             for t in range(length):
                 rows[t] = ws.syn1 + ws.points[p0 + t] * d

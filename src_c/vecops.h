@@ -49,7 +49,6 @@ CW2V_INLINE float cw2v_hsum16(const float *acc)
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(CW2V_PORTABLE_VECTORS)
 /* Two halves of eight floats (GCC lowers wider generic vectors poorly on AVX2). */
 typedef float cw2v_v8 __attribute__((vector_size(32), aligned(4), __may_alias__));
-typedef int32_t cw2v_m8 __attribute__((vector_size(32), aligned(4), __may_alias__));
 typedef struct { cw2v_v8 lo, hi; } cw2v_v16;
 CW2V_INLINE cw2v_v16 cw2v_v16_load(const float *p)
 {
@@ -80,18 +79,6 @@ CW2V_INLINE cw2v_v16 cw2v_v16_vmadd(cw2v_v16 a, cw2v_v16 b, cw2v_v16 c)
     cw2v_v16 r = {a.lo * b.lo + c.lo, a.hi * b.hi + c.hi};
     return r;
 }
-/* v with its lanes below `skip` (0..16) set to zero: an AND with sixteen lanes of a table
- * whose first half is 0 and second half all ones, read from 16 - skip. */
-static const int32_t cw2v_keep_table[2 * CW2V_LANES] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
-CW2V_INLINE cw2v_v16 cw2v_v16_from(cw2v_v16 v, ptrdiff_t skip)
-{
-    const int32_t *k = cw2v_keep_table + CW2V_LANES - skip;
-    cw2v_v16 r = {(cw2v_v8)((cw2v_m8)v.lo & *(const cw2v_m8 *)k),
-                  (cw2v_v8)((cw2v_m8)v.hi & *(const cw2v_m8 *)(k + 8))};
-    return r;
-}
 #else
 typedef struct { float f[CW2V_LANES]; } cw2v_v16;
 CW2V_INLINE cw2v_v16 cw2v_v16_load(const float *p) { cw2v_v16 v; for (int j = 0; j < CW2V_LANES; j++) v.f[j] = p[j]; return v; }
@@ -100,8 +87,55 @@ CW2V_INLINE cw2v_v16 cw2v_v16_zero(void) { cw2v_v16 z = {{0.f}}; return z; }
 CW2V_INLINE cw2v_v16 cw2v_v16_add(cw2v_v16 a, cw2v_v16 b) { for (int j = 0; j < CW2V_LANES; j++) a.f[j] += b.f[j]; return a; }
 CW2V_INLINE cw2v_v16 cw2v_v16_madd(float a, cw2v_v16 b, cw2v_v16 c) { for (int j = 0; j < CW2V_LANES; j++) c.f[j] += a * b.f[j]; return c; }
 CW2V_INLINE cw2v_v16 cw2v_v16_vmadd(cw2v_v16 a, cw2v_v16 b, cw2v_v16 c) { for (int j = 0; j < CW2V_LANES; j++) c.f[j] += a.f[j] * b.f[j]; return c; }
-CW2V_INLINE cw2v_v16 cw2v_v16_from(cw2v_v16 v, ptrdiff_t skip) { for (int j = 0; j < CW2V_LANES; j++) if (j < skip) v.f[j] = 0.f; return v; }
 #endif
+
+/* Four-lane vectors for the elements past a row's last full block of sixteen (n % 16 of them,
+ * four at a time): loads and stores of k < 4 lanes (a row's last elements) read and write only
+ * those, the other lanes load as zero. The same arithmetic lane by lane as the sixteen-lane
+ * blocks, so the tail costs a quarter of a block per four elements, and no block overlaps
+ * another: a load never spans two stores still on their way to the cache (the old last block,
+ * ending at n, reloaded lanes the block before had just stored, and the CPU could not forward
+ * them). */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(CW2V_PORTABLE_VECTORS)
+typedef float cw2v_v4 __attribute__((vector_size(16), aligned(4), __may_alias__));
+CW2V_INLINE cw2v_v4 cw2v_v4_load(const float *p, ptrdiff_t k)
+{
+    if (k >= 4) return *(const cw2v_v4 *)p;
+    cw2v_v4 v = {p[0], k > 1 ? p[1] : 0.f, k > 2 ? p[2] : 0.f, 0.f};
+    return v;
+}
+CW2V_INLINE void cw2v_v4_store(float *p, cw2v_v4 v, ptrdiff_t k)
+{
+    if (k >= 4) {
+        *(cw2v_v4 *)p = v;
+        return;
+    }
+    p[0] = v[0];
+    if (k > 1) p[1] = v[1];
+    if (k > 2) p[2] = v[2];
+}
+CW2V_INLINE cw2v_v4 cw2v_v4_zero(void) { cw2v_v4 z = {0.f}; return z; }
+CW2V_INLINE cw2v_v4 cw2v_v4_add(cw2v_v4 a, cw2v_v4 b) { return a + b; }
+CW2V_INLINE cw2v_v4 cw2v_v4_madd(float a, cw2v_v4 b, cw2v_v4 c)
+{
+    const cw2v_v4 av = {a, a, a, a};
+    return av * b + c;
+}
+CW2V_INLINE cw2v_v4 cw2v_v4_vmadd(cw2v_v4 a, cw2v_v4 b, cw2v_v4 c) { return a * b + c; }
+CW2V_INLINE float cw2v_v4_sum(cw2v_v4 v) { return (v[0] + v[2]) + (v[1] + v[3]); }
+#else
+typedef struct { float f[4]; } cw2v_v4;
+CW2V_INLINE cw2v_v4 cw2v_v4_load(const float *p, ptrdiff_t k) { cw2v_v4 v; for (int j = 0; j < 4; j++) v.f[j] = j < k ? p[j] : 0.f; return v; }
+CW2V_INLINE void cw2v_v4_store(float *p, cw2v_v4 v, ptrdiff_t k) { for (int j = 0; j < 4; j++) if (j < k) p[j] = v.f[j]; }
+CW2V_INLINE cw2v_v4 cw2v_v4_zero(void) { cw2v_v4 z = {{0.f}}; return z; }
+CW2V_INLINE cw2v_v4 cw2v_v4_add(cw2v_v4 a, cw2v_v4 b) { for (int j = 0; j < 4; j++) a.f[j] += b.f[j]; return a; }
+CW2V_INLINE cw2v_v4 cw2v_v4_madd(float a, cw2v_v4 b, cw2v_v4 c) { for (int j = 0; j < 4; j++) c.f[j] += a * b.f[j]; return c; }
+CW2V_INLINE cw2v_v4 cw2v_v4_vmadd(cw2v_v4 a, cw2v_v4 b, cw2v_v4 c) { for (int j = 0; j < 4; j++) c.f[j] += a.f[j] * b.f[j]; return c; }
+CW2V_INLINE float cw2v_v4_sum(cw2v_v4 v) { return (v.f[0] + v.f[2]) + (v.f[1] + v.f[3]); }
+#endif
+
+/* The lanes of the tail group at offset o of a row of n floats: 4, or fewer in the last. */
+#define CW2V_TAIL_LANES(o, n) ((n) - (o) < 4 ? (n) - (o) : 4)
 
 /* The sum of v's lanes, pairwise as cw2v_hsum16. */
 CW2V_INLINE float cw2v_v16_sum(cw2v_v16 v)
@@ -154,63 +188,58 @@ CW2V_INLINE float cw2v_dot(const float *CW2V_RESTRICT a, const float *CW2V_RESTR
     return cw2v_hsum16(acc) + tail;
 }
 
-/* out[k] = the sum of a_k's lanes for k < K (K <= 4, a constant at each call). */
-CW2V_INLINE void cw2v__sums(cw2v_v16 a0, cw2v_v16 a1, cw2v_v16 a2, cw2v_v16 a3, int K,
-                            float *CW2V_RESTRICT out)
+/* out[k] = (the sum of a_k's lanes) + (the sum of t_k's) for k < K (K <= 4, a constant at each
+ * call): a row's full blocks, then its tail. */
+CW2V_INLINE void cw2v__sums(cw2v_v16 a0, cw2v_v16 a1, cw2v_v16 a2, cw2v_v16 a3, cw2v_v4 t0,
+                            cw2v_v4 t1, cw2v_v4 t2, cw2v_v4 t3, int K, float *CW2V_RESTRICT out)
 {
-    if (K == 4) {
-        cw2v_v16_sum4(a0, a1, a2, a3, out);
-    } else {
-        float sums[4];
-        cw2v_v16_sum4(a0, a1, a2, a3, sums);
-        for (int k = 0; k < K; k++) out[k] = sums[k];
-    }
+    float sums[4];
+    cw2v_v16_sum4(a0, a1, a2, a3, sums);
+    out[0] = sums[0] + cw2v_v4_sum(t0);
+    if (K > 1) out[1] = sums[1] + cw2v_v4_sum(t1);
+    if (K > 2) out[2] = sums[2] + cw2v_v4_sum(t2);
+    if (K > 3) out[3] = sums[3] + cw2v_v4_sum(t3);
 }
 
 /* One pass of cw2v_dots over K <= 4 rows r[0:K] (K a constant at each call: the unused
- * accumulators fold away), x's last block x_last already masked. */
-CW2V_INLINE void cw2v__dots_pass(const float *CW2V_RESTRICT x, cw2v_v16 x_last,
-                                 const float *const *r, int K, float *CW2V_RESTRICT out,
-                                 ptrdiff_t full, ptrdiff_t n)
+ * accumulators fold away): the blocks of sixteen below full, then the tail, four lanes at a
+ * time. */
+CW2V_INLINE void cw2v__dots_pass(const float *CW2V_RESTRICT x, const float *const *r, int K,
+                                 float *CW2V_RESTRICT out, ptrdiff_t full, ptrdiff_t n)
 {
-    const ptrdiff_t last = n - CW2V_LANES;
     cw2v_v16 a0 = cw2v_v16_zero(), a1 = a0, a2 = a0, a3 = a0;
-    for (ptrdiff_t i = 0; i < full; i += CW2V_LANES) {
-        const cw2v_v16 xv = cw2v_v16_load(x + i);
-        a0 = cw2v_v16_vmadd(xv, cw2v_v16_load(r[0] + i), a0);
-        if (K > 1) a1 = cw2v_v16_vmadd(xv, cw2v_v16_load(r[1] + i), a1);
-        if (K > 2) a2 = cw2v_v16_vmadd(xv, cw2v_v16_load(r[2] + i), a2);
-        if (K > 3) a3 = cw2v_v16_vmadd(xv, cw2v_v16_load(r[3] + i), a3);
+    for (ptrdiff_t o = 0; o < full; o += CW2V_LANES) {
+        const cw2v_v16 xv = cw2v_v16_load(x + o);
+        a0 = cw2v_v16_vmadd(xv, cw2v_v16_load(r[0] + o), a0);
+        if (K > 1) a1 = cw2v_v16_vmadd(xv, cw2v_v16_load(r[1] + o), a1);
+        if (K > 2) a2 = cw2v_v16_vmadd(xv, cw2v_v16_load(r[2] + o), a2);
+        if (K > 3) a3 = cw2v_v16_vmadd(xv, cw2v_v16_load(r[3] + o), a3);
     }
-    if (full < n) {
-        a0 = cw2v_v16_vmadd(x_last, cw2v_v16_load(r[0] + last), a0);
-        if (K > 1) a1 = cw2v_v16_vmadd(x_last, cw2v_v16_load(r[1] + last), a1);
-        if (K > 2) a2 = cw2v_v16_vmadd(x_last, cw2v_v16_load(r[2] + last), a2);
-        if (K > 3) a3 = cw2v_v16_vmadd(x_last, cw2v_v16_load(r[3] + last), a3);
+    cw2v_v4 t0 = cw2v_v4_zero(), t1 = t0, t2 = t0, t3 = t0;
+    for (ptrdiff_t o = full; o < n; o += 4) {
+        const ptrdiff_t k = CW2V_TAIL_LANES(o, n);
+        const cw2v_v4 xv = cw2v_v4_load(x + o, k);
+        t0 = cw2v_v4_vmadd(xv, cw2v_v4_load(r[0] + o, k), t0);
+        if (K > 1) t1 = cw2v_v4_vmadd(xv, cw2v_v4_load(r[1] + o, k), t1);
+        if (K > 2) t2 = cw2v_v4_vmadd(xv, cw2v_v4_load(r[2] + o, k), t2);
+        if (K > 3) t3 = cw2v_v4_vmadd(xv, cw2v_v4_load(r[3] + o, k), t3);
     }
-    cw2v__sums(a0, a1, a2, a3, K, out);
+    cw2v__sums(a0, a1, a2, a3, t0, t1, t2, t3, K, out);
 }
 
 /* out[b] = x . rows[b] for b < m, four rows per pass so x is read once per four rows and
  * four independent sums are in flight (the batched mode's S = I O^T, one row of it; the
- * hierarchical softmax's path); the last one to three rows in a pass of their own. When
- * n >= 16 the elements past the last full block are one block ending at n with its first
- * lanes zeroed, so no element is done one at a time. */
+ * hierarchical softmax's path); the last one to three rows in a pass of their own. */
 CW2V_INLINE void cw2v_dots(const float *CW2V_RESTRICT x, const float *const *rows, int m,
-                             float *CW2V_RESTRICT out, ptrdiff_t n)
+                           float *CW2V_RESTRICT out, ptrdiff_t n)
 {
+    const ptrdiff_t full = n - n % CW2V_LANES;
     int b = 0;
-    if (n < CW2V_LANES) {
-        for (; b < m; b++) out[b] = cw2v_dot(x, rows[b], n);
-        return;
-    }
-    const ptrdiff_t last = n - CW2V_LANES, full = n - n % CW2V_LANES;
-    const cw2v_v16 x_last = cw2v_v16_from(cw2v_v16_load(x + last), full - last);
-    for (; b + 4 <= m; b += 4) cw2v__dots_pass(x, x_last, rows + b, 4, out + b, full, n);
+    for (; b + 4 <= m; b += 4) cw2v__dots_pass(x, rows + b, 4, out + b, full, n);
     switch (m - b) {
-    case 3: cw2v__dots_pass(x, x_last, rows + b, 3, out + b, full, n); break;
-    case 2: cw2v__dots_pass(x, x_last, rows + b, 2, out + b, full, n); break;
-    case 1: cw2v__dots_pass(x, x_last, rows + b, 1, out + b, full, n); break;
+    case 3: cw2v__dots_pass(x, rows + b, 3, out + b, full, n); break;
+    case 2: cw2v__dots_pass(x, rows + b, 2, out + b, full, n); break;
+    case 1: cw2v__dots_pass(x, rows + b, 1, out + b, full, n); break;
     default: break;
     }
 }
@@ -235,10 +264,13 @@ CW2V_INLINE void cw2v_update_out(float g, const float *CW2V_RESTRICT h, float *C
     }
 }
 
+/* Row b of a set of m rows: rows[b], or W + ids[b] * n when rows is NULL (a constant at each
+ * call: the other branch folds away). */
+#define CW2V__ROW(rows, W, ids, b, n) ((rows) ? (rows)[b] : (W) + (ptrdiff_t)(ids)[b] * (n))
+
 /* sum_b coef[b * stride] * row_b over the sixteen lanes at offset o, even and odd rows in two
- * accumulators (two independent chains of multiply-adds, added at the end). row_b is rows[b],
- * or W + ids[b] * n when rows is NULL (a constant at each call: the other branch folds away).
- * The block loop of cw2v_combine and cw2v_sum_rows. */
+ * accumulators (two independent chains of multiply-adds, added at the end): the block loop of
+ * cw2v_combine and cw2v_sum_rows. */
 CW2V_INLINE cw2v_v16 cw2v__rows_block(const float *coef, ptrdiff_t stride,
                                       const float *const *rows, const float *W,
                                       const int32_t *ids, int m, ptrdiff_t n, ptrdiff_t o)
@@ -246,33 +278,47 @@ CW2V_INLINE cw2v_v16 cw2v__rows_block(const float *coef, ptrdiff_t stride,
     cw2v_v16 a0 = cw2v_v16_zero(), a1 = a0;
     int b = 0;
     for (; b + 2 <= m; b += 2) {
-        const float *r0 = rows ? rows[b] : W + (ptrdiff_t)ids[b] * n;
-        const float *r1 = rows ? rows[b + 1] : W + (ptrdiff_t)ids[b + 1] * n;
-        a0 = cw2v_v16_madd(coef[b * stride], cw2v_v16_load(r0 + o), a0);
-        a1 = cw2v_v16_madd(coef[(b + 1) * stride], cw2v_v16_load(r1 + o), a1);
+        a0 = cw2v_v16_madd(coef[b * stride], cw2v_v16_load(CW2V__ROW(rows, W, ids, b, n) + o), a0);
+        a1 = cw2v_v16_madd(coef[(b + 1) * stride],
+                           cw2v_v16_load(CW2V__ROW(rows, W, ids, b + 1, n) + o), a1);
     }
-    if (b < m) {
-        const float *r0 = rows ? rows[b] : W + (ptrdiff_t)ids[b] * n;
-        a0 = cw2v_v16_madd(coef[b * stride], cw2v_v16_load(r0 + o), a0);
-    }
+    if (b < m)
+        a0 = cw2v_v16_madd(coef[b * stride], cw2v_v16_load(CW2V__ROW(rows, W, ids, b, n) + o), a0);
     return cw2v_v16_add(a0, a1);
 }
 
-/* y += sum_b coef[b * stride] * rows[b], one pass over y per sixteen lanes (the batched mode's
- * dI = G O and dO = G^T I, one row of each); when n >= 16 the elements past the last full block
- * are one block ending at n, its done lanes left as they are. y is none of the rows. */
-CW2V_INLINE void cw2v_combine(const float *coef, ptrdiff_t stride, const float *const *rows,
-                                int m, float *CW2V_RESTRICT y, ptrdiff_t n)
+/* cw2v__rows_block's sum over the k <= 4 lanes of the tail group at offset o. */
+CW2V_INLINE cw2v_v4 cw2v__rows_tail(const float *coef, ptrdiff_t stride, const float *const *rows,
+                                    const float *W, const int32_t *ids, int m, ptrdiff_t n,
+                                    ptrdiff_t o, ptrdiff_t k)
 {
-    if (n < CW2V_LANES) {
-        for (int b = 0; b < m; b++) cw2v_axpy(coef[b * stride], rows[b], y, n);
-        return;
+    cw2v_v4 a0 = cw2v_v4_zero(), a1 = a0;
+    int b = 0;
+    for (; b + 2 <= m; b += 2) {
+        a0 = cw2v_v4_madd(coef[b * stride], cw2v_v4_load(CW2V__ROW(rows, W, ids, b, n) + o, k), a0);
+        a1 = cw2v_v4_madd(coef[(b + 1) * stride],
+                          cw2v_v4_load(CW2V__ROW(rows, W, ids, b + 1, n) + o, k), a1);
     }
+    if (b < m)
+        a0 = cw2v_v4_madd(coef[b * stride], cw2v_v4_load(CW2V__ROW(rows, W, ids, b, n) + o, k), a0);
+    return cw2v_v4_add(a0, a1);
+}
+
+/* y += sum_b coef[b * stride] * rows[b], one pass over y per sixteen lanes (the batched mode's
+ * dI = G O and dO = G^T I, one row of each), then the tail four lanes at a time. y is none of
+ * the rows. */
+CW2V_INLINE void cw2v_combine(const float *coef, ptrdiff_t stride, const float *const *rows,
+                              int m, float *CW2V_RESTRICT y, ptrdiff_t n)
+{
     const ptrdiff_t full = n - n % CW2V_LANES;
-    for (ptrdiff_t i = 0; i < n; i += CW2V_LANES) {
-        const ptrdiff_t o = i < full ? i : n - CW2V_LANES;   /* the last block ends at n */
+    for (ptrdiff_t o = 0; o < full; o += CW2V_LANES) {
         const cw2v_v16 sum = cw2v__rows_block(coef, stride, rows, NULL, NULL, m, n, o);
-        cw2v_v16_store(y + o, cw2v_v16_add(cw2v_v16_load(y + o), cw2v_v16_from(sum, i - o)));
+        cw2v_v16_store(y + o, cw2v_v16_add(cw2v_v16_load(y + o), sum));
+    }
+    for (ptrdiff_t o = full; o < n; o += 4) {
+        const ptrdiff_t k = CW2V_TAIL_LANES(o, n);
+        const cw2v_v4 sum = cw2v__rows_tail(coef, stride, rows, NULL, NULL, m, n, o, k);
+        cw2v_v4_store(y + o, cw2v_v4_add(cw2v_v4_load(y + o, k), sum), k);
     }
 }
 
@@ -281,38 +327,38 @@ CW2V_INLINE void cw2v_combine(const float *coef, ptrdiff_t stride, const float *
 CW2V_INLINE void cw2v_sum_rows(const float *W, const int32_t *ids, int m, float scale,
                                float *CW2V_RESTRICT y, ptrdiff_t n)
 {
-    if (n < CW2V_LANES) {
-        for (ptrdiff_t i = 0; i < n; i++) y[i] = 0.f;
-        for (int b = 0; b < m; b++) cw2v_axpy(1.f, W + (ptrdiff_t)ids[b] * n, y, n);
-        for (ptrdiff_t i = 0; i < n; i++) y[i] *= scale;
-        return;
-    }
     static const float one = 1.f;
     const ptrdiff_t full = n - n % CW2V_LANES;
-    for (ptrdiff_t i = 0; i < n; i += CW2V_LANES) {
-        const ptrdiff_t o = i < full ? i : n - CW2V_LANES;   /* the last block ends at n */
+    for (ptrdiff_t o = 0; o < full; o += CW2V_LANES) {
         const cw2v_v16 sum = cw2v__rows_block(&one, 0, NULL, W, ids, m, n, o);
-        /* the overlapping lanes of the last block get the same value again */
         cw2v_v16_store(y + o, cw2v_v16_madd(scale, sum, cw2v_v16_zero()));
+    }
+    for (ptrdiff_t o = full; o < n; o += 4) {
+        const ptrdiff_t k = CW2V_TAIL_LANES(o, n);
+        const cw2v_v4 sum = cw2v__rows_tail(&one, 0, NULL, W, ids, m, n, o, k);
+        cw2v_v4_store(y + o, cw2v_v4_madd(scale, sum, cw2v_v4_zero()), k);
     }
 }
 
 /* W[ids[j]] += x for j < m (CBOW's input gradient to every context row; a row listed twice
- * gets x twice), sixteen lanes at a time with x's block held in registers. */
+ * gets x twice), sixteen lanes at a time with x's block held in registers, then the tail. */
 CW2V_INLINE void cw2v_add_to_rows(const float *CW2V_RESTRICT x, float *W, const int32_t *ids,
                                   int m, ptrdiff_t n)
 {
-    if (n < CW2V_LANES) {
-        for (int b = 0; b < m; b++) cw2v_axpy(1.f, x, W + (ptrdiff_t)ids[b] * n, n);
-        return;
-    }
     const ptrdiff_t full = n - n % CW2V_LANES;
-    for (ptrdiff_t i = 0; i < n; i += CW2V_LANES) {
-        const ptrdiff_t o = i < full ? i : n - CW2V_LANES;   /* the last block ends at n */
-        const cw2v_v16 xv = cw2v_v16_from(cw2v_v16_load(x + o), i - o);  /* done lanes: + 0 */
+    for (ptrdiff_t o = 0; o < full; o += CW2V_LANES) {
+        const cw2v_v16 xv = cw2v_v16_load(x + o);
         for (int b = 0; b < m; b++) {
             float *r = W + (ptrdiff_t)ids[b] * n + o;
             cw2v_v16_store(r, cw2v_v16_add(cw2v_v16_load(r), xv));
+        }
+    }
+    for (ptrdiff_t o = full; o < n; o += 4) {
+        const ptrdiff_t k = CW2V_TAIL_LANES(o, n);
+        const cw2v_v4 xv = cw2v_v4_load(x + o, k);
+        for (int b = 0; b < m; b++) {
+            float *r = W + (ptrdiff_t)ids[b] * n + o;
+            cw2v_v4_store(r, cw2v_v4_add(cw2v_v4_load(r, k), xv), k);
         }
     }
 }
@@ -322,19 +368,14 @@ CW2V_INLINE void cw2v_add_to_rows(const float *CW2V_RESTRICT x, float *W, const 
  *   y      += sum_b g[b] * rows[b]   (the rows before their update)
  *   rows[b] += g[b] * h
  * in one pass over each row, sixteen lanes at a time (h's block held, y's block accumulated in
- * two chains, even and odd rows, as cw2v_combine). y and h are none of the rows. In the last
- * block (ending at n) h's done lanes are zeroed, so those lanes of the rows get + 0. */
+ * two chains, even and odd rows, as cw2v_combine), then the tail four lanes at a time. y and h
+ * are none of the rows. */
 CW2V_INLINE void cw2v_hs_update(const float *g, float *const *rows, int m,
                                 const float *CW2V_RESTRICT h, float *CW2V_RESTRICT y, ptrdiff_t n)
 {
-    if (n < CW2V_LANES) {
-        for (int b = 0; b < m; b++) cw2v_update_out(g[b], h, rows[b], y, n);
-        return;
-    }
     const ptrdiff_t full = n - n % CW2V_LANES;
-    for (ptrdiff_t i = 0; i < n; i += CW2V_LANES) {
-        const ptrdiff_t o = i < full ? i : n - CW2V_LANES;
-        const cw2v_v16 hv = cw2v_v16_from(cw2v_v16_load(h + o), i - o);
+    for (ptrdiff_t o = 0; o < full; o += CW2V_LANES) {
+        const cw2v_v16 hv = cw2v_v16_load(h + o);
         cw2v_v16 a0 = cw2v_v16_zero(), a1 = a0;
         int b = 0;
         for (; b + 2 <= m; b += 2) {
@@ -350,27 +391,47 @@ CW2V_INLINE void cw2v_hs_update(const float *g, float *const *rows, int m,
             a0 = cw2v_v16_madd(g[b], v0, a0);
             cw2v_v16_store(rows[b] + o, cw2v_v16_madd(g[b], hv, v0));
         }
-        cw2v_v16_store(y + o, cw2v_v16_add(cw2v_v16_load(y + o),
-                                           cw2v_v16_from(cw2v_v16_add(a0, a1), i - o)));
+        cw2v_v16_store(y + o, cw2v_v16_add(cw2v_v16_load(y + o), cw2v_v16_add(a0, a1)));
+    }
+    for (ptrdiff_t o = full; o < n; o += 4) {   /* the same, four lanes at a time */
+        const ptrdiff_t k = CW2V_TAIL_LANES(o, n);
+        const cw2v_v4 hv = cw2v_v4_load(h + o, k);
+        cw2v_v4 a0 = cw2v_v4_zero(), a1 = a0;
+        int b = 0;
+        for (; b + 2 <= m; b += 2) {
+            float *r0 = rows[b] + o, *r1 = rows[b + 1] + o;
+            const cw2v_v4 v0 = cw2v_v4_load(r0, k), v1 = cw2v_v4_load(r1, k);
+            a0 = cw2v_v4_madd(g[b], v0, a0);
+            a1 = cw2v_v4_madd(g[b + 1], v1, a1);
+            cw2v_v4_store(r0, cw2v_v4_madd(g[b], hv, v0), k);
+            cw2v_v4_store(r1, cw2v_v4_madd(g[b + 1], hv, v1), k);
+        }
+        if (b < m) {
+            const cw2v_v4 v0 = cw2v_v4_load(rows[b] + o, k);
+            a0 = cw2v_v4_madd(g[b], v0, a0);
+            cw2v_v4_store(rows[b] + o, cw2v_v4_madd(g[b], hv, v0), k);
+        }
+        cw2v_v4_store(y + o, cw2v_v4_add(cw2v_v4_load(y + o, k), cw2v_v4_add(a0, a1)), k);
     }
 }
 
 /* One block of a cw2v_hs_update_dots pass: the sixteen lanes at offset o of K <= 4 rows r
- * (K a constant at each call), of which the first `skip` are done (+ 0: hv's and xv's are zero,
- * and the rows' are masked out of y). Row k: y += g_k * row (before its update),
- * row += g_k * h, a_k += x * row. */
+ * (K a constant at each call). Row k: y += g_k * row (before its update), row += g_k * h,
+ * a_k += x * row. */
 CW2V_INLINE void cw2v__hs_update_dots_block(float g0, float g1, float g2, float g3,
                                             float *const *r, int K, ptrdiff_t o,
-                                            ptrdiff_t skip, cw2v_v16 hv, cw2v_v16 xv,
+                                            const float *CW2V_RESTRICT h,
+                                            const float *CW2V_RESTRICT x,
                                             float *CW2V_RESTRICT y, cw2v_v16 *a0,
                                             cw2v_v16 *a1, cw2v_v16 *a2, cw2v_v16 *a3)
 {
+    const cw2v_v16 hv = cw2v_v16_load(h + o), xv = cw2v_v16_load(x + o);
     cw2v_v16 yv = cw2v_v16_load(y + o);
 #define CW2V__HS_ROW(k, gk, ak)                                                              \
     do {                                                                                    \
         float *p_ = r[k] + o;                                                               \
         const cw2v_v16 v_ = cw2v_v16_load(p_);                                              \
-        yv = cw2v_v16_madd(gk, skip ? cw2v_v16_from(v_, skip) : v_, yv);                    \
+        yv = cw2v_v16_madd(gk, v_, yv);                                                     \
         const cw2v_v16 u_ = cw2v_v16_madd(gk, hv, v_);                                      \
         cw2v_v16_store(p_, u_);                                                             \
         *ak = cw2v_v16_vmadd(xv, u_, *ak);                                                  \
@@ -383,24 +444,48 @@ CW2V_INLINE void cw2v__hs_update_dots_block(float g0, float g1, float g2, float 
     cw2v_v16_store(y + o, yv);
 }
 
-/* One pass of cw2v_hs_update_dots over K <= 4 rows r[0:K] (K a constant at each call), h's
- * and x's last blocks already masked. */
+/* cw2v__hs_update_dots_block for the k <= 4 lanes of the tail group at offset o. */
+CW2V_INLINE void cw2v__hs_update_dots_tail(float g0, float g1, float g2, float g3,
+                                           float *const *r, int K, ptrdiff_t o, ptrdiff_t k,
+                                           const float *CW2V_RESTRICT h,
+                                           const float *CW2V_RESTRICT x,
+                                           float *CW2V_RESTRICT y, cw2v_v4 *t0,
+                                           cw2v_v4 *t1, cw2v_v4 *t2, cw2v_v4 *t3)
+{
+    const cw2v_v4 hv = cw2v_v4_load(h + o, k), xv = cw2v_v4_load(x + o, k);
+    cw2v_v4 yv = cw2v_v4_load(y + o, k);
+#define CW2V__HS_ROW(j, gj, tj)                                                              \
+    do {                                                                                    \
+        float *p_ = r[j] + o;                                                               \
+        const cw2v_v4 v_ = cw2v_v4_load(p_, k);                                             \
+        yv = cw2v_v4_madd(gj, v_, yv);                                                      \
+        const cw2v_v4 u_ = cw2v_v4_madd(gj, hv, v_);                                       \
+        cw2v_v4_store(p_, u_, k);                                                           \
+        *tj = cw2v_v4_vmadd(xv, u_, *tj);                                                   \
+    } while (0)
+    CW2V__HS_ROW(0, g0, t0);
+    if (K > 1) CW2V__HS_ROW(1, g1, t1);
+    if (K > 2) CW2V__HS_ROW(2, g2, t2);
+    if (K > 3) CW2V__HS_ROW(3, g3, t3);
+#undef CW2V__HS_ROW
+    cw2v_v4_store(y + o, yv, k);
+}
+
+/* One pass of cw2v_hs_update_dots over K <= 4 rows r[0:K] (K a constant at each call). */
 CW2V_INLINE void cw2v__hs_update_dots_pass(const float *g, float *const *r, int K,
-                                           const float *CW2V_RESTRICT h, cw2v_v16 h_last,
-                                           const float *CW2V_RESTRICT x, cw2v_v16 x_last,
-                                           float *CW2V_RESTRICT y, float *CW2V_RESTRICT out,
-                                           ptrdiff_t full, ptrdiff_t n)
+                                           const float *CW2V_RESTRICT h,
+                                           const float *CW2V_RESTRICT x, float *CW2V_RESTRICT y,
+                                           float *CW2V_RESTRICT out, ptrdiff_t full, ptrdiff_t n)
 {
     const float g0 = g[0], g1 = K > 1 ? g[1] : 0.f, g2 = K > 2 ? g[2] : 0.f, g3 = K > 3 ? g[3] : 0.f;
     cw2v_v16 a0 = cw2v_v16_zero(), a1 = a0, a2 = a0, a3 = a0;
     for (ptrdiff_t o = 0; o < full; o += CW2V_LANES)
-        cw2v__hs_update_dots_block(g0, g1, g2, g3, r, K, o, 0, cw2v_v16_load(h + o),
-                                   cw2v_v16_load(x + o), y, &a0, &a1, &a2, &a3);
-    if (full < n)     /* one block ending at n, its first lanes done */
-        cw2v__hs_update_dots_block(g0, g1, g2, g3, r, K, n - CW2V_LANES,
-                                   full - (n - CW2V_LANES), h_last, x_last, y,
-                                   &a0, &a1, &a2, &a3);
-    cw2v__sums(a0, a1, a2, a3, K, out);
+        cw2v__hs_update_dots_block(g0, g1, g2, g3, r, K, o, h, x, y, &a0, &a1, &a2, &a3);
+    cw2v_v4 t0 = cw2v_v4_zero(), t1 = t0, t2 = t0, t3 = t0;
+    for (ptrdiff_t o = full; o < n; o += 4)
+        cw2v__hs_update_dots_tail(g0, g1, g2, g3, r, K, o, CW2V_TAIL_LANES(o, n), h, x, y,
+                                  &t0, &t1, &t2, &t3);
+    cw2v__sums(a0, a1, a2, a3, t0, t1, t2, t3, K, out);
 }
 
 /* Hierarchical softmax's output-side update for input vector h and the m distinct rows of a
@@ -411,22 +496,20 @@ CW2V_INLINE void cw2v__hs_update_dots_pass(const float *g, float *const *r, int 
  *   out[b]   = x . rows[b]      (the rows after their update: as cw2v_dots would give)
  * four rows a pass, each row read and written once. A row with g[b] = 0 (a node skipped by the
  * |f| >= max_exp rule) gets + 0 * h: its values do not change (the sign of a zero may), and y
- * gets + 0 * row. y, h and x are none of the rows; needs n >= 16. */
+ * gets + 0 * row. y, h and x are none of the rows. */
 CW2V_INLINE void cw2v_hs_update_dots(const float *g, float *const *rows, int m,
                                      const float *CW2V_RESTRICT h, float *CW2V_RESTRICT y,
                                      const float *CW2V_RESTRICT x, float *CW2V_RESTRICT out,
                                      ptrdiff_t n)
 {
-    const ptrdiff_t last = n - CW2V_LANES, full = n - n % CW2V_LANES;
-    const cw2v_v16 h_last = cw2v_v16_from(cw2v_v16_load(h + last), full - last);
-    const cw2v_v16 x_last = cw2v_v16_from(cw2v_v16_load(x + last), full - last);
+    const ptrdiff_t full = n - n % CW2V_LANES;
     int b = 0;
     for (; b + 4 <= m; b += 4)
-        cw2v__hs_update_dots_pass(g + b, rows + b, 4, h, h_last, x, x_last, y, out + b, full, n);
+        cw2v__hs_update_dots_pass(g + b, rows + b, 4, h, x, y, out + b, full, n);
     switch (m - b) {
-    case 3: cw2v__hs_update_dots_pass(g + b, rows + b, 3, h, h_last, x, x_last, y, out + b, full, n); break;
-    case 2: cw2v__hs_update_dots_pass(g + b, rows + b, 2, h, h_last, x, x_last, y, out + b, full, n); break;
-    case 1: cw2v__hs_update_dots_pass(g + b, rows + b, 1, h, h_last, x, x_last, y, out + b, full, n); break;
+    case 3: cw2v__hs_update_dots_pass(g + b, rows + b, 3, h, x, y, out + b, full, n); break;
+    case 2: cw2v__hs_update_dots_pass(g + b, rows + b, 2, h, x, y, out + b, full, n); break;
+    case 1: cw2v__hs_update_dots_pass(g + b, rows + b, 1, h, x, y, out + b, full, n); break;
     default: break;
     }
 }

@@ -2,7 +2,6 @@
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 cdef extern from "vecops.h" nogil:
-    enum: CW2V_LANES      # floats per vector block of the row loops
     float cw2v_dot(const float* a, const float* b, Py_ssize_t n)
     void cw2v_axpy(float a, const float* x, float* y, Py_ssize_t n)
     void cw2v_dots(const float* x, const float* const* rows, int m, float* out, Py_ssize_t n)

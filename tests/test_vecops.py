@@ -18,7 +18,7 @@ pytestmark = [
     pytest.mark.skipif(CC is None, reason="no C compiler on PATH"),
 ]
 
-SIZES = (1, 7, 15, 16, 17, 50, 100)
+SIZES = (1, 2, 3, 4, 7, 15, 16, 17, 20, 30, 50, 100)
 ROWS = (1, 2, 3, 4, 5, 8, 9)
 
 # For each n and m: the primitives on rows R (m x n, row k of a V x n table), x, h, y, g;
@@ -70,12 +70,7 @@ int main(void)
             put("add_rows", W, V * n);
             float g0[16];                                       /* node 1 skipped: g = 0 */
             for (int k = 0; k < m; k++) g0[k] = k == 1 ? 0.f : g[k];
-            if (n >= CW2V_LANES)
-                cw2v_hs_update_dots(g0, wrows, m, h, y, x, out, n);
-            else {                                              /* (needs n >= 16) */
-                cw2v_hs_update(g0, wrows, m, h, y, n);
-                cw2v_dots(x, rows, m, out, n);
-            }
+            cw2v_hs_update_dots(g0, wrows, m, h, y, x, out, n);
             put("hsd_y", y, n);
             put("hsd_rows", W, V * n);
             put("hsd_dots", out, m);
