@@ -415,9 +415,25 @@ CW2V_INLINE void cw2v_hs_update(const float *g, float *const *rows, int m,
     }
 }
 
+/* Row j of a cw2v_hs_update_dots pass over the lanes at offset o, the same for a block of
+ * sixteen (V = v16) and for a tail group of k <= 4 lanes (V = v4; v16 ignores k):
+ * y += g_j * row (before its update), row += g_j * h, a_j += x * row. */
+#define CW2V__LOAD_v16(p, k) cw2v_v16_load(p)
+#define CW2V__STORE_v16(p, v, k) cw2v_v16_store(p, v)
+#define CW2V__LOAD_v4(p, k) cw2v_v4_load(p, k)
+#define CW2V__STORE_v4(p, v, k) cw2v_v4_store(p, v, k)
+#define CW2V__HS_ROW(V, j, gj, aj)                                                           \
+    do {                                                                                    \
+        float *p_ = r[j] + o;                                                               \
+        const cw2v_##V v_ = CW2V__LOAD_##V(p_, k);                                          \
+        yv = cw2v_##V##_madd(gj, v_, yv);                                                   \
+        const cw2v_##V u_ = cw2v_##V##_madd(gj, hv, v_);                                    \
+        CW2V__STORE_##V(p_, u_, k);                                                         \
+        *aj = cw2v_##V##_vmadd(xv, u_, *aj);                                                \
+    } while (0)
+
 /* One block of a cw2v_hs_update_dots pass: the sixteen lanes at offset o of K <= 4 rows r
- * (K a constant at each call). Row k: y += g_k * row (before its update), row += g_k * h,
- * a_k += x * row. */
+ * (K a constant at each call). */
 CW2V_INLINE void cw2v__hs_update_dots_block(float g0, float g1, float g2, float g3,
                                             float *const *r, int K, ptrdiff_t o,
                                             const float *CW2V_RESTRICT h,
@@ -427,24 +443,14 @@ CW2V_INLINE void cw2v__hs_update_dots_block(float g0, float g1, float g2, float 
 {
     const cw2v_v16 hv = cw2v_v16_load(h + o), xv = cw2v_v16_load(x + o);
     cw2v_v16 yv = cw2v_v16_load(y + o);
-#define CW2V__HS_ROW(k, gk, ak)                                                              \
-    do {                                                                                    \
-        float *p_ = r[k] + o;                                                               \
-        const cw2v_v16 v_ = cw2v_v16_load(p_);                                              \
-        yv = cw2v_v16_madd(gk, v_, yv);                                                     \
-        const cw2v_v16 u_ = cw2v_v16_madd(gk, hv, v_);                                      \
-        cw2v_v16_store(p_, u_);                                                             \
-        *ak = cw2v_v16_vmadd(xv, u_, *ak);                                                  \
-    } while (0)
-    CW2V__HS_ROW(0, g0, a0);
-    if (K > 1) CW2V__HS_ROW(1, g1, a1);
-    if (K > 2) CW2V__HS_ROW(2, g2, a2);
-    if (K > 3) CW2V__HS_ROW(3, g3, a3);
-#undef CW2V__HS_ROW
+    CW2V__HS_ROW(v16, 0, g0, a0);
+    if (K > 1) CW2V__HS_ROW(v16, 1, g1, a1);
+    if (K > 2) CW2V__HS_ROW(v16, 2, g2, a2);
+    if (K > 3) CW2V__HS_ROW(v16, 3, g3, a3);
     cw2v_v16_store(y + o, yv);
 }
 
-/* cw2v__hs_update_dots_block for the k <= 4 lanes of the tail group at offset o. */
+/* The same for the k <= 4 lanes of the tail group at offset o. */
 CW2V_INLINE void cw2v__hs_update_dots_tail(float g0, float g1, float g2, float g3,
                                            float *const *r, int K, ptrdiff_t o, ptrdiff_t k,
                                            const float *CW2V_RESTRICT h,
@@ -454,22 +460,17 @@ CW2V_INLINE void cw2v__hs_update_dots_tail(float g0, float g1, float g2, float g
 {
     const cw2v_v4 hv = cw2v_v4_load(h + o, k), xv = cw2v_v4_load(x + o, k);
     cw2v_v4 yv = cw2v_v4_load(y + o, k);
-#define CW2V__HS_ROW(j, gj, tj)                                                              \
-    do {                                                                                    \
-        float *p_ = r[j] + o;                                                               \
-        const cw2v_v4 v_ = cw2v_v4_load(p_, k);                                             \
-        yv = cw2v_v4_madd(gj, v_, yv);                                                      \
-        const cw2v_v4 u_ = cw2v_v4_madd(gj, hv, v_);                                       \
-        cw2v_v4_store(p_, u_, k);                                                           \
-        *tj = cw2v_v4_vmadd(xv, u_, *tj);                                                   \
-    } while (0)
-    CW2V__HS_ROW(0, g0, t0);
-    if (K > 1) CW2V__HS_ROW(1, g1, t1);
-    if (K > 2) CW2V__HS_ROW(2, g2, t2);
-    if (K > 3) CW2V__HS_ROW(3, g3, t3);
-#undef CW2V__HS_ROW
+    CW2V__HS_ROW(v4, 0, g0, t0);
+    if (K > 1) CW2V__HS_ROW(v4, 1, g1, t1);
+    if (K > 2) CW2V__HS_ROW(v4, 2, g2, t2);
+    if (K > 3) CW2V__HS_ROW(v4, 3, g3, t3);
     cw2v_v4_store(y + o, yv, k);
 }
+#undef CW2V__HS_ROW
+#undef CW2V__LOAD_v16
+#undef CW2V__STORE_v16
+#undef CW2V__LOAD_v4
+#undef CW2V__STORE_v4
 
 /* One pass of cw2v_hs_update_dots over K <= 4 rows r[0:K] (K a constant at each call). */
 CW2V_INLINE void cw2v__hs_update_dots_pass(const float *g, float *const *r, int K,
