@@ -139,7 +139,7 @@ def test_train_span_matches_reference(kernel, sg, hs, n_neg, cbow_mean, batched)
 
 
 @pytest.mark.parametrize("n_neg", [0, 3])
-@pytest.mark.parametrize("d", [16, 17, 50])
+@pytest.mark.parametrize("d", [1, 7, 16, 17, 50])
 def test_sg_hs_span_with_repeated_words_matches_reference(kernel, d, n_neg):
     """Skip-gram HS computes the next context's dot products in the pass that updates the
     path, reading its input row before this context's gradient lands: wrong when the two
