@@ -135,6 +135,23 @@ cdef SigmoidTable _sigmoid_view(const float[::1] sigmoid, const float[::1] log_s
     return t
 
 
+cdef Py_ssize_t _row_stride(weights_t W, str name) except -1:
+    """W's row stride in floats (ld): each row's d floats must be contiguous and rows must not
+    overlap -- a C-contiguous array (ld = d) or the first d columns of a wider one
+    (``cw2v._rows``)."""
+    cdef Py_ssize_t d = W.shape[1], row = W.strides[0], col = W.strides[1]
+    if d > 1 and col != <Py_ssize_t>sizeof(float):
+        raise ValueError(f"{name}'s rows must be contiguous (a column stride of "
+                         f"{sizeof(float)} bytes), got a stride of {col} bytes")
+    if W.shape[0] == 1:
+        return d
+    if row % <Py_ssize_t>sizeof(float) or row < d * <Py_ssize_t>sizeof(float):
+        raise ValueError(f"{name}'s rows must not overlap: a row stride of at least d * "
+                         f"{sizeof(float)} = {d * sizeof(float)} bytes, a multiple of "
+                         f"{sizeof(float)}, got {row}")
+    return row // <Py_ssize_t>sizeof(float)
+
+
 cdef int _check_weights(weights_t W_in, weights_t W_out) except -1:
     if W_in.shape[0] != W_out.shape[0] or W_in.shape[1] != W_out.shape[1]:
         raise ValueError(f"W_in ({W_in.shape[0]}, {W_in.shape[1]}) and W_out ({W_out.shape[0]}, "
@@ -203,11 +220,12 @@ cdef inline float _gradient(const SigmoidTable* t, float f, float label, float l
     return (label - s) * lr
 
 
-cdef inline void _ns_targets(const float* h, float* W_out, Py_ssize_t d, int32_t positive,
-                             const int32_t* negatives, Py_ssize_t n_neg, float lr,
-                             const SigmoidTable* sig, float* neu1e, double* loss) noexcept nogil:
+cdef inline void _ns_targets(const float* h, float* W_out, Py_ssize_t ld, Py_ssize_t d,
+                             int32_t positive, const int32_t* negatives, Py_ssize_t n_neg,
+                             float lr, const SigmoidTable* sig, float* neu1e,
+                             double* loss) noexcept nogil:
     """Negative sampling's targets for input vector h (eq. 4): the positive and n_neg noise
-    words; their input gradient is added to neu1e."""
+    words (rows of W_out, ld floats apart); their input gradient is added to neu1e."""
     cdef Py_ssize_t t
     cdef int32_t target
     cdef float label, g, f
@@ -221,17 +239,19 @@ cdef inline void _ns_targets(const float* h, float* W_out, Py_ssize_t d, int32_t
             if target == positive:
                 continue
             label = 0.0
-        o = W_out + target * d
+        o = W_out + target * ld
         f = cw2v_dot(h, o, d)
         g = _gradient(sig, f, label, lr, loss)
         cw2v_update_out(g, h, o, neu1e, d)
 
 
-cdef inline void _hs_targets(const float* h, float* syn1, Py_ssize_t d, const uint8_t* code,
-                             const int32_t* point, Py_ssize_t length, float lr,
-                             const SigmoidTable* sig, float* neu1e, double* loss) noexcept nogil:
+cdef inline void _hs_targets(const float* h, float* syn1, Py_ssize_t ld, Py_ssize_t d,
+                             const uint8_t* code, const int32_t* point, Py_ssize_t length,
+                             float lr, const SigmoidTable* sig, float* neu1e,
+                             double* loss) noexcept nogil:
     """Hierarchical softmax's targets for input vector h (Mikolov et al. 2013b, eq. 3): the
-    inner nodes point[0:length] of the target word's Huffman path, label 1 - code[j]; a node
+    inner nodes point[0:length] (rows of syn1, ld floats apart) of the target word's Huffman
+    path, label 1 - code[j]; a node
     with |f| >= max_exp is skipped, as in word2vec.c and gensim (its loss still counts).
 
     The nodes of a path are distinct rows and h does not change within an example, so node j's
@@ -253,7 +273,7 @@ cdef inline void _hs_targets(const float* h, float* syn1, Py_ssize_t d, const ui
     while start < length:
         n = length - start if length - start < _BATCH_OUTPUTS else _BATCH_OUTPUTS
         for j in range(n):
-            rows[j] = syn1 + point[start + j] * d
+            rows[j] = syn1 + point[start + j] * ld
         cw2v_dots(h, <const float* const*>rows, <int>n, G, d)
         kept = 0
         for j in range(n):
@@ -302,13 +322,14 @@ cdef inline void _hs_update_kept(const float* G, float* const* rows, Py_ssize_t 
     cw2v_hs_update(kept_g, kept_rows, kept, h, neu1e, d)
 
 
-cdef inline void _sgns_update(float* h, float* W_out, Py_ssize_t d, int32_t positive,
-                              const int32_t* negatives, Py_ssize_t n_neg, float lr,
-                              const SigmoidTable* sig, float* neu1e, double* loss) noexcept nogil:
+cdef inline void _sgns_update(float* h, float* W_out, Py_ssize_t ld_out, Py_ssize_t d,
+                              int32_t positive, const int32_t* negatives, Py_ssize_t n_neg,
+                              float lr, const SigmoidTable* sig, float* neu1e,
+                              double* loss) noexcept nogil:
     """One SGNS step for input vector h, positive target and n_neg noise targets (eq. 4)."""
     cdef Py_ssize_t t
     memset(neu1e, 0, d * sizeof(float))
-    _ns_targets(h, W_out, d, positive, negatives, n_neg, lr, sig, neu1e, loss)
+    _ns_targets(h, W_out, ld_out, d, positive, negatives, n_neg, lr, sig, neu1e, loss)
     for t in range(d):
         h[t] += neu1e[t]
 
@@ -323,10 +344,11 @@ cdef inline void _example(const Workspace* ws, const float* h, int32_t target,
     memset(neu1e, 0, ws.d * sizeof(float))
     if ws.hs:
         lo = ws.path_offsets[target]
-        _hs_targets(h, ws.syn1, ws.d, ws.codes + lo, ws.points + lo,
+        _hs_targets(h, ws.syn1, ws.ld_syn1, ws.d, ws.codes + lo, ws.points + lo,
                     ws.path_offsets[target + 1] - lo, lr, &ws.sig, neu1e, loss)
     if n_neg:
-        _ns_targets(h, ws.W_out, ws.d, target, negatives, n_neg, lr, &ws.sig, neu1e, loss)
+        _ns_targets(h, ws.W_out, ws.ld_out, ws.d, target, negatives, n_neg, lr, &ws.sig, neu1e,
+                    loss)
 
 
 cdef inline void _cbow_example(const Workspace* ws, const int32_t* ctx, Py_ssize_t n_ctx,
@@ -337,16 +359,18 @@ cdef inline void _cbow_example(const Workspace* ws, const int32_t* ctx, Py_ssize
     divided by n_ctx for the sum (gensim's cbow_mean=0), undivided for the mean (word2vec.c)."""
     cdef Py_ssize_t t, d = ws.d
     cdef float inv = <float>1.0 / <float>n_ctx
-    cw2v_sum_rows(ws.W_in, ctx, <int>n_ctx, inv if ws.cbow_mean else <float>1.0, neu1, d)
+    cw2v_sum_rows(ws.W_in, ws.ld_in, ctx, <int>n_ctx, inv if ws.cbow_mean else <float>1.0,
+                  neu1, d)
     _example(ws, neu1, target, negatives, n_neg, lr, neu1e, loss)
     if not ws.cbow_mean:
         for t in range(d):
             neu1e[t] *= inv
-    cw2v_add_to_rows(neu1e, ws.W_in, ctx, <int>n_ctx, d)
+    cw2v_add_to_rows(neu1e, ws.W_in, ws.ld_in, ctx, <int>n_ctx, d)
 
 
-cdef inline void _batched_update(float* W_in, float* W_out, Py_ssize_t d,
-                                 const int32_t* inputs, int n_in, const int32_t* outputs,
+cdef inline void _batched_update(float* W_in, Py_ssize_t ld_in, float* W_out, Py_ssize_t ld_out,
+                                 Py_ssize_t d, const int32_t* inputs, int n_in,
+                                 const int32_t* outputs,
                                  int n_out, float lr, const SigmoidTable* sig, float* grad_in,
                                  double* loss) noexcept nogil:
     """HogBatch step (Ji et al. 2016): inputs share one set of outputs (outputs[0] positive).
@@ -366,9 +390,9 @@ cdef inline void _batched_update(float* W_in, float* W_out, Py_ssize_t d,
     cdef float G[_BATCH_INPUTS * _BATCH_OUTPUTS]
     cdef float* S
     for b in range(n_out):
-        out_rows[b] = W_out + outputs[b] * d
+        out_rows[b] = W_out + outputs[b] * ld_out
     for a in range(n_in):
-        in_rows[a] = W_in + inputs[a] * d
+        in_rows[a] = W_in + inputs[a] * ld_in
     for a in range(n_in):
         # Row a of S, then of G, then dI_a = G[a] O into grad_in (O not yet changed).
         S = G + a * n_out
@@ -388,7 +412,8 @@ cdef inline void _batched_update(float* W_in, float* W_out, Py_ssize_t d,
         cw2v_axpy(1.0, grad_in + a * d, <float*>in_rows[a], d)
 
 
-cdef inline void _batched_hs_update(float* W_in, float* syn1, Py_ssize_t d,
+cdef inline void _batched_hs_update(float* W_in, Py_ssize_t ld_in, float* syn1,
+                                    Py_ssize_t ld_syn1, Py_ssize_t d,
                                     const int32_t* inputs, int n_in, const uint8_t* code,
                                     const int32_t* point, Py_ssize_t length, float lr,
                                     const SigmoidTable* sig, float* grad_in,
@@ -413,12 +438,12 @@ cdef inline void _batched_hs_update(float* W_in, float* syn1, Py_ssize_t d,
     cdef float G[_BATCH_INPUTS * _BATCH_OUTPUTS]
     cdef float* S
     for a in range(n_in):
-        in_rows[a] = W_in + inputs[a] * d
+        in_rows[a] = W_in + inputs[a] * ld_in
     memset(grad_in, 0, n_in * d * sizeof(float))
     while start < length:
         n = <int>(length - start if length - start < _BATCH_OUTPUTS else _BATCH_OUTPUTS)
         for b in range(n):
-            out_rows[b] = syn1 + point[start + b] * d
+            out_rows[b] = syn1 + point[start + b] * ld_syn1
         for a in range(n_in):
             # Row a of S, then of G, then dI_a += G[a] O (O not yet changed).
             S = G + a * n
@@ -450,17 +475,18 @@ cdef inline void _draw_noise(uint64_t* rng, const NoiseTable* noise, Py_ssize_t 
         out[k] = cw2v_alias_draw(rng, noise.prob, noise.alias, noise.n)
 
 
-cdef inline void _prefetch_rows(const float* W, Py_ssize_t d, const int32_t* ids,
+cdef inline void _prefetch_rows(const float* W, Py_ssize_t ld, Py_ssize_t d, const int32_t* ids,
                                 Py_ssize_t n) noexcept nogil:
+    """Prefetch the d floats of rows ids[0:n] of W (rows ld floats apart)."""
     cdef Py_ssize_t k
     for k in range(n):
-        cw2v_prefetch_row(W + ids[k] * d, d)
+        cw2v_prefetch_row(W + ids[k] * ld, d)
 
 
 cdef inline void _prefetch_path(const Workspace* ws, int32_t w) noexcept nogil:
     """Prefetch the syn1 rows of word w's Huffman path (hierarchical softmax)."""
     cdef int64_t lo = ws.path_offsets[w]
-    _prefetch_rows(ws.syn1, ws.d, ws.points + lo, ws.path_offsets[w + 1] - lo)
+    _prefetch_rows(ws.syn1, ws.ld_syn1, ws.d, ws.points + lo, ws.path_offsets[w + 1] - lo)
 
 
 cdef void _sg_ns_exact_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m, float lr,
@@ -475,6 +501,7 @@ cdef void _sg_ns_exact_piece(const Workspace* ws, const int32_t* words, Py_ssize
     cdef float* W_in = ws.W_in
     cdef float* W_out = ws.W_out
     cdef Py_ssize_t d = ws.d, n_neg = ws.n_neg, window = ws.window
+    cdef Py_ssize_t ld_in = ws.ld_in, ld_out = ws.ld_out
     cdef const SigmoidTable* sig = &ws.sig
     cdef const NoiseTable* noise = &ws.noise
     cdef float* neu1e = ws.grad
@@ -497,13 +524,13 @@ cdef void _sg_ns_exact_piece(const Workspace* ws, const int32_t* words, Py_ssize
             if j == i:
                 continue
             if j + 1 < hi and not (j + 1 == i and j + 2 >= hi):
-                _prefetch_rows(W_out, d, negs_cur + (c + 1) * n_neg, n_neg)
-                _prefetch_rows(W_in, d, &words[j + 2 if j + 1 == i else j + 1], 1)
+                _prefetch_rows(W_out, ld_out, d, negs_cur + (c + 1) * n_neg, n_neg)
+                _prefetch_rows(W_in, ld_in, d, &words[j + 2 if j + 1 == i else j + 1], 1)
             elif i + 1 < m:
-                _prefetch_rows(W_out, d, negs_next, n_neg)
-                _prefetch_rows(W_out, d, &words[i + 1], 1)
-                _prefetch_rows(W_in, d, &words[i + 1 - b_next if i + 1 >= b_next else 0], 1)
-            _sgns_update(W_in + words[j] * d, W_out, d, words[i], negs_cur + c * n_neg,
+                _prefetch_rows(W_out, ld_out, d, negs_next, n_neg)
+                _prefetch_rows(W_out, ld_out, d, &words[i + 1], 1)
+                _prefetch_rows(W_in, ld_in, d, &words[i + 1 - b_next if i + 1 >= b_next else 0], 1)
+            _sgns_update(W_in + words[j] * ld_in, W_out, ld_out, d, words[i], negs_cur + c * n_neg,
                          n_neg, lr, sig, neu1e, loss)
             c += 1
         n_pairs[0] += c
@@ -526,6 +553,7 @@ cdef void _sg_ns_batched_piece(const Workspace* ws, const int32_t* words, Py_ssi
     cdef float* W_in = ws.W_in
     cdef float* W_out = ws.W_out
     cdef Py_ssize_t d = ws.d, n_neg = ws.n_neg, window = ws.window
+    cdef Py_ssize_t ld_in = ws.ld_in, ld_out = ws.ld_out
     cdef const SigmoidTable* sig = &ws.sig
     cdef const NoiseTable* noise = &ws.noise
     cdef int32_t* ctx = ws.ctx
@@ -545,10 +573,10 @@ cdef void _sg_ns_batched_piece(const Workspace* ws, const int32_t* words, Py_ssi
         hi = i + b_cur + 1 if i + b_cur + 1 <= m else m
         # Prefetch the next center's output rows (its word and shared noise words).
         if i + 1 < m:
-            _prefetch_rows(W_out, d, negs_next, n_neg)
-            _prefetch_rows(W_out, d, &words[i + 1], 1)
+            _prefetch_rows(W_out, ld_out, d, negs_next, n_neg)
+            _prefetch_rows(W_out, ld_out, d, &words[i + 1], 1)
             if i + 1 + b_next < m:  # the input row that enters the next window
-                _prefetch_rows(W_in, d, &words[i + 1 + b_next], 1)
+                _prefetch_rows(W_in, ld_in, d, &words[i + 1 + b_next], 1)
         n_ctx = 0
         for j in range(lo, hi):
             if j != i:
@@ -556,8 +584,8 @@ cdef void _sg_ns_batched_piece(const Workspace* ws, const int32_t* words, Py_ssi
                 n_ctx += 1
         # outputs: the center word in the slot before the plan, then the shared noise words.
         (negs_cur - 1)[0] = words[i]
-        _batched_update(W_in, W_out, d, ctx, <int>n_ctx, negs_cur - 1, <int>(n_neg + 1), lr,
-                        sig, ws.grad, loss)
+        _batched_update(W_in, ld_in, W_out, ld_out, d, ctx, <int>n_ctx, negs_cur - 1,
+                        <int>(n_neg + 1), lr, sig, ws.grad, loss)
         n_pairs[0] += n_ctx
         swap = negs_cur
         negs_cur = negs_next
@@ -584,6 +612,7 @@ cdef void _sg_hs_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m, 
     than the stack buffers) the next context's dot products get a pass of their own.
     """
     cdef Py_ssize_t d = ws.d, n_neg = ws.n_neg, window = ws.window
+    cdef Py_ssize_t ld_in = ws.ld_in
     cdef float* neu1e = ws.grad
     cdef float* W_in = ws.W_in
     cdef float* h
@@ -612,7 +641,7 @@ cdef void _sg_hs_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m, 
         fused = length <= _BATCH_OUTPUTS
         if fused:
             for t in range(length):
-                rows[t] = ws.syn1 + ws.points[p0 + t] * d
+                rows[t] = ws.syn1 + ws.points[p0 + t] * ws.ld_syn1
         have_dots = False
         c = 0
         for j in range(lo, hi):
@@ -620,8 +649,8 @@ cdef void _sg_hs_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m, 
                 continue
             jn = j + 2 if j + 1 == i else j + 1     # the next context, if < hi
             if jn < hi:
-                _prefetch_rows(W_in, d, &words[jn], 1)
-            h = W_in + words[j] * d
+                _prefetch_rows(W_in, ld_in, d, &words[jn], 1)
+            h = W_in + words[j] * ld_in
             if fused:
                 memset(neu1e, 0, d * sizeof(float))
                 if not have_dots:
@@ -629,13 +658,13 @@ cdef void _sg_hs_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m, 
                 _hs_gradients(&ws.sig, F, ws.codes + p0, length, lr, G, loss)
                 have_dots = jn < hi and words[jn] != words[j]
                 if have_dots:
-                    cw2v_hs_update_dots(G, rows, <int>length, h, neu1e, W_in + words[jn] * d,
+                    cw2v_hs_update_dots(G, rows, <int>length, h, neu1e, W_in + words[jn] * ld_in,
                                         F, d)
                 else:
                     _hs_update_kept(G, rows, length, h, neu1e, d)
                 if n_neg:
-                    _ns_targets(h, ws.W_out, d, words[i], negs_cur + c * n_neg, n_neg, lr,
-                                &ws.sig, neu1e, loss)
+                    _ns_targets(h, ws.W_out, ws.ld_out, d, words[i], negs_cur + c * n_neg,
+                                n_neg, lr, &ws.sig, neu1e, loss)
             else:
                 _example(ws, h, words[i], negs_cur + c * n_neg, n_neg, lr, neu1e, loss)
             for t in range(d):
@@ -672,12 +701,12 @@ cdef void _cbow_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m, f
             b_next = _draw_window(rng, window)
             _draw_noise(rng, &ws.noise, n_neg, negs_next)
             if n_neg:
-                _prefetch_rows(ws.W_out, d, negs_next, n_neg)
-                _prefetch_rows(ws.W_out, d, &words[i + 1], 1)
+                _prefetch_rows(ws.W_out, ws.ld_out, d, negs_next, n_neg)
+                _prefetch_rows(ws.W_out, ws.ld_out, d, &words[i + 1], 1)
             if ws.hs:
                 _prefetch_path(ws, words[i + 1])
             if i + 1 + b_next < m:  # the input row that enters the next window
-                _prefetch_rows(ws.W_in, d, &words[i + 1 + b_next], 1)
+                _prefetch_rows(ws.W_in, ws.ld_in, d, &words[i + 1 + b_next], 1)
         lo = i - b_cur if i >= b_cur else 0
         hi = i + b_cur + 1 if i + b_cur + 1 <= m else m
         n_ctx = 0
@@ -715,7 +744,7 @@ cdef void _sg_hs_batched_piece(const Workspace* ws, const int32_t* words, Py_ssi
             b_next = _draw_window(rng, window)
             _prefetch_path(ws, words[i + 1])
             if i + 1 + b_next < m:  # the input row that enters the next window
-                _prefetch_rows(ws.W_in, d, &words[i + 1 + b_next], 1)
+                _prefetch_rows(ws.W_in, ws.ld_in, d, &words[i + 1 + b_next], 1)
         lo = i - b_cur if i >= b_cur else 0
         hi = i + b_cur + 1 if i + b_cur + 1 <= m else m
         n_ctx = 0
@@ -724,8 +753,9 @@ cdef void _sg_hs_batched_piece(const Workspace* ws, const int32_t* words, Py_ssi
                 ctx[n_ctx] = words[j]
                 n_ctx += 1
         p0 = ws.path_offsets[words[i]]
-        _batched_hs_update(ws.W_in, ws.syn1, d, ctx, <int>n_ctx, ws.codes + p0, ws.points + p0,
-                           ws.path_offsets[words[i] + 1] - p0, lr, &ws.sig, ws.grad, loss)
+        _batched_hs_update(ws.W_in, ws.ld_in, ws.syn1, ws.ld_syn1, d, ctx, <int>n_ctx,
+                           ws.codes + p0, ws.points + p0, ws.path_offsets[words[i] + 1] - p0, lr,
+                           &ws.sig, ws.grad, loss)
         n_pairs[0] += n_ctx
         b_cur = b_next
 
@@ -744,8 +774,11 @@ cdef class KernelState:
 
     Parameters
     ----------
-    W_in, W_out : float32 (V, d), C-contiguous, writeable
-        The weights, updated in place. d <= MAX_DIM (100,000).
+    W_in, W_out : float32 (V, d), writeable
+        The weights, updated in place. d <= MAX_DIM (100,000). Each row's d floats are
+        contiguous; rows are d floats apart (C-contiguous) or further (the first d columns of a
+        wider array, as ``cw2v._rows`` allocates them: rows on vector-width boundaries), and
+        must not overlap.
     sigmoid : cw2v.tables.SigmoidTables
         The sigmoid and log-sigmoid tables and their range ``max_exp``.
     noise : cw2v.tables.AliasTable
@@ -777,7 +810,7 @@ cdef class KernelState:
     tree : cw2v.tables.HuffmanTree, optional
         The Huffman tree over the V words (required when hs=1): its paths' inner nodes must be
         in [0, V - 1), its codes 0 or 1.
-    syn1 : float32 (V, d), C-contiguous, writeable, optional
+    syn1 : float32 (V, d), writeable, optional, laid out as W_in may be
         Hierarchical softmax's inner-node weights (required when hs=1; row V - 1 unused).
     """
     cdef weights_t W_in
@@ -899,6 +932,8 @@ cdef class KernelState:
         self.ws.W_in = &self.W_in[0, 0]
         self.ws.W_out = &self.W_out[0, 0]
         self.ws.d = d
+        self.ws.ld_in = _row_stride(self.W_in, "W_in")
+        self.ws.ld_out = _row_stride(self.W_out, "W_out")
         self.ws.window = window
         self.ws.n_neg = n_neg
         self.ws.noise.prob = &self.noise_prob[0]
@@ -912,6 +947,7 @@ cdef class KernelState:
         self.ws.hs = hs
         if hs:
             self.ws.syn1 = &self.syn1[0, 0]
+            self.ws.ld_syn1 = _row_stride(self.syn1, "syn1")
             self.ws.path_offsets = &self.path_offsets[0]
             # Empty paths (V = 1) leave codes and points empty: nothing reads them.
             self.ws.codes = &self.codes[0] if self.codes.shape[0] else NULL
@@ -1017,7 +1053,8 @@ cdef class KernelState:
         with nogil:
             if draw:
                 _draw_noise(&self.rng, &self.ws.noise, n_neg, self.ws.plan_a)
-            _sgns_update(self.ws.W_in + center * self.ws.d, self.ws.W_out, self.ws.d,
+            _sgns_update(self.ws.W_in + center * self.ws.ld_in, self.ws.W_out,
+                         self.ws.ld_out, self.ws.d,
                          <int32_t>context, negs, n_neg, lr, &self.ws.sig, self.ws.grad, &loss)
         self.busy = False
         return loss
@@ -1070,7 +1107,8 @@ cdef class KernelState:
                     _draw_noise(&state, &self.ws.noise, n_neg, self.ws.plan_a)
                 elif n_neg:
                     negs = &negatives[p, 0]
-                _sgns_update(self.ws.W_in + centers[p] * d, self.ws.W_out, d, contexts[p], negs,
+                _sgns_update(self.ws.W_in + centers[p] * self.ws.ld_in, self.ws.W_out,
+                             self.ws.ld_out, d, contexts[p], negs,
                              n_neg, lr, &self.ws.sig, self.ws.grad, &loss)
         self.rng = state
         self.busy = False
@@ -1130,7 +1168,7 @@ cdef class KernelState:
             if draw:
                 _draw_noise(&self.rng, &self.ws.noise, n_neg, self.ws.plan_a)
             if self.sg:
-                h = self.ws.W_in + inputs[0] * d
+                h = self.ws.W_in + inputs[0] * self.ws.ld_in
                 _example(&self.ws, h, <int32_t>target, negs, n_neg, lr, self.ws.grad, &loss)
                 for t in range(d):
                     h[t] += self.ws.grad[t]
@@ -1274,6 +1312,7 @@ def _batched_window(weights_t W_in, weights_t W_out, const int32_t[::1] inputs,
     step's summed loss."""
     _check_weights(W_in, W_out)
     cdef Py_ssize_t V = W_in.shape[0], d = W_in.shape[1]
+    cdef Py_ssize_t ld_in = _row_stride(W_in, "W_in"), ld_out = _row_stride(W_out, "W_out")
     cdef Py_ssize_t n_in = inputs.shape[0], n_out = outputs.shape[0]
     if not 1 <= n_in <= _BATCH_INPUTS:
         raise ValueError(f"need 1..{_BATCH_INPUTS} inputs, got {n_in}")
@@ -1289,8 +1328,8 @@ def _batched_window(weights_t W_in, weights_t W_out, const int32_t[::1] inputs,
     if grad_in == NULL:
         raise MemoryError()
     with nogil:
-        _batched_update(&W_in[0, 0], &W_out[0, 0], d, &inputs[0], <int>n_in, &outputs[0],
-                        <int>n_out, lr, &sig, grad_in, &loss)
+        _batched_update(&W_in[0, 0], ld_in, &W_out[0, 0], ld_out, d, &inputs[0], <int>n_in,
+                        &outputs[0], <int>n_out, lr, &sig, grad_in, &loss)
     free(grad_in)
     return loss
 
@@ -1302,6 +1341,7 @@ def _batched_hs_window(weights_t W_in, weights_t syn1, tree, const int32_t[::1] 
     with hs=1, n_neg=0. Returns the step's summed loss."""
     _check_weights(W_in, syn1)
     cdef Py_ssize_t V = W_in.shape[0], d = W_in.shape[1]
+    cdef Py_ssize_t ld_in = _row_stride(W_in, "W_in"), ld_syn1 = _row_stride(syn1, "syn1")
     cdef Py_ssize_t n_in = inputs.shape[0]
     if not 1 <= n_in <= _BATCH_INPUTS:
         raise ValueError(f"need 1..{_BATCH_INPUTS} inputs, got {n_in}")
@@ -1326,7 +1366,8 @@ def _batched_hs_window(weights_t W_in, weights_t syn1, tree, const int32_t[::1] 
         raise MemoryError()
     if length:
         with nogil:
-            _batched_hs_update(&W_in[0, 0], &syn1[0, 0], d, &inputs[0], <int>n_in,
+            _batched_hs_update(&W_in[0, 0], ld_in, &syn1[0, 0], ld_syn1, d, &inputs[0],
+                               <int>n_in,
                                &codes[lo], &points[lo], length, lr, &sig, grad_in, &loss)
     free(grad_in)
     return loss

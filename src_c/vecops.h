@@ -264,43 +264,43 @@ CW2V_INLINE void cw2v_update_out(float g, const float *CW2V_RESTRICT h, float *C
     }
 }
 
-/* Row b of a set of m rows: rows[b], or W + ids[b] * n when rows is NULL (a constant at each
- * call: the other branch folds away). */
-#define CW2V__ROW(rows, W, ids, b, n) ((rows) ? (rows)[b] : (W) + (ptrdiff_t)(ids)[b] * (n))
+/* Row b of a set of m rows: rows[b], or W + ids[b] * ld when rows is NULL (a constant at each
+ * call: the other branch folds away; ld is W's row stride in floats). */
+#define CW2V__ROW(rows, W, ids, b, ld) ((rows) ? (rows)[b] : (W) + (ptrdiff_t)(ids)[b] * (ld))
 
 /* sum_b coef[b * stride] * row_b over the sixteen lanes at offset o, even and odd rows in two
  * accumulators (two independent chains of multiply-adds, added at the end): the block loop of
  * cw2v_combine and cw2v_sum_rows. */
 CW2V_INLINE cw2v_v16 cw2v__rows_block(const float *coef, ptrdiff_t stride,
                                       const float *const *rows, const float *W,
-                                      const int32_t *ids, int m, ptrdiff_t n, ptrdiff_t o)
+                                      const int32_t *ids, int m, ptrdiff_t ld, ptrdiff_t o)
 {
     cw2v_v16 a0 = cw2v_v16_zero(), a1 = a0;
     int b = 0;
     for (; b + 2 <= m; b += 2) {
-        a0 = cw2v_v16_madd(coef[b * stride], cw2v_v16_load(CW2V__ROW(rows, W, ids, b, n) + o), a0);
+        a0 = cw2v_v16_madd(coef[b * stride], cw2v_v16_load(CW2V__ROW(rows, W, ids, b, ld) + o), a0);
         a1 = cw2v_v16_madd(coef[(b + 1) * stride],
-                           cw2v_v16_load(CW2V__ROW(rows, W, ids, b + 1, n) + o), a1);
+                           cw2v_v16_load(CW2V__ROW(rows, W, ids, b + 1, ld) + o), a1);
     }
     if (b < m)
-        a0 = cw2v_v16_madd(coef[b * stride], cw2v_v16_load(CW2V__ROW(rows, W, ids, b, n) + o), a0);
+        a0 = cw2v_v16_madd(coef[b * stride], cw2v_v16_load(CW2V__ROW(rows, W, ids, b, ld) + o), a0);
     return cw2v_v16_add(a0, a1);
 }
 
 /* cw2v__rows_block's sum over the k <= 4 lanes of the tail group at offset o. */
 CW2V_INLINE cw2v_v4 cw2v__rows_tail(const float *coef, ptrdiff_t stride, const float *const *rows,
-                                    const float *W, const int32_t *ids, int m, ptrdiff_t n,
+                                    const float *W, const int32_t *ids, int m, ptrdiff_t ld,
                                     ptrdiff_t o, ptrdiff_t k)
 {
     cw2v_v4 a0 = cw2v_v4_zero(), a1 = a0;
     int b = 0;
     for (; b + 2 <= m; b += 2) {
-        a0 = cw2v_v4_madd(coef[b * stride], cw2v_v4_load(CW2V__ROW(rows, W, ids, b, n) + o, k), a0);
+        a0 = cw2v_v4_madd(coef[b * stride], cw2v_v4_load(CW2V__ROW(rows, W, ids, b, ld) + o, k), a0);
         a1 = cw2v_v4_madd(coef[(b + 1) * stride],
-                          cw2v_v4_load(CW2V__ROW(rows, W, ids, b + 1, n) + o, k), a1);
+                          cw2v_v4_load(CW2V__ROW(rows, W, ids, b + 1, ld) + o, k), a1);
     }
     if (b < m)
-        a0 = cw2v_v4_madd(coef[b * stride], cw2v_v4_load(CW2V__ROW(rows, W, ids, b, n) + o, k), a0);
+        a0 = cw2v_v4_madd(coef[b * stride], cw2v_v4_load(CW2V__ROW(rows, W, ids, b, ld) + o, k), a0);
     return cw2v_v4_add(a0, a1);
 }
 
@@ -312,44 +312,45 @@ CW2V_INLINE void cw2v_combine(const float *coef, ptrdiff_t stride, const float *
 {
     const ptrdiff_t full = n - n % CW2V_LANES;
     for (ptrdiff_t o = 0; o < full; o += CW2V_LANES) {
-        const cw2v_v16 sum = cw2v__rows_block(coef, stride, rows, NULL, NULL, m, n, o);
+        const cw2v_v16 sum = cw2v__rows_block(coef, stride, rows, NULL, NULL, m, 0, o);
         cw2v_v16_store(y + o, cw2v_v16_add(cw2v_v16_load(y + o), sum));
     }
     for (ptrdiff_t o = full; o < n; o += 4) {
         const ptrdiff_t k = CW2V_TAIL_LANES(o, n);
-        const cw2v_v4 sum = cw2v__rows_tail(coef, stride, rows, NULL, NULL, m, n, o, k);
+        const cw2v_v4 sum = cw2v__rows_tail(coef, stride, rows, NULL, NULL, m, 0, o, k);
         cw2v_v4_store(y + o, cw2v_v4_add(cw2v_v4_load(y + o, k), sum), k);
     }
 }
 
-/* y = scale * sum_j W[ids[j]], rows of n floats (CBOW's context vector h; m >= 1), sixteen
- * lanes at a time as cw2v_combine (a coefficient of 1 adds each row exactly). */
-CW2V_INLINE void cw2v_sum_rows(const float *W, const int32_t *ids, int m, float scale,
-                               float *CW2V_RESTRICT y, ptrdiff_t n)
+/* y = scale * sum_j W[ids[j]], rows of n floats ld apart (CBOW's context vector h; m >= 1),
+ * sixteen lanes at a time as cw2v_combine (a coefficient of 1 adds each row exactly). */
+CW2V_INLINE void cw2v_sum_rows(const float *W, ptrdiff_t ld, const int32_t *ids, int m,
+                               float scale, float *CW2V_RESTRICT y, ptrdiff_t n)
 {
     static const float one = 1.f;
     const ptrdiff_t full = n - n % CW2V_LANES;
     for (ptrdiff_t o = 0; o < full; o += CW2V_LANES) {
-        const cw2v_v16 sum = cw2v__rows_block(&one, 0, NULL, W, ids, m, n, o);
+        const cw2v_v16 sum = cw2v__rows_block(&one, 0, NULL, W, ids, m, ld, o);
         cw2v_v16_store(y + o, cw2v_v16_madd(scale, sum, cw2v_v16_zero()));
     }
     for (ptrdiff_t o = full; o < n; o += 4) {
         const ptrdiff_t k = CW2V_TAIL_LANES(o, n);
-        const cw2v_v4 sum = cw2v__rows_tail(&one, 0, NULL, W, ids, m, n, o, k);
+        const cw2v_v4 sum = cw2v__rows_tail(&one, 0, NULL, W, ids, m, ld, o, k);
         cw2v_v4_store(y + o, cw2v_v4_madd(scale, sum, cw2v_v4_zero()), k);
     }
 }
 
-/* W[ids[j]] += x for j < m (CBOW's input gradient to every context row; a row listed twice
- * gets x twice), sixteen lanes at a time with x's block held in registers, then the tail. */
-CW2V_INLINE void cw2v_add_to_rows(const float *CW2V_RESTRICT x, float *W, const int32_t *ids,
-                                  int m, ptrdiff_t n)
+/* W[ids[j]] += x for j < m, rows of n floats ld apart (CBOW's input gradient to every context
+ * row; a row listed twice gets x twice), sixteen lanes at a time with x's block held in
+ * registers, then the tail. */
+CW2V_INLINE void cw2v_add_to_rows(const float *CW2V_RESTRICT x, float *W, ptrdiff_t ld,
+                                  const int32_t *ids, int m, ptrdiff_t n)
 {
     const ptrdiff_t full = n - n % CW2V_LANES;
     for (ptrdiff_t o = 0; o < full; o += CW2V_LANES) {
         const cw2v_v16 xv = cw2v_v16_load(x + o);
         for (int b = 0; b < m; b++) {
-            float *r = W + (ptrdiff_t)ids[b] * n + o;
+            float *r = W + (ptrdiff_t)ids[b] * ld + o;
             cw2v_v16_store(r, cw2v_v16_add(cw2v_v16_load(r), xv));
         }
     }
@@ -357,7 +358,7 @@ CW2V_INLINE void cw2v_add_to_rows(const float *CW2V_RESTRICT x, float *W, const 
         const ptrdiff_t k = CW2V_TAIL_LANES(o, n);
         const cw2v_v4 xv = cw2v_v4_load(x + o, k);
         for (int b = 0; b < m; b++) {
-            float *r = W + (ptrdiff_t)ids[b] * n + o;
+            float *r = W + (ptrdiff_t)ids[b] * ld + o;
             cw2v_v4_store(r, cw2v_v4_add(cw2v_v4_load(r, k), xv), k);
         }
     }

@@ -8,9 +8,10 @@ cdef extern from "vecops.h" nogil:
     void cw2v_combine(const float* coef, Py_ssize_t stride, const float* const* rows, int m,
                       float* y, Py_ssize_t n)
     void cw2v_update_out(float g, const float* h, float* o, float* neu1e, Py_ssize_t n)
-    void cw2v_sum_rows(const float* W, const int32_t* ids, int m, float scale, float* y,
-                       Py_ssize_t n)
-    void cw2v_add_to_rows(const float* x, float* W, const int32_t* ids, int m, Py_ssize_t n)
+    void cw2v_sum_rows(const float* W, Py_ssize_t ld, const int32_t* ids, int m, float scale,
+                       float* y, Py_ssize_t n)
+    void cw2v_add_to_rows(const float* x, float* W, Py_ssize_t ld, const int32_t* ids, int m,
+                          Py_ssize_t n)
     void cw2v_hs_update(const float* g, float* const* rows, int m, const float* h, float* y,
                         Py_ssize_t n)
     void cw2v_hs_update_dots(const float* g, float* const* rows, int m, const float* h,
@@ -24,8 +25,9 @@ cdef extern from "vecops.h" nogil:
     uint32_t cw2v_rng_below(uint64_t* state, uint32_t n)
     int32_t cw2v_alias_draw(uint64_t* state, const float* prob, const int32_t* alias, uint32_t n)
 
-# The weights: float32, C-contiguous, (V, d).
-ctypedef float[:, ::1] weights_t
+# The weights: float32 (V, d), each row's d floats contiguous, rows ld >= d floats apart (a
+# C-contiguous array, ld = d, or the first d columns of a wider one: cw2v._rows's storage).
+ctypedef float[:, :] weights_t
 
 # A sigmoid table and its log-sigmoid twin: size + 1 knots over [-max_exp, max_exp].
 cdef struct SigmoidTable:
@@ -47,6 +49,9 @@ cdef struct Workspace:
     float* W_in          # (V, d), shared between workers (Hogwild)
     float* W_out         # (V, d), shared between workers
     Py_ssize_t d
+    Py_ssize_t ld_in     # row strides (floats) of W_in, W_out and syn1: >= d
+    Py_ssize_t ld_out
+    Py_ssize_t ld_syn1
     Py_ssize_t window    # maximum window; each center draws its own from 1..window
     Py_ssize_t n_neg     # noise words per positive
     SigmoidTable sig

@@ -254,3 +254,66 @@ def test_state_checks_architecture_arguments(kernel):
     single = kernel.KernelState(z, z.copy(), t, alias_table(np.ones(1)), 0, 1, sg=0, hs=1,
                                 tree=one, syn1=z.copy())
     assert single.train_span(np.zeros(5, np.int32), np.array([0, 5], np.int64), 0.1, 0.1)[2] == 5
+
+
+def wider_rows(a, extra, fill=np.nan):
+    """a's values as the first d columns of a (V, d + extra) array whose other columns hold
+    ``fill``: the layout of cw2v._rows's padded storage, with a pad a kernel must never read
+    (NaN would spread into every result) nor write."""
+    wide = np.full((a.shape[0], a.shape[1] + extra), fill, dtype=np.float32)
+    wide[:, :a.shape[1]] = a
+    return wide[:, :a.shape[1]]
+
+
+WIDE_CASES = [c + (False,) for c in COMBOS] + [(1, 1, 0, 1, True), (1, 0, 5, 1, False),
+                                               (1, 0, 5, 1, True)]
+WIDE_IDS = IDS + ["sg-hs-batched", "sg-ns", "sg-ns-batched"]
+
+
+@pytest.mark.parametrize("sg, hs, n_neg, cbow_mean, batched", WIDE_CASES, ids=WIDE_IDS)
+@pytest.mark.parametrize("d", [3, 17])
+def test_wider_rows_train_as_contiguous_ones(kernel, sg, hs, n_neg, cbow_mean, batched, d):
+    """Weights whose rows lie further apart than d floats (each matrix its own stride) train to
+    the same bits as C-contiguous ones, and the floats between rows are neither read nor
+    written."""
+    V, window = 120, 4
+    rng = np.random.default_rng(d)
+    tokens = rng.integers(0, V, 600).astype(np.int32)
+    bounds = np.array([0, 250, 600], np.int64)
+    keep = np.minimum(1.0, rng.random(V) + 0.4).astype(np.float32)
+    objective = "batched" if batched else "exact"
+    ref, state, weights = make_models(kernel, V, d, sg, hs, n_neg, cbow_mean, seed=7,
+                                      window=window, keep_prob=keep, objective=objective)
+    wide = [wider_rows(w, extra) for w, extra in zip(weights, (1, 8, 5))]
+    wide_state = kernel.KernelState(
+        wide[0], wide[1], ref.sigmoid_tables, ref.noise_table, n_neg, int(ref._rng_state[0]),
+        keep_prob=keep, window=window, objective=objective, sg=sg, hs=hs, cbow_mean=cbow_mean,
+        tree=tables.huffman_tree(ref.counts) if hs else None, syn1=wide[2] if hs else None)
+    out = state.train_span(tokens, bounds, 0.05, 0.01)
+    assert wide_state.train_span(tokens, bounds, 0.05, 0.01) == out
+    if not batched:
+        steps = list(example_steps(V, d, sg, n_neg, window, d))[:40]
+        losses = [s.train_example(*step[:2], 0.05, step[2]) for s in (state, wide_state)
+                  for step in steps]
+        assert losses[:40] == losses[40:]
+    for w, v in zip(weights, wide):
+        np.testing.assert_array_equal(v, w)
+        assert np.isnan(v.base[:, d:]).all()
+    assert np.abs(weights[0] - ref.W_in).max() > 1e-3  # they trained
+
+
+def test_weights_with_overlapping_or_strided_rows_are_refused(kernel):
+    V, d = 10, 4
+    t, noise = reference.Word2Vec(["a"], d=1).sigmoid_tables, alias_table(np.ones(V))
+    ok = np.zeros((V, d), np.float32)
+    columns = np.zeros((V, 2 * d), np.float32)[:, ::2]
+    with pytest.raises(ValueError, match="W_in's rows must be contiguous"):
+        kernel.KernelState(columns, ok, t, noise, 2, 1)
+    overlapping = np.lib.stride_tricks.as_strided(np.zeros(V + d, np.float32), (V, d), (4, 4))
+    with pytest.raises(ValueError, match="W_out's rows must not overlap"):
+        kernel.KernelState(ok, overlapping, t, noise, 2, 1)
+    with pytest.raises(ValueError, match="W_in's rows must not overlap"):
+        kernel.KernelState(ok[::-1], ok, t, noise, 2, 1)
+    tree = tables.huffman_tree(np.arange(V, 0, -1))
+    with pytest.raises(ValueError, match="syn1's rows must be contiguous"):
+        kernel.KernelState(ok, ok.copy(), t, noise, 0, 1, hs=1, tree=tree, syn1=columns)

@@ -59,14 +59,14 @@ int main(void)
             put("dots", out, m);
             cw2v_combine(g, 1, rows, m, y, n);
             put("combine", y, n);
-            cw2v_sum_rows(W, ids, m, 0.25f, out[0] > 0 ? y : x, n);
+            cw2v_sum_rows(W, n, ids, m, 0.25f, out[0] > 0 ? y : x, n);
             put("sum_rows", out[0] > 0 ? y : x, n);
             cw2v_hs_update(g, wrows, m, h, y, n);
             put("hs_y", y, n);
             put("hs_rows", W, V * n);
             int32_t again[16];
             for (int k = 0; k < m; k++) again[k] = (k % 3) * 4;   /* rows listed up to 3 times */
-            cw2v_add_to_rows(x, W, again, m, n);
+            cw2v_add_to_rows(x, W, n, again, m, n);
             put("add_rows", W, V * n);
             float g0[16];                                       /* node 1 skipped: g = 0 */
             for (int k = 0; k < m; k++) g0[k] = k == 1 ? 0.f : g[k];
