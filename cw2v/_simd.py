@@ -16,6 +16,8 @@ from . import _kernel_base
 log = logging.getLogger(__name__)
 
 LEVELS = ("baseline", "avx2", "avx512")
+# The vector width of each level, in bytes: weight rows start on this boundary (cw2v._rows).
+_ROW_BYTES = {"baseline": 16, "avx2": 32, "avx512": 64}
 _MODULES = {"baseline": "_kernel_base", "avx2": "_kernel_avx2", "avx512": "_kernel_avx512"}
 
 
@@ -45,3 +47,9 @@ def select_kernel(cap: str | None = None) -> ModuleType:
 
 
 kernel = select_kernel(os.environ.get("CW2V_SIMD") or None)
+
+
+def row_bytes(module: ModuleType | None = None) -> int:
+    """The vector width, in bytes, of a kernel copy (default: the one in use), on which
+    ``cw2v._rows`` starts the weights' rows."""
+    return _ROW_BYTES[(module or kernel).compiled_level()]

@@ -67,13 +67,19 @@ class SGNSBase:
         state = seed_state(seed)
         init_rng = np.random.default_rng(state)
         # word2vec.c's initialisation: W_in uniform in [-0.5/d, 0.5/d), W_out zero.
-        W_in = ((init_rng.random((len(vocab), d)) - 0.5) / d).astype(dtype)
+        W_in = self._zeros(len(vocab), d, dtype)
+        W_in[...] = (init_rng.random((len(vocab), d)) - 0.5) / d
         self.wv = Vectors(vocab, W_in)
-        self.W_out = np.zeros((len(vocab), d), dtype=dtype)
+        self.W_out = self._zeros(len(vocab), d, dtype)
         self.sigmoid_tables: SigmoidTables = sigmoid_tables()
         self._rng_state = np.array([state ^ 0x5DEECE66D], dtype=np.uint64)
         self.counts: np.ndarray = np.ones(len(vocab), dtype=np.int64)
         self.set_freq({})
+
+    @staticmethod
+    def _zeros(n_rows: int, d: int, dtype=np.float32) -> np.ndarray:
+        """A zeroed weight matrix (the compiled model puts its rows on vector boundaries)."""
+        return np.zeros((n_rows, d), dtype=dtype)
 
     # -- the vectors, held in ``wv`` -----------------------------------------------------------
 

@@ -71,6 +71,7 @@ import numpy as np
 from ._files import (COMPRESSION_ERRORS, InputLike, PathLike, as_path, atomic_writer,
                      check_text_encoding, corrupt_stream_reason, input_name, is_stream,
                      open_input, read_all, regular_file_descriptor)
+from ._rows import rows_contiguous
 from ._version import __version__
 from .vectors import Vectors, as_vectors
 
@@ -195,12 +196,11 @@ def save_word2vec_format(vectors: Vectors, path: PathLike, binary: bool = False)
     with atomic_writer(path) as out:
         out.write(header)
         if binary:
-            rows = np.ascontiguousarray(matrix, dtype="<f4")
-            row_bytes = rows.view(np.uint8).reshape(n_words, 4 * dim)
             for start in range(0, n_words, _TEXT_CHUNK_LINES):
                 stop = min(start + _TEXT_CHUNK_LINES, n_words)
+                rows = np.ascontiguousarray(matrix[start:stop], dtype="<f4")
                 parts = []
-                for word, row in zip(vocab[start:stop], row_bytes[start:stop]):
+                for word, row in zip(vocab[start:stop], rows.view(np.uint8).reshape(-1, 4 * dim)):
                     parts.append(word.encode("utf-8") + b" ")
                     parts.append(row.tobytes())
                     parts.append(b"\n")
@@ -433,8 +433,30 @@ def _byte_view(arr: np.ndarray) -> memoryview:
     return memoryview(arr.reshape(-1).view(np.uint8))  # type: ignore[arg-type]
 
 
+_CHUNK_BYTES = 1 << 24
+
+
+def _byte_chunks(arr: np.ndarray):
+    """The bytes of an array in C order: one view of a C-contiguous array, or blocks of rows
+    (about 16 MiB each) of one whose rows lie further apart (a model's padded weights), so that
+    writing it never copies it whole."""
+    if arr.flags.c_contiguous:
+        yield _byte_view(arr)
+        return
+    rows = max(1, _CHUNK_BYTES // max(arr[0].nbytes, 1))
+    for start in range(0, arr.shape[0], rows):
+        yield _byte_view(np.ascontiguousarray(arr[start:start + rows]))
+
+
 def _aligned(n: int) -> int:
     return -(-n // _ALIGN) * _ALIGN
+
+
+def _crc32(arr: np.ndarray) -> int:
+    crc = 0
+    for chunk in _byte_chunks(arr):
+        crc = zlib.crc32(chunk, crc)
+    return crc
 
 
 def _check_array(name: Any, arr: Any) -> np.ndarray:
@@ -444,6 +466,8 @@ def _check_array(name: Any, arr: Any) -> np.ndarray:
     if arr.dtype.kind not in _ARRAY_KINDS:
         raise TypeError(f"array {name!r} has dtype {arr.dtype}; only bool, integer, float and "
                         f"complex arrays can be stored")
+    if arr.dtype == arr.dtype.newbyteorder("<") and rows_contiguous(arr):
+        return arr  # a model's padded weights: written a block of rows at a time (_byte_chunks)
     # (not np.ascontiguousarray, which turns 0-d arrays into 1-d ones)
     return arr.astype(arr.dtype.newbyteorder("<"), order="C", copy=False)
 
@@ -479,7 +503,7 @@ def save_arrays(path: PathLike, meta: Mapping[str, Any], arrays: Mapping[str, np
         raise ValueError(f"model metadata is not JSON-serialisable: {exc}") from None
     directory: dict[str, dict[str, Any]] = {
         name: {"dtype": arr.dtype.str, "shape": list(arr.shape), "offset": 0,
-               "nbytes": int(arr.nbytes), "crc32": zlib.crc32(_byte_view(arr))}
+               "nbytes": int(arr.nbytes), "crc32": _crc32(arr)}
         for name, arr in prepared.items()
     }
     header: dict[str, Any] = {"format": "cw2v-model", "version": FORMAT_VERSION,
@@ -506,7 +530,8 @@ def save_arrays(path: PathLike, meta: Mapping[str, Any], arrays: Mapping[str, np
         for name, arr in prepared.items():
             start = directory[name]["offset"]
             out.write(b"\0" * (start - written))
-            out.write(_byte_view(arr))
+            for chunk in _byte_chunks(arr):
+                out.write(chunk)
             written = start + arr.nbytes
 
 

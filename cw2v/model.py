@@ -19,7 +19,9 @@ from . import checkpoint as ckpt
 from . import corpus as corpus_io
 from . import io, params, trainer
 from ._files import InputLike, PathLike, check_save_target, input_name
+from . import _rows
 from ._simd import kernel as _kernel
+from ._simd import row_bytes
 from .base import SGNSBase
 from .tables import HuffmanTree, huffman_tree
 
@@ -151,6 +153,12 @@ class Word2Vec(SGNSBase):
     ``train_pair`` and ``train_pairs`` train skip-gram with negative sampling.
     """
 
+    @staticmethod
+    def _zeros(n_rows: int, d: int, dtype=np.float32) -> np.ndarray:
+        """A zeroed weight matrix whose rows start on the kernel copy's vector boundaries
+        (``cw2v._rows``: the first d columns of a wider, aligned array)."""
+        return _rows.zeros(n_rows, d, row_bytes(), dtype)
+
     def __init__(self, vocab, d: int = 50, lr: float = 0.025, n_neg: int = 5, *,
                  seed: int | None = None):
         super().__init__(vocab, d, lr, n_neg, seed=seed)
@@ -272,7 +280,7 @@ class Word2Vec(SGNSBase):
         model = cls(vocab.words, d=d, lr=lr, n_neg=n_neg, seed=seed)
         model.config.update(arch)
         if hs:
-            model.syn1 = np.zeros_like(model.W_out)
+            model.syn1 = model._zeros(*model.W_out.shape)
         # gensim's initial range, [-1/d, 1/d): twice word2vec.c's (which the drop-in class keeps).
         # On wiki8 it gave the exact mode +0.5 to +1.9 analogy points over two seeds.
         model.W_in *= 2
@@ -427,9 +435,10 @@ class Word2Vec(SGNSBase):
         seed = self.config.get("seed")
         rng = np.random.default_rng(np.random.SeedSequence(
             [0 if seed is None else int(seed), n_old, len(words)]))
-        new_in = ((rng.random((len(words), d)) - 0.5) * 2 / d).astype(np.float32)
-        W_in = np.concatenate([self.W_in, new_in])
-        W_out = np.concatenate([self.W_out, np.zeros((len(words), d), dtype=np.float32)])
+        n_new = n_old + len(words)
+        W_in, W_out = self._zeros(n_new, d), self._zeros(n_new, d)
+        W_in[:n_old], W_out[:n_old] = self.W_in, self.W_out
+        W_in[n_old:] = (rng.random((len(words), d)) - 0.5) * 2 / d
         wv = self.wv
         wv.vocab = wv.vocab + list(words)
         wv.w2i = {**wv.w2i, **{w: n_old + i for i, w in enumerate(words)}}
@@ -437,7 +446,9 @@ class Word2Vec(SGNSBase):
         self.W_out = W_out
         if self.syn1 is not None:  # hierarchical softmax: the tree is rebuilt from the new
             # counts (``tree``); new inner nodes start at zero, as gensim's update does
-            self.syn1 = np.concatenate([self.syn1, np.zeros((len(words), d), dtype=np.float32)])
+            syn1 = self._zeros(n_new, d)
+            syn1[:n_old] = self.syn1
+            self.syn1 = syn1
         self.counts = counts
         exponent = float(self.config.get("ns_exponent", 0.75))
         self.set_noise_weights(self.counts.astype(np.float64) ** exponent)
@@ -514,7 +525,7 @@ class Word2Vec(SGNSBase):
                                  "training cannot repair them")
         c = self.config
         if c["hs"] and self.syn1 is None:
-            self.syn1 = np.zeros_like(self.W_out)
+            self.syn1 = self._zeros(*self.W_out.shape)
         if resume is None:
             settings = trainer.TrainingSettings(
                 epochs=c["epochs"], window=c["window"], n_neg=self.n_neg, sample=c["sample"],
@@ -673,8 +684,10 @@ class Word2Vec(SGNSBase):
                 raise TypeError(f"{name} is not writeable: a model loaded with mmap=True answers "
                                 "queries but cannot be trained; load it with mmap='c' "
                                 "(copy-on-write) or without mmap to train it")
-            if not isinstance(w, np.ndarray) or w.dtype != np.float32 or not w.flags.c_contiguous:
-                raise TypeError(f"{name} must be a writeable C-contiguous float32 array")
+            if (not isinstance(w, np.ndarray) or w.dtype != np.float32
+                    or not _rows.rows_contiguous(w)):
+                raise TypeError(f"{name} must be a writeable float32 array whose rows are "
+                                "contiguous (C-contiguous, or the first columns of a wider one)")
             if w.shape != (len(self.vocab), self.vector_size):
                 raise ValueError(f"{name} has shape {w.shape}, expected "
                                  f"({len(self.vocab)}, {self.vector_size})")

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._rows import rows_contiguous
+
 if TYPE_CHECKING:
     from ._files import PathLike
 
@@ -32,10 +34,13 @@ def _as_list(words) -> list:
 
 
 def _as_matrix(vectors) -> np.ndarray:
-    """``vectors`` as a C-contiguous float matrix: float32 and float64 arrays are kept as they are
-    (so a model's weights are viewed, not copied); anything else becomes float32."""
+    """``vectors`` as a float matrix with contiguous rows: float32 and float64 arrays whose rows
+    are contiguous (C-contiguous, or a model's weights in ``cw2v._rows``'s padded storage) are
+    kept as they are (so a model's weights are viewed, not copied); anything else becomes a
+    C-contiguous float32 copy."""
     arr = vectors if isinstance(vectors, np.ndarray) else np.asarray(vectors)  # keeps np.memmap
-    if arr.dtype in (np.float32, np.float64) and arr.flags.c_contiguous:
+    if arr.dtype in (np.float32, np.float64) and (arr.flags.c_contiguous
+                                                  or rows_contiguous(arr)):
         return arr
     return np.ascontiguousarray(arr, dtype=np.float32)
 
@@ -48,8 +53,8 @@ class Vectors:
     vocab : sequence of str
         The words, one per row; no duplicates.
     vectors : array (len(vocab), d)
-        The vectors; a C-contiguous float32 (or float64) array is used as it is, not copied;
-        anything else is converted to float32.
+        The vectors; a float32 (or float64) array with contiguous rows is used as it is, not
+        copied; anything else is converted to float32.
     """
 
     def __init__(self, vocab: Sequence[str], vectors: np.ndarray):

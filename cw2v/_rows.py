@@ -1,0 +1,48 @@
+"""Storage for the weight matrices (``W_in``, ``W_out``, ``syn1``): every row starts on a vector
+boundary.
+
+NumPy puts a large array 16 bytes past a page boundary, and a row of d float32 is 4d bytes long,
+so most rows start inside a cache line: for d = 100 a quarter of the kernel's 32-byte loads and
+stores straddle two lines, for d = 96 or 128 half of them, and a straddling store costs about
+two. cw2v therefore allocates each matrix as the first d columns of a (V, ld) array: the array
+starts on a 64-byte boundary and ld is d rounded up to the kernel copy's vector width (16, 32 or
+64 bytes: ``cw2v._simd.row_bytes``), so that every row starts on a vector boundary. The model
+holds the (V, d) view: its rows are contiguous (NumPy, BLAS and the kernel take it as it is), the
+array as a whole is not. The padding (ld - d floats a row, 4 for d = 100 with AVX2) is never read
+or written. Measured in ``bench/results/objectives-2core.txt``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+BASE_ALIGN = 64  # bytes: a cache line, and the widest vector (AVX-512)
+
+
+def zeros(n_rows: int, d: int, row_bytes: int, dtype=np.float32) -> np.ndarray:
+    """A zeroed (n_rows, d) array whose rows start on ``row_bytes`` boundaries (a power of two
+    <= 64): the first d columns of an (n_rows, ld) array aligned to 64 bytes."""
+    dtype = np.dtype(dtype)
+    per_row = max(row_bytes // dtype.itemsize, 1)
+    ld = -(-d // per_row) * per_row
+    spare = BASE_ALIGN // dtype.itemsize
+    buf = np.zeros(n_rows * ld + spare, dtype=dtype)  # calloc: pages are zeroed as touched
+    start = (-buf.ctypes.data % BASE_ALIGN) // dtype.itemsize
+    return buf[start:start + n_rows * ld].reshape(n_rows, ld)[:, :d]
+
+
+def copy(a: np.ndarray, row_bytes: int) -> np.ndarray:
+    """``a`` (2-D) copied into storage as ``zeros`` makes it."""
+    out = zeros(a.shape[0], a.shape[1], row_bytes, a.dtype)
+    out[...] = a
+    return out
+
+
+def rows_contiguous(a: np.ndarray) -> bool:
+    """Whether a 2-D array's rows are each contiguous and do not overlap (C-contiguous, or the
+    first columns of a wider C-contiguous array): the layouts the kernel trains in place."""
+    if a.ndim != 2:
+        return False
+    if a.flags.c_contiguous:
+        return True
+    return (a.strides[1] == a.itemsize and a.strides[0] % a.itemsize == 0
+            and a.strides[0] >= a.shape[1] * a.itemsize)
