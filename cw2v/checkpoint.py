@@ -89,7 +89,7 @@ def read(path: InputLike, model_class) -> Checkpoint:
     without (or with a damaged) checkpoint entry.
     """
     name = input_name(path)
-    meta, arrays = io.load_arrays(path)
+    meta, arrays = io.load_arrays(path, empty=getattr(model_class, "_read_buffer", None))
     entry = meta.get("checkpoint")
     if entry is None:
         raise ValueError(f"{name}: a cw2v model but not a checkpoint (no training position; "

@@ -63,7 +63,7 @@ import re
 import stat
 import struct
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -452,6 +452,35 @@ def _aligned(n: int) -> int:
     return -(-n // _ALIGN) * _ALIGN
 
 
+def _empty(empty, key: str, shape: tuple, dtype: np.dtype) -> np.ndarray:
+    """The array ``load_arrays`` reads array ``key`` into: ``empty``'s, checked, or np.empty."""
+    arr = None if empty is None else empty(key, shape, dtype)
+    if arr is None:
+        return np.empty(shape, dtype=dtype)
+    if arr.shape != shape or arr.dtype != dtype or not (arr.flags.c_contiguous
+                                                        or rows_contiguous(arr)):
+        raise ValueError(f"empty() gave array {key!r} a {arr.dtype} {arr.shape} array, not "
+                         f"{dtype} {shape} with contiguous rows")
+    return arr
+
+
+def _read_into(f: BinaryIO, arr: np.ndarray) -> int:
+    """Fill ``arr`` (C-contiguous, or with contiguous rows) from ``f``'s next bytes, in C order;
+    the number of bytes read."""
+    if arr.flags.c_contiguous:
+        return f.readinto(_byte_view(arr))
+    done = 0
+    rows = max(1, _CHUNK_BYTES // max(arr[0].nbytes, 1))
+    for start in range(0, arr.shape[0], rows):
+        block = np.empty_like(arr[start:start + rows], order="C")
+        got = f.readinto(_byte_view(block))
+        done += got
+        if got != block.nbytes:
+            break
+        arr[start:start + rows] = block
+    return done
+
+
 def _crc32(arr: np.ndarray) -> int:
     crc = 0
     for chunk in _byte_chunks(arr):
@@ -602,7 +631,9 @@ def _open_native(source: InputLike, name: str, mmap: str | bool) -> BinaryIO:
             f.close()
 
 
-def load_arrays(path: InputLike, mmap: bool | str = False) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def load_arrays(path: InputLike, mmap: bool | str = False,
+                empty: Callable[[str, tuple, np.dtype], np.ndarray] | None = None,
+                ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Read a native cw2v file written by ``save_arrays`` (or ``cw2v.Word2Vec.save``).
 
     Parameters
@@ -615,6 +646,10 @@ def load_arrays(path: InputLike, mmap: bool | str = False) -> tuple[dict[str, An
         read-only with ``np.memmap`` (pages are read on demand; no checksum, which would read them
         all). ``"c"``: map copy-on-write (writeable, changes never reach the file). Only a
         regular file can be mapped.
+    empty : callable, optional
+        ``empty(name, shape, dtype)`` gives the array that array ``name`` is read into (when it
+        is read, not mapped): a C-contiguous one, or one whose rows are contiguous (a model's
+        padded weights, read a block of rows at a time). By default ``np.empty``.
 
     Returns
     -------
@@ -647,12 +682,12 @@ def load_arrays(path: InputLike, mmap: bool | str = False) -> tuple[dict[str, An
             if mmap and nbytes > 0 and shape != ():
                 arr = np.memmap(f, dtype=dtype, mode=mmap, offset=offset, shape=shape)
             else:
-                arr = np.empty(shape, dtype=dtype)
+                arr = _empty(empty, key, shape, dtype)
                 f.seek(offset)
-                if f.readinto(_byte_view(arr)) != nbytes:  # pragma: no cover
+                if _read_into(f, arr) != nbytes:  # pragma: no cover
                     raise ValueError(f"{name}: truncated cw2v model file in array {key!r}")
                 crc = entry.get("crc32")
-                if crc is not None and zlib.crc32(_byte_view(arr)) != crc:
+                if crc is not None and _crc32(arr) != crc:
                     raise ValueError(f"{name}: array {key!r} is corrupt (CRC-32 mismatch)")
             if not dtype.isnative:
                 arr = arr.astype(dtype.newbyteorder("="))

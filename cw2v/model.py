@@ -159,6 +159,15 @@ class Word2Vec(SGNSBase):
         (``cw2v._rows``: the first d columns of a wider, aligned array)."""
         return _rows.zeros(n_rows, d, row_bytes(), dtype)
 
+    @classmethod
+    def _read_buffer(cls, name: str, shape: tuple, dtype: np.dtype) -> np.ndarray | None:
+        """Where ``load`` reads array ``name`` of a model file: the weights into storage as
+        ``_zeros`` makes it (so a loaded model trains as fast as a new one), anything else
+        into a plain array (None)."""
+        if name in ("W_in", "W_out", "syn1") and len(shape) == 2 and dtype == np.float32:
+            return cls._zeros(*shape)
+        return None
+
     def __init__(self, vocab, d: int = 50, lr: float = 0.025, n_neg: int = 5, *,
                  seed: int | None = None):
         super().__init__(vocab, d, lr, n_neg, seed=seed)
@@ -644,7 +653,7 @@ class Word2Vec(SGNSBase):
         model, an unknown format version, a truncated or corrupt file, or metadata that does not
         make a model (a missing key, a vocabulary that is not a list of distinct str...).
         """
-        meta, arrays = io.load_arrays(path, mmap=mmap)
+        meta, arrays = io.load_arrays(path, mmap=mmap, empty=cls._read_buffer)
         try:
             return cls._import_state(meta, arrays)
         except (ValueError, TypeError) as exc:

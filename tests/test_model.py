@@ -25,7 +25,7 @@ def test_attributes_and_initialisation(cls):
     m = cls(VOCAB, d=8, lr=0.05, n_neg=3, seed=0)
     assert m.vocab == VOCAB and m.w2i["dog"] == 4
     assert m.W_in.shape == m.W_out.shape == (6, 8)
-    assert m.W_in.dtype == np.float32 and m.W_in.flags.c_contiguous
+    assert m.W_in.dtype == np.float32 and m.W_in.strides[1] == 4  # rows contiguous
     assert np.all(np.abs(m.W_in) <= 0.5 / 8) and np.abs(m.W_in).max() > 0.25 / 8
     assert not m.W_out.any()
     assert m.lr == 0.05 and m.n_neg == 3
@@ -280,3 +280,69 @@ def test_public_functions_have_docstrings():
         for name, member in inspect.getmembers(obj, inspect.isfunction):
             if not name.startswith("_"):
                 assert member.__doc__, f"{obj.__name__}.{name} has no docstring"
+
+
+def _sentences(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    words = [f"w{i}" for i in range(40)]
+    return [[words[k] for k in rng.zipf(1.5, 12) % 40] for _ in range(n)]
+
+
+@pytest.mark.parametrize("d", [5, 8, 100])
+def test_weights_rows_start_on_vector_boundaries(tmp_path, d):
+    """The compiled model's weights are the first d columns of an aligned, padded array (see
+    cw2v/_rows.py), after construction, vocabulary growth and loading alike."""
+    from cw2v._simd import row_bytes
+
+    def check(m):
+        for w in (m.W_in, m.W_out, m.syn1):
+            assert w.dtype == np.float32 and w.shape == (len(m.vocab), d)
+            assert w.ctypes.data % 64 == 0 and w.strides == (w.strides[0], 4)
+            assert w.strides[0] % row_bytes() == 0 and 0 <= w.strides[0] - 4 * d < row_bytes()
+
+    m = Word2Vec.from_corpus(_sentences(), d=d, min_count=1, epochs=1, hs=1, n_neg=2,
+                             progress=False)
+    check(m)
+    n = len(m.vocab)
+    m.build_vocab([["brand", "new", "words"]])  # min_count 1, as the model was built
+    assert len(m.vocab) == n + 3
+    check(m)
+    m.save(tmp_path / "m.cw2v")
+    loaded = Word2Vec.load(tmp_path / "m.cw2v")
+    check(loaded)
+    for name in ("W_in", "W_out", "syn1"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(m, name))
+
+
+def test_padded_and_contiguous_weights_train_and_save_alike(tmp_path, monkeypatch):
+    """The same model with its weights in C-contiguous copies trains to the same bits, corpus
+    and pairs alike, and saves to the same bytes (also when the rows are written a few at a
+    time)."""
+    sentences = _sentences()
+    models = []
+    for contiguous in (False, True):
+        m = Word2Vec.from_corpus(sentences, d=13, min_count=1, epochs=1, hs=1, n_neg=3,
+                                 seed=4, progress=False)
+        if contiguous:
+            m.W_in, m.W_out = np.ascontiguousarray(m.W_in), np.ascontiguousarray(m.W_out)
+            m.syn1 = np.ascontiguousarray(m.syn1)
+            assert m.W_in.flags.c_contiguous and m.W_in.base is None
+        else:
+            assert not m.W_in.flags.c_contiguous
+        m.train(sentences, epochs=2, progress=False)
+        m.train_pairs(np.arange(10), np.arange(10)[::-1].copy())
+        models.append(m)
+    for name in ("W_in", "W_out", "syn1"):
+        np.testing.assert_array_equal(getattr(models[0], name), getattr(models[1], name))
+    assert models[0].loss_history == models[1].loss_history
+    monkeypatch.setattr(cw2v.io, "_CHUNK_BYTES", 100)  # a few rows per write
+    for k, m in enumerate(models):
+        m.save(tmp_path / f"{k}.cw2v")
+    assert (tmp_path / "0.cw2v").read_bytes() == (tmp_path / "1.cw2v").read_bytes()
+    # A flipped byte inside the weights is still caught, read a few rows at a time.
+    data = bytearray((tmp_path / "0.cw2v").read_bytes())
+    data[-10] ^= 0xFF
+    (tmp_path / "bad.cw2v").write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="CRC-32"):
+        Word2Vec.load(tmp_path / "bad.cw2v")
+
