@@ -193,8 +193,9 @@ def model_from_gensim(gensim_model, cls: type | None = None) -> Word2Vec:
     settings = gensim_settings(gensim_model)
     model = cls(vectors.vocab, d=vectors.vector_size, lr=settings["lr"],
                 n_neg=settings["n_neg"], seed=settings["seed"])
-    model.W_in = vectors.vectors
-    model.W_out = np.array(syn1neg, dtype=np.float32, order="C", copy=True)
+    model.W_in[...] = vectors.vectors  # into the model's own (aligned) storage: copies
+    model.W_out[...] = syn1neg
+    model.invalidate_norms()
     model.counts = counts
     model.set_noise_weights(counts.astype(np.float64) ** settings["ns_exponent"])
     model.config.update(settings)
