@@ -17,9 +17,8 @@ import numpy as np
 from . import cache as corpus_cache
 from . import checkpoint as ckpt
 from . import corpus as corpus_io
-from . import io, params, trainer
+from . import _rows, io, params, trainer
 from ._files import InputLike, PathLike, check_save_target, input_name
-from . import _rows
 from ._simd import kernel as _kernel
 from ._simd import row_bytes
 from .base import SGNSBase
