@@ -30,13 +30,6 @@ def zeros(n_rows: int, d: int, row_bytes: int, dtype=np.float32) -> np.ndarray:
     return buf[start:start + n_rows * ld].reshape(n_rows, ld)[:, :d]
 
 
-def copy(a: np.ndarray, row_bytes: int) -> np.ndarray:
-    """``a`` (2-D) copied into storage as ``zeros`` makes it."""
-    out = zeros(a.shape[0], a.shape[1], row_bytes, a.dtype)
-    out[...] = a
-    return out
-
-
 def rows_contiguous(a: np.ndarray) -> bool:
     """Whether a 2-D array's rows are each contiguous and do not overlap (C-contiguous, or the
     first columns of a wider C-contiguous array): the layouts the kernel trains in place."""

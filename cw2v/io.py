@@ -436,6 +436,13 @@ def _byte_view(arr: np.ndarray) -> memoryview:
 _CHUNK_BYTES = 1 << 24
 
 
+def _row_blocks(arr: np.ndarray) -> Iterator[slice]:
+    """Blocks of about _CHUNK_BYTES of a 2-D array's rows, in order."""
+    rows = max(1, _CHUNK_BYTES // max(arr[0].nbytes, 1))
+    for start in range(0, arr.shape[0], rows):
+        yield slice(start, start + rows)
+
+
 def _byte_chunks(arr: np.ndarray):
     """The bytes of an array in C order: one view of a C-contiguous array, or blocks of rows
     (about 16 MiB each) of one whose rows lie further apart (a model's padded weights), so that
@@ -443,9 +450,8 @@ def _byte_chunks(arr: np.ndarray):
     if arr.flags.c_contiguous:
         yield _byte_view(arr)
         return
-    rows = max(1, _CHUNK_BYTES // max(arr[0].nbytes, 1))
-    for start in range(0, arr.shape[0], rows):
-        yield _byte_view(np.ascontiguousarray(arr[start:start + rows]))
+    for block in _row_blocks(arr):
+        yield _byte_view(np.ascontiguousarray(arr[block]))
 
 
 def _aligned(n: int) -> int:
@@ -470,14 +476,13 @@ def _read_into(f: BinaryIO, arr: np.ndarray) -> int:
     if arr.flags.c_contiguous:
         return f.readinto(_byte_view(arr))
     done = 0
-    rows = max(1, _CHUNK_BYTES // max(arr[0].nbytes, 1))
-    for start in range(0, arr.shape[0], rows):
-        block = np.empty_like(arr[start:start + rows], order="C")
-        got = f.readinto(_byte_view(block))
+    for block in _row_blocks(arr):
+        buf = np.empty_like(arr[block], order="C")
+        got = f.readinto(_byte_view(buf))
         done += got
-        if got != block.nbytes:
+        if got != buf.nbytes:
             break
-        arr[start:start + rows] = block
+        arr[block] = buf
     return done
 
 
