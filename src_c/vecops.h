@@ -531,17 +531,34 @@ static inline void *cw2v_alloc_private(size_t n, void **raw)
     return (void *)a;  /* in (p, p + 128]: its blocks up to a + n + 127 lie inside p's 256 spare */
 }
 
+/* Ask for the cache line holding p ahead of use; rw = 1 for a line that will be written.
+ * The empty volatile asm that takes p keeps the prefetch alive: a function that does nothing but
+ * prefetch has no effect GCC can see, so GCC marks it pure and deletes calls to it whose result
+ * (none) is unused -- it did so to the kernel's Cython prefetch helpers (_prefetch_rows,
+ * _prefetch_path) wherever it had not inlined them first, silently. The asm emits nothing. */
+#if defined(__GNUC__) || defined(__clang__)
+#define CW2V__PREFETCH(p, rw)                               \
+    do {                                                    \
+        __builtin_prefetch((p), (rw), 3);                   \
+        __asm__ __volatile__("" : : "r"((const void *)(p)));  \
+    } while (0)
+#else
+#define CW2V__PREFETCH(p, rw) ((void)(p))
+#endif
+
+/* Ask for the cache line holding p ahead of a read. */
+CW2V_INLINE void cw2v_prefetch(const void *p)
+{
+    CW2V__PREFETCH(p, 0);
+}
+
 /* Ask for a row's cache lines ahead of use (rows are read and written: prefetch for write; on 16
  * cores, prefetching for read or not at all measured no faster, see bench/results). */
-static inline void cw2v_prefetch_row(const float *p, ptrdiff_t n)
+CW2V_INLINE void cw2v_prefetch_row(const float *p, ptrdiff_t n)
 {
-#if defined(__GNUC__) || defined(__clang__)
     const char *c = (const char *)p;
     for (ptrdiff_t off = 0; off < n * (ptrdiff_t)sizeof(float); off += 64)
-        __builtin_prefetch(c + off, 1, 3);
-#else
-    (void)p; (void)n;
-#endif
+        CW2V__PREFETCH(c + off, 1);
 }
 
 /* The instruction set this copy of the kernel was compiled for. */

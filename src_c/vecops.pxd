@@ -16,6 +16,7 @@ cdef extern from "vecops.h" nogil:
                         Py_ssize_t n)
     void cw2v_hs_update_dots(const float* g, float* const* rows, int m, const float* h,
                              float* y, const float* x, float* out, Py_ssize_t n)
+    void cw2v_prefetch(const void* p)
     void cw2v_prefetch_row(const float* p, Py_ssize_t n)
     void* cw2v_alloc_private(size_t n, void** raw)
     const char* cw2v_compiled_level()
