@@ -1,0 +1,130 @@
+"""Paired A/B of two or more builds of the kernel, in one process, on the same work.
+
+    python bench/ab_kernels.py cbow-hs BUILD_A BUILD_B [BUILD_C ...] [--tokens 4e6] [--rounds 20]
+
+Each BUILD is a folder holding a built ``cw2v/`` package (for instance a copy of the repository's
+``cw2v/`` after ``python setup.py build_ext --inplace`` at each commit). The corpus (default:
+wiki8) is encoded once by the cw2v on the path, with the protocol of ``bench_objectives.py``
+(d=100, window 5, sample 1e-4, min_count 5); then each round resets the weights and trains the
+first ``--tokens`` tokens with every build's AVX2 kernel copy in turn (the order rotates), the
+same seed, the same spans. The builds see the same machine state within seconds of each other,
+which on a shared VM whose speed drifts by 10-20% is what makes a few per cent measurable: the
+figure is the median over rounds of each build's time divided by the first build's.
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import importlib.machinery
+import importlib.util
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from common import DATA, require_data  # noqa: E402
+
+COMBOS = {  # sg, hs, n_neg, mode
+    "sg-ns": (1, 0, 5, "exact"), "sg-ns-b": (1, 0, 5, "batched"),
+    "sg-hs": (1, 1, 0, "exact"), "sg-hs-b": (1, 1, 0, "batched"),
+    "cbow-ns": (0, 0, 5, "exact"), "cbow-hs": (0, 1, 0, "exact"),
+}
+
+
+def load_kernel(build: str):
+    """The AVX2 kernel module of the cw2v package under ``build``, loaded under its own name."""
+    found = glob.glob(str(Path(build) / "cw2v" / "_kernel_avx2*.so"))
+    if not found:
+        sys.exit(f"no built AVX2 kernel under {build}/cw2v")
+    name = "cw2v._kernel_avx2"
+    loader = importlib.machinery.ExtensionFileLoader(name, found[0])
+    spec = importlib.util.spec_from_file_location(name, found[0], loader=loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def training_setup(corpus: str, combo: str) -> dict:
+    """The arguments ``from_corpus`` hands to ``TrainingRun`` (encoded corpus, tables,
+    weights, settings), caught before any training."""
+    import cw2v
+    import cw2v.trainer as trainer
+
+    class Caught(Exception):
+        pass
+
+    caught = {}
+
+    def catch(self, kernel, W_in, W_out, sigmoid, noise, counts, encoded, settings,
+              span_tokens=trainer.SPAN_TOKENS, *, tree=None, syn1=None):
+        caught.update(W_in=W_in, W_out=W_out, sigmoid=sigmoid, noise=noise, counts=counts,
+                      encoded=encoded, settings=settings, tree=tree, syn1=syn1)
+        raise Caught
+
+    sg, hs, n_neg, mode = COMBOS[combo]
+    original = trainer.TrainingRun.__init__
+    trainer.TrainingRun.__init__ = catch
+    try:
+        cw2v.Word2Vec.from_corpus(corpus, epochs=1, workers=1, seed=1, progress=False, mode=mode,
+                                  sg=sg, hs=hs, n_neg=n_neg, d=100, window=5, sample=1e-4,
+                                  min_count=5)
+    except Caught:
+        pass
+    finally:
+        trainer.TrainingRun.__init__ = original
+    return caught
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("combo", choices=sorted(COMBOS))
+    ap.add_argument("builds", nargs="+", help="folders holding a built cw2v/ package")
+    ap.add_argument("--corpus", default=str(DATA / "corpus" / "wiki8.txt.xz"))
+    ap.add_argument("--tokens", type=float, default=4e6, help="tokens trained per round")
+    ap.add_argument("--rounds", type=int, default=20)
+    args = ap.parse_args()
+    require_data(Path(args.corpus))
+    from cw2v.tables import keep_probabilities
+    from cw2v.trainer import make_spans
+
+    kernels = [load_kernel(b) for b in args.builds]
+    c = training_setup(args.corpus, args.combo)
+    s = c["settings"]
+    keep = keep_probabilities(c["counts"], s.sample)
+    spans, n = [], 0
+    for tokens, bounds in make_spans(c["encoded"], 1 << 20):
+        spans.append((np.ascontiguousarray(tokens), bounds))
+        n += len(tokens)
+        if n >= args.tokens:
+            break
+    weights = [w for w in (c["W_in"], c["W_out"], c["syn1"]) if w is not None]
+    start = [w.copy() for w in weights]
+    times = [[] for _ in kernels]
+    for r in range(args.rounds):
+        order = list(range(len(kernels)))
+        order = order[r % len(order):] + order[:r % len(order)]
+        for k in order:
+            for w, w0 in zip(weights, start):
+                w[...] = w0
+            state = kernels[k].KernelState(
+                c["W_in"], c["W_out"], c["sigmoid"], c["noise"], s.n_neg, 12345,
+                keep_prob=keep, window=s.window, objective=s.objective, sg=s.sg, hs=s.hs,
+                cbow_mean=s.cbow_mean, tree=c["tree"], syn1=c["syn1"])
+            t0 = time.perf_counter()
+            for tokens, bounds in spans:
+                state.train_span(tokens, bounds, 0.025, 0.02)
+            times[k].append(time.perf_counter() - t0)
+    print(f"{args.combo}, {n:,} tokens, {args.rounds} rounds")
+    for build, t in zip(args.builds, times):
+        ratio = [x / y for x, y in zip(t, times[0])]
+        print(f"{build:30s} median {statistics.median(t):.3f} s  min {min(t):.3f} s  "
+              f"time / first build: median {statistics.median(ratio):.3f} "
+              f"[{min(ratio):.3f}, {max(ratio):.3f}]")
+
+
+if __name__ == "__main__":
+    main()
