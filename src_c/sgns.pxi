@@ -497,7 +497,8 @@ cdef inline void _prefetch_path_arrays(const Workspace* ws, const int32_t* words
     cdef int64_t lo
     if i + 2 < m:
         # The lines at the path's start and 64 bytes on: all of its points for a path of up
-        # to 16 nodes (longer ones are rare words'), its codes in the first.
+        # to 16 nodes (longer ones are rare words'), its codes in the first. (A prefetch past
+        # an array's end is harmless: prefetches do not fault.)
         lo = ws.path_offsets[words[i + 2]]
         cw2v_prefetch_row(<const float*>(ws.points + lo), 32)
         cw2v_prefetch_row(<const float*>(ws.codes + lo), 8)

@@ -534,8 +534,8 @@ static inline void *cw2v_alloc_private(size_t n, void **raw)
 /* Ask for the cache line holding p ahead of use; rw = 1 for a line that will be written.
  * The empty volatile asm that takes p keeps the prefetch alive: a function that does nothing but
  * prefetch has no effect GCC can see, so GCC marks it pure and deletes calls to it whose result
- * (none) is unused -- it did so to the kernel's Cython prefetch helpers (_prefetch_rows,
- * _prefetch_path) wherever it had not inlined them first, silently. The asm emits nothing. */
+ * (none) is unused -- it did so, silently, to the kernel's Cython helper that prefetched a
+ * Huffman path's rows, wherever it had not inlined it first. The asm emits nothing. */
 #if defined(__GNUC__) || defined(__clang__)
 #define CW2V__PREFETCH(p, rw)                               \
     do {                                                    \
