@@ -5,8 +5,8 @@
 Each BUILD is a folder holding a built ``cw2v/`` package (for instance a copy of the repository's
 ``cw2v/`` after ``python setup.py build_ext --inplace`` at each commit). The corpus (default:
 wiki8) is encoded once by the cw2v on the path, with the protocol of ``bench_objectives.py``
-(d=100, window 5, sample 1e-4, min_count 5); then each round resets the weights and trains the
-first ``--tokens`` tokens with every build's AVX2 kernel copy in turn (the order rotates), the
+(its HYPER: d=100, window 5, sample 1e-4, min_count 5); then each round resets the weights and trains the
+first spans (at least ``--tokens`` tokens) with every build's AVX2 kernel copy in turn (the order rotates), the
 same seed, the same spans. The builds see the same machine state within seconds of each other,
 which on a shared VM whose speed drifts by 10-20% is what makes a few per cent measurable: the
 figure is the median over rounds of each build's time divided by the first build's.
@@ -26,14 +26,13 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from bench_objectives import COMBOS as OBJECTIVES, HYPER  # noqa: E402
 from common import DATA, require_data  # noqa: E402
 
-COMBOS = {  # sg, hs, n_neg, mode
-    "sg-ns": (1, 0, 5, "exact"), "sg-ns-b": (1, 0, 5, "batched"),
-    "sg-hs": (1, 1, 0, "exact"), "sg-hs-b": (1, 1, 0, "batched"),
-    "cbow-ns": (0, 0, 5, "exact"), "cbow-hs": (0, 1, 0, "exact"),
-}
-
+# bench_objectives' combinations (sg, hs, n_neg, cbow_mean) in the exact mode, and the
+# skip-gram ones in the batched mode too ("-b").
+COMBOS = {name: (*spec, "exact") for name, spec in OBJECTIVES.items()}
+COMBOS.update({f"{name}-b": (*OBJECTIVES[name], "batched") for name in ("sg-ns", "sg-hs")})
 
 def load_kernel(build: str):
     """The AVX2 kernel module of the cw2v package under ``build``, loaded under its own name."""
@@ -65,13 +64,13 @@ def training_setup(corpus: str, combo: str) -> dict:
                       encoded=encoded, settings=settings, tree=tree, syn1=syn1)
         raise Caught
 
-    sg, hs, n_neg, mode = COMBOS[combo]
+    sg, hs, n_neg, cbow_mean, mode = COMBOS[combo]
+    protocol = {k: HYPER[k] for k in ("d", "window", "sample", "min_count")}
     original = trainer.TrainingRun.__init__
     trainer.TrainingRun.__init__ = catch
     try:
         cw2v.Word2Vec.from_corpus(corpus, epochs=1, workers=1, seed=1, progress=False, mode=mode,
-                                  sg=sg, hs=hs, n_neg=n_neg, d=100, window=5, sample=1e-4,
-                                  min_count=5)
+                                  sg=sg, hs=hs, n_neg=n_neg, cbow_mean=cbow_mean, **protocol)
     except Caught:
         pass
     finally:
@@ -84,7 +83,8 @@ def main() -> None:
     ap.add_argument("combo", choices=sorted(COMBOS))
     ap.add_argument("builds", nargs="+", help="folders holding a built cw2v/ package")
     ap.add_argument("--corpus", default=str(DATA / "corpus" / "wiki8.txt.xz"))
-    ap.add_argument("--tokens", type=float, default=4e6, help="tokens trained per round")
+    ap.add_argument("--tokens", type=float, default=4e6,
+                    help="tokens trained per round (whole spans of 2**20 tokens, at least this many)")
     ap.add_argument("--rounds", type=int, default=20)
     args = ap.parse_args()
     require_data(Path(args.corpus))
