@@ -5,9 +5,9 @@
 Each BUILD is a folder holding a built ``cw2v/`` package (for instance a copy of the repository's
 ``cw2v/`` after ``python setup.py build_ext --inplace`` at each commit). The corpus (default:
 wiki8) is encoded once by the cw2v on the path, with the protocol of ``bench_objectives.py``
-(its HYPER: d=100, window 5, sample 1e-4, min_count 5); then each round resets the weights and trains the
-first spans (at least ``--tokens`` tokens) with every build's AVX2 kernel copy in turn (the order rotates), the
-same seed, the same spans. The builds see the same machine state within seconds of each other,
+(its HYPER: d=100, window 5, sample 1e-4, min_count 5); then each round resets the weights
+and trains the first spans (at least ``--tokens`` tokens) with every build's AVX2 kernel copy
+in turn (the order rotates), the same seed, the same spans. The builds see the same machine state within seconds of each other,
 which on a shared VM whose speed drifts by 10-20% is what makes a few per cent measurable: the
 figure is the median over rounds of each build's time divided by the first build's.
 """
