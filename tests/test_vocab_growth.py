@@ -8,6 +8,8 @@ import pytest
 from conftest import shared_file
 
 from cw2v import Vectors, Word2Vec, evaluate
+from cw2v._rows import rows_contiguous
+from cw2v._simd import row_bytes
 from cw2v.corpus import EncodedCorpus
 
 FIRST = [["the", "cat", "sat", "on", "the", "mat"], ["the", "dog", "sat"]] * 10
@@ -38,7 +40,10 @@ def test_build_vocab_merges_and_appends():
     # existing rows keep their values; new rows start as from_vocabulary's
     assert np.array_equal(model.W_in[:n], W_in) and np.array_equal(model.W_out[:n], W_out)
     d = model.vector_size
-    assert model.W_in.dtype == np.float32 and model.W_in.flags.c_contiguous
+    # in the kernel's storage: rows on vector boundaries (contiguous as a whole only when d is
+    # a multiple of the vector width: d = 8 is for AVX2's 32-byte rows, not AVX-512's 64)
+    assert model.W_in.dtype == np.float32 and rows_contiguous(model.W_in)
+    assert model.W_in.ctypes.data % row_bytes() == 0 and model.W_in.strides[0] % row_bytes() == 0
     assert np.all(np.abs(model.W_in[n:]) <= 1.0 / d) and np.any(model.W_in[n:] != 0)
     assert not np.any(model.W_out[n:])
     # the noise distribution follows the merged counts
