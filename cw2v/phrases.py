@@ -515,6 +515,7 @@ class FrozenPhrases:
         table.add_ngrams(ids, goff, np.arange(1, n + 1, dtype=np.int64))
         if table.n_ngrams != n:
             raise ValueError("a phrase is listed twice")
+        table.build_filters()
         # phrase strings, for export
         words = [w.encode("utf-8") for w in settings["connector_words"]]
         blob = arrays["word_bytes"].tobytes()

@@ -146,6 +146,21 @@ cdef extern from *:
     #endif
         return x;
     }
+    /* p[8:n] == q[8:n], for n > 8: eight bytes at a time, the last block overlapping the one
+       before it (reads only p[0:n] and q[0:n]). */
+    static inline int cw2v_tail_equal(const unsigned char* p, const unsigned char* q,
+                                      Py_ssize_t n) {
+        uint64_t a, b;
+        Py_ssize_t k = 8;
+        for (; k + 8 < n; k += 8) {
+            memcpy(&a, p + k, 8);
+            memcpy(&b, q + k, 8);
+            if (a != b) return 0;
+        }
+        memcpy(&a, p + n - 8, 8);
+        memcpy(&b, q + n - 8, 8);
+        return a == b;
+    }
     static inline uint64_t cw2v_hash_bytes(const unsigned char* p, Py_ssize_t n) {
         return cw2v_hash_in(p, n, p + n);
     }
@@ -212,6 +227,8 @@ cdef extern from *:
                                         Py_ssize_t end) noexcept nogil
     uint64_t hash_bytes "cw2v_hash_bytes"(const uint8_t* p, Py_ssize_t n) noexcept nogil
     uint64_t head8 "cw2v_head8"(const uint8_t* p, Py_ssize_t n) noexcept nogil
+    bint tail_equal "cw2v_tail_equal"(const uint8_t* p, const uint8_t* q,
+                                      Py_ssize_t n) noexcept nogil
     uint64_t hash_in "cw2v_hash_in"(const uint8_t* p, Py_ssize_t n,
                                     const uint8_t* end) noexcept nogil
     bint is_space "cw2v_is_space"(unsigned char c) noexcept nogil
@@ -262,6 +279,27 @@ cdef inline int regrow(void** block, size_t size) noexcept nogil:
     return 0
 
 
+cdef inline bint filter_has(const uint64_t* f, int shift, uint64_t h) noexcept nogil:
+    # a membership filter's bit for hash h (its top bits); clear: not in the table
+    cdef uint64_t k = h >> shift
+    return (f[k >> 6] >> (k & 63)) & 1
+
+
+cdef inline void filter_set(uint64_t* f, int shift, uint64_t h) noexcept nogil:
+    cdef uint64_t k = h >> shift
+    f[k >> 6] |= (<uint64_t>1) << (k & 63)
+
+
+cdef uint64_t* filter_new(Py_ssize_t entries, int* shift) noexcept nogil:
+    # a zeroed filter of 16-32 bits per entry (at least 2**12), its shift in shift; one probe
+    # of it answers "not in the table" for all but 3-6% of absent keys; NULL if out of memory
+    cdef int bits = 12
+    while bits < 62 and (<Py_ssize_t>1 << bits) < 16 * entries:
+        bits += 1
+    shift[0] = 64 - bits
+    return <uint64_t*>calloc((<size_t>1 << bits) // 64, sizeof(uint64_t))
+
+
 cdef enum:
     FAIL_MEMORY = 1      # an allocation failed
     FAIL_IDS = 2         # more provisional ids than int32 holds
@@ -291,6 +329,11 @@ cdef class WordTable:
     cdef readonly int64_t prune_floor   # ReduceVocab's min_reduce: entries counted <= it go
     cdef readonly int64_t prunes
     cdef int failed                 # 0, FAIL_MEMORY or FAIL_IDS
+    # A membership filter over the words' hashes (NULL: none), for tables that are looked up
+    # far more than they grow (a frozen phrase table): most absent words are answered by one
+    # bit instead of a probe run. Built by build_filters; a word added later sets its bit.
+    cdef uint64_t* wfilter
+    cdef int wfshift
 
     def __cinit__(self):
         self.wcap = 1024
@@ -313,7 +356,7 @@ cdef class WordTable:
     def __dealloc__(self):
         slots_free(self.wslots, self.wcap * sizeof(WordSlot))
         free(self.whash); free(self.wcount); free(self.woff); free(self.wlen)
-        free(self.wpid); free(self.wconn); free(self.warena)
+        free(self.wpid); free(self.wconn); free(self.warena); free(self.wfilter)
 
     @property
     def n_words(self):
@@ -335,21 +378,15 @@ cdef class WordTable:
         cdef Py_ssize_t mask = self.wcap - 1
         cdef Py_ssize_t i = <Py_ssize_t>(h & <uint64_t>mask)
         cdef int64_t wid
-        cdef const uint8_t* w
-        cdef Py_ssize_t k
+        if self.wfilter != NULL and not filter_has(self.wfilter, self.wfshift, h):
+            return -1
         while True:
             wid = self.wslots[i].id1 - 1
             if wid < 0:
                 return -1
             if (self.wslots[i].hash == h and self.wslots[i].len == n
                     and self.wslots[i].head == head8(p, n)):
-                if n <= 8:
-                    return wid
-                w = self.warena + self.woff[wid]
-                k = 8
-                while k < n and w[k] == p[k]:
-                    k += 1
-                if k == n:
+                if n <= 8 or tail_equal(self.warena + self.woff[wid], p, n):
                     return wid
             i = (i + 1) & mask
 
@@ -428,6 +465,8 @@ cdef class WordTable:
         self.nwords += 1
         self.next_pid += 1
         self.word_slot_put(h, wid)
+        if self.wfilter != NULL:
+            filter_set(self.wfilter, self.wfshift, h)
         return wid
 
     cdef void compact_words(self, int64_t floor, int64_t* remap) noexcept nogil:
@@ -666,6 +705,8 @@ cdef class PhraseTable(WordTable):
     cdef public int64_t max_entries
     cdef int32_t* cand              # the pending candidate: a, then connector words
     cdef Py_ssize_t cand_cap
+    cdef uint64_t* gfilter          # a membership filter over the n-grams' hashes, as wfilter
+    cdef int gfshift
 
     def __cinit__(self):
         self.gcap = 1024
@@ -680,6 +721,7 @@ cdef class PhraseTable(WordTable):
 
     def __dealloc__(self):
         slots_free(self.gslots, self.gcap * sizeof(GramSlot)); free(self.garena); free(self.cand)
+        free(self.gfilter)
 
     # -- sizes ----------------------------------------------------------------------------------
 
@@ -697,7 +739,30 @@ cdef class PhraseTable(WordTable):
     def nbytes(self):
         """Bytes allocated by the table."""
         return (self.wcap * sizeof(WordSlot) + self.wids_cap * (8 + 8 + 8 + 4 + 4 + 1)
-                + self.warena_cap + self.gcap * sizeof(GramSlot) + self.garena_cap * 4)
+                + self.warena_cap + self.gcap * sizeof(GramSlot) + self.garena_cap * 4
+                + ((<Py_ssize_t>1 << (64 - self.wfshift)) // 8 if self.wfilter != NULL else 0)
+                + ((<Py_ssize_t>1 << (64 - self.gfshift)) // 8 if self.gfilter != NULL else 0))
+
+    def build_filters(self):
+        """Build the membership filters of the words and n-grams now in the table (kept up to
+        date by later additions; pruning leaves bits of removed entries, which cost only a
+        probe). Lookups then answer most absent keys from one bit: for a table applied many
+        times, as a frozen one, not for one still learning."""
+        cdef Py_ssize_t i
+        cdef int wshift, gshift
+        cdef uint64_t* wf = filter_new(self.nwords, &wshift)
+        cdef uint64_t* gf = filter_new(self.ngrams, &gshift)
+        if wf == NULL or gf == NULL:
+            free(wf); free(gf)
+            raise MemoryError()
+        free(self.wfilter); free(self.gfilter)
+        self.wfilter, self.wfshift, self.gfilter, self.gfshift = wf, wshift, gf, gshift
+        with nogil:
+            for i in range(self.nwords):
+                filter_set(self.wfilter, self.wfshift, self.whash[i])
+            for i in range(self.gcap):
+                if self.gslots[i].key != 0:
+                    filter_set(self.gfilter, self.gfshift, self.slot_hash(&self.gslots[i]))
 
     # -- n-grams --------------------------------------------------------------------------------
 
@@ -721,12 +786,20 @@ cdef class PhraseTable(WordTable):
             h = mix64(<uint64_t>key2)
         else:
             h = hash_ids(ids, n)
+        if self.gfilter != NULL and not filter_has(self.gfilter, self.gfshift, h):
+            return -1
         i = <Py_ssize_t>(h & <uint64_t>mask)
         while self.gslots[i].key != 0:
             if self.gram_matches(&self.gslots[i], ids, n, key2):
                 return i
             i = (i + 1) & mask
         return -1
+
+    cdef inline void gram_prefetch(self, int32_t a, int32_t b) noexcept nogil:
+        # fetch the home slot of bigram (a, b) into the cache, unless the filter rules it out
+        cdef uint64_t h = mix64(<uint64_t>(((<int64_t>a << 32) | <int64_t><uint32_t>b) + 1))
+        if self.gfilter == NULL or filter_has(self.gfilter, self.gfshift, h):
+            prefetch(&self.gslots[h & <uint64_t>(self.gcap - 1)])
 
     cdef inline uint64_t slot_hash(self, GramSlot* s) noexcept nogil:
         # a slot's hash, from its key (a bigram's) or its ids in the arena
@@ -827,6 +900,8 @@ cdef class PhraseTable(WordTable):
         self.gslots[i].key = key
         self.gslots[i].value = value
         self.ngrams += 1
+        if self.gfilter != NULL:
+            filter_set(self.gfilter, self.gfshift, h)
         return 0
 
     cdef inline Py_ssize_t gram_ids(self, GramSlot* s, int32_t* out2,
@@ -1331,6 +1406,7 @@ cdef class PhraseTable(WordTable):
         cdef bint rnl[WORD_AHEAD]
         cdef Py_ssize_t rcount = 0, rhead = 0, scan = 0
         cdef int found
+        cdef int64_t next_wid = -1
         cdef bint tail_nl = False
         # the candidate's words: ids in self.cand, where each word ends in cend
         cdef Py_ssize_t cend_cap = 64
@@ -1350,10 +1426,12 @@ cdef class PhraseTable(WordTable):
                 tail_nl = rnl[rcount]
                 break
             rcount += 1
+        if rcount > 0:
+            next_wid = self.word_find(p + rs[0], re[0] - rs[0], rh[0])
         while rcount > 0:
             start = rs[rhead]
             stop = re[rhead]
-            wid = self.word_find(p + start, stop - start, rh[rhead])
+            wid = next_wid
             if rnl[rhead]:  # a line ended before this word
                 ncand = 0
                 cand_off = -1
@@ -1366,6 +1444,12 @@ cdef class PhraseTable(WordTable):
                 tail_nl = tail_nl or rnl[rhead]
                 rcount -= 1
             rhead = (rhead + 1) % WORD_AHEAD
+            # the next word is looked up a step early, so that the slot of the bigram it may
+            # end (this word, the next) can be fetched while this word is handled
+            if rcount > 0:
+                next_wid = self.word_find(p + rs[rhead], re[rhead] - rs[rhead], rh[rhead])
+                if wid >= 0 and next_wid >= 0:
+                    self.gram_prefetch(<int32_t>wid, <int32_t>next_wid)
             if wid >= 0 and self.n_connectors and self.wconn[wid]:
                 if ncand == 0:
                     continue  # a connector word outside a candidate: as it is

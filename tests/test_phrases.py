@@ -510,3 +510,36 @@ def test_clean_and_general_apply_write_the_same_bytes(seed, tmp_path, monkeypatc
         found = {tuple(p.split("_")) for p in one.export_phrases()}
         assert fast.decode().split("\n")[:-1] == [
             " ".join(reference_apply(s, found, connectors)) for s in lines]
+
+
+def test_membership_filters_never_hide_an_entry():
+    # A frozen table answers most lookups of absent words and n-grams from a bit per hash
+    # (build_filters). Entries added after the filters were built set their bits: every entry
+    # is still found with its value, and absent ones (most of them filtered out) are not.
+    from cw2v._text import PhraseTable
+
+    rng = np.random.default_rng(0)
+    words = [f"w{i}".encode() * (1 + i % 6) for i in range(6000)]  # 2 to 36 bytes
+    grams = {tuple(int(x) for x in rng.integers(0, len(words), n)): k + 1
+             for k, n in enumerate(rng.integers(2, 5, 20_000))}
+    table = PhraseTable()
+
+    def add(ws, gs):
+        blob = b"".join(ws)
+        offsets = np.cumsum([0] + [len(w) for w in ws]).astype(np.int64)
+        table.add_words(np.frombuffer(blob, np.uint8), offsets, np.arange(1, len(ws) + 1))
+        ids = np.array([i for g in gs for i in g], dtype=np.int32)
+        goff = np.cumsum([0] + [len(g) for g in gs]).astype(np.int64)
+        table.add_ngrams(ids, goff, np.array([grams[g] for g in gs], dtype=np.int64))
+
+    gram_list = list(grams)
+    add(words[:3000], [g for g in gram_list[:10_000] if max(g) < 3000])
+    table.build_filters()
+    add(words[3000:], [g for g in gram_list if g not in set(gram_list[:10_000]) or max(g) >= 3000])
+    assert table.n_words == len(words) and table.n_ngrams == len(grams)
+    assert all(table.word_id(w) == i for i, w in enumerate(words))
+    assert all(table.word_id(b"x" + w) == -1 for w in words)
+    assert all(table.ngram_value(np.array(g, dtype=np.int32)) == v for g, v in grams.items())
+    absent = [tuple(int(x) for x in rng.integers(0, len(words), 2)) for _ in range(20_000)]
+    assert all(table.ngram_value(np.array(g, dtype=np.int32)) == 0
+               for g in absent if g not in grams)
