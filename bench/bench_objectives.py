@@ -51,13 +51,37 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def gensim_corpus_file_schedule(epochs: int, workers: int) -> list[tuple[float, float]]:
+    """(start, end) learning rate of each epoch as gensim 4.4's corpus_file mode runs them at
+    ``workers`` threads: each thread trains 1/workers of the corpus but measures its progress
+    against the whole epoch (word2vec_corpusfile.pyx: ``total_words > expected_words /
+    c.workers`` ends its epoch, ``get_next_alpha`` divides by ``expected_words``), so epoch e
+    decays from alpha(e / epochs) to alpha((e + 1 / workers) / epochs) only."""
+    lr, min_lr = HYPER["lr"], HYPER["min_lr"]
+
+    def alpha(progress: float) -> float:
+        return lr - (lr - min_lr) * progress
+
+    return [(alpha(e / epochs), alpha((e + 1 / workers) / epochs)) for e in range(epochs)]
+
+
 def run_cw2v(spec: dict) -> dict:
     import cw2v
 
     sg, hs, n_neg, cbow_mean = COMBOS[spec["combo"]]
-    m = cw2v.Word2Vec.from_corpus(spec["corpus"], epochs=spec["epochs"], workers=spec["workers"],
-                                  mode=spec["mode"], seed=spec["seed"], progress=False, sg=sg,
-                                  hs=hs, n_neg=n_neg, cbow_mean=cbow_mean, **HYPER)
+    settings = dict(workers=spec["workers"], mode=spec["mode"], progress=False)
+    if spec.get("schedule") == "gensim-corpus-file":
+        # the same training, one epoch per call, each with gensim corpus_file's rates
+        (lr, min_lr), *rest = gensim_corpus_file_schedule(spec["epochs"], spec["workers"])
+        hyper = dict(HYPER, lr=lr, min_lr=min_lr)
+        m = cw2v.Word2Vec.from_corpus(spec["corpus"], epochs=1, seed=spec["seed"], sg=sg, hs=hs,
+                                      n_neg=n_neg, cbow_mean=cbow_mean, **settings, **hyper)
+        for lr, min_lr in rest:
+            m.train(spec["corpus"], epochs=1, lr=lr, min_lr=min_lr, **settings)
+    else:
+        m = cw2v.Word2Vec.from_corpus(spec["corpus"], epochs=spec["epochs"], seed=spec["seed"],
+                                      sg=sg, hs=hs, n_neg=n_neg, cbow_mean=cbow_mean, **settings,
+                                      **HYPER)
     return dict(vocab_s=m.vocab_seconds, train_s=sum(e.seconds for e in m.epoch_history),
                 raw_words=m.raw_words, model=m)
 
@@ -110,6 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-quality", action="store_true")
     p.add_argument("--no-gensim-quality", action="store_true",
                    help="quality of cw2v alone (to compare with gensim's earlier medians)")
+    p.add_argument("--cw2v-schedule", choices=["word2vec", "gensim-corpus-file"],
+                   default="word2vec",
+                   help="quality: cw2v's learning rate decays linearly over the whole run "
+                        "(word2vec.c's and gensim iterable's schedule), or as gensim's "
+                        "corpus_file mode runs it at 2 workers (see "
+                        "gensim_corpus_file_schedule), to compare the models at equal rates")
     p.add_argument("--json", type=Path, help="also write all figures here")
     p.add_argument("--child", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -164,10 +194,13 @@ def main(argv: list[str] | None = None) -> int:
                     systems = [sm for sm in systems if sm[0] != "gensim"]
                 for system, mode in systems:
                     runs = [run_child(dict(base, system=system, mode=mode, combo=combo,
-                                           workers=2, epochs=5, seed=seed, quality=True))
+                                           workers=2, epochs=5, seed=seed, quality=True,
+                                           schedule=args.cw2v_schedule))
                             for seed in seeds]
                     a = [r["analogy"] for r in runs]
                     w = [r["wordsim"] for r in runs]
+                    if system == "cw2v" and args.cw2v_schedule != "word2vec":
+                        mode += f", {args.cw2v_schedule} rates"
                     report["quality"][f"{combo}/{system}/{mode}"] = runs
                     print(f"| {combo} | {system} {mode} | {statistics.median(a):.4f} "
                           f"({', '.join(f'{x:.4f}' for x in a)}) | {statistics.median(w):.3f} "
