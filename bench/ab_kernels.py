@@ -6,8 +6,8 @@ Each BUILD is a folder holding a built ``cw2v/`` package (for instance a copy of
 ``cw2v/`` after ``python setup.py build_ext --inplace`` at each commit). The corpus (default:
 wiki8) is encoded once by the cw2v on the path, with the protocol of ``bench_objectives.py``
 (its HYPER: d=100, window 5, sample 1e-4, min_count 5); then each round resets the weights
-and trains the first spans (at least ``--tokens`` tokens) with every build's AVX2 kernel copy
-in turn (the order rotates), the same seed, the same spans. The builds see the same machine state within seconds of each other,
+and trains the first spans (at least ``--tokens`` tokens) with every build's kernel copy (AVX2,
+or the one named as ``BUILD:avx512``) in turn (the order rotates), the same seed, the same spans. The builds see the same machine state within seconds of each other,
 which on a shared VM whose speed drifts by 10-20% is what makes a few per cent measurable: the
 figure is the median over rounds of each build's time divided by the first build's.
 """
@@ -35,11 +35,16 @@ COMBOS = {name: (*spec, "exact") for name, spec in OBJECTIVES.items()}
 COMBOS.update({f"{name}-b": (*OBJECTIVES[name], "batched") for name in ("sg-ns", "sg-hs")})
 
 def load_kernel(build: str):
-    """The AVX2 kernel module of the cw2v package under ``build``, loaded under its own name."""
-    found = glob.glob(str(Path(build) / "cw2v" / "_kernel_avx2*.so"))
+    """The kernel module of the cw2v package under ``build``, loaded under its own name:
+    ``PATH`` (the AVX2 copy) or ``PATH:ISA`` (``baseline``, ``avx2`` or ``avx512``)."""
+    path, _, isa = build.partition(":")
+    isa = isa or "avx2"
+    if isa not in ("baseline", "avx2", "avx512"):
+        sys.exit(f"unknown kernel copy {isa!r} in {build!r} (baseline, avx2 or avx512)")
+    found = glob.glob(str(Path(path) / "cw2v" / f"_kernel_{isa}*.so"))
     if not found:
-        sys.exit(f"no built AVX2 kernel under {build}/cw2v")
-    name = "cw2v._kernel_avx2"
+        sys.exit(f"no built {isa} kernel under {path}/cw2v")
+    name = f"cw2v._kernel_{isa}"
     loader = importlib.machinery.ExtensionFileLoader(name, found[0])
     spec = importlib.util.spec_from_file_location(name, found[0], loader=loader)
     module = importlib.util.module_from_spec(spec)
@@ -81,7 +86,9 @@ def training_setup(corpus: str, combo: str) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("combo", choices=sorted(COMBOS))
-    ap.add_argument("builds", nargs="+", help="folders holding a built cw2v/ package")
+    ap.add_argument("builds", nargs="+",
+                    help="folders holding a built cw2v/ package, each PATH (its AVX2 kernel "
+                         "copy) or PATH:ISA (baseline, avx2, avx512)")
     ap.add_argument("--corpus", default=str(DATA / "corpus" / "wiki8.txt.xz"))
     ap.add_argument("--tokens", type=float, default=4e6,
                     help="tokens trained per round (whole spans of 2**20 tokens, at least this many)")
