@@ -97,13 +97,23 @@ cdef extern from *:
     /* A 64-bit hash of p[0:n], eight bytes at a time, mixed by splitmix64's finaliser; end
        bounds the readable bytes after p: when eight can be read at the last partial block, it
        is read in one load and masked (the same value as copying its n % 8 bytes). */
+    #define CW2V_HASH_SEED 0x9e3779b97f4a7c15ULL
+    #define CW2V_HASH_BLOCK(h, x) do { (h) = ((h) ^ (x)) * 0x100000001b3ULL; (h) ^= (h) >> 29; } while (0)
+    /* the hash of a word of n bytes whose blocks made h: the length, then splitmix64's
+       finaliser */
+    static inline uint64_t cw2v_hash_finish(uint64_t h, Py_ssize_t n) {
+        h ^= (uint64_t)n * 0xff51afd7ed558ccdULL;
+        h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+        return h ^ (h >> 31);
+    }
     static inline uint64_t cw2v_hash_in(const unsigned char* p, Py_ssize_t n,
                                         const unsigned char* end) {
-        uint64_t h = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)n * 0xff51afd7ed558ccdULL), x;
+        const Py_ssize_t len = n;
+        uint64_t h = CW2V_HASH_SEED, x;
         while (n >= 8) {
             memcpy(&x, p, 8);
-            h = (h ^ x) * 0x100000001b3ULL;
-            h ^= h >> 29;
+            CW2V_HASH_BLOCK(h, x);
             p += 8; n -= 8;
         }
         if (n > 0) {
@@ -117,12 +127,42 @@ cdef extern from *:
                 x = 0;
                 memcpy(&x, p, (size_t)n);
             }
-            h = (h ^ x) * 0x100000001b3ULL;
-            h ^= h >> 29;
+            CW2V_HASH_BLOCK(h, x);
         }
-        h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
-        return h ^ (h >> 31);
+        return cw2v_hash_finish(h, len);
+    }
+    /* cw2v_word_end(p, pos, end), with cw2v_hash_in of the word in *h, in one pass over its
+       bytes: each eight-byte block the scan loads is hashed as it goes (the same blocks as
+       cw2v_hash_in's, from the word's start); a control character inside the word ends the
+       fast path, and the word is then scanned and hashed apart. */
+    static inline Py_ssize_t cw2v_word_end_hash(const unsigned char* p, Py_ssize_t pos,
+                                                Py_ssize_t end, uint64_t* h) {
+        const Py_ssize_t start = pos;
+    #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        uint64_t acc = CW2V_HASH_SEED;
+        while (pos + 8 <= end) {
+            uint64_t x, m;
+            int k;
+            memcpy(&x, p + pos, 8);
+            m = (x - 0x2121212121212121ULL) & ~x & 0x8080808080808080ULL;
+            if (m == 0) {
+                CW2V_HASH_BLOCK(acc, x);
+                pos += 8;
+                continue;
+            }
+            k = __builtin_ctzll(m) >> 3;
+            if (!cw2v_space[p[pos + k]]) break;
+            if (k > 0) {
+                x &= ~0ULL >> (64 - 8 * k);
+                CW2V_HASH_BLOCK(acc, x);
+            }
+            *h = cw2v_hash_finish(acc, pos + k - start);
+            return pos + k;
+        }
+    #endif
+        pos = cw2v_word_end(p, start, end);
+        *h = cw2v_hash_in(p + start, pos - start, p + end);
+        return pos;
     }
     /* The first min(n, 8) bytes of p as a number, byte k in bits 8k..8k+7, zero above: equal
        for two byte strings of the same length n <= 8 exactly when they are equal. Reads only
@@ -226,6 +266,8 @@ cdef extern from *:
     Py_ssize_t word_end "cw2v_word_end"(const uint8_t* p, Py_ssize_t pos,
                                         Py_ssize_t end) noexcept nogil
     uint64_t hash_bytes "cw2v_hash_bytes"(const uint8_t* p, Py_ssize_t n) noexcept nogil
+    Py_ssize_t word_end_hash "cw2v_word_end_hash"(const uint8_t* p, Py_ssize_t pos,
+                                                  Py_ssize_t end, uint64_t* h) noexcept nogil
     uint64_t head8 "cw2v_head8"(const uint8_t* p, Py_ssize_t n) noexcept nogil
     bint tail_equal "cw2v_tail_equal"(const uint8_t* p, const uint8_t* q,
                                       Py_ssize_t n) noexcept nogil
@@ -493,16 +535,16 @@ cdef class WordTable:
         for wid in range(new_n):
             self.word_slot_put(self.whash[wid], wid)
 
-    cdef inline void found_word(self, const uint8_t* p, Py_ssize_t a, Py_ssize_t b,
-                                Py_ssize_t end, Py_ssize_t* scan, Py_ssize_t* start,
-                                Py_ssize_t* stop, uint64_t* h) noexcept nogil:
-        # a scanner's word p[a:b] of p[0:end]: its bounds, the scan moved past it, its hash; its
-        # slot is prefetched (it is looked up some words later)
+    cdef inline void found_word(self, Py_ssize_t a, Py_ssize_t b, uint64_t hash,
+                                Py_ssize_t* scan, Py_ssize_t* start, Py_ssize_t* stop,
+                                uint64_t* h) noexcept nogil:
+        # a scanner's word p[a:b], of hash hash: its bounds, the scan moved past it, its hash;
+        # its slot is prefetched (it is looked up some words later)
         start[0] = a
         stop[0] = b
         scan[0] = b
-        h[0] = hash_in(p + a, b - a, p + end)
-        prefetch(&self.wslots[h[0] & <uint64_t>(self.wcap - 1)])
+        h[0] = hash
+        prefetch(&self.wslots[hash & <uint64_t>(self.wcap - 1)])
 
     # -- corpus text ----------------------------------------------------------------------------
 
@@ -512,7 +554,7 @@ cdef class WordTable:
         # the next token of p[scan[0]:end] (str.split()'s whitespace): its bounds, whether a
         # "\n" came before it, its hash (its slot is prefetched); False at the end, with
         # newline set if a "\n" came after the last token
-        cdef Py_ssize_t q = scan[0]
+        cdef Py_ssize_t q = scan[0], b
         cdef int k
         cdef bint nl = False
         while q < end:
@@ -526,7 +568,8 @@ cdef class WordTable:
         newline[0] = nl
         if q >= end:
             return False
-        self.found_word(p, q, token_end(p, q, end), end, scan, start, stop, h)
+        b = token_end(p, q, end)
+        self.found_word(q, b, hash_in(p + q, b - q, p + end), scan, start, stop, h)
         return True
 
     def encode_chunk(self, const uint8_t[::1] buf, bint add, int32_t[::1] ids_out,
@@ -1010,7 +1053,8 @@ cdef class PhraseTable(WordTable):
                                uint64_t* h) noexcept nogil:
         # the next word from p[scan[0]:end]: its bounds, whether a "\n" came before it, its hash
         # (its slot is prefetched); False at the end
-        cdef Py_ssize_t q = scan[0]
+        cdef Py_ssize_t q = scan[0], b
+        cdef uint64_t hash
         cdef bint nl = False
         while q < end and is_space(p[q]):
             if p[q] == 10:
@@ -1020,7 +1064,8 @@ cdef class PhraseTable(WordTable):
             scan[0] = q
             return False
         newline[0] = nl
-        self.found_word(p, q, word_end(p, q, end), end, scan, start, stop, h)
+        b = word_end_hash(p, q, end, &hash)
+        self.found_word(q, b, hash, scan, start, stop, h)
         return True
 
     cdef inline int cand_room(self, Py_ssize_t n) noexcept nogil:
@@ -1366,7 +1411,8 @@ cdef class PhraseTable(WordTable):
         # apply_clean's scanner: the next word of p[scan[0]:end] as scan_word finds it (1), the
         # end (0), or -1 if the gap before it is not clean: a gap is one space between words,
         # or line ends only
-        cdef Py_ssize_t q = scan[0], gap = scan[0], k
+        cdef Py_ssize_t q = scan[0], gap = scan[0], k, b
+        cdef uint64_t hash
         cdef bint nl = False
         while q < end and is_space(p[q]):
             q += 1
@@ -1383,7 +1429,8 @@ cdef class PhraseTable(WordTable):
         newline[0] = nl
         if q >= end:
             return 0
-        self.found_word(p, q, word_end(p, q, end), end, scan, start, stop, h)
+        b = word_end_hash(p, q, end, &hash)
+        self.found_word(q, b, hash, scan, start, stop, h)
         return 1
 
     cdef Py_ssize_t apply_clean(self, const uint8_t* p, Py_ssize_t end, bint final, uint8_t dl,

@@ -543,3 +543,22 @@ def test_membership_filters_never_hide_an_entry():
     absent = [tuple(int(x) for x in rng.integers(0, len(words), 2)) for _ in range(20_000)]
     assert all(table.ngram_value(np.array(g, dtype=np.int32)) == 0
                for g in absent if g not in grams)
+
+
+@pytest.mark.parametrize("chunk", [3, 1 << 20])
+def test_words_of_every_length_are_found(tmp_path, monkeypatch, chunk):
+    # The scanners hash a word's eight-byte blocks as they find its end (a control character
+    # inside a word sends it the slow way); a table's own words are hashed apart (add_words,
+    # word_count): both must agree at every length, and across chunk borders.
+    words = (["x" * n for n in range(1, 26)] + ["y" * n + "z" for n in range(1, 26)]
+             + ["c\x01" + "q" * n for n in range(0, 12)])
+    sentences = [[words[i], words[(i + 1) % len(words)]] for i in range(len(words))] * 6
+    corpus = write_lines(tmp_path / "c.txt", sentences)
+    monkeypatch.setattr(ph, "CHUNK_SIZE", chunk)
+    model = Phrases(corpus, min_count=2, threshold=0.1)
+    expected = as_dict(reference_phrases(sentences, 2, 0.1))
+    assert len(expected) == len(words) and model.export_phrases() == pytest.approx(expected)
+    assert all(model.word_count(w) == 12 for w in words)
+    found = {tuple(p.split("_")) for p in expected}
+    text = b"".join(model.freeze().stream(corpus)).decode()
+    assert text.split("\n")[:-1] == [" ".join(reference_apply(s, found)) for s in sentences]
