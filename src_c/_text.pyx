@@ -1167,11 +1167,15 @@ cdef class PhraseTable(WordTable):
                 if counting:
                     self.wcount[wid] += 1
                     if prefix >= 0 and ncand == 1:
-                        # a bigram: its slot is fetched now, counted PAIR_BLOCK bigrams later
+                        # a bigram: its slot is fetched now, counted PAIR_BLOCK bigrams later;
+                        # with the slot three after it, so that a probe run crossing into the
+                        # next cache line (4 slots a line) does not miss there
                         key2 = ((prefix << 32) | <int64_t><uint32_t>wid) + 1
                         pairs[npairs] = key2
                         npairs += 1
-                        prefetch(&self.gslots[mix64(<uint64_t>key2) & <uint64_t>(self.gcap - 1)])
+                        h = mix64(<uint64_t>key2) & <uint64_t>(self.gcap - 1)
+                        prefetch(&self.gslots[h])
+                        prefetch(&self.gslots[(h + 3) & <uint64_t>(self.gcap - 1)])
                     elif prefix >= 0:
                         self.cand[0] = <int32_t>prefix
                         if self.cand_room(ncand + 1) != 0:
