@@ -1127,6 +1127,7 @@ cdef class PhraseTable(WordTable):
         cdef bint rnl[WORD_AHEAD]
         cdef Py_ssize_t rcount = 0, rhead = 0, scan = 0
         cdef uint64_t h
+        cdef uint64_t home            # a bigram's home slot
         if skip < 0:
             raise ValueError("skip must be >= 0")
         self.failed = 0
@@ -1173,9 +1174,9 @@ cdef class PhraseTable(WordTable):
                         key2 = ((prefix << 32) | <int64_t><uint32_t>wid) + 1
                         pairs[npairs] = key2
                         npairs += 1
-                        h = mix64(<uint64_t>key2) & <uint64_t>(self.gcap - 1)
-                        prefetch(&self.gslots[h])
-                        prefetch(&self.gslots[(h + 3) & <uint64_t>(self.gcap - 1)])
+                        home = mix64(<uint64_t>key2) & <uint64_t>(self.gcap - 1)
+                        prefetch(&self.gslots[home])
+                        prefetch(&self.gslots[(home + 3) & <uint64_t>(self.gcap - 1)])
                     elif prefix >= 0:
                         self.cand[0] = <int32_t>prefix
                         if self.cand_room(ncand + 1) != 0:
