@@ -94,19 +94,20 @@ cdef extern from *:
         while (pos < end && !cw2v_uspace(p + pos, end - pos)) pos++;
         return pos;
     }
-    /* A 64-bit hash of p[0:n], eight bytes at a time, mixed by splitmix64's finaliser; end
-       bounds the readable bytes after p: when eight can be read at the last partial block, it
-       is read in one load and masked (the same value as copying its n % 8 bytes). */
+    /* The word hash: from a seed, each eight-byte block (the last one masked to the word's
+       bytes) folded in, then the length, then splitmix64's finaliser. */
     #define CW2V_HASH_SEED 0x9e3779b97f4a7c15ULL
-    #define CW2V_HASH_BLOCK(h, x) do { (h) = ((h) ^ (x)) * 0x100000001b3ULL; (h) ^= (h) >> 29; } while (0)
-    /* the hash of a word of n bytes whose blocks made h: the length, then splitmix64's
-       finaliser */
+    #define CW2V_HASH_BLOCK(h, x) \
+        do { (h) = ((h) ^ (x)) * 0x100000001b3ULL; (h) ^= (h) >> 29; } while (0)
     static inline uint64_t cw2v_hash_finish(uint64_t h, Py_ssize_t n) {
         h ^= (uint64_t)n * 0xff51afd7ed558ccdULL;
         h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
         h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
         return h ^ (h >> 31);
     }
+    /* The hash of p[0:n]; end bounds the readable bytes after p: when eight can be read at the
+       last partial block, it is read in one load and masked (the same value as copying its
+       n % 8 bytes). */
     static inline uint64_t cw2v_hash_in(const unsigned char* p, Py_ssize_t n,
                                         const unsigned char* end) {
         const Py_ssize_t len = n;
