@@ -7,9 +7,10 @@ Each BUILD is a folder holding a built ``cw2v/`` package (for instance a copy of
 wiki8) is encoded once by the cw2v on the path, with the protocol of ``bench_objectives.py``
 (its HYPER: d=100, window 5, sample 1e-4, min_count 5); then each round resets the weights
 and trains the first spans (at least ``--tokens`` tokens) with every build's kernel copy (AVX2,
-or the one named as ``BUILD:avx512``) in turn (the order rotates), the same seed, the same spans. The builds see the same machine state within seconds of each other,
-which on a shared VM whose speed drifts by 10-20% is what makes a few per cent measurable: the
-figure is the median over rounds of each build's time divided by the first build's.
+or the one named as ``BUILD:avx512``) in turn (the order rotates), the same seed, the same
+spans. The builds see the same machine state within seconds of each other, which on a shared VM
+whose speed drifts by 10-20% is what makes a few per cent measurable: the figure is the median
+over rounds of each build's time divided by the first build's.
 """
 from __future__ import annotations
 

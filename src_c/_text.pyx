@@ -1589,6 +1589,7 @@ cdef class PhraseTable(WordTable):
         cdef Py_ssize_t* toks = <Py_ssize_t*>malloc(2 * 64 * sizeof(Py_ssize_t))
         cdef Py_ssize_t toks_cap = 64
         cdef Py_ssize_t* grown_toks
+        cdef uint64_t h
         cdef bint joined
         if out.shape[0] < n * (1 + dn) + 2:
             free(toks)
@@ -1634,9 +1635,8 @@ cdef class PhraseTable(WordTable):
                     pos += 1
                     continue
                 start = pos
-                pos = word_end(p, pos, end)
-                wid = self.word_find(p + start, pos - start,
-                                     hash_in(p + start, pos - start, p + end))
+                pos = word_end_hash(p, pos, end, &h)
+                wid = self.word_find(p + start, pos - start, h)
                 if wid >= 0 and self.n_connectors and self.wconn[wid]:
                     if ncand == 0:  # a connector word outside a candidate
                         if not line_start:
