@@ -333,6 +333,11 @@ cdef inline void filter_set(uint64_t* f, int shift, uint64_t h) noexcept nogil:
     f[k >> 6] |= (<uint64_t>1) << (k & 63)
 
 
+cdef inline uint64_t pair_hash(uint64_t ha, uint64_t hb) noexcept nogil:
+    # the hash of adjacent words of hashes ha, hb (ordered), for the pair filter
+    return (ha * <uint64_t>0x9e3779b97f4a7c15ULL) ^ hb
+
+
 cdef uint64_t* filter_new(Py_ssize_t entries, int* shift) noexcept nogil:
     # a zeroed filter of 16-32 bits per entry (at least 2**12), its shift in shift; one probe
     # of it answers "not in the table" for all but 3-6% of absent keys; NULL if out of memory
@@ -536,6 +541,10 @@ cdef class WordTable:
         for wid in range(new_n):
             self.word_slot_put(self.whash[wid], wid)
 
+    cdef inline void word_prefetch(self, uint64_t h) noexcept nogil:
+        # fetch the home slot of a word of hash h into the cache
+        prefetch(&self.wslots[h & <uint64_t>(self.wcap - 1)])
+
     cdef inline void found_word(self, Py_ssize_t a, Py_ssize_t b, uint64_t hash,
                                 Py_ssize_t* scan, Py_ssize_t* start, Py_ssize_t* stop,
                                 uint64_t* h) noexcept nogil:
@@ -545,7 +554,7 @@ cdef class WordTable:
         stop[0] = b
         scan[0] = b
         h[0] = hash
-        prefetch(&self.wslots[hash & <uint64_t>(self.wcap - 1)])
+        self.word_prefetch(hash)
 
     # -- corpus text ----------------------------------------------------------------------------
 
@@ -751,6 +760,8 @@ cdef class PhraseTable(WordTable):
     cdef Py_ssize_t cand_cap
     cdef uint64_t* gfilter          # a membership filter over the n-grams' hashes, as wfilter
     cdef int gfshift
+    cdef uint64_t* pfilter          # one over the bigrams' pair_hash of their words' hashes:
+    cdef int pfshift                # adjacent words are checked without looking either up
 
     def __cinit__(self):
         self.gcap = 1024
@@ -765,7 +776,7 @@ cdef class PhraseTable(WordTable):
 
     def __dealloc__(self):
         slots_free(self.gslots, self.gcap * sizeof(GramSlot)); free(self.garena); free(self.cand)
-        free(self.gfilter)
+        free(self.gfilter); free(self.pfilter)
 
     # -- sizes ----------------------------------------------------------------------------------
 
@@ -785,7 +796,8 @@ cdef class PhraseTable(WordTable):
         return (self.wcap * sizeof(WordSlot) + self.wids_cap * (8 + 8 + 8 + 4 + 4 + 1)
                 + self.warena_cap + self.gcap * sizeof(GramSlot) + self.garena_cap * 4
                 + ((<Py_ssize_t>1 << (64 - self.wfshift)) // 8 if self.wfilter != NULL else 0)
-                + ((<Py_ssize_t>1 << (64 - self.gfshift)) // 8 if self.gfilter != NULL else 0))
+                + ((<Py_ssize_t>1 << (64 - self.gfshift)) // 8 if self.gfilter != NULL else 0)
+                + ((<Py_ssize_t>1 << (64 - self.pfshift)) // 8 if self.pfilter != NULL else 0))
 
     def build_filters(self):
         """Build the membership filters of the words and n-grams now in the table (kept up to
@@ -793,20 +805,30 @@ cdef class PhraseTable(WordTable):
         probe). Lookups then answer most absent keys from one bit: for a table applied many
         times, as a frozen one, not for one still learning."""
         cdef Py_ssize_t i
-        cdef int wshift, gshift
+        cdef int wshift, gshift, pshift
         cdef uint64_t* wf = filter_new(self.nwords, &wshift)
         cdef uint64_t* gf = filter_new(self.ngrams, &gshift)
-        if wf == NULL or gf == NULL:
-            free(wf); free(gf)
+        cdef uint64_t* pf = filter_new(self.ngrams, &pshift)
+        if wf == NULL or gf == NULL or pf == NULL:
+            free(wf); free(gf); free(pf)
             raise MemoryError()
-        free(self.wfilter); free(self.gfilter)
+        free(self.wfilter); free(self.gfilter); free(self.pfilter)
         self.wfilter, self.wfshift, self.gfilter, self.gfshift = wf, wshift, gf, gshift
+        self.pfilter, self.pfshift = pf, pshift
         with nogil:
             for i in range(self.nwords):
                 filter_set(self.wfilter, self.wfshift, self.whash[i])
             for i in range(self.gcap):
                 if self.gslots[i].key != 0:
                     filter_set(self.gfilter, self.gfshift, self.slot_hash(&self.gslots[i]))
+                    if self.gslots[i].key > 0:
+                        self.pair_filter_set(self.gslots[i].key)
+
+    cdef inline void pair_filter_set(self, int64_t key) noexcept nogil:
+        # set the pair filter's bit of bigram key (bigram_key(a, b))
+        cdef int64_t ab = key - 1
+        filter_set(self.pfilter, self.pfshift,
+                   pair_hash(self.whash[ab >> 32], self.whash[<uint32_t>ab]))
 
     # -- n-grams --------------------------------------------------------------------------------
 
@@ -946,6 +968,8 @@ cdef class PhraseTable(WordTable):
         self.ngrams += 1
         if self.gfilter != NULL:
             filter_set(self.gfilter, self.gfshift, h)
+            if n == 2:
+                self.pair_filter_set(key2)
         return 0
 
     cdef inline Py_ssize_t gram_ids(self, GramSlot* s, int32_t* out2,
@@ -1416,9 +1440,8 @@ cdef class PhraseTable(WordTable):
                                bint* newline, uint64_t* h) noexcept nogil:
         # apply_clean's scanner: the next word of p[scan[0]:end] as scan_word finds it (1), the
         # end (0), or -1 if the gap before it is not clean: a gap is one space between words,
-        # or line ends only
-        cdef Py_ssize_t q = scan[0], gap = scan[0], k, b
-        cdef uint64_t hash
+        # or line ends only. The word's slot is not prefetched.
+        cdef Py_ssize_t q = scan[0], gap = scan[0], k
         cdef bint nl = False
         while q < end and is_space(p[q]):
             q += 1
@@ -1435,8 +1458,8 @@ cdef class PhraseTable(WordTable):
         newline[0] = nl
         if q >= end:
             return 0
-        b = word_end_hash(p, q, end, &hash)
-        self.found_word(q, b, hash, scan, start, stop, h)
+        start[0] = q
+        scan[0] = stop[0] = word_end_hash(p, q, end, h)
         return 1
 
     cdef Py_ssize_t apply_clean(self, const uint8_t* p, Py_ssize_t end, bint final, uint8_t dl,
@@ -1445,12 +1468,90 @@ cdef class PhraseTable(WordTable):
         # apply_chunk for clean text and a one-byte delimiter: words separated by one space,
         # lines by "\n" only (no other whitespace, no space at a line's start or end). Then
         # the output is the text itself with the space inside each phrase replaced by the
-        # delimiter: the text is copied at once and patched, and the words are only looked
-        # up (their slots prefetched WORD_AHEAD words early). Returns the bytes written, or -1
+        # delimiter: the text is copied at once and patched. Returns the bytes written, or -1
         # (nothing consumed) for text that is not clean; the same joins as apply_chunk's
         # general loop, which documents the rule.
-        cdef Py_ssize_t start, stop, ncand = 0, cand_off = -1, k, written
         cdef Py_ssize_t shift = 0 if line_start[0] or end == 0 or p[0] == 10 else 1
+        cdef Py_ssize_t cand_off = -1, written
+        cdef int status
+        out[0] = 32  # (written only when shift: the space before this text's first word)
+        memcpy(out + shift, p, end)
+        if self.n_connectors == 0 and self.pfilter != NULL:
+            status = self.join_pairs(p, end, final, dl, out + shift, &cand_off)
+        else:
+            status = self.join_candidates(p, end, final, dl, out + shift, &cand_off)
+        if status != 0:
+            return -1
+        # what the general loop writes: everything before the pending candidate (it is read
+        # again with the next chunk), or the whole text; a gap's space only before a word
+        if final or cand_off < 0:
+            consumed[0] = end
+        else:
+            consumed[0] = cand_off
+        written = consumed[0]
+        if written > 0 and p[written - 1] == 32:
+            written -= 1
+        if written == 0:
+            return 0
+        line_start[0] = p[written - 1] == 10
+        return written + shift
+
+    cdef int join_pairs(self, const uint8_t* p, Py_ssize_t end, bint final, uint8_t dl,
+                        uint8_t* out, Py_ssize_t* pending) noexcept nogil:
+        # apply_clean's joins when there are no connector words (a candidate is one word) and
+        # the pair filter is built: each pair of adjacent words is first checked in the pair
+        # filter from the words' hashes alone, and only a pair it does not rule out (the
+        # phrases, and 3-6% of the others) looks its words and bigram up. out is the copy of p
+        # to patch; the offset of the pending candidate (-1: none) goes to pending. Returns
+        # 0, or -1 if the text is not clean.
+        cdef Py_ssize_t scan = 0, start, stop, prev_start = 0, prev_stop = 0
+        cdef uint64_t h, prev_h = 0
+        cdef bint newline, has_prev = False
+        cdef int found
+        pending[0] = -1
+        while True:
+            found = self.scan_clean(p, end, final, &scan, &start, &stop, &newline, &h)
+            if found <= 0:
+                if found < 0:
+                    return -1
+                if newline:  # a line ends after the last word: it ends its candidate
+                    pending[0] = -1
+                return 0
+            if newline:  # a line ended before this word
+                has_prev = False
+            if (has_prev and filter_has(self.pfilter, self.pfshift, pair_hash(prev_h, h))
+                    and self.pair_joins(p, prev_start, prev_stop, prev_h, start, stop, h)):
+                out[prev_stop] = dl  # the space between the two words
+                has_prev = False
+                pending[0] = -1
+                continue
+            has_prev = True
+            prev_h = h
+            prev_start = start
+            prev_stop = stop
+            pending[0] = start
+
+    cdef inline bint pair_joins(self, const uint8_t* p, Py_ssize_t a0, Py_ssize_t a1,
+                                uint64_t ha, Py_ssize_t b0, Py_ssize_t b1,
+                                uint64_t hb) noexcept nogil:
+        # whether words p[a0:a1] and p[b0:b1], of hashes ha and hb, are a bigram of the table
+        cdef int64_t wa = self.word_find(p + a0, a1 - a0, ha)
+        cdef int64_t wb
+        if wa < 0:
+            return False
+        wb = self.word_find(p + b0, b1 - b0, hb)
+        if wb < 0:
+            return False
+        self.cand[0] = <int32_t>wa
+        self.cand[1] = <int32_t>wb
+        return self.gram_find(self.cand, 2) >= 0
+
+    cdef int join_candidates(self, const uint8_t* p, Py_ssize_t end, bint final, uint8_t dl,
+                             uint8_t* out, Py_ssize_t* pending) noexcept nogil:
+        # apply_clean's joins in general: a candidate is a word and the connector words after
+        # it; the words are looked up in order, their slots prefetched WORD_AHEAD words early.
+        # Arguments and result as join_pairs'.
+        cdef Py_ssize_t start, stop, ncand = 0, cand_off = -1, k
         cdef int64_t wid
         cdef Py_ssize_t* grown_ends
         cdef Py_ssize_t rs[WORD_AHEAD]
@@ -1467,8 +1568,6 @@ cdef class PhraseTable(WordTable):
         if cend == NULL:
             self.failed = FAIL_MEMORY
             return -1
-        out[0] = 32  # (written only when shift: the space before this text's first word)
-        memcpy(out + shift, p, end)
         while rcount < WORD_AHEAD:
             found = self.scan_clean(p, end, final, &scan, &rs[rcount], &re[rcount],
                                     &rnl[rcount], &rh[rcount])
@@ -1478,6 +1577,7 @@ cdef class PhraseTable(WordTable):
             if found == 0:
                 tail_nl = rnl[rcount]
                 break
+            self.word_prefetch(rh[rcount])
             rcount += 1
         if rcount > 0:
             next_wid = self.word_find(p + rs[0], re[0] - rs[0], rh[0])
@@ -1496,6 +1596,8 @@ cdef class PhraseTable(WordTable):
             if found == 0:
                 tail_nl = tail_nl or rnl[rhead]
                 rcount -= 1
+            else:
+                self.word_prefetch(rh[rhead])
             rhead = (rhead + 1) % WORD_AHEAD
             # the next word is looked up a step early, so that the slot of the bigram it may
             # end (this word, the next) can be fetched while this word is handled
@@ -1511,7 +1613,7 @@ cdef class PhraseTable(WordTable):
                     self.cand[ncand] = <int32_t>wid
                     if self.gram_find(self.cand, ncand + 1) >= 0:
                         for k in range(ncand):  # the space after each word but b
-                            out[shift + cend[k]] = dl
+                            out[cend[k]] = dl
                         ncand = 0
                         cand_off = -1
                         continue
@@ -1533,21 +1635,9 @@ cdef class PhraseTable(WordTable):
             cend[ncand] = stop
             ncand += 1
         free(cend)
-        if tail_nl:  # line ends after the last word end its candidate
-            ncand = 0
-        # what the general loop writes: everything before the pending candidate (it is read
-        # again with the next chunk), or the whole text; a gap's space only before a word
-        if final or ncand == 0:
-            consumed[0] = end
-        else:
-            consumed[0] = cand_off
-        written = consumed[0]
-        if written > 0 and p[written - 1] == 32:
-            written -= 1
-        if written == 0:
-            return 0
-        line_start[0] = p[written - 1] == 10
-        return written + shift
+        # a line end after the last word ends its candidate
+        pending[0] = -1 if tail_nl or ncand == 0 else cand_off
+        return 0
 
     def apply_chunk(self, const uint8_t[::1] buf, bint final, const uint8_t[::1] delimiter,
                     uint8_t[::1] out, bint line_start):

@@ -515,7 +515,7 @@ def test_clean_and_general_apply_write_the_same_bytes(seed, tmp_path, monkeypatc
 def test_membership_filters_never_hide_an_entry():
     # A frozen table answers most lookups of absent words and n-grams from a bit per hash
     # (build_filters). Entries added after the filters were built set their bits: every entry
-    # is still found with its value, and absent ones (most of them filtered out) are not.
+    # is still found with its value (and every bigram joined), and absent ones are not.
     from cw2v._text import PhraseTable
 
     rng = np.random.default_rng(0)
@@ -544,6 +544,15 @@ def test_membership_filters_never_hide_an_entry():
     absent = [tuple(int(x) for x in rng.integers(0, len(words), 2)) for _ in range(20_000)]
     assert all(table.ngram_value(np.array(g, dtype=np.int32)) == 0
                for g in absent if g not in grams)
+    # applying checks a pair of adjacent words in a filter of the bigrams' word hashes before
+    # looking either word up: a line per bigram is joined exactly when it is in the table
+    pairs = [g for g in grams if len(g) == 2] + absent
+    text = b"".join(words[a] + b" " + words[b] + b"\n" for a, b in pairs)
+    out = np.empty(2 * len(text) + 2, dtype=np.uint8)
+    _, written, _ = table.apply_chunk(text, True, b"_", out, True)
+    expected = b"".join(words[a] + (b"_" if (a, b) in grams else b" ") + words[b] + b"\n"
+                        for a, b in pairs)
+    assert out[:written].tobytes() == expected
 
 
 @pytest.mark.parametrize("chunk", [3, 1 << 20])
