@@ -1679,8 +1679,10 @@ cdef class PhraseTable(WordTable):
         cdef Py_ssize_t* toks = <Py_ssize_t*>malloc(2 * 64 * sizeof(Py_ssize_t))
         cdef Py_ssize_t toks_cap = 64
         cdef Py_ssize_t* grown_toks
-        cdef uint64_t h
+        cdef uint64_t h, cand_h = 0
         cdef bint joined
+        # without connector words, adjacent words are checked in the pair filter (join_pairs)
+        cdef bint by_pairs = self.n_connectors == 0 and self.pfilter != NULL
         if out.shape[0] < n * (1 + dn) + 2:
             free(toks)
             raise ValueError("out is too small")
@@ -1726,7 +1728,10 @@ cdef class PhraseTable(WordTable):
                     continue
                 start = pos
                 pos = word_end_hash(p, pos, end, &h)
-                wid = self.word_find(p + start, pos - start, h)
+                if by_pairs:  # looked up only if the pair filter lets its pair through
+                    wid = -1
+                else:
+                    wid = self.word_find(p + start, pos - start, h)
                 if wid >= 0 and self.n_connectors and self.wconn[wid]:
                     if ncand == 0:  # a connector word outside a candidate
                         if not line_start:
@@ -1739,7 +1744,11 @@ cdef class PhraseTable(WordTable):
                 else:
                     joined = False
                     if ncand > 0:
-                        if wid >= 0 and self.cand[0] >= 0:
+                        if by_pairs:  # as join_pairs: the candidate is one word, toks[0:2]
+                            joined = (filter_has(self.pfilter, self.pfshift, pair_hash(cand_h, h))
+                                      and self.pair_joins(p, toks[0], toks[0] + toks[1], cand_h,
+                                                          start, pos, h))
+                        elif wid >= 0 and self.cand[0] >= 0:
                             self.cand[ncand] = <int32_t>wid
                             joined = self.gram_find(self.cand, ncand + 1) >= 0
                         if not line_start:
@@ -1766,6 +1775,7 @@ cdef class PhraseTable(WordTable):
                             continue
                     # this word starts a candidate
                     cand_off = start
+                    cand_h = h
                 if self.cand_room(ncand + 2) != 0:
                     break
                 if ncand + 1 >= toks_cap:
