@@ -800,10 +800,12 @@ cdef class PhraseTable(WordTable):
                 + ((<Py_ssize_t>1 << (64 - self.pfshift)) // 8 if self.pfilter != NULL else 0))
 
     def build_filters(self):
-        """Build the membership filters of the words and n-grams now in the table (kept up to
-        date by later additions; pruning leaves bits of removed entries, which cost only a
-        probe). Lookups then answer most absent keys from one bit: for a table applied many
-        times, as a frozen one, not for one still learning."""
+        """Build the membership filters of the words and n-grams now in the table, and the pair
+        filter of its bigrams (at pair_hash of their words' hashes), kept up to date by later
+        additions; pruning leaves bits of removed entries, which cost only a probe. Lookups
+        then answer most absent keys from one bit, and applying without connector words most
+        adjacent pairs without a lookup: for a table applied many times, as a frozen one, not
+        for one still learning."""
         cdef Py_ssize_t i
         cdef int wshift, gshift, pshift
         cdef uint64_t* wf = filter_new(self.nwords, &wshift)
