@@ -1537,16 +1537,18 @@ cdef class PhraseTable(WordTable):
                                 uint64_t ha, Py_ssize_t b0, Py_ssize_t b1,
                                 uint64_t hb) noexcept nogil:
         # whether words p[a0:a1] and p[b0:b1], of hashes ha and hb, are a bigram of the table
+        # (reads the table only: join_pairs writes nothing but its output)
         cdef int64_t wa = self.word_find(p + a0, a1 - a0, ha)
         cdef int64_t wb
+        cdef int32_t ids[2]
         if wa < 0:
             return False
         wb = self.word_find(p + b0, b1 - b0, hb)
         if wb < 0:
             return False
-        self.cand[0] = <int32_t>wa
-        self.cand[1] = <int32_t>wb
-        return self.gram_find(self.cand, 2) >= 0
+        ids[0] = <int32_t>wa
+        ids[1] = <int32_t>wb
+        return self.gram_find(ids, 2) >= 0
 
     cdef int join_candidates(self, const uint8_t* p, Py_ssize_t end, bint final, uint8_t dl,
                              uint8_t* out, Py_ssize_t* pending) noexcept nogil:
