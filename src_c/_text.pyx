@@ -322,6 +322,22 @@ cdef inline int regrow(void** block, size_t size) noexcept nogil:
     return 0
 
 
+ctypedef struct IdBuffer:
+    # a growable array of ids owned by one call (applying: the pending candidate's words), so
+    # that calls applying one table from several threads share nothing they write
+    int32_t* ids
+    Py_ssize_t cap
+
+
+cdef inline int id_room(IdBuffer* b, Py_ssize_t n) noexcept nogil:
+    # room for n ids in b.ids; -1 if out of memory (b kept as it was)
+    while n > b.cap:
+        if regrow(<void**>&b.ids, 2 * b.cap * sizeof(int32_t)) != 0:
+            return -1
+        b.cap *= 2
+    return 0
+
+
 cdef inline bint filter_has(const uint64_t* f, int shift, uint64_t h) noexcept nogil:
     # a membership filter's bit for hash h (its top bits); clear: not in the table
     cdef uint64_t k = h >> shift
@@ -1465,14 +1481,14 @@ cdef class PhraseTable(WordTable):
         return 1
 
     cdef Py_ssize_t apply_clean(self, const uint8_t* p, Py_ssize_t end, bint final, uint8_t dl,
-                                uint8_t* out, bint* line_start,
-                                Py_ssize_t* consumed) noexcept nogil:
+                                uint8_t* out, bint* line_start, Py_ssize_t* consumed,
+                                IdBuffer* cand) noexcept nogil:
         # apply_chunk for clean text and a one-byte delimiter: words separated by one space,
         # lines by "\n" only (no other whitespace, no space at a line's start or end). Then
         # the output is the text itself with the space inside each phrase replaced by the
-        # delimiter: the text is copied at once and patched. Returns the bytes written, or -1
-        # (nothing consumed) for text that is not clean; the same joins as apply_chunk's
-        # general loop, which documents the rule.
+        # delimiter: the text is copied at once and patched. Returns the bytes written, -1
+        # (nothing consumed) for text that is not clean, -2 if out of memory; the same joins as
+        # apply_chunk's general loop, which documents the rule. cand: scratch for candidates.
         cdef Py_ssize_t shift = 0 if line_start[0] or end == 0 or p[0] == 10 else 1
         cdef Py_ssize_t cand_off = -1, written
         cdef int status
@@ -1481,9 +1497,9 @@ cdef class PhraseTable(WordTable):
         if self.n_connectors == 0 and self.pfilter != NULL:
             status = self.join_pairs(p, end, final, dl, out + shift, &cand_off)
         else:
-            status = self.join_candidates(p, end, final, dl, out + shift, &cand_off)
+            status = self.join_candidates(p, end, final, dl, out + shift, &cand_off, cand)
         if status != 0:
-            return -1
+            return status
         # what the general loop writes: everything before the pending candidate (it is read
         # again with the next chunk), or the whole text; a gap's space only before a word
         if final or cand_off < 0:
@@ -1551,10 +1567,11 @@ cdef class PhraseTable(WordTable):
         return self.gram_find(ids, 2) >= 0
 
     cdef int join_candidates(self, const uint8_t* p, Py_ssize_t end, bint final, uint8_t dl,
-                             uint8_t* out, Py_ssize_t* pending) noexcept nogil:
+                             uint8_t* out, Py_ssize_t* pending, IdBuffer* cand) noexcept nogil:
         # apply_clean's joins in general: a candidate is a word and the connector words after
         # it; the words are looked up in order, their slots prefetched WORD_AHEAD words early.
-        # Arguments and result as join_pairs'.
+        # Arguments and result as join_pairs', and -2 if out of memory; the candidate's ids go
+        # to cand.
         cdef Py_ssize_t start, stop, ncand = 0, cand_off = -1, k
         cdef int64_t wid
         cdef Py_ssize_t* grown_ends
@@ -1566,12 +1583,11 @@ cdef class PhraseTable(WordTable):
         cdef int found
         cdef int64_t next_wid = -1
         cdef bint tail_nl = False
-        # the candidate's words: ids in self.cand, where each word ends in cend
+        # the candidate's words: ids in cand.ids, where each word ends in cend
         cdef Py_ssize_t cend_cap = 64
         cdef Py_ssize_t* cend = <Py_ssize_t*>malloc(cend_cap * sizeof(Py_ssize_t))
         if cend == NULL:
-            self.failed = FAIL_MEMORY
-            return -1
+            return -2
         while rcount < WORD_AHEAD:
             found = self.scan_clean(p, end, final, &scan, &rs[rcount], &re[rcount],
                                     &rnl[rcount], &rh[rcount])
@@ -1613,9 +1629,9 @@ cdef class PhraseTable(WordTable):
                 if ncand == 0:
                     continue  # a connector word outside a candidate: as it is
             elif ncand > 0:
-                if wid >= 0 and self.cand[0] >= 0:
-                    self.cand[ncand] = <int32_t>wid
-                    if self.gram_find(self.cand, ncand + 1) >= 0:
+                if wid >= 0 and cand.ids[0] >= 0:
+                    cand.ids[ncand] = <int32_t>wid
+                    if self.gram_find(cand.ids, ncand + 1) >= 0:
                         for k in range(ncand):  # the space after each word but b
                             out[cend[k]] = dl
                         ncand = 0
@@ -1624,18 +1640,17 @@ cdef class PhraseTable(WordTable):
                 ncand = 0
             if ncand == 0:
                 cand_off = start
-            if self.cand_room(ncand + 2) != 0:
+            if id_room(cand, ncand + 2) != 0:
                 free(cend)
-                return -1
+                return -2
             if ncand + 1 >= cend_cap:
                 grown_ends = <Py_ssize_t*>realloc(cend, 2 * cend_cap * sizeof(Py_ssize_t))
                 if grown_ends == NULL:
-                    self.failed = FAIL_MEMORY
                     free(cend)
-                    return -1
+                    return -2
                 cend = grown_ends
                 cend_cap *= 2
-            self.cand[ncand] = <int32_t>wid
+            cand.ids[ncand] = <int32_t>wid
             cend[ncand] = stop
             ncand += 1
         free(cend)
@@ -1679,20 +1694,24 @@ cdef class PhraseTable(WordTable):
         cdef Py_ssize_t n = buf.shape[0], end = n, pos = 0, start, o = 0, k
         cdef Py_ssize_t ncand = 0, cand_off = -1
         cdef int64_t wid
-        # the candidate's words: their ids in self.cand, their offsets/lengths in toks
-        cdef Py_ssize_t* toks = <Py_ssize_t*>malloc(2 * 64 * sizeof(Py_ssize_t))
+        # the candidate's words: their ids in cand, their offsets/lengths in toks (this call's
+        # own: the table is only read, so threads may apply it at once)
+        cdef IdBuffer cand
+        cdef Py_ssize_t* toks
         cdef Py_ssize_t toks_cap = 64
         cdef Py_ssize_t* grown_toks
         cdef uint64_t h, cand_h = 0
-        cdef bint joined
+        cdef bint joined, failed = False
         # without connector words, adjacent words are checked in the pair filter (join_pairs)
         cdef bint by_pairs = self.n_connectors == 0 and self.pfilter != NULL
         if out.shape[0] < n * (1 + dn) + 2:
-            free(toks)
             raise ValueError("out is too small")
-        if toks == NULL:
+        toks = <Py_ssize_t*>malloc(2 * toks_cap * sizeof(Py_ssize_t))
+        cand.cap = 64
+        cand.ids = <int32_t*>malloc(cand.cap * sizeof(int32_t))
+        if toks == NULL or cand.ids == NULL:
+            free(toks); free(cand.ids)
             raise MemoryError()
-        self.failed = 0
         cdef Py_ssize_t clean_consumed = 0, clean_written = -1
         cdef bint clean_line_start = line_start
         with nogil:
@@ -1701,10 +1720,10 @@ cdef class PhraseTable(WordTable):
                     end -= 1
             if dn == 1:
                 clean_written = self.apply_clean(p, end, final, dl[0], &out[0], &clean_line_start,
-                                                 &clean_consumed)
-        if clean_written >= 0 or self.failed:
-            free(toks)
-            if self.failed:
+                                                 &clean_consumed, &cand)
+        if clean_written >= 0 or clean_written == -2:
+            free(toks); free(cand.ids)
+            if clean_written == -2:
                 raise MemoryError("out of memory while applying phrases")
             return clean_consumed, clean_written, clean_line_start
         with nogil:
@@ -1752,9 +1771,9 @@ cdef class PhraseTable(WordTable):
                             joined = (filter_has(self.pfilter, self.pfshift, pair_hash(cand_h, h))
                                       and self.pair_joins(p, toks[0], toks[0] + toks[1], cand_h,
                                                           start, pos, h))
-                        elif wid >= 0 and self.cand[0] >= 0:
-                            self.cand[ncand] = <int32_t>wid
-                            joined = self.gram_find(self.cand, ncand + 1) >= 0
+                        elif wid >= 0 and cand.ids[0] >= 0:
+                            cand.ids[ncand] = <int32_t>wid
+                            joined = self.gram_find(cand.ids, ncand + 1) >= 0
                         if not line_start:
                             out[o] = 32
                             o += 1
@@ -1780,21 +1799,22 @@ cdef class PhraseTable(WordTable):
                     # this word starts a candidate
                     cand_off = start
                     cand_h = h
-                if self.cand_room(ncand + 2) != 0:
+                if id_room(&cand, ncand + 2) != 0:
+                    failed = True
                     break
                 if ncand + 1 >= toks_cap:
                     grown_toks = <Py_ssize_t*>realloc(toks, 4 * toks_cap * sizeof(Py_ssize_t))
                     if grown_toks == NULL:
-                        self.failed = FAIL_MEMORY
+                        failed = True
                         break
                     toks = grown_toks
                     toks_cap *= 2
-                self.cand[ncand] = <int32_t>wid
+                cand.ids[ncand] = <int32_t>wid
                 toks[2 * ncand] = start
                 toks[2 * ncand + 1] = pos - start
                 ncand += 1
-        free(toks)
-        if self.failed:
+        free(toks); free(cand.ids)
+        if failed:
             raise MemoryError("out of memory while applying phrases")
         if ncand > 0 and not final:
             return cand_off, o, line_start
