@@ -39,6 +39,11 @@ bytes; a bigram's key is the pair of word ids itself (longer candidates through 
 their ids, compared). Unlike gensim and word2phrase, a token ``a_b`` and the bigram ``a b`` are
 different entries.
 
+Applying only reads the table, so several threads may apply one ``FrozenPhrases`` at once (the
+GIL is released while they do). Without connector words, applying checks each pair of adjacent
+words in a bit filter of the phrases' word hashes first, and looks words up only for the pairs it
+lets through (the phrases and a few per cent of the others).
+
 Bounded memory
 --------------
 ``max_vocab_size`` bounds the entries counted (words and bigrams, as word2phrase's vocabulary
