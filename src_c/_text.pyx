@@ -323,8 +323,8 @@ cdef inline int regrow(void** block, size_t size) noexcept nogil:
 
 
 ctypedef struct IdBuffer:
-    # a growable array of ids owned by one call (applying: the pending candidate's words), so
-    # that calls applying one table from several threads share nothing they write
+    # a growable array of ids: a pending candidate's words (a learning table's own; each call
+    # applying a table has its own, so that threads applying one table share nothing they write)
     int32_t* ids
     Py_ssize_t cap
 
@@ -772,8 +772,7 @@ cdef class PhraseTable(WordTable):
     cdef readonly int64_t total_words
     cdef readonly Py_ssize_t n_connectors
     cdef public int64_t max_entries
-    cdef int32_t* cand              # the pending candidate: a, then connector words
-    cdef Py_ssize_t cand_cap
+    cdef IdBuffer cand              # learning's pending candidate: a, then connector words
     cdef uint64_t* gfilter          # a membership filter over the n-grams' hashes, as wfilter
     cdef int gfshift
     cdef uint64_t* pfilter          # one over the bigrams' pair_hash of their words' hashes:
@@ -784,14 +783,15 @@ cdef class PhraseTable(WordTable):
         self.gslots = <GramSlot*>slots_alloc(self.gcap * sizeof(GramSlot))
         self.garena_cap = 1024
         self.garena = <int32_t*>malloc(self.garena_cap * sizeof(int32_t))
-        self.cand_cap = 64
-        self.cand = <int32_t*>malloc(self.cand_cap * sizeof(int32_t))
+        self.cand.cap = 64
+        self.cand.ids = <int32_t*>malloc(self.cand.cap * sizeof(int32_t))
         self.max_entries = (1 << 62)
-        if self.gslots == NULL or self.garena == NULL or self.cand == NULL:
+        if self.gslots == NULL or self.garena == NULL or self.cand.ids == NULL:
             raise MemoryError()
 
     def __dealloc__(self):
-        slots_free(self.gslots, self.gcap * sizeof(GramSlot)); free(self.garena); free(self.cand)
+        slots_free(self.gslots, self.gcap * sizeof(GramSlot))
+        free(self.garena); free(self.cand.ids)
         free(self.gfilter); free(self.pfilter)
 
     # -- sizes ----------------------------------------------------------------------------------
@@ -843,7 +843,7 @@ cdef class PhraseTable(WordTable):
                         self.pair_filter_set(self.gslots[i].key)
 
     cdef inline void pair_filter_set(self, int64_t key) noexcept nogil:
-        # set the pair filter's bit of bigram key (bigram_key(a, b))
+        # set the pair filter's bit of the bigram of key (a << 32 | b) + 1
         cdef int64_t ab = key - 1
         filter_set(self.pfilter, self.pfshift,
                    pair_hash(self.whash[ab >> 32], self.whash[<uint32_t>ab]))
@@ -1113,11 +1113,9 @@ cdef class PhraseTable(WordTable):
 
     cdef inline int cand_room(self, Py_ssize_t n) noexcept nogil:
         # room for n ids in the pending candidate (self.cand); -1 (failed set) if out of memory
-        while n > self.cand_cap:
-            if regrow(<void**>&self.cand, 2 * self.cand_cap * sizeof(int32_t)) != 0:
-                self.failed = FAIL_MEMORY
-                return -1
-            self.cand_cap *= 2
+        if id_room(&self.cand, n) != 0:
+            self.failed = FAIL_MEMORY
+            return -1
         return 0
 
     # -- learning -------------------------------------------------------------------------------
@@ -1205,7 +1203,7 @@ cdef class PhraseTable(WordTable):
                     if prefix >= 0:  # a connector word inside a candidate
                         if self.cand_room(ncand + 1) != 0:
                             break
-                        self.cand[ncand] = <int32_t>wid
+                        self.cand.ids[ncand] = <int32_t>wid
                         ncand += 1
                     continue
                 if counting:
@@ -1221,11 +1219,11 @@ cdef class PhraseTable(WordTable):
                         prefetch(&self.gslots[home])
                         prefetch(&self.gslots[(home + 3) & <uint64_t>(self.gcap - 1)])
                     elif prefix >= 0:
-                        self.cand[0] = <int32_t>prefix
+                        self.cand.ids[0] = <int32_t>prefix
                         if self.cand_room(ncand + 1) != 0:
                             break
-                        self.cand[ncand] = <int32_t>wid
-                        if self.gram_add(self.cand, ncand + 1, 1) != 0:
+                        self.cand.ids[ncand] = <int32_t>wid
+                        if self.gram_add(self.cand.ids, ncand + 1, 1) != 0:
                             self.failed = FAIL_MEMORY
                             break
                 # this word ends one candidate and starts the next
@@ -1524,16 +1522,15 @@ cdef class PhraseTable(WordTable):
         # 0, or -1 if the text is not clean.
         cdef Py_ssize_t scan = 0, start, stop, prev_start = 0, prev_stop = 0
         cdef uint64_t h, prev_h = 0
-        cdef bint newline, has_prev = False
+        cdef bint newline, has_prev = False   # has_prev: a pending candidate, at prev_start
         cdef int found
-        pending[0] = -1
         while True:
             found = self.scan_clean(p, end, final, &scan, &start, &stop, &newline, &h)
             if found <= 0:
                 if found < 0:
                     return -1
-                if newline:  # a line ends after the last word: it ends its candidate
-                    pending[0] = -1
+                # a line end after the last word ends its candidate
+                pending[0] = prev_start if has_prev and not newline else -1
                 return 0
             if newline:  # a line ended before this word
                 has_prev = False
@@ -1541,13 +1538,11 @@ cdef class PhraseTable(WordTable):
                     and self.pair_joins(p, prev_start, prev_stop, prev_h, start, stop, h)):
                 out[prev_stop] = dl  # the space between the two words
                 has_prev = False
-                pending[0] = -1
                 continue
             has_prev = True
             prev_h = h
             prev_start = start
             prev_stop = stop
-            pending[0] = start
 
     cdef inline bint pair_joins(self, const uint8_t* p, Py_ssize_t a0, Py_ssize_t a1,
                                 uint64_t ha, Py_ssize_t b0, Py_ssize_t b1,
