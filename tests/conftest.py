@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -28,6 +29,17 @@ SHARED_DATA = Path(os.environ.get("CW2V_SHARED_DATA",
                                   Path(__file__).resolve().parents[1].parent / "shared" / "data"))
 
 KERNELS = _simd.available_kernels()
+
+
+@pytest.fixture(autouse=True)
+def python_sigint_handler():
+    """Python's own SIGINT handler in the test process (and so the default one in the CLI
+    processes it starts) while each test runs. A suite run as a background job of a
+    non-interactive shell inherits SIGINT ignored, and cw2v rightly leaves an ignored SIGINT
+    ignored: the Ctrl-C tests then saw their runs finish instead of stopping."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture(params=sorted(KERNELS), ids=lambda level: f"kernel-{level}")

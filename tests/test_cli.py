@@ -747,11 +747,8 @@ def test_ctrl_c_writes_the_checkpoint_and_resume_finishes_the_same_run(tmp_path)
     rng = np.random.default_rng(0)
     corpus = tmp_path / "zipf.txt"
     corpus.write_text("\n".join(" ".join(f"w{j % 300}" for j in rng.zipf(1.3, 1000))
-                                for _ in range(150)) + "\n")
-    # many short epochs: Ctrl-C comes once the first has ended, and the run must still be
-    # going when it arrives, however loaded the machine (with 6 epochs this test failed once
-    # while another test suite kept both cores busy)
-    opts = ["--epochs", "24", "--workers", "1", "--min-count", "1", "--d", "16", "--sample",
+                                for _ in range(300)) + "\n")
+    opts = ["--epochs", "6", "--workers", "1", "--min-count", "1", "--d", "16", "--sample",
             "0", "--no-progress"]
     whole = run_cli("train", corpus, "-o", tmp_path / "whole.txt", *opts, cwd=tmp_path)
     assert whole.returncode == 0, whole.stderr
