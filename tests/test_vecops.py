@@ -1,6 +1,7 @@
-"""The C vector primitives (src_c/vecops.h) built both ways: with GCC/Clang vector extensions,
-and with the portable sixteen-float struct that MSVC builds get (CW2V_PORTABLE_VECTORS). Both
-must give the same bits, and both must match NumPy's arithmetic."""
+"""The C vector primitives (src_c/vecops.h) built three ways: with GCC/Clang vector extensions
+(two eight-lane halves), with them for AVX-512 (one sixteen-lane register, the AVX-512 kernel
+copy's build), and with the portable sixteen-float struct that MSVC builds get
+(CW2V_PORTABLE_VECTORS). All must give the same bits, and must match NumPy's arithmetic."""
 from __future__ import annotations
 
 import shutil
@@ -10,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cw2v._kernel_base import cpu_level
+
 SRC = Path(__file__).resolve().parent.parent / "src_c"
 CC = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
 
@@ -17,6 +20,9 @@ pytestmark = [
     pytest.mark.skipif(not (SRC / "vecops.h").is_file(), reason="src_c/vecops.h not here"),
     pytest.mark.skipif(CC is None, reason="no C compiler on PATH"),
 ]
+
+# The AVX-512 kernel copy's flags (setup.py).
+AVX512_FLAGS = ["-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq", "-mavx2", "-mfma"]
 
 SIZES = (1, 2, 3, 4, 7, 15, 16, 17, 20, 30, 50, 100)
 ROWS = (1, 2, 3, 4, 5, 8, 9)
@@ -82,18 +88,22 @@ int main(void)
 """
 
 
-def build_and_run(tmp_path: Path, portable: bool) -> str:
+def build_and_run(tmp_path: Path, variant: str) -> str:
+    """The program's output, built as ``vector`` (vector extensions, the compiler's default
+    flags), ``avx512`` (vector extensions, AVX-512 flags) or ``portable`` (the struct)."""
     source = PROGRAM.replace("@SIZES@", ", ".join(map(str, SIZES))).replace(
         "@ROWS@", ", ".join(map(str, ROWS)))
     c_file = tmp_path / "vecops_check.c"
     c_file.write_text(source)
-    exe = tmp_path / ("portable" if portable else "vector")
+    exe = tmp_path / variant
     # No contraction into fused multiply-adds: both builds multiply and add in separate steps
     # (a compiler may contract the two forms differently where the CPU has FMA, e.g. arm64).
     cmd = [CC, "-O2", "-ffp-contract=off", "-fno-math-errno", f"-I{SRC}", str(c_file), "-o",
            str(exe)]
-    if portable:
+    if variant == "portable":
         cmd.insert(1, "-DCW2V_PORTABLE_VECTORS")
+    elif variant == "avx512":
+        cmd[1:1] = AVX512_FLAGS
     subprocess.run(cmd, check=True, capture_output=True)
     return subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout
 
@@ -118,12 +128,17 @@ def value(k):
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("vecops")
-    return build_and_run(tmp, portable=False), build_and_run(tmp, portable=True)
+    return build_and_run(tmp, "vector"), build_and_run(tmp, "portable")
 
 
 def test_vector_extensions_and_portable_struct_give_the_same_bits(outputs):
     vector, portable = outputs
     assert vector == portable
+
+
+@pytest.mark.skipif(cpu_level() < 2, reason="this CPU cannot run AVX-512 code")
+def test_avx512_registers_give_the_same_bits(outputs, tmp_path):
+    assert build_and_run(tmp_path, "avx512") == outputs[1]
 
 
 @pytest.mark.parametrize("n", SIZES)
