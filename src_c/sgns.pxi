@@ -60,6 +60,8 @@ from vecops cimport (
     cw2v_alloc_private,
     cw2v_axpy,
     cw2v_combine,
+    CW2V_HS_GRADIENTS_VECTOR,
+    cw2v_hs_gradients,
     cw2v_hs_update,
     cw2v_hs_update_dots,
     cw2v_sum_rows,
@@ -192,15 +194,17 @@ cdef int _check_ids(const int32_t* ids, Py_ssize_t n, Py_ssize_t V, str what) ex
 # ---------------------------------------------------------------------------------------------
 
 cdef inline float _gradient(const SigmoidTable* t, float f, float label, float lr,
-                            double* loss) noexcept nogil:
+                            float* loss) noexcept nogil:
     """g = lr * (label - sigmoid(f)) from the table; adds -log p(label | f) to loss."""
     cdef float s, log_s, pos, frac
+    cdef float one = 1.0    # (a float: Cython writes the literal 1 - label in double)
     cdef Py_ssize_t i
     # The loss is written without a branch on the label (0 or 1): hierarchical softmax's labels
-    # are code bits, which a branch would mispredict half the time.
+    # are code bits, which a branch would mispredict half the time. It is summed in float
+    # (callers add an example's or a path's sum to their double total).
     if f >= t.max_exp:
         s = 1.0
-        loss[0] += (1 - label) * f                    # label 0: -log(1 - sigmoid(f)) ~ f
+        loss[0] += (one - label) * f                  # label 0: -log(1 - sigmoid(f)) ~ f
     elif f <= -t.max_exp:
         s = 0.0
         loss[0] += -label * f                         # label 1: -log sigmoid(f) ~ -f
@@ -217,7 +221,7 @@ cdef inline float _gradient(const SigmoidTable* t, float f, float label, float l
         s = t.sigmoid[i] + frac * (t.sigmoid[i + 1] - t.sigmoid[i])
         log_s = t.log_sigmoid[i] + frac * (t.log_sigmoid[i + 1] - t.log_sigmoid[i])
         # -log sigmoid(f) for label 1; for label 0 -log sigmoid(-f) = f - log sigmoid(f).
-        loss[0] += (1 - label) * f - log_s
+        loss[0] += (one - label) * f - log_s
     return (label - s) * lr
 
 
@@ -231,6 +235,7 @@ cdef inline void _ns_targets(const float* h, float* W_out, Py_ssize_t ld, Py_ssi
     cdef int32_t target
     cdef float label, g, f
     cdef float* o
+    cdef float targets_loss = 0.0
     for t in range(n_neg + 1):
         if t == 0:
             target = positive
@@ -242,8 +247,9 @@ cdef inline void _ns_targets(const float* h, float* W_out, Py_ssize_t ld, Py_ssi
             label = 0.0
         o = W_out + target * ld
         f = cw2v_dot(h, o, d)
-        g = _gradient(sig, f, label, lr, loss)
+        g = _gradient(sig, f, label, lr, &targets_loss)
         cw2v_update_out(g, h, o, neu1e, d)
+    loss[0] += targets_loss
 
 
 cdef inline void _hs_targets(const float* h, float* syn1, Py_ssize_t ld, Py_ssize_t d,
@@ -258,48 +264,39 @@ cdef inline void _hs_targets(const float* h, float* syn1, Py_ssize_t ld, Py_ssiz
     The nodes of a path are distinct rows and h does not change within an example, so node j's
     f never depends on an earlier node's update: word2vec.c's node-by-node loop gives the same
     numbers as computing a chunk of nodes' f at once (four rows a pass, h read once), then
-    their g, then, in one pass over each row, neu1e += g_j syn1[n_j] (the row before its
-    update) and syn1[n_j] += g_j h (``cw2v_hs_update``; skipped nodes are left out). Chunks of
-    _BATCH_OUTPUTS nodes keep the buffers on the stack.
+    their g (``_hs_gradients``), then, in one pass over each row, neu1e += g_j syn1[n_j] (the
+    row before its update) and syn1[n_j] += g_j h (``_hs_update_kept``; skipped nodes are left
+    out). Chunks of _BATCH_OUTPUTS nodes keep the buffers on the stack.
     """
     cdef float* rows[_BATCH_OUTPUTS]
     cdef float G[_BATCH_OUTPUTS]
     cdef Py_ssize_t start = 0, j, n
-    cdef int kept
-    cdef float f, g
-    # The table's fields in locals: the stores to G and rows below could otherwise alias them,
-    # and the compiler would read them again for every node.
-    cdef SigmoidTable t = sig[0]
-    cdef double node_loss = 0.0
     while start < length:
         n = length - start if length - start < _BATCH_OUTPUTS else _BATCH_OUTPUTS
         for j in range(n):
             rows[j] = syn1 + point[start + j] * ld
         cw2v_dots(h, <const float* const*>rows, <int>n, G, d)
-        kept = 0
-        for j in range(n):
-            f = G[j]
-            g = _gradient(&t, f, <float>(1 - code[start + j]), lr, &node_loss)
-            if f < t.max_exp and f > -t.max_exp:  # else skipped: no update
-                G[kept] = g
-                rows[kept] = rows[j]
-                kept += 1
-        cw2v_hs_update(G, rows, kept, h, neu1e, d)
+        _hs_gradients(sig, G, code + start, n, lr, G, loss)
+        _hs_update_kept(G, rows, n, h, neu1e, d)
         start += n
-    loss[0] += node_loss
 
 
 cdef inline void _hs_gradients(const SigmoidTable* sig, const float* F, const uint8_t* code,
                                Py_ssize_t n, float lr, float* G, double* loss) noexcept nogil:
     """G[j] = lr * (1 - code[j] - sigmoid(F[j])) for the n nodes of a path, or 0 for a skipped
-    node (|F[j]| >= max_exp: word2vec.c and gensim leave it out; its loss still counts): the
-    gradients of ``_sg_hs_piece``'s fused passes, which update every node of the path."""
+    node (|F[j]| >= max_exp: word2vec.c and gensim leave it out; its loss still counts). F and
+    G may be the same array. The AVX-512 copy computes sixteen nodes a step
+    (``cw2v_hs_gradients``, the same bits), the others one at a time."""
     cdef Py_ssize_t j
     cdef float f, g
     # The table's fields in locals: the stores to G could otherwise alias them, and the
     # compiler would read them again for every node.
     cdef SigmoidTable t = sig[0]
-    cdef double node_loss = 0.0
+    cdef float node_loss = 0.0
+    if CW2V_HS_GRADIENTS_VECTOR:    # (a constant: the AVX-512 copy's sixteen nodes a step)
+        loss[0] += cw2v_hs_gradients(t.sigmoid, t.log_sigmoid, t.size, t.max_exp, t.scale, F,
+                                     code, n, lr, G)
+        return
     for j in range(n):
         f = F[j]
         g = _gradient(&t, f, <float>(1 - code[j]), lr, &node_loss)
@@ -390,6 +387,7 @@ cdef inline void _batched_update(float* W_in, Py_ssize_t ld_in, float* W_out, Py
     cdef const float* out_rows[_BATCH_OUTPUTS]
     cdef float G[_BATCH_INPUTS * _BATCH_OUTPUTS]
     cdef float* S
+    cdef float step_loss = 0.0
     for b in range(n_out):
         out_rows[b] = W_out + outputs[b] * ld_out
     for a in range(n_in):
@@ -403,7 +401,7 @@ cdef inline void _batched_update(float* W_in, Py_ssize_t ld_in, float* W_out, Py
                 S[b] = 0.0
                 continue
             label = 1.0 if b == 0 else 0.0
-            S[b] = _gradient(sig, S[b], label, lr, loss)
+            S[b] = _gradient(sig, S[b], label, lr, &step_loss)
         memset(grad_in + a * d, 0, d * sizeof(float))
         cw2v_combine(S, 1, out_rows, n_out, grad_in + a * d, d)
     # dO = G^T I, applied in place (I still holds the old inputs).
@@ -411,6 +409,7 @@ cdef inline void _batched_update(float* W_in, Py_ssize_t ld_in, float* W_out, Py
         cw2v_combine(G + b, n_out, in_rows, n_in, <float*>out_rows[b], d)
     for a in range(n_in):
         cw2v_axpy(1.0, grad_in + a * d, <float*>in_rows[a], d)
+    loss[0] += step_loss
 
 
 cdef inline void _batched_hs_update(float* W_in, Py_ssize_t ld_in, float* syn1,
@@ -432,7 +431,6 @@ cdef inline void _batched_hs_update(float* W_in, Py_ssize_t ld_in, float* syn1,
     step). n_in <= _BATCH_INPUTS.
     """
     cdef int a, b, n
-    cdef float f
     cdef Py_ssize_t start = 0
     cdef const float* in_rows[_BATCH_INPUTS]
     cdef const float* out_rows[_BATCH_OUTPUTS]
@@ -449,11 +447,7 @@ cdef inline void _batched_hs_update(float* W_in, Py_ssize_t ld_in, float* syn1,
             # Row a of S, then of G, then dI_a += G[a] O (O not yet changed).
             S = G + a * n
             cw2v_dots(in_rows[a], out_rows, n, S, d)
-            for b in range(n):
-                f = S[b]
-                S[b] = _gradient(sig, f, <float>(1 - code[start + b]), lr, loss)
-                if f >= sig.max_exp or f <= -sig.max_exp:
-                    S[b] = 0.0
+            _hs_gradients(sig, S, code + start, n, lr, S, loss)
             cw2v_combine(S, 1, out_rows, n, grad_in + a * d, d)
         # dO = G^T I for this chunk, in place (I still holds the old inputs).
         for b in range(n):
@@ -1316,7 +1310,7 @@ def _sigmoid_lookup(const float[::1] x, sigmoid):
     out = np.empty(x.shape[0], dtype=np.float32)
     cdef float[::1] o = out
     cdef Py_ssize_t i
-    cdef double unused = 0.0
+    cdef float unused = 0.0
     with nogil:
         for i in range(x.shape[0]):
             o[i] = 1.0 - _gradient(&t, x[i], 1.0, 1.0, &unused)

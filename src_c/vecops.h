@@ -540,6 +540,75 @@ CW2V_INLINE void cw2v_hs_update_dots(const float *g, float *const *rows, int m,
     }
 }
 
+/* Hierarchical softmax's gradients for the n nodes of a path (the AVX-512 copy; where
+ * CW2V_HS_GRADIENTS_VECTOR is 0, the kernel computes them node by node instead, and this
+ * function must not be called):
+ *   G[j] = lr * (label_j - sigmoid(F[j])),  label_j = 1 - code[j],
+ * or 0 for a node with |F[j]| >= max_exp (word2vec.c and gensim skip it); returns the path's
+ * loss, the sum of -log p(label_j | F[j]) (for a skipped node (1 - label) F or -label F).
+ * Sixteen nodes a step: the sigmoid and log-sigmoid tables (size + 1 knots over [-max_exp,
+ * max_exp], scale = size / (2 max_exp)) are read with gathers and interpolated linearly between
+ * the knots of F's bucket, the same float operations in the same order as the kernel's scalar
+ * _gradient, so G has the same bits; the loss is summed in another order. */
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && \
+    (defined(__GNUC__) || defined(__clang__)) && !defined(CW2V_PORTABLE_VECTORS)
+#include <immintrin.h>
+#define CW2V_HS_GRADIENTS_VECTOR 1
+CW2V_INLINE float cw2v_hs_gradients(const float *sigmoid, const float *log_sigmoid,
+                                    ptrdiff_t size, float max_exp, float scale,
+                                    const float *F, const uint8_t *code, ptrdiff_t n, float lr,
+                                    float *G)
+{
+    const __m512 vmax = _mm512_set1_ps(max_exp), vmin = _mm512_set1_ps(-max_exp);
+    const __m512 vscale = _mm512_set1_ps(scale), one = _mm512_set1_ps(1.f);
+    const __m512 vlr = _mm512_set1_ps(lr), zero = _mm512_setzero_ps();
+    const __m512i last = _mm512_set1_epi32((int)(size - 1)), first = _mm512_setzero_si512();
+    __m512 loss = zero;
+    for (ptrdiff_t o = 0; o < n; o += 16) {
+        const int k = n - o < 16 ? (int)(n - o) : 16;
+        const __mmask16 live = (__mmask16)((1u << k) - 1u);
+        const __m512 f = _mm512_maskz_loadu_ps(live, F + o);
+        const __m512 label = _mm512_cvtepi32_ps(_mm512_sub_epi32(
+            _mm512_set1_epi32(1), _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(live, code + o))));
+        const __mmask16 above = _mm512_mask_cmp_ps_mask(live, f, vmax, _CMP_GE_OQ);
+        const __mmask16 inside = _mm512_mask_cmp_ps_mask(live, f, vmax, _CMP_LT_OQ) &
+                                 _mm512_cmp_ps_mask(f, vmin, _CMP_GT_OQ);
+        const __mmask16 below = (__mmask16)(live & ~above & ~inside);  /* (and NaN) */
+        /* f's bucket i (clamped to the table) and its position frac in the bucket */
+        const __m512 pos = _mm512_mul_ps(_mm512_add_ps(f, vmax), vscale);
+        const __m512i i = _mm512_max_epi32(_mm512_min_epi32(_mm512_cvttps_epi32(pos), last), first);
+        const __m512 frac = _mm512_sub_ps(pos, _mm512_cvtepi32_ps(i));
+        const __m512 s0 = _mm512_mask_i32gather_ps(zero, inside, i, sigmoid, 4);
+        const __m512 s1 = _mm512_mask_i32gather_ps(zero, inside, i, sigmoid + 1, 4);
+        const __m512 l0 = _mm512_mask_i32gather_ps(zero, inside, i, log_sigmoid, 4);
+        const __m512 l1 = _mm512_mask_i32gather_ps(zero, inside, i, log_sigmoid + 1, 4);
+        const __m512 sig = _mm512_fmadd_ps(_mm512_sub_ps(s1, s0), frac, s0);
+        const __m512 log_sig = _mm512_fmadd_ps(_mm512_sub_ps(l1, l0), frac, l0);
+        _mm512_mask_storeu_ps(G + o, live,
+                              _mm512_maskz_mul_ps(inside, _mm512_sub_ps(label, sig), vlr));
+        /* -log sigmoid(f) for label 1, f - log sigmoid(f) for label 0; f >= max_exp: ~ f for
+         * label 0; f <= -max_exp: ~ -f for label 1 */
+        const __m512 not_label = _mm512_sub_ps(one, label);
+        __m512 term = _mm512_maskz_fmsub_ps(inside, not_label, f, log_sig);
+        term = _mm512_mask_mul_ps(term, above, not_label, f);
+        term = _mm512_mask_mul_ps(term, below, _mm512_sub_ps(zero, label), f);
+        loss = _mm512_add_ps(loss, term);
+    }
+    return _mm512_reduce_add_ps(loss);
+}
+#else
+#define CW2V_HS_GRADIENTS_VECTOR 0
+CW2V_INLINE float cw2v_hs_gradients(const float *sigmoid, const float *log_sigmoid,
+                                    ptrdiff_t size, float max_exp, float scale,
+                                    const float *F, const uint8_t *code, ptrdiff_t n, float lr,
+                                    float *G)
+{
+    (void)sigmoid, (void)log_sigmoid, (void)size, (void)max_exp, (void)scale, (void)F;
+    (void)code, (void)n, (void)lr, (void)G;
+    abort();   /* not in this copy: see CW2V_HS_GRADIENTS_VECTOR */
+}
+#endif
+
 /* A worker's private scratch: n bytes that share no 128-byte block (two cache lines, which the
  * adjacent-line prefetcher fetches as a pair) with any other allocation. Workers' states are
  * made in one thread, so plain malloc would put their small buffers side by side, and every

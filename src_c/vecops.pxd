@@ -16,6 +16,10 @@ cdef extern from "vecops.h" nogil:
                         Py_ssize_t n)
     void cw2v_hs_update_dots(const float* g, float* const* rows, int m, const float* h,
                              float* y, const float* x, float* out, Py_ssize_t n)
+    enum: CW2V_HS_GRADIENTS_VECTOR
+    float cw2v_hs_gradients(const float* sigmoid, const float* log_sigmoid, Py_ssize_t size,
+                            float max_exp, float scale, const float* F, const uint8_t* code,
+                            Py_ssize_t n, float lr, float* G)
     void cw2v_prefetch(const void* p)
     void cw2v_prefetch_row(const float* p, Py_ssize_t n)
     void* cw2v_alloc_private(size_t n, void** raw)
