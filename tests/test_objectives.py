@@ -208,6 +208,33 @@ def test_hs_skips_saturated_nodes(kernel):
     assert loss > 0  # the nodes whose code bit is 1 (label 0) cost f = 8 each
 
 
+@pytest.mark.parametrize("sg", [1, 0])
+def test_hs_paths_with_saturated_and_live_nodes_match_reference(kernel, sg):
+    """Paths (up to 19 nodes, so past one sixteen-node step of the AVX-512 copy's gradients)
+    where every third inner node saturates, at either sign, between live ones: the kernel skips
+    the same nodes as the reference, and counts their loss as it does."""
+    V, d, window = 300, 17, 3
+    ref, state, weights = make_models(kernel, V, d, sg, 1, 0, 1, seed=5, window=window)
+    rng = np.random.default_rng(11)
+    big = np.zeros(V, bool)
+    big[::3] = True
+    # Inputs in [0.5, 1] and saturated rows of +-2: their f is +-(17 to 34) throughout.
+    ref.W_in[...] = rng.uniform(0.5, 1.0, (V, d))
+    ref.syn1[big] = rng.choice([-2.0, 2.0], (big.sum(), 1))
+    start = ref.syn1.copy()
+    weights[0][...] = ref.W_in
+    weights[2][...] = ref.syn1
+    loss_fast = loss_ref = 0.0
+    for inputs, target, _ in example_steps(V, d, sg, 0, window, 5):
+        loss_fast += state.train_example(inputs, target, 0.05, np.zeros(0, np.int32))
+        loss_ref += ref.train_example(inputs, target, [])
+    assert_same_weights(ref, weights)
+    assert loss_fast == pytest.approx(loss_ref, rel=1e-4)
+    # saturated rows kept their values; live ones moved
+    moved = np.abs(weights[2] - start).max(axis=1) > 0
+    assert not moved[big].any() and moved[~big].sum() > 50
+
+
 def test_state_checks_architecture_arguments(kernel):
     V, d = 10, 4
     ref = reference.Word2Vec([f"w{i}" for i in range(V)], d=d, n_neg=2, seed=0)
