@@ -1,9 +1,11 @@
 /* cw2v vector primitives, the per-worker random generator and the CPU feature probe.
  *
  * The dot/axpy loops are plain C that the compiler auto-vectorises and inlines into the Cython
- * kernel. The kernel is compiled once per instruction set (baseline, AVX2+FMA, AVX-512; see
- * setup.py) and cw2v/_simd.py imports the widest one the CPU supports: runtime dispatch at
- * module level, so nothing in the hot loop pays for it and no -march=native is needed.
+ * kernel; the row loops use GCC/Clang vector extensions; one routine, hierarchical softmax's
+ * gradients in the AVX-512 copy (cw2v_hs_gradients), uses AVX-512 intrinsics for its gathers.
+ * The kernel is compiled once per instruction set (baseline, AVX2+FMA, AVX-512; see setup.py)
+ * and cw2v/_simd.py imports the widest one the CPU supports: runtime dispatch at module level,
+ * so nothing in the hot loop pays for it and no -march=native is needed.
  */
 #ifndef CW2V_VECOPS_H
 #define CW2V_VECOPS_H
