@@ -4,8 +4,8 @@ with a Cython kernel.
 ``from cw2v import Word2Vec`` gives the drop-in replacement for the classic NumPy class; a
 trained model holds its word vectors as ``model.wv`` (a ``cw2v.Vectors``).
 ``cw2v.load_word2vec_format`` reads word2vec.c's files. The submodules (``cw2v.evaluate``,
-``cw2v.corpus``, ``cw2v.io``, ``cw2v.params``, ``cw2v.reference``, ...) load on first use, so
-``import cw2v`` then ``cw2v.evaluate.analogies(...)`` works.
+``cw2v.corpus``, ``cw2v.phrases``, ``cw2v.io``, ``cw2v.params``, ``cw2v.reference``, ...) load on
+first use, so ``import cw2v`` then ``cw2v.evaluate.analogies(...)`` works.
 """
 import importlib
 
@@ -18,8 +18,8 @@ __all__ = ["Word2Vec", "Vectors", "EpochStats", "StopTraining", "TrainingDiverge
            "load_word2vec_format", "__version__"]
 
 _SUBMODULES = frozenset({"cache", "checkpoint", "cli", "corpus", "demo", "evaluate", "interop",
-                         "io", "params", "plot", "projector", "reference", "tables", "trainer",
-                         "vectors", "vocab"})
+                         "io", "params", "phrases", "plot", "projector", "reference", "tables",
+                         "trainer", "vectors", "vocab"})
 
 
 def load_word2vec_format(path, binary: bool = False, **kwargs) -> Vectors:

@@ -19,6 +19,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
 
@@ -78,6 +79,13 @@ class EpochStats:
         """In-vocabulary tokens read per second of training (the benchmarks' raw words/s count
         every token of the corpus: ``model.raw_words * epochs / seconds``)."""
         return self.words / max(self.seconds, 1e-9)
+
+    @property
+    def raw_words(self) -> int:
+        """Deprecated: the old name of ``words`` (in-vocabulary tokens read); warns."""
+        warnings.warn("EpochStats.raw_words is deprecated; use EpochStats.words (in-vocabulary "
+                      "tokens read)", DeprecationWarning, stacklevel=2)
+        return self.words
 
 
 @dataclass
