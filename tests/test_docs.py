@@ -4,6 +4,7 @@ from __future__ import annotations
 import doctest
 import importlib
 import pkgutil
+import re
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,16 @@ def test_page_examples(page, tmp_path, monkeypatch):
     result = doctest.testfile(str(page), module_relative=False, optionflags=FLAGS,
                               verbose=False, report=True)
     assert result.failed == 0, f"{result.failed} example(s) of {page.name} failed (see above)"
+    assert result.attempted > 0 or ">>>" not in page.read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(not PAGES, reason=f"no documentation sources at {DOCS}")
+def test_every_page_of_the_site_runs_its_examples_here():
+    # The pages the site's table of contents lists are the pages collected above.
+    index = (DOCS / "index.rst").read_text(encoding="utf-8")
+    listed = re.findall(r"^   ([a-z][\w-]*)\s*$", index, re.M)  # toctree entries
+    assert {"getting-started", "phrases", "performance", "api"} <= set(listed)
+    assert {f"{name}.rst" for name in listed} <= {page.name for page in PAGES}
 
 
 @pytest.mark.parametrize("name", MODULES)
