@@ -6,7 +6,7 @@
 Prints, after every epoch: raw words/s, and of W_in and W_out the share of subnormal values
 (|x| < 2**-126, not zero), the largest |x|, and the share of sampled (context, center) dot
 products beyond the sigmoid table's range (|f| > 6, where the gradient is exactly zero). Issue
-11 (multi-epoch slowdown with two workers) was diagnosed with it; see the README.
+11 (multi-epoch slowdown with two workers) was diagnosed with it; see docs/performance.rst.
 """
 from __future__ import annotations
 
