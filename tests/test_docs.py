@@ -12,6 +12,7 @@ import pytest
 import cw2v
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
+README = DOCS.parent / "README.md"
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 PAGES = sorted(DOCS.glob("*.rst")) if DOCS.is_dir() else []
 MODULES = sorted(m.name for m in pkgutil.iter_modules(cw2v.__path__)
@@ -41,6 +42,25 @@ def test_every_page_of_the_site_runs_its_examples_here():
     listed = re.findall(r"^   ([a-z][\w-]*)\s*$", index, re.M)  # toctree entries
     assert {"getting-started", "phrases", "performance", "api"} <= set(listed)
     assert {f"{name}.rst" for name in listed} <= {page.name for page in PAGES}
+
+
+@pytest.mark.skipif(not README.is_file(), reason=f"no {README}")
+def test_readme_is_a_landing_page():
+    text = README.read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 250
+    # .ci/run runs the second line of the first code block: the two commands stay first.
+    first_block = text.split("```")[1].splitlines()
+    assert first_block[1:] == ["pip install . && cw2v demo", 'pip install ".[test]" && pytest']
+
+
+@pytest.mark.skipif(not (README.is_file() and PAGES), reason="no README.md or docs")
+def test_every_figure_of_the_readme_is_in_performance_rst():
+    # docs/performance.rst is the one home of the figures: the README quotes, never adds.
+    figures = re.findall(r"\d[\d,.]*\d(?:k|x| s)\b|\d\.\d{3,4}\b",
+                         README.read_text(encoding="utf-8"))
+    performance = (DOCS / "performance.rst").read_text(encoding="utf-8")
+    assert len(figures) > 10
+    assert not [f for f in figures if f not in performance]
 
 
 @pytest.mark.parametrize("name", MODULES)
