@@ -469,6 +469,9 @@ def _exclusive(entry: Path):
         return
     try:
         fd = os.open(entry / MARKER, os.O_RDONLY)
+    except FileNotFoundError:  # (an entry from before markers, or damaged: nobody holds it)
+        yield True
+        return
     except OSError:
         yield False
         return
@@ -518,6 +521,17 @@ def is_entry(folder: Path) -> bool:
         return _has_marker(folder) or _is_legacy_entry(folder, names)
     except OSError:
         return False
+
+
+def remove_damaged(entry: Path) -> None:
+    """Remove a damaged entry found under its key (by ``build``): a real folder holding
+    nothing but an entry's files (its marker may be the damage)."""
+    with contextlib.suppress(OSError):
+        if entry.is_symlink() or not _KEY.match(entry.name):
+            return
+        names = {p.name for p in entry.iterdir()}
+        if names <= _ENTRY_FILES and not any((entry / n).is_symlink() for n in names):
+            _remove(entry)
 
 
 class EntryInfo(NamedTuple):

@@ -315,8 +315,7 @@ def _open_cached(entry: Path) -> tuple[Vocabulary, EncodedCorpus] | None:
     if problem is not None:
         logger.warning("the encoded corpus %s is incomplete or damaged; encoding again (%s)",
                        entry, problem)
-        if cache.is_entry(entry):
-            shutil.rmtree(entry, ignore_errors=True)
+        cache.remove_damaged(entry)
         return None
     encoded = _open_entry(entry, meta, meta["raw_words"], meta["digest"])
     cache.touch(entry)
