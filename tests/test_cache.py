@@ -570,6 +570,10 @@ def damage_entry(entry, damage):
     elif damage == "vocab cut after a tab":
         text = (entry / "vocab.txt").read_bytes()
         (entry / "vocab.txt").write_bytes(text[:text.index(b"\t", len(text) // 2) + 1])
+    elif damage == "vocab's last count cut":  # "word\t12\n" -> "word\t1"
+        text = (entry / "vocab.txt").read_bytes()
+        assert text[-3:-1].isdigit()
+        (entry / "vocab.txt").write_bytes(text[:-2])
     elif damage == "vocab lines dropped":
         lines = (entry / "vocab.txt").read_text().splitlines(keepends=True)
         (entry / "vocab.txt").write_text("".join(lines[:len(lines) // 2]))
@@ -582,22 +586,24 @@ def damage_entry(entry, damage):
 
 
 @pytest.mark.parametrize("damage", ["ids in range", "ids out of range", "vocab cut in a line",
-                                    "vocab cut after a tab", "vocab lines dropped", "offsets",
-                                    "marker"])
+                                    "vocab cut after a tab", "vocab's last count cut",
+                                    "vocab lines dropped", "offsets", "marker"])
 def test_a_damaged_entry_is_rebuilt_with_a_warning_naming_it(tmp_path, caplog, damage):
     f = tmp_path / "c.txt"
     write_corpus(f, random_sentences(40, n=500))
-    expected = corpus.build(f, min_count=1)
-    corpus.build(f, min_count=1, cache_dir=tmp_path / "cache")
+    min_count = 10 if damage == "vocab's last count cut" else 1  # (every count of 2 digits)
+    expected = corpus.build(f, min_count=min_count)
+    corpus.build(f, min_count=min_count, cache_dir=tmp_path / "cache")
     entry = one_entry(tmp_path / "cache")
     damage_entry(entry, damage)
     with caplog.at_level(logging.WARNING, logger="cw2v.corpus"):
-        again = corpus.build(f, min_count=1, cache_dir=tmp_path / "cache")
+        again = corpus.build(f, min_count=min_count, cache_dir=tmp_path / "cache")
     assert f"the encoded corpus {entry} is incomplete or damaged; encoding again" in caplog.text
     assert_same(expected, again)
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="cw2v.corpus"):  # the rebuilt entry is reused
-        assert_same(expected, corpus.build(f, min_count=1, cache_dir=tmp_path / "cache"))
+        assert_same(expected, corpus.build(f, min_count=min_count,
+                                           cache_dir=tmp_path / "cache"))
     assert "reusing the encoded corpus" in caplog.text and "encoding again" not in caplog.text
 
 
