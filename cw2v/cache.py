@@ -25,11 +25,11 @@ iterables have no key: their entry is built the same way, opened, and deleted at
 files live until the corpus object is gone).
 
 **Verification.** An entry is reused only if it is whole and what was written: the sizes
-``meta.json`` records, ``vocab.txt`` parsing to the recorded number of words, every id in
-range, the offsets increasing from 0 to the token count, and the BLAKE2b digest of the ids and
-offsets equal to the recorded one (checked before training: a read of 4 bytes a token, about
-0.4 s for wiki8's 17M tokens against 10-16 s for one epoch). Anything else is a damaged entry:
-it is removed and the corpus encoded again, with a warning naming it.
+``meta.json`` records, ``vocab.txt`` parsing to the recorded number of words, every id in range,
+the offsets increasing from 0 to the token count, and the BLAKE2b digest of the ids and offsets
+equal to the recorded one (checked before training: a read of 4 bytes a token, 0.2-0.45 s for
+wiki8's 17M tokens against 10-16 s for one epoch; docs/training.rst says why). Anything else is a
+damaged entry: it is removed and the corpus encoded again, with a warning naming it.
 
 **Entries are recognised** by their name (the 32-hex-digit key), a marker file ``cw2v.entry``
 written when the entry's work folder is created, and their files (only the entry's own).

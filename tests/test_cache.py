@@ -512,7 +512,8 @@ def test_the_key_holds_size_mtime_inode_and_ctime(tmp_path, monkeypatch):
     real_stat = os.stat
     real = real_stat(f)
     for field in ("st_size", "st_mtime_ns", "st_ino", "st_ctime_ns"):
-        fake = types.SimpleNamespace(st_mode=real.st_mode, st_size=real.st_size, st_mtime_ns=real.st_mtime_ns,
+        fake = types.SimpleNamespace(st_mode=real.st_mode, st_size=real.st_size,
+                                     st_mtime_ns=real.st_mtime_ns,
                                      st_ino=real.st_ino, st_ctime_ns=real.st_ctime_ns)
         setattr(fake, field, getattr(real, field) + 1)
         with monkeypatch.context() as m:
