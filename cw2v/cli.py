@@ -613,12 +613,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return demo.main([])
 
 
-def _human_size(n: int) -> str:
-    for unit in ("B", "K", "M", "G"):
-        if n < 1024 or unit == "G":
-            return f"{n:.0f}{unit}" if unit == "B" else f"{n:.1f}{unit}"
+def _human_size(n: float) -> str:
+    """Bytes as ``cw2v cache list`` shows them: 512B, 213.4K, 64.3M, 1.2G."""
+    for unit in ("B", "K", "M"):
+        if n < 1024:
+            return f"{n:.0f}B" if unit == "B" else f"{n:.1f}{unit}"
         n /= 1024
-    return ""  # (not reached)
+    return f"{n:.1f}G"
 
 
 def _cmd_cache(args: argparse.Namespace) -> int:

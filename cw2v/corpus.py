@@ -288,11 +288,18 @@ def _open_private(work: Path, raw_words: int, digest: str) -> EncodedCorpus:
     return EncodedCorpus(tokens, offsets, raw_words, digest)
 
 
-def _open_entry(entry: Path, meta: dict, raw_words: int, digest: str) -> EncodedCorpus:
-    """The encoded corpus of a cache entry, held in use (``cache.hold``: not evicted) until its
-    tokens are garbage."""
-    fd = cache.hold(entry)
-    tokens, offsets = cache.open_arrays(entry, meta)
+def _open_entry(entry: Path, meta: dict, raw_words: int, digest: str,
+                fd: int | None = None) -> EncodedCorpus:
+    """The encoded corpus of a cache entry, held in use (``cache.hold``, or ``fd`` if it is
+    held already: not evicted) until its tokens are garbage."""
+    if fd is None:
+        fd = cache.hold(entry)
+    try:
+        tokens, offsets = cache.open_arrays(entry, meta)
+    except BaseException:
+        if fd is not None:
+            os.close(fd)
+        raise
     if fd is not None:
         weakref.finalize(tokens if isinstance(tokens, np.memmap) else offsets, os.close, fd)
     return EncodedCorpus(tokens, offsets, raw_words, digest)
@@ -304,6 +311,7 @@ def _open_cached(entry: Path) -> tuple[Vocabulary, EncodedCorpus] | None:
     (``cache.verify``) before they are used."""
     if not entry.is_dir():
         return None
+    fd = cache.hold(entry)  # (in use from here: not evicted while it is checked)
     meta = cache.read_entry(entry)
     problem = None if meta is not None else "a file is missing or not of its recorded size"
     if meta is not None:
@@ -313,11 +321,13 @@ def _open_cached(entry: Path) -> tuple[Vocabulary, EncodedCorpus] | None:
         except (OSError, ValueError) as exc:
             problem = str(exc)
     if problem is not None:
+        if fd is not None:
+            os.close(fd)
         logger.warning("the encoded corpus %s is incomplete or damaged; encoding again (%s)",
                        entry, problem)
         cache.remove_damaged(entry)
         return None
-    encoded = _open_entry(entry, meta, meta["raw_words"], meta["digest"])
+    encoded = _open_entry(entry, meta, meta["raw_words"], meta["digest"], fd)
     cache.touch(entry)
     logger.info("reusing the encoded corpus %s: %d words, %d tokens", entry, len(words),
                 encoded.tokens.size)
