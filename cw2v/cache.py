@@ -62,7 +62,6 @@ import os
 import re
 import shutil
 import tempfile
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
