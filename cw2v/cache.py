@@ -16,15 +16,39 @@ so that memory does not grow with the corpus's length:
    interrupted removes its work folder; one whose process was killed leaves a ``.work-*``
    folder that the next build in ``DIR`` removes.
 
-Entries of file corpora are **reused**: the key is a digest of the files' absolute paths, sizes
-and modification times and of the vocabulary settings, so a second ``from_corpus`` on the same
-files starts training after reading ``vocab.txt`` and mapping ``tokens.i32``, and a changed file
-(size or mtime) makes a new entry. An entry whose files do not have the sizes ``meta.json``
-records is never used (it is rebuilt). Corpora read from streams or iterables have no key: their
-entry is built the same way, opened, and deleted at once (the open files live until the corpus
-object is gone).
+Entries of file corpora are **reused**: the key is a digest of the files' absolute paths,
+sizes, modification times (``st_mtime_ns``), inode numbers and status-change times
+(``st_ctime_ns``: any write, ``touch -r`` or ``chmod`` changes it) and of the vocabulary settings,
+so a second ``from_corpus`` on the same files starts training after reading ``vocab.txt`` and
+checking ``tokens.i32``, and a changed file makes a new entry. Corpora read from streams or
+iterables have no key: their entry is built the same way, opened, and deleted at once (the open
+files live until the corpus object is gone).
 
-``clear_cache(DIR)`` removes every entry. The default folder is ``$CW2V_CACHE_DIR``, else
+**Verification.** An entry is reused only if it is whole and what was written: the sizes
+``meta.json`` records, ``vocab.txt`` parsing to the recorded number of words, every id in range,
+the offsets increasing from 0 to the token count, and the BLAKE2b digest of the ids and offsets
+equal to the recorded one (checked before training: a read of 4 bytes a token, 0.2-0.45 s for
+wiki8's 17M tokens against 10-16 s for one epoch; docs/training.rst says why). Anything else is a
+damaged entry: it is removed and the corpus encoded again, with a warning naming it.
+
+**Entries are recognised** by their name (the 32-hex-digit key), a marker file ``cw2v.entry``
+written when the entry's work folder is created, and their files (only the entry's own).
+``clear_cache``, ``cw2v cache clear`` and eviction remove only such folders: pointed at a folder
+that is not a cw2v cache they remove nothing. An entry in use (opened by a running process: a
+shared ``flock`` on its marker while its corpus is alive) is never removed.
+
+**Size bound.** When an entry is published, the least recently used entries (last use: the
+marker's modification time, set when the entry is created or reused) are removed until the
+cache holds at most ``$CW2V_CACHE_MAX`` bytes (``500M``, ``10G``, ``1.5T``: K/M/G/T suffixes are
+powers of 1024; ``unlimited`` turns the bound off; default ``10G``); the new entry stays even
+if it alone is larger.
+
+**A cache folder that cannot be written** (a read-only HOME, a full quota at creation) makes
+``build`` warn and encode in a temporary folder (``tempfile.gettempdir()``) instead; the entry
+is not kept for the next run.
+
+``clear_cache(DIR)`` removes every entry not in use; ``list_entries(DIR)`` describes them
+(``cw2v cache list|clear``). The default folder is ``$CW2V_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/cw2v``, else ``~/.cache/cw2v``.
 """
 from __future__ import annotations
@@ -35,11 +59,17 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover (Windows: no locks, entries in use may be evicted)
+    fcntl = None
 
 import numpy as np
 
@@ -47,9 +77,20 @@ from ._files import _process_alive
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 SEGMENT = 1 << 22  # ids mapped (and counted) at a time: 16 MB of int32
 _WORK_PREFIX = ".work-"
+#: The file that marks a folder as a cw2v cache entry (or a build's work folder).
+MARKER = "cw2v.entry"
+_MARKER_TEXT = "cw2v encoded corpus (cw2v.cache); remove with `cw2v cache clear`\n"
+_ENTRY_FILES = {MARKER, "meta.json", "vocab.txt", "tokens.i32", "offsets.i64"}
+_KEY = re.compile(r"[0-9a-f]{32}\Z")
+_WORK_NAME = re.compile(re.escape(_WORK_PREFIX) + r"(\d+)-[a-z0-9_]+\Z")
+# the files of a work folder of cw2v before the marker (format 1), and of _prepare's children
+_LEGACY_WORK_FILE = re.compile(r"(ids|ends)\.tmp|part\d+(\.[a-z]+)*|segment\d+\.txt|"
+                               r"tokens\.i32|offsets\.i64|vocab\.txt|meta\.json")
+#: ``$CW2V_CACHE_MAX`` when it is not set.
+DEFAULT_MAX = "10G"
 
 
 def default_cache_dir() -> Path:
@@ -74,7 +115,8 @@ def source_key(paths, settings: Mapping[str, Any]) -> str | None:
             return None
         if not os.path.isfile(p):
             return None
-        described.append([os.path.abspath(p), st.st_size, st.st_mtime_ns])
+        described.append([os.path.abspath(p), st.st_size, st.st_mtime_ns, st.st_ino,
+                          st.st_ctime_ns])
     blob = json.dumps({"format": FORMAT, "files": described, "settings": dict(settings)},
                       sort_keys=True)
     return hashlib.blake2b(blob.encode(), digest_size=16).hexdigest()
@@ -217,19 +259,39 @@ class _Stream:
         return np.concatenate(taken) if taken else self.pending[:0]
 
 
-@contextlib.contextmanager
-def work_folder(cache_dir: Path):
-    """A fresh work folder in ``cache_dir`` (created if needed), removed on any exception;
-    work folders of dead processes are removed first. A full disk becomes an OSError that
-    says where and what to do."""
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OSError(exc.errno, f"cannot create the corpus cache folder ({exc.strerror}); "
-                      "pass cache_dir= another folder, or cache_dir=False to keep the encoded "
-                      "corpus in memory", str(cache_dir)) from None
+def _new_work(cache_dir: Path) -> Path:
+    """A fresh work folder in ``cache_dir`` (created if needed) holding the entry marker; work
+    folders of dead processes there are removed first."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
     _remove_dead_work(cache_dir)
     work = Path(tempfile.mkdtemp(prefix=f"{_WORK_PREFIX}{os.getpid()}-", dir=cache_dir))
+    try:
+        (work / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return work
+
+
+@contextlib.contextmanager
+def work_folder(cache_dir: Path):
+    """A fresh work folder in ``cache_dir``, removed on any exception. If ``cache_dir`` cannot
+    be written (created, or a folder made in it), a warning, and the work folder is made in the
+    system's temporary folder instead (the caller sees it by ``work.parent != cache_dir``: the
+    entry cannot be kept). A full disk becomes an OSError that says where and what to do."""
+    try:
+        work = _new_work(cache_dir)
+    except OSError as exc:
+        try:
+            work = Path(tempfile.mkdtemp(prefix="cw2v-"))
+            (work / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
+        except OSError:
+            raise OSError(exc.errno, "cannot write the corpus cache folder "
+                          f"({exc.strerror}) nor a temporary folder; choose another cache "
+                          "folder, or encode the corpus in memory", str(cache_dir)) from None
+        log.warning("cannot write the corpus cache folder %s (%s); encoding the corpus in %s "
+                    "instead, not kept for the next run", cache_dir,
+                    exc.strerror or exc, work)
     try:
         yield work
     except OSError as exc:
@@ -238,20 +300,34 @@ def work_folder(cache_dir: Path):
             raise OSError(errno.ENOSPC, "no space left on the device for the encoded corpus; "
                           "free space, pass cache_dir= a folder on another disk (or set "
                           "CW2V_CACHE_DIR), or cache_dir=False to keep it in memory",
-                          str(cache_dir)) from None
+                          str(work.parent)) from None
         raise
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
 
 
+def _is_work(folder: Path) -> int | None:
+    """The PID of the process that made ``folder`` if it is a work folder of a build (its name,
+    and its marker or, from before markers, only a build's files), else None."""
+    match = _WORK_NAME.match(folder.name)
+    if match is None or folder.is_symlink() or not folder.is_dir():
+        return None
+    try:
+        if not _has_marker(folder):
+            names = [p for p in folder.iterdir()]
+            if not all(_LEGACY_WORK_FILE.fullmatch(p.name) and not p.is_symlink()
+                       and p.is_file() for p in names):
+                return None
+    except OSError:
+        return None
+    return int(match.group(1))
+
+
 def _remove_dead_work(cache_dir: Path) -> None:
     for leftover in cache_dir.glob(f"{_WORK_PREFIX}*"):
-        try:
-            pid = int(leftover.name[len(_WORK_PREFIX):].split("-")[0])
-        except ValueError:
-            continue
-        if not _process_alive(pid):
+        pid = _is_work(leftover)
+        if pid is not None and not _process_alive(pid):
             shutil.rmtree(leftover, ignore_errors=True)
 
 
@@ -261,25 +337,36 @@ def write_entry(work: Path, words: list[str], counts: np.ndarray, meta: dict) ->
         for word, count in zip(words, counts.tolist()):
             f.write(f"{word}\t{count}\n")
     with open(work / "meta.json", "w", encoding="utf-8") as f:
-        json.dump({"format": FORMAT, **meta}, f)
+        json.dump({"format": FORMAT, "words": len(words), **meta}, f)
 
 
-def publish(work: Path, target: Path) -> Path:
+def publish(work: Path, target: Path) -> Path | None:
     """Rename the finished work folder to ``target`` (atomic); if another process published
-    the same entry first, keep theirs. Returns the entry's folder."""
+    the same entry first, keep theirs. Returns the entry's folder, or None if ``target`` is
+    taken by something that is not a whole entry (the work folder then stays)."""
     try:
         os.rename(work, target)
     except OSError:
-        if not target.is_dir():
-            raise
+        if not target.is_dir() or read_entry(target) is None:
+            return None
         shutil.rmtree(work, ignore_errors=True)
+    touch(target)
     return target
 
 
+def touch(entry: Path) -> None:
+    """Record a use of the entry (its marker's modification time; not if it cannot be
+    written: a read-only cache)."""
+    with contextlib.suppress(OSError):
+        os.utime(entry / MARKER)
+
+
 def read_entry(entry: Path) -> dict | None:
-    """The entry's metadata if its files are whole (the sizes ``meta.json`` records), else
-    None (a damaged entry, which the caller rebuilds)."""
+    """The entry's metadata if its files are whole (the marker, the sizes ``meta.json``
+    records), else None (a damaged entry, which the caller rebuilds)."""
     try:
+        if not _has_marker(entry):
+            return None
         with open(entry / "meta.json", encoding="utf-8") as f:
             meta = json.load(f)
         if meta.get("format") != FORMAT:
@@ -291,19 +378,56 @@ def read_entry(entry: Path) -> dict | None:
         if not (entry / "vocab.txt").is_file():
             return None
         return meta
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
 def read_vocab(entry: Path) -> tuple[list[str], np.ndarray]:
-    """(words, counts) of an entry."""
+    """(words, counts) of an entry; ValueError if ``vocab.txt`` is malformed (naming it)."""
     words, counts = [], []
-    with open(entry / "vocab.txt", encoding="utf-8", newline="\n") as f:
-        for line in f:
-            word, _, count = line.rstrip("\n").rpartition("\t")
+    path = entry / "vocab.txt"
+    with open(path, encoding="utf-8", newline="\n") as f:
+        for n, line in enumerate(f, 1):
+            word, tab, count = line.rstrip("\n").rpartition("\t")
+            if not (tab and line.endswith("\n") and count.isdigit()):
+                raise ValueError(f"{path}: line {n} is not 'word<TAB>count'")
             words.append(word)
             counts.append(int(count))
     return words, np.array(counts, dtype=np.int64)
+
+
+def _blocks(path: Path, dtype: str, per: int):
+    with open(path, "rb") as f:
+        while True:
+            block = np.fromfile(f, dtype=dtype, count=per)
+            if block.size == 0:
+                return
+            yield block
+
+
+def verify(entry: Path, meta: dict, n_words: int) -> str | None:
+    """Why the entry's ids and offsets are not what was written (a reason), or None: every id
+    in [0, n_words), offsets increasing from 0 to the token count, and their BLAKE2b digest
+    (computed as ``SpillBuffer.finish`` did) equal to ``meta["digest"]``. Reads both files."""
+    if meta.get("words") != n_words:
+        return f"vocab.txt has {n_words} words, meta.json says {meta.get('words')}"
+    digest = hashlib.blake2b(digest_size=16)
+    for block in _blocks(entry / "tokens.i32", "<i4", SEGMENT):
+        if block.min() < 0 or block.max() >= n_words:
+            return "tokens.i32 holds ids outside the vocabulary"
+        digest.update(block)
+    last = -1
+    n_tokens = meta["tokens"]
+    for block in _blocks(entry / "offsets.i64", "<i8", SEGMENT // 2):
+        if (last < 0 and block[0] != 0) or block[0] <= last or np.any(np.diff(block) <= 0):
+            return "offsets.i64 is not increasing from 0"
+        last = int(block[-1])
+        digest.update(block)
+    if last != n_tokens:
+        return "offsets.i64 does not end at the token count"
+    if digest.hexdigest() != meta.get("digest"):
+        return "the digest of its ids and offsets differs from the one meta.json records"
+    return None
 
 
 def open_arrays(entry: Path, meta: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -315,17 +439,202 @@ def open_arrays(entry: Path, meta: dict) -> tuple[np.ndarray, np.ndarray]:
     return tokens, offsets
 
 
-def clear_cache(cache_dir: str | os.PathLike | None = None) -> int:
-    """Remove every encoded corpus in ``cache_dir`` (default: ``default_cache_dir()``);
-    returns how many entries were removed. Work folders of running builds are left alone."""
+def hold(entry: Path) -> int | None:
+    """Mark the entry as in use: a shared lock on its marker (released when the returned
+    descriptor is closed), so that eviction and ``clear_cache`` leave it alone. None if the
+    entry is gone (removed meanwhile) or locks are not available."""
+    if fcntl is None:
+        return None
+    try:
+        fd = os.open(entry / MARKER, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        if os.fstat(fd).st_ino != os.stat(entry / MARKER).st_ino:
+            raise FileNotFoundError  # removed (and maybe rebuilt) while we waited
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+@contextlib.contextmanager
+def _exclusive(entry: Path):
+    """Yields True with an exclusive lock on the entry's marker if nobody holds it (the entry
+    is not in use), else False."""
+    if fcntl is None:
+        yield True
+        return
+    try:
+        fd = os.open(entry / MARKER, os.O_RDONLY)
+    except FileNotFoundError:  # (an entry from before markers, or damaged: nobody holds it)
+        yield True
+        return
+    except OSError:
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            yield False
+        else:
+            yield True
+    finally:
+        os.close(fd)
+
+
+# -- what is in a cache folder --------------------------------------------------------------------
+
+def _has_marker(folder: Path) -> bool:
+    marker = folder / MARKER
+    if marker.is_symlink() or not marker.is_file() or marker.stat().st_size > 4096:
+        return False
+    return marker.read_text(encoding="utf-8", errors="replace") == _MARKER_TEXT
+
+
+def _is_legacy_entry(folder: Path, names: set[str]) -> bool:
+    """An entry of cw2v before markers (format 1): its four files and a meta.json that says
+    so (never reused: its key is no longer computed; only removed)."""
+    if names != _ENTRY_FILES - {MARKER}:
+        return False
+    try:
+        with open(folder / "meta.json", encoding="utf-8") as f:
+            meta = json.load(f)
+        return meta.get("format") == 1 and {"tokens", "offsets", "digest"} <= meta.keys()
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def is_entry(folder: Path) -> bool:
+    """True if ``folder`` is provably a cw2v cache entry: named by a key, a real folder (not a
+    link), holding the marker (or, from before markers, a format-1 meta.json) and no file but
+    an entry's own."""
+    try:
+        if not _KEY.match(folder.name) or folder.is_symlink() or not folder.is_dir():
+            return False
+        names = {p.name for p in folder.iterdir()}
+        if not names <= _ENTRY_FILES or any((folder / n).is_symlink() for n in names):
+            return False
+        return _has_marker(folder) or _is_legacy_entry(folder, names)
+    except OSError:
+        return False
+
+
+def remove_damaged(entry: Path) -> None:
+    """Remove a damaged entry found under its key (by ``build``): a real folder holding
+    nothing but an entry's files (its marker may be the damage)."""
+    with contextlib.suppress(OSError):
+        if entry.is_symlink() or not _KEY.match(entry.name):
+            return
+        names = {p.name for p in entry.iterdir()}
+        if names <= _ENTRY_FILES and not any((entry / n).is_symlink() for n in names):
+            _remove(entry)
+
+
+class EntryInfo(NamedTuple):
+    """One entry of a cache folder (``list_entries``)."""
+
+    path: Path
+    sources: list          # the corpus files it encodes (absolute paths)
+    size: int              # bytes
+    last_used: float       # seconds since the epoch (created or last reused)
+    tokens: int | None     # None if meta.json cannot be read
+
+
+def _describe(entry: Path) -> EntryInfo:
+    size = sum(p.stat().st_size for p in entry.iterdir())
+    stamp = entry / MARKER if (entry / MARKER).exists() else entry / "meta.json"
+    try:
+        last_used = stamp.stat().st_mtime
+    except OSError:
+        last_used = 0.0
+    try:
+        with open(entry / "meta.json", encoding="utf-8") as f:
+            meta = json.load(f)
+        sources, tokens = list(meta.get("sources", [])), int(meta["tokens"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        sources, tokens = [], None
+    return EntryInfo(entry, sources, size, last_used, tokens)
+
+
+def list_entries(cache_dir: str | os.PathLike | None = None) -> list[EntryInfo]:
+    """The cw2v entries in ``cache_dir`` (default: ``default_cache_dir()``; none if it is not
+    a folder), least recently used first. Other files and folders there are not listed."""
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    removed = 0
     if not cache_dir.is_dir():
-        return 0
-    for entry in cache_dir.iterdir():
-        if entry.is_dir() and not entry.name.startswith(_WORK_PREFIX) \
-                and (entry / "meta.json").exists():
-            shutil.rmtree(entry, ignore_errors=True)
-            removed += 1
-    _remove_dead_work(cache_dir)
+        return []
+    found = []
+    for folder in cache_dir.iterdir():
+        if is_entry(folder):
+            with contextlib.suppress(OSError):
+                found.append(_describe(folder))
+    return sorted(found, key=lambda e: (e.last_used, e.path.name))
+
+
+def _remove(entry: Path) -> bool:
+    """Remove an entry unless it is in use; True if removed."""
+    with _exclusive(entry) as free:
+        if not free:
+            return False
+        shutil.rmtree(entry, ignore_errors=True)
+    return not entry.exists()
+
+
+def clear_cache(cache_dir: str | os.PathLike | None = None) -> int:
+    """Remove the cw2v entries in ``cache_dir`` (default: ``default_cache_dir()``); returns how
+    many were removed. Only folders that ``is_entry`` proves to be entries go (nothing, in a
+    folder that is not a cw2v cache); entries in use by a running process and work folders of
+    running builds are left alone, work folders of dead builds removed."""
+    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    removed = sum(_remove(entry.path) for entry in list_entries(cache_dir))
+    if cache_dir.is_dir():
+        _remove_dead_work(cache_dir)
+    return removed
+
+
+def parse_size(text: str) -> int | None:
+    """Bytes in a size such as ``"500M"``, ``"10G"``, ``"1.5T"`` or ``"123456"`` (K/M/G/T are
+    powers of 1024; a trailing ``B`` or ``iB`` is allowed), None for ``"unlimited"`` (or
+    ``"none"``); ValueError otherwise."""
+    value = text.strip().lower()
+    if value in ("unlimited", "none"):
+        return None
+    match = re.fullmatch(r"(\d+(?:\.\d*)?)\s*([kmgt]?)(?:i?b)?", value)
+    if match is None:
+        raise ValueError(f"{text!r} is not a size (such as 500M, 10G, or unlimited)")
+    number, unit = match.groups()
+    return int(float(number) * 1024 ** " kmgt".index(unit or " "))
+
+
+def size_limit() -> int | None:
+    """The cache's size bound in bytes: ``$CW2V_CACHE_MAX`` (default ``DEFAULT_MAX``), None if
+    ``unlimited``; ValueError naming the variable if it is malformed."""
+    text = os.environ.get("CW2V_CACHE_MAX") or DEFAULT_MAX
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise ValueError(f"CW2V_CACHE_MAX: {exc}") from None
+
+
+def evict(cache_dir: Path, limit: int | None, keep: Path | None = None) -> list[Path]:
+    """Remove the least recently used entries of ``cache_dir`` until its entries hold at most
+    ``limit`` bytes (none if ``limit`` is None); ``keep`` and entries in use stay. Returns
+    the removed entries."""
+    if limit is None:
+        return []
+    entries = list_entries(cache_dir)
+    total = sum(e.size for e in entries)
+    removed = []
+    for entry in entries:
+        if total <= limit:
+            break
+        if keep is not None and entry.path == keep:
+            continue
+        if _remove(entry.path):
+            total -= entry.size
+            removed.append(entry.path)
+            log.info("removed the least recently used encoded corpus %s (%d bytes) to keep the "
+                     "cache under CW2V_CACHE_MAX", entry.path, entry.size)
     return removed

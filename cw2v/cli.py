@@ -10,6 +10,7 @@
     cw2v plot vectors.txt king queen man woman -o words.png
     cw2v export vectors.txt -o projector/ --limit 10000   # TensorBoard's projector
     cw2v demo
+    cw2v cache list                                  # the encoded corpora kept; cache clear
     cw2v phrases -train corpus.txt -output phrased.txt -threshold 200   # word2phrase's flags
     zcat corpus.txt.gz | cw2v train - -o vectors.txt  # "-": standard input
     cat vectors.txt | cw2v similar - king
@@ -612,6 +613,41 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return demo.main([])
 
 
+def _human_size(n: float) -> str:
+    """Bytes as ``cw2v cache list`` shows them: 512B, 213.4K, 64.3M, 1.2G."""
+    for unit in ("B", "K", "M"):
+        if n < 1024:
+            return f"{n:.0f}B" if unit == "B" else f"{n:.1f}{unit}"
+        n /= 1024
+    return f"{n:.1f}G"
+
+
+def _cmd_cache(args: argparse.Namespace) -> int:
+    """``cw2v cache list|clear``: the encoded corpora in the cache folder."""
+    import time
+
+    from . import cache
+
+    folder = Path(args.dir) if args.dir is not None else cache.default_cache_dir()
+    if args.action == "clear":
+        removed = cache.clear_cache(folder)
+        left = len(cache.list_entries(folder))
+        print(f"removed {removed} encoded corpus entr{'y' if removed == 1 else 'ies'} from "
+              f"{folder}" + (f"; {left} in use by running processes left" if left else ""))
+        return 0
+    limit = cache.size_limit()
+    entries = cache.list_entries(folder)
+    for e in reversed(entries):  # most recently used first
+        used = time.strftime("%Y-%m-%d %H:%M", time.localtime(e.last_used))
+        sources = ", ".join(e.sources) or "(unknown source: an entry of an older cw2v)"
+        print(f"{e.path.name[:12]}  {_human_size(e.size):>7}  {used}  {sources}")
+    total = sum(e.size for e in entries)
+    print(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}, {_human_size(total)} in "
+          f"{folder} (limit {'none' if limit is None else _human_size(limit)}, "
+          "CW2V_CACHE_MAX)")
+    return 0
+
+
 def _cmd_phrases(args: argparse.Namespace) -> int:
     """``cw2v phrases``: join a corpus's collocations (word2phrase's rule) and write it out."""
     from . import phrases as ph
@@ -802,6 +838,15 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: yes)")
 
     command("demo", _cmd_demo, "Train on the tiny demo corpus and print neighbours.")
+
+    p = command("cache", _cmd_cache, "List or clear the encoded corpora that cw2v train keeps "
+                "for reuse (the least recently used go beyond $CW2V_CACHE_MAX, default 10G).")
+    p.add_argument("action", choices=("list", "clear"),
+                   help="list: each entry's key, size, last use and source files; clear: "
+                        "remove the entries (not those in use)")
+    p.add_argument("--dir", metavar="DIR", default=None,
+                   help="the cache folder (default: $CW2V_CACHE_DIR, else ~/.cache/cw2v; as "
+                        "cw2v train --cache-dir)")
 
     p = command("phrases", _cmd_phrases, "Join frequent collocations (new york -> new_york) "
                 "with word2phrase's rule and write the corpus out.",

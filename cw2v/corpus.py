@@ -193,8 +193,11 @@ def build(corpus: CorpusLike, min_count: int = 5, max_vocab: int | None = None, 
         Encode to disk in this folder (``cw2v.cache``): memory then holds the word table and
         one piece of text, not the corpus, and the encoded corpus's tokens are memory-mapped.
         A corpus of files already encoded there with the same settings (and files unchanged:
-        paths, sizes, modification times) is reused without reading the text. ``None``
-        (default) encodes in memory.
+        paths, sizes, modification and status-change times, inodes) is reused without reading
+        the text, once its digest is checked; a damaged entry is encoded again with a warning,
+        and a folder that cannot be written gives a warning and a temporary folder. Publishing
+        an entry evicts the least recently used ones beyond ``$CW2V_CACHE_MAX`` (default
+        10G). ``None`` (default) encodes in memory.
     max_vocab_size : int, optional
         Bound the counting table (gensim's name): whenever it holds more distinct words than
         this, the rarest are dropped, word2vec.c's ``ReduceVocab`` rule -- words counted at
@@ -245,6 +248,7 @@ def build(corpus: CorpusLike, min_count: int = 5, max_vocab: int | None = None, 
         return _count_and_encode(corpus, paths, _IdBuffer(), min_count, max_vocab,
                                  max_vocab_size, encoding, errors, progress)
     cache_dir = Path(cache_dir)
+    limit = cache.size_limit()  # (a malformed CW2V_CACHE_MAX: ValueError before the pass)
     settings = {"min_count": min_count, "max_vocab": max_vocab, "encoding": encoding,
                 "errors": errors, "max_vocab_size": max_vocab_size}
     key = cache.source_key(paths, settings) if paths is not None else None
@@ -260,14 +264,17 @@ def build(corpus: CorpusLike, min_count: int = 5, max_vocab: int | None = None, 
         cache.write_entry(work, vocab.words, vocab.counts,
                           {"tokens": n_tokens, "offsets": n_offsets, "digest": digest,
                            "raw_words": raw_words, "settings": settings,
-                           "sources": [os.fspath(p) for p in paths or []
+                           "sources": [os.path.abspath(p) for p in paths or []
                                        if isinstance(p, (str, os.PathLike))]})
-        if key is not None:
-            entry = cache.publish(work, cache_dir / key)
+        entry = (cache.publish(work, cache_dir / key)
+                 if key is not None and work.parent == cache_dir else None)
+        if entry is not None:
             meta = cache.read_entry(entry)
-            tokens, offsets = cache.open_arrays(entry, meta)
-            return vocab, EncodedCorpus(tokens, offsets, raw_words, digest)
-        # a stream or token lists: nothing to reuse; the files go with the corpus
+            encoded = _open_entry(entry, meta, raw_words, digest)
+            cache.evict(cache_dir, limit, keep=entry)
+            return vocab, encoded
+        # a stream or token lists (or a cache folder that cannot be written, or the entry's
+        # place taken): nothing to reuse; the files go with the corpus
         return vocab, _open_private(work, raw_words, digest)
 
 
@@ -281,21 +288,51 @@ def _open_private(work: Path, raw_words: int, digest: str) -> EncodedCorpus:
     return EncodedCorpus(tokens, offsets, raw_words, digest)
 
 
+def _open_entry(entry: Path, meta: dict, raw_words: int, digest: str,
+                fd: int | None = None) -> EncodedCorpus:
+    """The encoded corpus of a cache entry, held in use (``cache.hold``, or ``fd`` if it is
+    held already: not evicted) until its tokens are garbage."""
+    if fd is None:
+        fd = cache.hold(entry)
+    try:
+        tokens, offsets = cache.open_arrays(entry, meta)
+    except BaseException:
+        if fd is not None:
+            os.close(fd)
+        raise
+    if fd is not None:
+        weakref.finalize(tokens if isinstance(tokens, np.memmap) else offsets, os.close, fd)
+    return EncodedCorpus(tokens, offsets, raw_words, digest)
+
+
 def _open_cached(entry: Path) -> tuple[Vocabulary, EncodedCorpus] | None:
-    """A reusable cache entry as (vocab, encoded), or None (absent or damaged: rebuilt)."""
+    """A reusable cache entry as (vocab, encoded), or None (absent, or damaged: removed with a
+    warning, and rebuilt). Its ids and offsets are checked against their digest
+    (``cache.verify``) before they are used."""
     if not entry.is_dir():
         return None
+    fd = cache.hold(entry)  # (in use from here: not evicted while it is checked)
     meta = cache.read_entry(entry)
-    if meta is None:
-        logger.warning("the encoded corpus %s is incomplete or damaged; encoding again", entry)
-        shutil.rmtree(entry, ignore_errors=True)
+    problem = None if meta is not None else "a file is missing or not of its recorded size"
+    if meta is not None:
+        try:
+            words, counts = cache.read_vocab(entry)
+            problem = cache.verify(entry, meta, len(words))
+        except (OSError, ValueError) as exc:
+            problem = str(exc)
+    if problem is not None:
+        if fd is not None:
+            os.close(fd)
+        logger.warning("the encoded corpus %s is incomplete or damaged; encoding again (%s)",
+                       entry, problem)
+        cache.remove_damaged(entry)
         return None
-    words, counts = cache.read_vocab(entry)
-    tokens, offsets = cache.open_arrays(entry, meta)
+    encoded = _open_entry(entry, meta, meta["raw_words"], meta["digest"], fd)
+    cache.touch(entry)
     logger.info("reusing the encoded corpus %s: %d words, %d tokens", entry, len(words),
-                tokens.size)
+                encoded.tokens.size)
     vocab = Vocabulary(words, counts, total_words=meta["raw_words"])
-    return vocab, EncodedCorpus(tokens, offsets, meta["raw_words"], meta["digest"])
+    return vocab, encoded
 
 
 def _count_and_encode(corpus, paths, buffer, min_count, max_vocab, max_vocab_size, encoding,

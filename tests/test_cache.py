@@ -3,10 +3,14 @@ files and rebuilt for changed ones, never half-written, bounded counting."""
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
+import time
+import types
 
 import numpy as np
 import pytest
@@ -340,3 +344,306 @@ def test_what_the_parallel_pass_leaves_to_the_sequential_one(tmp_path, small_par
     with open(f, "rb") as stream:
         assert small_parallel.plan([stream], 2, "utf-8") is None  # a stream
     assert small_parallel.plan([f], 2, "UTF8") is not None
+
+
+# -- issue 32: what clear_cache removes, the key, verification, damage, fallback, the bound ------
+
+def one_entry(cache_dir):
+    (entry,) = [p for p in cache_dir.iterdir() if cache.is_entry(p)]
+    return entry
+
+
+def test_clear_cache_removes_only_what_it_can_prove_is_cw2v(tmp_path):
+    """Folders holding a meta.json, a key-named folder without the marker or with a file of its
+    own, a link to an entry, a .work- folder with user files: none goes; the entry does."""
+    f = tmp_path / "c.txt"
+    write_corpus(f, random_sentences(20))
+    cache_dir = tmp_path / "cache"
+    corpus.build(f, min_count=1, cache_dir=cache_dir)
+    entry = one_entry(cache_dir)
+    project = cache_dir / "project"
+    project.mkdir()
+    (project / "meta.json").write_text('{"format": 2, "tokens": 0}')
+    (project / "tokens.i32").write_bytes(b"")
+    lookalike = cache_dir / ("ab" * 16)
+    lookalike.mkdir()
+    for name in ("meta.json", "vocab.txt", "tokens.i32", "offsets.i64"):
+        (lookalike / name).write_text("{}")
+    mine = cache_dir / ("cd" * 16)
+    shutil.copytree(entry, mine)
+    (mine / "notes.txt").write_text("my notes")
+    (cache_dir / ("ef" * 16)).symlink_to(entry, target_is_directory=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    work_like = cache_dir / f".work-{dead}-thesis"
+    work_like.mkdir()
+    (work_like / "chapter1.tex").write_text("important")
+    assert cache.clear_cache(cache_dir) == 1
+    assert not entry.exists()
+    for kept in (project / "meta.json", lookalike / "meta.json", mine / "notes.txt",
+                 work_like / "chapter1.tex"):
+        assert kept.exists(), kept
+    # A folder that is not a cw2v cache (its subfolders hold meta.json files): nothing goes.
+    home = tmp_path / "home"
+    for sub in ("docs", "photos", "0123456789abcdef0123456789abcdef"):
+        (home / sub).mkdir(parents=True)
+        (home / sub / "meta.json").write_text("{}")
+    assert cache.clear_cache(home) == 0
+    assert sorted(p.name for p in home.iterdir()) == sorted(
+        ["docs", "photos", "0123456789abcdef0123456789abcdef"])
+
+
+def test_entries_of_the_format_before_markers_are_recognised(tmp_path):
+    f = tmp_path / "c.txt"
+    write_corpus(f, random_sentences(21))
+    corpus.build(f, min_count=1, cache_dir=tmp_path / "cache")
+    entry = one_entry(tmp_path / "cache")
+    (entry / cache.MARKER).unlink()
+    meta = json.loads((entry / "meta.json").read_text())
+    (entry / "meta.json").write_text(json.dumps({**meta, "format": 1}))
+    assert cache.is_entry(entry)
+    assert cache.clear_cache(tmp_path / "cache") == 1 and not entry.exists()
+
+
+def entries_of_three_files(tmp_path, cache_dir):
+    files = []
+    for i in range(3):
+        f = tmp_path / f"c{i}.txt"
+        write_corpus(f, random_sentences(30 + i, n=600))
+        corpus.build(f, min_count=1, cache_dir=cache_dir)
+        files.append(f)
+    return files
+
+
+def test_least_recently_used_entries_go_beyond_cw2v_cache_max(tmp_path, monkeypatch):
+    cache_dir = tmp_path / "cache"
+    files = entries_of_three_files(tmp_path, cache_dir)
+    entries = {e.sources[0]: e for e in cache.list_entries(cache_dir)}
+    assert len(entries) == 3
+    # Created in order c0, c1, c2; then c0 reused: c1 is the least recently used.
+    for age, f in zip((300, 200, 100), files):
+        t = entries[str(f)].last_used - age
+        os.utime(entries[str(f)].path / cache.MARKER, (t, t))
+    corpus.build(files[0], min_count=1, cache_dir=cache_dir)
+    assert [e.sources[0] for e in cache.list_entries(cache_dir)] == [
+        str(files[1]), str(files[2]), str(files[0])]
+    # A fourth entry with room for three: c1 goes.
+    sizes = [e.size for e in cache.list_entries(cache_dir)]
+    monkeypatch.setenv("CW2V_CACHE_MAX", str(sum(sizes) + max(sizes) // 2))
+    f3 = tmp_path / "c3.txt"
+    write_corpus(f3, random_sentences(33, n=600))
+    corpus.build(f3, min_count=1, cache_dir=cache_dir)
+    assert sorted(e.sources[0] for e in cache.list_entries(cache_dir)) == sorted(
+        [str(files[0]), str(files[2]), str(f3)])
+    # A bound smaller than one entry keeps the new one alone.
+    monkeypatch.setenv("CW2V_CACHE_MAX", "1K")
+    vocab, encoded = corpus.build(files[1], min_count=1, cache_dir=cache_dir)
+    assert [e.sources[0] for e in cache.list_entries(cache_dir)] == [str(files[1])]
+    assert_same((vocab, encoded), corpus.build(files[1], min_count=1))
+
+
+def test_an_entry_in_use_is_not_evicted_nor_cleared(tmp_path, monkeypatch):
+    import gc
+
+    cache_dir = tmp_path / "cache"
+    f = tmp_path / "c.txt"
+    write_corpus(f, random_sentences(34, n=600))
+    _, held = corpus.build(f, min_count=1, cache_dir=cache_dir)
+    entry = one_entry(cache_dir)
+    monkeypatch.setenv("CW2V_CACHE_MAX", "1")
+    g = tmp_path / "d.txt"
+    write_corpus(g, random_sentences(35, n=600))
+    corpus.build(g, min_count=1, cache_dir=cache_dir)
+    assert entry.exists()
+    assert cache.clear_cache(cache_dir) == 1 and entry.exists()  # d.txt's went
+    assert np.asarray(held.read(0, 10)).shape == (10,)
+    del held
+    gc.collect()
+    assert cache.clear_cache(cache_dir) == 1 and not entry.exists()
+
+
+@pytest.mark.parametrize("text, size", [("500", 500), ("2K", 2048), ("10G", 10 << 30),
+                                        ("1.5M", 3 << 19), ("3mib", 3 << 20),
+                                        ("unlimited", None), (" 7 KB ", 7 << 10)])
+def test_parse_size(text, size):
+    assert cache.parse_size(text) == size
+
+
+def test_a_malformed_cw2v_cache_max_is_an_error_before_the_pass(tmp_path, monkeypatch):
+    monkeypatch.setenv("CW2V_CACHE_MAX", "lots")
+    monkeypatch.setattr(corpus, "_count_and_encode", None)  # (never reached)
+    with pytest.raises(ValueError, match="CW2V_CACHE_MAX: 'lots' is not a size"):
+        corpus.build(random_sentences(36), cache_dir=tmp_path)
+
+
+def test_the_cache_command(tmp_path, monkeypatch, capsys):
+    """Relative --dir, from the folder above the corpus, as a user types it."""
+    from cw2v import cli
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    write_corpus(tmp_path / "data" / "c.txt", random_sentences(37, n=600))
+    assert cli.main(["train", "data/c.txt", "-o", "data/v.txt", "--d", "8", "--epochs", "1",
+                     "--min-count", "1", "--cache-dir", "data/cache", "-q"]) == 0
+    (tmp_path / "data" / "cache" / "unrelated").mkdir()
+    capsys.readouterr()
+    assert cli.main(["cache", "list", "--dir", "data/cache"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 and out[0].endswith(str(tmp_path / "data" / "c.txt"))
+    assert out[1].startswith("1 entry, ") and "limit 10.0G" in out[1]
+    assert cli.main(["cache", "clear", "--dir", "data/cache"]) == 0
+    assert capsys.readouterr().out.startswith("removed 1 encoded corpus entry from data/cache")
+    assert [p.name for p in (tmp_path / "data" / "cache").iterdir()] == ["unrelated"]
+    monkeypatch.setenv("CW2V_CACHE_DIR", "data/cache")  # the default folder
+    assert cli.main(["cache", "list"]) == 0
+    assert capsys.readouterr().out.startswith("0 entries, 0B in data/cache")
+    monkeypatch.setenv("CW2V_CACHE_MAX", "-3G")
+    assert cli.main(["cache", "list"]) == 1
+    assert capsys.readouterr().err == ("cw2v: error: CW2V_CACHE_MAX: '-3G' is not a size (such "
+                                       "as 500M, 10G, or unlimited)\n")
+
+
+def test_the_key_holds_size_mtime_inode_and_ctime(tmp_path, monkeypatch):
+    """Each of the four figures alone changes the key (no edit changes only one of them: a
+    changed mtime changes the ctime as well)."""
+    f = tmp_path / "c.txt"
+    f.write_text("a b c\n")
+    key = cache.source_key([f], {})
+    real_stat = os.stat
+    real = real_stat(f)
+    for field in ("st_size", "st_mtime_ns", "st_ino", "st_ctime_ns"):
+        fake = types.SimpleNamespace(st_mode=real.st_mode, st_size=real.st_size,
+                                     st_mtime_ns=real.st_mtime_ns,
+                                     st_ino=real.st_ino, st_ctime_ns=real.st_ctime_ns)
+        setattr(fake, field, getattr(real, field) + 1)
+        with monkeypatch.context() as m:
+            m.setattr(os, "stat", lambda p, *a, fake=fake, **k:
+                      fake if os.fspath(p) == str(f) else real_stat(p, *a, **k))
+            assert cache.source_key([f], {}) != key, field
+    assert cache.source_key([f], {}) == key
+
+
+def test_a_same_size_rewrite_gives_the_new_words_and_a_second_entry(tmp_path):
+    f = tmp_path / "c.txt"
+    f.write_text("alpha beta gamma\n" * 50)
+    vocab, _ = corpus.build(f, min_count=1, cache_dir=tmp_path / "cache")
+    time.sleep(0.01)
+    f.write_text("delta kapp omega\n" * 50)  # the same size, another mtime
+    vocab2, encoded2 = corpus.build(f, min_count=1, cache_dir=tmp_path / "cache")
+    assert sorted(vocab2.words) == ["delta", "kapp", "omega"]
+    assert_same((vocab2, encoded2), corpus.build(f, min_count=1))
+    assert len(cache.list_entries(tmp_path / "cache")) == 2
+
+
+@pytest.mark.parametrize("how", ["in place", "replaced"])
+def test_an_edit_with_the_mtime_restored_gives_the_new_words(tmp_path, how):
+    """``touch -r``: the same size and mtime; an edit in place changes the ctime, a file moved
+    over it (an editor's save) the inode too."""
+    f = tmp_path / "c.txt"
+    f.write_text("alpha beta gamma\n" * 50)
+    corpus.build(f, min_count=1, cache_dir=tmp_path / "cache")
+    st = os.stat(f)
+    time.sleep(0.01)
+    if how == "in place":
+        with open(f, "r+") as out:
+            out.write("delta kapp omega\n" * 50)
+    else:
+        (tmp_path / "new.txt").write_text("delta kapp omega\n" * 50)
+        os.replace(tmp_path / "new.txt", f)
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert os.stat(f).st_mtime_ns == st.st_mtime_ns and os.stat(f).st_size == st.st_size
+    vocab, _ = corpus.build(f, min_count=1, cache_dir=tmp_path / "cache")
+    assert sorted(vocab.words) == ["delta", "kapp", "omega"]
+
+
+def damage_entry(entry, damage):
+    if damage == "ids in range":  # another corpus's ids, all in the vocabulary
+        ids = np.fromfile(entry / "tokens.i32", dtype="<i4")
+        ids[::-1].tofile(entry / "tokens.i32")
+    elif damage == "ids out of range":
+        ids = np.fromfile(entry / "tokens.i32", dtype="<i4")
+        ids[5] = 10**6
+        ids.tofile(entry / "tokens.i32")
+    elif damage == "vocab cut in a line":
+        text = (entry / "vocab.txt").read_bytes()
+        (entry / "vocab.txt").write_bytes(text[:len(text) // 2 - 1 - text[len(text) // 2 - 1:]
+                                                .index(b"\t") - 2] + b"\tx")
+    elif damage == "vocab cut after a tab":
+        text = (entry / "vocab.txt").read_bytes()
+        (entry / "vocab.txt").write_bytes(text[:text.index(b"\t", len(text) // 2) + 1])
+    elif damage == "vocab's last count cut":  # "word\t12\n" -> "word\t1"
+        text = (entry / "vocab.txt").read_bytes()
+        assert text[-3:-1].isdigit()
+        (entry / "vocab.txt").write_bytes(text[:-2])
+    elif damage == "vocab lines dropped":
+        lines = (entry / "vocab.txt").read_text().splitlines(keepends=True)
+        (entry / "vocab.txt").write_text("".join(lines[:len(lines) // 2]))
+    elif damage == "offsets":
+        offsets = np.fromfile(entry / "offsets.i64", dtype="<i8")
+        offsets[[3, 4]] = offsets[[4, 3]]
+        offsets.tofile(entry / "offsets.i64")
+    elif damage == "marker":
+        (entry / cache.MARKER).unlink()
+
+
+@pytest.mark.parametrize("damage", ["ids in range", "ids out of range", "vocab cut in a line",
+                                    "vocab cut after a tab", "vocab's last count cut",
+                                    "vocab lines dropped", "offsets", "marker"])
+def test_a_damaged_entry_is_rebuilt_with_a_warning_naming_it(tmp_path, caplog, damage):
+    f = tmp_path / "c.txt"
+    write_corpus(f, random_sentences(40, n=500))
+    min_count = 10 if damage == "vocab's last count cut" else 1  # (every count of 2 digits)
+    expected = corpus.build(f, min_count=min_count)
+    corpus.build(f, min_count=min_count, cache_dir=tmp_path / "cache")
+    entry = one_entry(tmp_path / "cache")
+    damage_entry(entry, damage)
+    with caplog.at_level(logging.WARNING, logger="cw2v.corpus"):
+        again = corpus.build(f, min_count=min_count, cache_dir=tmp_path / "cache")
+    assert f"the encoded corpus {entry} is incomplete or damaged; encoding again" in caplog.text
+    assert_same(expected, again)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="cw2v.corpus"):  # the rebuilt entry is reused
+        assert_same(expected, corpus.build(f, min_count=min_count,
+                                           cache_dir=tmp_path / "cache"))
+    assert "reusing the encoded corpus" in caplog.text and "encoding again" not in caplog.text
+
+
+def test_training_on_a_damaged_entry_rebuilds_it(tmp_path, caplog):
+    f = tmp_path / "c.txt"
+    write_corpus(f, random_sentences(41, n=2000))
+    kw = dict(d=8, min_count=2, epochs=1, workers=1, progress=False)
+    in_memory = Word2Vec.from_corpus(f, cache_dir=False, **kw)
+    Word2Vec.from_corpus(f, cache_dir=tmp_path / "cache", **kw)
+    damage_entry(one_entry(tmp_path / "cache"), "ids out of range")
+    with caplog.at_level(logging.WARNING, logger="cw2v.corpus"):
+        again = Word2Vec.from_corpus(f, cache_dir=tmp_path / "cache", **kw)
+    assert "damaged; encoding again" in caplog.text
+    assert np.array_equal(again.W_in, in_memory.W_in)
+
+
+@pytest.mark.parametrize("unwritable", ["home", "cache folder"])
+def test_an_unwritable_cache_falls_back_to_a_temporary_folder(tmp_path, monkeypatch, caplog,
+                                                              unwritable):
+    """(As root no folder is read-only: a path through a regular file cannot be created.)"""
+    import gc
+
+    monkeypatch.delenv("CW2V_CACHE_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    (tmp_path / "file").write_text("not a folder")
+    if unwritable == "home":
+        monkeypatch.setenv("HOME", str(tmp_path / "file" / "home"))
+        cache_dir = None  # the default folder
+    else:
+        cache_dir = tmp_path / "file"
+    monkeypatch.setattr(cache.tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    f = tmp_path / "c.txt"
+    write_corpus(f, random_sentences(42, n=2000))
+    kw = dict(d=8, min_count=2, epochs=1, workers=1, progress=False)
+    with caplog.at_level(logging.WARNING, logger="cw2v.cache"):
+        model = Word2Vec.from_corpus(f, cache_dir=cache_dir, **kw)
+    assert "cannot write the corpus cache folder" in caplog.text
+    assert "not kept for the next run" in caplog.text
+    assert np.array_equal(model.W_in, Word2Vec.from_corpus(f, cache_dir=False, **kw).W_in)
+    gc.collect()
+    assert list((tmp_path / "tmp").iterdir()) == []
