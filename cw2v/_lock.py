@@ -1,6 +1,6 @@
 """The lock that makes one training run the only writer of a checkpoint.
 
-While a run may write checkpoint ``PATH``, the file ``PATH.lock`` beside it holds the run's
+While a run may write checkpoint ``DIR/NAME``, the file ``DIR/.NAME.lock`` holds the run's
 process id and host name (``"PID HOST"``). It is created atomically (``O_CREAT | O_EXCL``), so of
 two runs started on one checkpoint only one gets it; the other stops before any work with
 ``CheckpointLockedError`` naming the owner. A lock left by a process that died without removing
@@ -32,9 +32,11 @@ class CheckpointLockedError(OSError):
 
 
 def lock_path(checkpoint: PathLike) -> Path:
-    """The lock file of ``checkpoint`` (a symbolic link's target's, so two links share it)."""
+    """The lock file of ``checkpoint``: ``.NAME.lock`` beside it (hidden, so that a corpus
+    folder or glob holding the checkpoint never reads it), beside a symbolic link's target, so
+    that two links to one checkpoint share it."""
     target = Path(os.path.realpath(os.fspath(checkpoint)))
-    return target.with_name(target.name + SUFFIX)
+    return target.with_name(f".{target.name}{SUFFIX}")
 
 
 def _owner(text: str) -> tuple[int, str] | None:

@@ -222,7 +222,7 @@ def test_two_runs_cannot_share_a_checkpoint(work):
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
     try:
-        lock = run / "shared.ck.lock"
+        lock = run / ".shared.ck.lock"
         deadline = time.monotonic() + 60
         while not lock.exists():
             assert a.poll() is None and time.monotonic() < deadline, "run A never took the lock"
