@@ -639,8 +639,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit must be >= 1, got {args.limit}")
     files = (VECTORS_FILE, METADATA_FILE) + ((CONFIG_FILE,) if args.config else ())
-    check_distinct([("-o", Path(args.output, name)) for name in files],
-                   [("vectors file", args.vectors)])
+    targets = [("-o", Path(args.output, name)) for name in files]
+    if Path(args.output).is_dir():  # (a new folder's parent is checked by export_projector)
+        _check_outputs(targets, [])
+    check_distinct(targets, [("vectors file", args.vectors)])
     source = _rereadable(args.vectors)
     # A native model knows its counts, so --limit keeps its most frequent words.
     vectors = (Word2Vec.load(source) if detect_format(source) == "cw2v"

@@ -357,3 +357,22 @@ def test_resume_with_word2vec_flags(work):
                       cwd=run)
     assert refused.returncode == 2
     assert refused.stderr.strip().endswith("drop -size")
+
+
+def test_plot_writes_atomically_and_names_the_file_on_a_write_error(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    import cw2v._files
+    from cw2v.plot import plot_words
+
+    vectors = cw2v.Vectors(["king", "queen", "man"], [[1, 0], [0, 1], [1, 1]])
+    image = tmp_path / "words.svg"
+    image.write_bytes(b"old image")
+
+    def fsync(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(cw2v._files.os, "fsync", fsync)
+    with pytest.raises(OSError) as info:
+        plot_words(vectors, ["king", "queen", "man"], image)
+    assert info.value.filename == str(image) and info.value.errno == errno.ENOSPC
+    assert image.read_bytes() == b"old image" and os.listdir(tmp_path) == ["words.svg"]
