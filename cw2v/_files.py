@@ -483,8 +483,11 @@ def atomic_writer(path: PathLike) -> Iterator[BinaryIO]:
     target = check_save_target(path)
     _remove_leftovers(target)
     mode = _new_file_mode(target)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=_temp_prefix(target),
-                                    suffix=_TMP_SUFFIX)
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=_temp_prefix(target),
+                                        suffix=_TMP_SUFFIX)
+    except OSError as exc:  # (names the temporary file, which the user never asked for)
+        raise OSError(exc.errno, exc.strerror, str(target)) from exc
     try:
         with os.fdopen(fd, "wb") as raw:
             opener = writer_for(target)

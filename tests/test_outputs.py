@@ -376,3 +376,15 @@ def test_plot_writes_atomically_and_names_the_file_on_a_write_error(tmp_path, mo
         plot_words(vectors, ["king", "queen", "man"], image)
     assert info.value.filename == str(image) and info.value.errno == errno.ENOSPC
     assert image.read_bytes() == b"old image" and os.listdir(tmp_path) == ["words.svg"]
+
+
+def test_a_save_that_cannot_create_its_temporary_file_names_the_target(tmp_path, monkeypatch):
+    import cw2v._files
+
+    def mkstemp(dir, prefix, suffix):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), f"{dir}/{prefix}x{suffix}")
+
+    monkeypatch.setattr(cw2v._files.tempfile, "mkstemp", mkstemp)
+    with pytest.raises(OSError) as info:
+        cw2v.Vectors(["a"], [[1.0]]).save_word2vec_format(tmp_path / "v.txt")
+    assert info.value.filename == str(tmp_path / "v.txt")
