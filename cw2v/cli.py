@@ -925,6 +925,15 @@ def _configure_logging(args: argparse.Namespace) -> None:
                         datefmt="%H:%M:%S")
     if args.command in ("train", "phrases") and not args.quiet:
         logging.getLogger("cw2v").setLevel(logging.INFO)
+    if args.command in _CLI_WORDS:  # warnings too name the command's options, not the API's
+        rules = _CLI_WORDS[args.command]
+
+        def in_cli_words(record: logging.LogRecord) -> bool:
+            record.msg, record.args = _in_cli_words(record.getMessage(), rules), None
+            return True
+
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(in_cli_words)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -388,3 +388,20 @@ def test_a_save_that_cannot_create_its_temporary_file_names_the_target(tmp_path,
     with pytest.raises(OSError) as info:
         cw2v.Vectors(["a"], [[1.0]]).save_word2vec_format(tmp_path / "v.txt")
     assert info.value.filename == str(tmp_path / "v.txt")
+
+
+def test_warnings_name_the_command_line_options(monkeypatch, capsys, tmp_path):
+    import logging
+
+    monkeypatch.chdir(tmp_path)
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])  # as in a fresh process: basicConfig installs one
+    monkeypatch.setattr(cli, "_cmd_train", lambda args: logging.getLogger("cw2v.cache").warning(
+        "cannot write the cache; pass cache_dir= a writable folder or cache_dir=False") or 0)
+    try:
+        assert cli.main(["train", "c.txt", "-o", "v.txt"]) == 0
+    finally:
+        for handler in root.handlers:
+            root.removeHandler(handler)
+    err = capsys.readouterr().err
+    assert "pass --cache-dir a writable folder or --no-cache" in err and "cache_dir" not in err
