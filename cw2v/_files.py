@@ -355,6 +355,72 @@ def check_save_target(path: PathLike) -> Path:
     return target
 
 
+def check_output(path: PathLike, what: str = "output") -> Path:
+    """Check, before any work, that a command can write ``path``: not a directory nor another
+    file that is not regular (``check_save_target``), in a folder that exists and is writable.
+    ``what`` names the output in the messages (``"output"``, ``"checkpoint"``...). Returns where
+    the save will write (a symbolic link's target)."""
+    target = as_path(path)
+    if target.is_dir():
+        raise IsADirectoryError(f"{target}: {what} is a directory, not a regular file")
+    real = check_save_target(target)
+    parent = real.parent
+    if not parent.is_dir():
+        raise FileNotFoundError(f"{target}: {what} directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise PermissionError(f"{target}: {what} directory {parent} is not writable")
+    return real
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Whether paths ``a`` and ``b`` name one file: ``os.path.samefile`` when both exist (hard
+    and symbolic links included), else the same resolved path."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def check_distinct(outputs, inputs=()) -> None:
+    """ValueError, before any work, if a file a command writes is one it reads, or two of its
+    outputs are the same file.
+
+    ``outputs`` and ``inputs`` are ``(label, path)`` pairs (the label names the option or the
+    role in the message: ``"-o"``, ``"corpus file"``); a pair whose path is None, a file object,
+    ``"-"`` or a URL is skipped.
+    """
+    def local(pairs):
+        return [(label, os.fspath(p)) for label, p in pairs
+                if p is not None and not is_stream(p) and not is_url(p)
+                and os.fspath(p) not in ("-", b"-")]
+
+    outs, ins = local(outputs), local(inputs)
+    for i, (label, path) in enumerate(outs):
+        for in_label, in_path in ins:
+            if _same_file(path, in_path):
+                raise ValueError(f"{path}: {label} would overwrite the {in_label} {in_path}; "
+                                 "write it to another file")
+        for other_label, other in outs[:i]:
+            if _same_file(path, other):
+                raise ValueError(f"{path}: {label} and {other_label} name the same file "
+                                 f"({other}); give each its own")
+
+
+def corpus_inputs(corpus, label: str = "corpus file") -> list[tuple[str, PathLike]]:
+    """``(label, path)`` for each local file a corpus given by path(s) reads -- a folder's
+    files and a glob's matches included -- for ``check_distinct``; nothing for file objects,
+    URLs and sentences in memory (an entry that cannot be listed is left to the reader)."""
+    from .corpus import _expand
+
+    entries = corpus if isinstance(corpus, (list, tuple)) else [corpus]
+    files: list[tuple[str, PathLike]] = []
+    for entry in entries:
+        if isinstance(entry, (str, os.PathLike)) and not is_url(entry):
+            with contextlib.suppress(OSError):
+                files += [(label, f) for f in _expand(entry)]
+    return files
+
+
 def _file_kind(mode: int) -> str:
     for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
                        (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO"),
@@ -417,8 +483,11 @@ def atomic_writer(path: PathLike) -> Iterator[BinaryIO]:
     target = check_save_target(path)
     _remove_leftovers(target)
     mode = _new_file_mode(target)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=_temp_prefix(target),
-                                    suffix=_TMP_SUFFIX)
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=_temp_prefix(target),
+                                        suffix=_TMP_SUFFIX)
+    except OSError as exc:  # (names the temporary file, which the user never asked for)
+        raise OSError(exc.errno, exc.strerror, str(target)) from exc
     try:
         with os.fdopen(fd, "wb") as raw:
             opener = writer_for(target)
@@ -431,9 +500,14 @@ def atomic_writer(path: PathLike) -> Iterator[BinaryIO]:
             os.fsync(raw.fileno())
         os.chmod(tmp_name, mode)
         os.replace(tmp_name, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
+        if isinstance(exc, OSError) and exc.errno is not None \
+                and exc.filename in (None, tmp_name):
+            # A write error (ENOSPC, EIO...) names no file, or the temporary one: name the target.
+            raise OSError(exc.errno, exc.strerror or os.strerror(exc.errno),
+                          str(target)) from exc
         raise
     _fsync_directory(target.parent)
 

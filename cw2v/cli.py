@@ -48,9 +48,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import params
-from ._files import (COMPRESSION_ERRORS, InMemoryInput, InputLike, check_save_target,
-                     check_text_encoding, decompresses, input_name, is_regular_file, is_stream,
-                     open_input, read_all)
+from ._files import (COMPRESSION_ERRORS, InMemoryInput, InputLike, check_distinct,
+                     check_output, check_text_encoding, corpus_inputs, decompresses, input_name,
+                     is_regular_file, is_stream, open_input, read_all)
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -367,7 +367,8 @@ def _detect_format(path: InputLike) -> str:
     return "text"
 
 
-def load_vectors(path: InputLike, binary: bool | None = None) -> Vectors:
+def load_vectors(path: InputLike, binary: bool | None = None, *,
+                 unicode_errors: str = "strict") -> Vectors:
     """Load word vectors from a word2vec text or binary file or a native cw2v model.
 
     Parameters
@@ -379,6 +380,9 @@ def load_vectors(path: InputLike, binary: bool | None = None) -> Vectors:
     binary : bool, optional
         True: read a word2vec file as binary, False: as text; None (default): tell by content
         (``detect_format``). A native cw2v model is recognised by its magic bytes regardless.
+    unicode_errors : str, default "strict"
+        How a word2vec file's undecodable words are handled ("strict" raises; "replace",
+        "ignore"), as in ``cw2v.io.load_word2vec_format``.
 
     Returns
     -------
@@ -399,7 +403,7 @@ def load_vectors(path: InputLike, binary: bool | None = None) -> Vectors:
         return Word2Vec.load(source).wv
     if binary is None:
         binary = kind == "binary"
-    return io.load_word2vec_format(source, binary=binary)
+    return io.load_word2vec_format(source, binary=binary, unicode_errors=unicode_errors)
 
 
 def _rereadable(path: InputLike) -> InputLike:
@@ -450,18 +454,17 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
         image_format(args.plot_curve)  # a bad extension fails before training, not after
     output = Path(args.output)
-    # Fail before a long training run, not after it.
-    if output.is_dir():
-        raise IsADirectoryError(f"{output}: output is a directory")
-    check_save_target(output)  # a device, a FIFO... is never replaced
-    parent = output.parent
-    if not parent.is_dir():
-        raise FileNotFoundError(f"{output}: output directory {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise PermissionError(f"{output}: output directory {parent} is not writable")
+    # Fail before a long training run, not after it: every output writable, none an input.
+    outputs = [("-o", output), ("--checkpoint", args.checkpoint),
+               ("--resume", args.resume), ("--plot-curve", args.plot_curve)]
+    _check_outputs(outputs, corpus_inputs(corpus))
 
     if args.resume is not None:
-        changed = [params.option(name) for name, p in params.BY_NAME.items()
+        typed = getattr(args, "word2vec_flags", ())  # name the flags as the user typed them
+        spelled = {("--sg" if flag == "-cbow" else WORD2VEC_FLAGS[flag]): flag for flag in typed
+                   if flag == "-cbow" or (WORD2VEC_FLAGS[flag] or "").startswith("--")}
+        changed = [spelled.get(params.option(name), params.option(name))
+                   for name, p in params.BY_NAME.items()
                    if name != "workers" and getattr(args, name) != p.default]
         if changed:
             raise UsageError(f"--resume continues with the checkpoint's settings; drop "
@@ -499,8 +502,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         # checkpoint, if one was asked for.
         message = f"training {model.training_stopped}; nothing was written to {output}"
         if checkpoint is not None:
-            message += (f"; checkpoint written to {checkpoint} (continue with: cw2v train "
-                        f"--resume {checkpoint} CORPUS -o {output})")
+            message += (f"; checkpoint written to {checkpoint} (continue with: "
+                        f"{_resume_command(args, checkpoint)})")
         raise Interrupted(message)
     if args.format == "cw2v":
         model.save(output)
@@ -518,6 +521,45 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _resume_command(args: argparse.Namespace, checkpoint: str) -> str:
+    """The ``cw2v train --resume`` command line that continues this run: its corpus, and every
+    option that decides what is read and written (output, format, encoding, cache, curve)."""
+    import shlex
+
+    words = ["cw2v", "train", "--resume", checkpoint, *args.corpus,
+             *([args.train] if args.train else []), "-o", args.output]
+    if args.format != "word2vec":
+        words += ["--format", args.format]
+    if args.binary:
+        words.append("--binary")
+    for option, value, default in (("--encoding", args.encoding, "utf-8"),
+                                   ("--errors", args.errors, "strict"),
+                                   ("--cache-dir", args.cache_dir, None),
+                                   ("--plot-curve", args.plot_curve, None),
+                                   ("--checkpoint-every", args.checkpoint_every, None)):
+        if value != default:
+            words += [option, str(value)]
+    if args.no_cache:
+        words.append("--no-cache")
+    if args.workers != params.BY_NAME["workers"].default:
+        words += ["--workers", str(args.workers)]
+    return shlex.join(words)
+
+
+_OUTPUT_NAMES = {"-o": "output", "--checkpoint": "checkpoint", "--resume": "checkpoint",
+                 "--plot-curve": "--plot-curve output"}
+
+
+def _check_outputs(outputs, inputs) -> None:
+    """Before any work: each output (``(option, path)``; None skipped) can be written -- a
+    regular file or a new path, in a writable folder -- and none is an input (``(role, path)``)
+    or another output (``cw2v._files.check_output`` and ``check_distinct``)."""
+    for option, path in outputs:
+        if path is not None:
+            check_output(path, _OUTPUT_NAMES.get(option, f"{option} output"))
+    check_distinct(outputs, inputs)
+
+
 def _drop_interrupted_warning(record: logging.LogRecord) -> bool:
     """Log filter: not the trainer's warning after Ctrl-C (that the weights keep what was
     trained), since ``cw2v train`` then writes nothing, and says so itself."""
@@ -527,7 +569,7 @@ def _drop_interrupted_warning(record: logging.LogRecord) -> bool:
 
 def _cmd_similar(args: argparse.Namespace) -> int:
     """``cw2v similar``: the nearest neighbours of each word."""
-    vectors = load_vectors(args.vectors, binary=args.binary)
+    vectors = load_vectors(args.vectors, binary=args.binary, unicode_errors=args.unicode_errors)
     _check_known(vectors, args.words)
     results = [vectors.most_similar(w, args.k, restrict_vocab=args.restrict_vocab)
                for w in args.words]
@@ -539,7 +581,7 @@ def _cmd_similar(args: argparse.Namespace) -> int:
 
 def _cmd_analogy(args: argparse.Namespace) -> int:
     """``cw2v analogy``: a is to b as c is to ?"""
-    vectors = load_vectors(args.vectors, binary=args.binary)
+    vectors = load_vectors(args.vectors, binary=args.binary, unicode_errors=args.unicode_errors)
     _check_known(vectors, [args.a, args.b, args.c])
     answers = vectors.analogy(args.a, args.b, args.c, args.k, method=args.method,
                               restrict_vocab=args.restrict_vocab)
@@ -552,7 +594,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     """``cw2v evaluate``: analogy accuracy and word-pair correlation."""
     from . import evaluate
 
-    vectors = load_vectors(args.vectors, binary=args.binary)
+    vectors = load_vectors(args.vectors, binary=args.binary, unicode_errors=args.unicode_errors)
     restrict = args.restrict_vocab
     analogy_result = evaluate.analogies(
         vectors, args.analogies, restrict_vocab=30000 if restrict is None else restrict,
@@ -579,7 +621,8 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     if args.analogy and len(args.words) % 4:
         raise UsageError(f"--analogy takes words in fours (a b c d ...), got {len(args.words)}")
     plot.image_format(args.output)  # a bad extension fails before the vectors are read
-    vectors = load_vectors(args.vectors, binary=args.binary)
+    _check_outputs([("-o", args.output)], [("vectors file", args.vectors)])
+    vectors = load_vectors(args.vectors, binary=args.binary, unicode_errors=args.unicode_errors)
     if args.analogy:
         quadruples = [tuple(args.words[i:i + 4]) for i in range(0, len(args.words), 4)]
         plot.plot_analogies(vectors, quadruples, args.output, title=args.title)
@@ -592,14 +635,20 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     """``cw2v export``: vectors.tsv and metadata.tsv for TensorBoard's embedding projector."""
     from .model import Word2Vec
-    from .projector import export_projector
+    from .projector import CONFIG_FILE, METADATA_FILE, VECTORS_FILE, export_projector
 
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit must be >= 1, got {args.limit}")
+    files = (VECTORS_FILE, METADATA_FILE) + ((CONFIG_FILE,) if args.config else ())
+    targets = [("-o", Path(args.output, name)) for name in files]
+    if Path(args.output).is_dir():  # (a new folder's parent is checked by export_projector)
+        _check_outputs(targets, [])
+    check_distinct(targets, [("vectors file", args.vectors)])
     source = _rereadable(args.vectors)
     # A native model knows its counts, so --limit keeps its most frequent words.
     vectors = (Word2Vec.load(source) if detect_format(source) == "cw2v"
-               else load_vectors(source, binary=args.binary))
+               else load_vectors(source, binary=args.binary,
+                                  unicode_errors=args.unicode_errors))
     out = export_projector(vectors, args.output, limit=args.limit, config=args.config)
     print(f"wrote {out / 'vectors.tsv'} and {out / 'metadata.tsv'}"
           + (f" and {out / 'projector_config.pbtxt'}" if args.config else ""))
@@ -669,13 +718,8 @@ def _cmd_phrases(args: argparse.Namespace) -> int:
                 "scoring": args.scoring, "connector_words": connectors,
                 "delimiter": args.delimiter, "max_vocab_size": args.max_vocab_size}
     ph.Phrases(None, **settings)  # every value checked before the corpus is read
-    targets = [Path(args.output)] + [Path(p) for p in (args.save_model, args.export) if p]
-    for target in targets:
-        if target.is_dir():
-            raise IsADirectoryError(f"{target}: output is a directory")
-        check_save_target(target)
-        if not target.parent.is_dir():
-            raise FileNotFoundError(f"{target}: output directory {target.parent} does not exist")
+    _check_outputs([("-o", args.output), ("--save-model", args.save_model),
+                    ("--export", args.export)], corpus_inputs(corpus))
     # read twice (count, then join): standard input and pipes are read into memory once
     sources = [_rereadable(c) for c in corpus]
     source = sources[0] if len(sources) == 1 else sources
@@ -723,6 +767,9 @@ def _add_vectors_argument(p: argparse.ArgumentParser) -> None:
                         "'-' reads standard input")
     p.add_argument("--binary", action="store_const", const=True, default=None,
                    help="read VECTORS as word2vec binary (default: tell by content)")
+    p.add_argument("--unicode-errors", default="strict", choices=("strict", "replace", "ignore"),
+                   help="words that are not valid UTF-8: fail, replace or skip the bad bytes "
+                        "(default: strict)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -893,12 +940,45 @@ def _describe(exc: BaseException) -> str:
     return " ".join(message.split())
 
 
+# The API's parameters that library messages name, as each command's options say them.
+_API_TO_CLI = {
+    "errors": [(r"(?<![\w-])errors='(\w+)'", r"--errors \1")],
+    "cache": [(r"(?<![\w-])cache_dir=False", "--no-cache"),
+              (r"(?<![\w-])cache_dir=", "--cache-dir")],
+    "unicode": [(r"(?<![\w-])unicode_errors='(\w+)'(?: or '(\w+)')?",
+                 lambda m: f"--unicode-errors {m[1]}"
+                           + (f" or --unicode-errors {m[2]}" if m[2] else ""))],
+}
+_CLI_WORDS = {"train": _API_TO_CLI["errors"] + _API_TO_CLI["cache"],
+              **{c: _API_TO_CLI["unicode"] for c in ("similar", "analogy", "evaluate", "plot",
+                                                      "export")}}
+
+
+def _in_cli_words(message: str, rules) -> str:
+    """``message`` with the API parameters it names (``errors='replace'``, ``cache_dir=``...)
+    replaced by the command's options (``--errors replace``, ``--cache-dir``)."""
+    import re
+
+    for pattern, replacement in rules:
+        message = re.sub(pattern, replacement, message)
+    return message
+
+
 def _configure_logging(args: argparse.Namespace) -> None:
     """Warnings from every logger; cw2v's INFO messages too when training (unless --quiet)."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s",
                         datefmt="%H:%M:%S")
     if args.command in ("train", "phrases") and not args.quiet:
         logging.getLogger("cw2v").setLevel(logging.INFO)
+    if args.command in _CLI_WORDS:  # warnings too name the command's options, not the API's
+        rules = _CLI_WORDS[args.command]
+
+        def in_cli_words(record: logging.LogRecord) -> bool:
+            record.msg, record.args = _in_cli_words(record.getMessage(), rules), None
+            return True
+
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(in_cli_words)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -918,15 +998,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args_list and args_list[0] in WORD2VEC_FLAGS:  # `cw2v -train ...`, as word2vec.c
             args_list.insert(0, "train")
+        typed: list[str] = []
         if args_list and args_list[0] == "train":
-            args_list[1:] = (word2vec_c_defaults(args_list[1:])
-                             + translate_word2vec_flags(args_list[1:]))
+            typed = list(_word2vec_pairs(args_list[1:]))
+            resumes = any(a == "--resume" or a.startswith("--resume=") for a in args_list[1:])
+            # A resumed run keeps its checkpoint's settings: no defaults to add for it.
+            args_list[1:] = ([] if resumes else word2vec_c_defaults(args_list[1:])) \
+                + translate_word2vec_flags(args_list[1:])
         elif args_list and args_list[0] == "phrases":
             args_list[1:] = translate_word2phrase_flags(args_list[1:])
         try:
             args = build_parser().parse_args(args_list)
         except SystemExit as exc:  # --help, --version
             return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        args.word2vec_flags = typed
         _configure_logging(args)
         status = args.func(args)
         sys.stdout.flush()
@@ -946,5 +1031,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"cw2v: error: {_describe(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except (LookupError, ValueError, OSError, ImportError, MemoryError, ArithmeticError) as exc:
-        print(f"cw2v: error: {_describe(exc)}", file=sys.stderr)
+        message = _describe(exc)
+        if args_list and args_list[0] in _CLI_WORDS:
+            message = _in_cli_words(message, _CLI_WORDS[args_list[0]])
+        print(f"cw2v: error: {message}", file=sys.stderr)
         return EXIT_FAILURE

@@ -571,6 +571,9 @@ def save_arrays(path: PathLike, meta: Mapping[str, Any], arrays: Mapping[str, np
 
 def _read_header(f: BinaryIO, name: str, file_size: int) -> dict[str, Any]:
     preamble = f.read(_PREAMBLE.size)
+    if 0 < len(preamble) < _PREAMBLE.size and preamble[:4] == MAGIC[:len(preamble[:4])]:
+        raise ValueError(f"{name}: truncated cw2v model file ({len(preamble)} bytes, shorter "
+                         f"than the {_PREAMBLE.size}-byte preamble)")
     if len(preamble) < _PREAMBLE.size or preamble[:4] != MAGIC:
         raise ValueError(f"{name}: not a cw2v model file (bad magic {preamble[:4]!r}, "
                          f"expected {MAGIC!r})")

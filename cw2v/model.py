@@ -19,6 +19,7 @@ from . import checkpoint as ckpt
 from . import corpus as corpus_io
 from . import _rows, io, params, trainer
 from ._files import InputLike, PathLike, check_save_target, input_name
+from ._lock import owns_checkpoint
 from ._simd import kernel as _kernel
 from ._simd import row_bytes
 from .base import SGNSBase
@@ -198,6 +199,7 @@ class Word2Vec(SGNSBase):
 
     @classmethod
     @params.with_parameters(params.names("model", "vocab", "train"))
+    @owns_checkpoint
     def from_corpus(cls, corpus, *, progress: bool | None = None,
                     callbacks: Iterable[Callable] = (), encoding: str = "utf-8",
                     errors: str = "strict", checkpoint: PathLike | None = None,
@@ -298,6 +300,7 @@ class Word2Vec(SGNSBase):
         return model
 
     @params.with_parameters(params.names("train"), default_none=True)
+    @owns_checkpoint
     def train(self, corpus, *, progress: bool | None = None, callbacks: Iterable[Callable] = (),
               encoding: str = "utf-8", errors: str = "strict",
               checkpoint: PathLike | None = None, checkpoint_every: float = ckpt.DEFAULT_EVERY,
@@ -462,6 +465,7 @@ class Word2Vec(SGNSBase):
         self.set_noise_weights(self.counts.astype(np.float64) ** exponent)
 
     @classmethod
+    @owns_checkpoint
     def resume(cls, checkpoint: PathLike, corpus, *, progress: bool | None = None,
                callbacks: Iterable[Callable] = (), encoding: str = "utf-8",
                errors: str = "strict", checkpoint_every: float | None = None,

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ._files import PathLike
+from ._files import PathLike, atomic_writer
 from .vectors import Vectors
 
 __all__ = ["image_format", "plot_analogies", "plot_words", "project_2d", "training_curve"]
@@ -128,7 +128,10 @@ def _label_points(ax: Any, coords: np.ndarray, words: Sequence[str], color: Any 
 
 
 def _save(fig: Any, path: PathLike, fmt: str) -> None:
-    fig.savefig(os.fspath(path), format=fmt, bbox_inches="tight")
+    """Write ``fig`` to ``path`` atomically (``cw2v._files.atomic_writer``: never half an image,
+    never over a file that is not regular; a write error names ``path``)."""
+    with atomic_writer(path) as f:
+        fig.savefig(f, format=fmt, bbox_inches="tight")
 
 
 def plot_words(vectors: Vectors, words: Sequence[str], path: PathLike, *,

@@ -13,13 +13,16 @@
     DIRECTORY`` shows them under the projector tab. For https://projector.tensorflow.org, load
     the two ``.tsv`` files by hand.
 
-Each file is written to a temporary file and renamed into place (``cw2v._files.atomic_writer``).
-A TSV cell cannot hold a tab or a line break, so a word containing one (``\\t``, ``\\n``,
-``\\r``) is refused with ValueError before anything is written; words from a corpus never hold
-one, since cw2v splits corpora on whitespace.
+Every file is written to a temporary file first, and they are renamed into place together once
+all are written (``cw2v._files.atomic_writer``), so a failed export leaves the folder's earlier
+files as they were. A TSV cell cannot hold a tab or a line break, so a word containing one
+(``\\t``, ``\\n``, ``\\r``) is refused with ValueError before anything is written (words from a
+corpus never hold one, since cw2v splits corpora on whitespace), as is a word UTF-8 cannot hold
+(a lone surrogate, from ``unicode_errors='surrogateescape'``).
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from pathlib import Path
@@ -105,26 +108,48 @@ def export_projector(vectors, directory: PathLike, *, limit: int | None = None,
     if not isinstance(tensor_name, str) or '"' in tensor_name or "\\" in tensor_name:
         raise ValueError(f"tensor_name must be a str without quotes or backslashes, got "
                          f"{tensor_name!r}")
+    metadata = _metadata(words)  # every word checked before any file is written
     out = as_path(directory)
     if not out.parent.is_dir():
         raise FileNotFoundError(f"{out}: its parent directory {out.parent} does not exist")
     out.mkdir(exist_ok=True)
     matrix = wv.vectors
-    with atomic_writer(out / VECTORS_FILE) as f:
+    # Every file goes to its temporary file first; they replace the old ones together at the
+    # end, so a failure (a full disk...) leaves the folder's earlier export whole.
+    with contextlib.ExitStack() as files:
+        f = files.enter_context(atomic_writer(out / VECTORS_FILE))
         for start in range(0, rows.size, _ROWS_PER_WRITE):
             block = np.asarray(matrix[rows[start:start + _ROWS_PER_WRITE]])
             text = io.StringIO()
             np.savetxt(text, block, fmt="%.9g", delimiter="\t")
             f.write(text.getvalue().encode("ascii"))
-    with atomic_writer(out / METADATA_FILE) as f:
-        f.write("".join(w + "\n" for w in words).encode("utf-8"))
-    if config:
-        text = (f'embeddings {{\n  tensor_name: "{tensor_name}"\n'
-                f'  tensor_path: "{VECTORS_FILE}"\n  metadata_path: "{METADATA_FILE}"\n'
-                f'  tensor_shape: {len(words)}\n  tensor_shape: {wv.vector_size}\n}}\n')
-        with atomic_writer(out / CONFIG_FILE) as f:
-            f.write(text.encode("utf-8"))
+        files.enter_context(atomic_writer(out / METADATA_FILE)).write(metadata)
+        if config:
+            text = (f'embeddings {{\n  tensor_name: "{tensor_name}"\n'
+                    f'  tensor_path: "{VECTORS_FILE}"\n  metadata_path: "{METADATA_FILE}"\n'
+                    f'  tensor_shape: {len(words)}\n  tensor_shape: {wv.vector_size}\n}}\n')
+            files.enter_context(atomic_writer(out / CONFIG_FILE)).write(text.encode("utf-8"))
     return out
+
+
+def _metadata(words: list[str]) -> bytes:
+    """metadata.tsv's bytes; ValueError naming the first word UTF-8 cannot hold (a lone
+    surrogate, as ``unicode_errors='surrogateescape'`` makes of undecodable bytes)."""
+    try:
+        return "".join(w + "\n" for w in words).encode("utf-8")
+    except UnicodeEncodeError:
+        bad = next(w for w in words if not _encodes(w))
+        raise ValueError(f"word {bad!r} cannot be written as UTF-8 (it holds a lone surrogate, "
+                         "as unicode_errors='surrogateescape' leaves for undecodable bytes); "
+                         "rename it before exporting") from None
+
+
+def _encodes(word: str) -> bool:
+    try:
+        word.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def load_projector(directory: PathLike) -> Vectors:

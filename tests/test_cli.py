@@ -759,11 +759,14 @@ def test_ctrl_c_writes_the_checkpoint_and_resume_finishes_the_same_run(tmp_path)
     last = stderr.splitlines()[-1]
     assert last.startswith("cw2v: training interrupted in epoch ")
     assert last.endswith(f"; nothing was written to {out}; checkpoint written to {ckpt} "
-                         f"(continue with: cw2v train --resume {ckpt} CORPUS -o {out})")
+                         f"(continue with: cw2v train --resume {ckpt} {corpus} -o {out} "
+                         "--workers 1)")
     assert ckpt.exists() and not out.exists()
+    assert not (tmp_path / ".run.ckpt.lock").exists()  # the run's lock went with it
     resumed = run_cli("train", "--resume", ckpt, corpus, "-o", out, "--no-progress",
                       cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
+    assert not (tmp_path / ".run.ckpt.lock").exists()
     assert "resuming" in resumed.stderr
     assert out.read_bytes() == (tmp_path / "whole.txt").read_bytes()
 
