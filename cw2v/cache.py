@@ -288,7 +288,7 @@ def work_folder(cache_dir: Path):
         except OSError:
             raise OSError(exc.errno, "cannot write the corpus cache folder "
                           f"({exc.strerror}) nor a temporary folder; choose another cache "
-                          "folder, or encode the corpus in memory", str(cache_dir)) from None
+                          "folder (cache_dir=), or encode the corpus in memory (cache_dir=False)", str(cache_dir)) from None
         log.warning("cannot write the corpus cache folder %s (%s); encoding the corpus in %s "
                     "instead, not kept for the next run", cache_dir,
                     exc.strerror or exc, work)
