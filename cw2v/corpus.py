@@ -254,8 +254,10 @@ def build(corpus: CorpusLike, min_count: int = 5, max_vocab: int | None = None, 
             return found
     tasks = None if max_vocab_size is not None else _prepare.plan(paths, workers, encoding)
     with cache.work_folder(cache_dir) as work:
+        # (absolute: the parallel pass's children run in another folder)
+        buffer = cache.SpillBuffer(work.absolute())
         vocab, n_tokens, n_offsets, digest, raw_words = _count_and_encode(
-            corpus, paths, cache.SpillBuffer(work), min_count, max_vocab, max_vocab_size,
+            corpus, paths, buffer, min_count, max_vocab, max_vocab_size,
             encoding, errors, progress, tasks, workers)
         cache.write_entry(work, vocab.words, vocab.counts,
                           {"tokens": n_tokens, "offsets": n_offsets, "digest": digest,
