@@ -772,6 +772,13 @@ def _decoded_chunks(path: InputLike, encoding: str,
 _CUT_AFTER = (b" ", b"\n", b"\t", b"\r", b"\x0b", b"\x0c")
 
 
+def _holds_whitespace(text: str) -> bool:
+    """Whether ``text`` holds a character the reader splits tokens on: ``str.split()``'s
+    whitespace (``str.isspace()``: the ASCII ones, ``\\x1c``-``\\x1f``, ``\\x85``, ``\\xa0``,
+    the Unicode spaces and separators), which the compiled reader splits UTF-8 bytes on too."""
+    return any(c.isspace() for c in text)
+
+
 def _reads_bytes(encoding: str, errors: str) -> bool:
     """Whether files in ``encoding`` read with ``errors`` go through the compiled reader."""
     return errors == "strict" and codecs.lookup(encoding).name in ("utf-8", "ascii")
