@@ -769,3 +769,30 @@ def test_gzip_output_uses_level_6(tmp_path):
     frozen.apply_file(NEW_YORK, tmp_path / "o.txt.gz")
     header = (tmp_path / "o.txt.gz").read_bytes()[:10]
     assert header[8] == 0
+
+
+def test_a_phrased_run_resumes_with_the_same_phrases(tmp_path):
+    """from_corpus(c, phrases=[p], checkpoint=ck) stopped after an epoch; resume(ck, c,
+    phrases=[p]) continues it to the weights of the run left alone; without phrases=, the
+    mismatch says the run used them."""
+    from cw2v import StopTraining, Word2Vec
+
+    corpus = write_lines(tmp_path / "c.txt", NEW_YORK * 20)
+    bigrams = Phrases(corpus, min_count=2, threshold=1).freeze()
+    kw = dict(d=8, epochs=2, min_count=1, workers=1, cache_dir=False)
+    whole = Word2Vec.from_corpus(corpus, phrases=[bigrams], **kw)
+
+    def stop(model, stats):
+        raise StopTraining
+
+    ck = tmp_path / "run.ck"
+    Word2Vec.from_corpus(corpus, phrases=[bigrams], checkpoint=ck, callbacks=[stop], **kw)
+    with pytest.raises(ValueError, match=r"phrases=.*1 pass"):
+        Word2Vec.resume(ck, corpus, cache_dir=False)
+    with pytest.raises(ValueError, match="without phrases"):
+        plain = tmp_path / "plain.ck"
+        Word2Vec.from_corpus(corpus, checkpoint=plain, callbacks=[stop], **kw)
+        Word2Vec.resume(plain, corpus, phrases=[bigrams], cache_dir=False)
+    resumed = Word2Vec.resume(ck, corpus, phrases=[bigrams], cache_dir=False)
+    assert "new_york" in resumed.w2i
+    np.testing.assert_array_equal(resumed.W_in, whole.W_in)
