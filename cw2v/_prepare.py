@@ -41,11 +41,21 @@ from ._files import (
     is_url,
     open_input,
 )
+from ._reader import (
+    ASCII_WHITESPACE,
+    CorpusDecodeError,
+    CorpusError,
+    FirstSeen,
+    range_id_pieces,
+    range_pieces,
+    reads_bytes,
+    to_ids,
+)
+from ._text import WordTable
 
 #: Corpora smaller than this are read by one process (starting more costs ~0.5 s each).
 #: (``$CW2V_PREPARE_MIN_BYTES`` sets it, for tests that run the command line on small files.)
 MIN_BYTES = int(os.environ.get("CW2V_PREPARE_MIN_BYTES") or 32 << 20)
-_WHITESPACE = b" \t\n\r\x0b\x0c"
 
 
 #: Decompressed text cut into segment files of about this size for the children.
@@ -108,7 +118,7 @@ def _align(path: str, pos: int) -> int:
             block = f.read(1 << 16)
             if not block:
                 return f.tell()
-            hits = [i for i in (block.find(c) for c in _WHITESPACE) if i >= 0]
+            hits = [i for i in (block.find(c) for c in ASCII_WHITESPACE) if i >= 0]
             if hits:
                 return pos + min(hits) + 1
             pos += len(block)
@@ -203,8 +213,6 @@ def _expand(tasks: list[Task], work: Path):
 def _segments(path: str, work: Path):
     """Decompress ``path`` into files of about ``SEGMENT_BYTES`` cut after ASCII whitespace;
     a corrupt stream raises ``CorpusError`` naming ``path``, as the sequential pass does."""
-    from .corpus import CorpusError
-
     carry, base, n = b"", 0, 0
     try:
         with open_input(path) as f:
@@ -213,7 +221,7 @@ def _segments(path: str, work: Path):
                 final = not data
                 data, carry = carry + data, b""
                 if not final:
-                    cut = max(data.rfind(c) for c in _WHITESPACE) + 1
+                    cut = max(data.rfind(c) for c in ASCII_WHITESPACE) + 1
                     if cut == 0:  # no whitespace yet: read on
                         carry = data
                         continue
@@ -251,8 +259,6 @@ def _task_result(part: Path, returncode: int) -> tuple[list[str], np.ndarray, in
 
 
 def _error_from(info: dict) -> BaseException:
-    from .corpus import CorpusDecodeError, CorpusError
-
     kind, args = info["type"], info["args"]
     if kind == "CorpusDecodeError":
         return CorpusDecodeError(*args)
@@ -277,17 +283,14 @@ def _run_task(task: Task, part: str, encoding: str, errors: str) -> None:
     ``part.ends``, its words in order of first appearance to ``part.words`` (a line each: a
     token never holds a newline), their counts to ``part.counts.npy``, its tokens to
     ``part.n``."""
-    from ._text import WordTable
-    from .corpus import _FirstSeen, _range_id_pieces, _range_pieces, _reads_bytes, _to_ids
-
-    compiled = _reads_bytes(encoding, errors)
+    compiled = reads_bytes(encoding, errors)
     if compiled:
         table = WordTable()
-        pieces = _range_id_pieces(task, table, encoding)
+        pieces = range_id_pieces(task, table, encoding)
     else:
-        first_seen = _FirstSeen()
-        pieces = ((_to_ids(map(first_seen.__getitem__, tokens), len(tokens)), ends)
-                  for tokens, ends in _range_pieces(task, encoding, errors))
+        first_seen = FirstSeen()
+        pieces = ((to_ids(map(first_seen.__getitem__, tokens), len(tokens)), ends)
+                  for tokens, ends in range_pieces(task, encoding, errors))
     n = 0
     with open(part + ".ids", "wb") as ids_file, open(part + ".ends", "wb") as ends_file:
         for ids, ends in pieces:
@@ -341,8 +344,6 @@ def _exit_with_parent(parent: int) -> None:
 
 def _main(spec: dict) -> int:
     """A child's work: run one task; an error goes to ``PART.err``."""
-    from .corpus import CorpusDecodeError, CorpusError
-
     if "parent" in spec:
         _exit_with_parent(spec["parent"])
     part = spec["part"]

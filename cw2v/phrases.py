@@ -92,7 +92,6 @@ from typing import BinaryIO
 
 import numpy as np
 
-from . import corpus as corpus_io
 from ._files import (
     COMPRESSION_ERRORS,
     PathLike,
@@ -104,6 +103,7 @@ from ._files import (
     is_stream,
     open_input,
 )
+from ._reader import CorpusError, corpus_paths, holds_whitespace, sentence_tokens
 from ._text import PhraseTable
 
 logger = logging.getLogger(__name__)
@@ -147,7 +147,7 @@ def _check_settings(min_count, threshold, scoring, delimiter, max_vocab_size,
         raise ValueError(f"threshold must be in [-1, 1] with scoring='npmi', got {threshold!r}")
     # (whitespace as the corpus reader splits on it: a phrase joined by it would be split
     # again when the phrased text is read)
-    if not isinstance(delimiter, str) or not delimiter or corpus_io._holds_whitespace(delimiter):
+    if not isinstance(delimiter, str) or not delimiter or holds_whitespace(delimiter):
         raise ValueError(f"delimiter must be a non-empty str without whitespace (the characters "
                          f"str.split() splits on, which the corpus reader splits on), got "
                          f"{delimiter!r}")
@@ -159,7 +159,7 @@ def _check_settings(min_count, threshold, scoring, delimiter, max_vocab_size,
         raise TypeError("connector_words must be an iterable of str, not a single str")
     words = tuple(dict.fromkeys(connector_words))
     for w in words:
-        if not isinstance(w, str) or not w or corpus_io._holds_whitespace(w):
+        if not isinstance(w, str) or not w or holds_whitespace(w):
             raise ValueError(f"connector_words must be non-empty str without whitespace, got "
                              f"{w!r}")
     return (int(min_count), float(threshold), scoring, delimiter,
@@ -191,7 +191,7 @@ def _expand_folders(corpus):
 
 def _sources(corpus):
     """The files of ``corpus`` (checked now), or None for an iterable of token lists."""
-    return corpus_io._corpus_paths(_expand_folders(corpus), "utf-8", "strict")
+    return corpus_paths(_expand_folders(corpus), "utf-8", "strict")
 
 
 def _file_chunks(path) -> Iterator[tuple[bytes, bool]]:
@@ -208,7 +208,7 @@ def _file_chunks(path) -> Iterator[tuple[bytes, bool]]:
         reason = corrupt_stream_reason(e)
         if reason is None:
             raise
-        raise corpus_io.CorpusError(name, f"cannot read corpus file {name!r}: {reason}") from e
+        raise CorpusError(name, f"cannot read corpus file {name!r}: {reason}") from e
 
 
 def _sentence_batches(sentences) -> Iterator[tuple[bytes, int]]:
@@ -217,7 +217,7 @@ def _sentence_batches(sentences) -> Iterator[tuple[bytes, int]]:
     lines: list[str] = []
     n = 0
     for sentence in sentences:
-        tokens = corpus_io._sentence_tokens(sentence)
+        tokens = sentence_tokens(sentence)
         try:
             lines.append(" ".join(tokens))
         except TypeError:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cw2v import _prepare, corpus
+from cw2v import _prepare, _reader, corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,7 +64,7 @@ def test_relative_corpus_paths_from_another_folder(layout, small_parallel, monke
     absolute = ([str(layout / "data" / s) for s in source] if isinstance(source, list)
                 else str(layout / "data" / source))
     expected = corpus.build(absolute, min_count=1, cache_dir=None)
-    assert small_parallel.plan(corpus._corpus_paths(source, "utf-8", "strict"), 3, "utf-8")
+    assert small_parallel.plan(_reader.corpus_paths(source, "utf-8", "strict"), 3, "utf-8")
     got = corpus.build(source, min_count=1, cache_dir="cache", workers=3)
     _same(got, expected)
     assert Path("cache").is_dir()
