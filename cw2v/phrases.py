@@ -93,17 +93,15 @@ from typing import BinaryIO
 import numpy as np
 
 from ._files import (
-    COMPRESSION_ERRORS,
     PathLike,
     atomic_writer,
-    corrupt_stream_reason,
     decompresses,
     input_name,
     is_regular_file,
     is_stream,
     open_input,
 )
-from ._reader import CorpusError, corpus_paths, holds_whitespace, sentence_tokens
+from ._reader import corpus_paths, holds_whitespace, opened, sentence_tokens
 from ._text import PhraseTable
 
 logger = logging.getLogger(__name__)
@@ -168,47 +166,20 @@ def _check_settings(min_count, threshold, scoring, delimiter, max_vocab_size,
 
 # -- reading a corpus as byte chunks -------------------------------------------------------------
 
-def _expand_folders(corpus):
-    """``corpus`` with each folder replaced by its regular files, in name order."""
-    def files(item):
-        if isinstance(item, (str, os.PathLike)) and os.path.isdir(item):
-            names = sorted(os.listdir(item))
-            found = [os.path.join(item, n) for n in names
-                     if not n.startswith(".") and os.path.isfile(os.path.join(item, n))]
-            if not found:
-                raise ValueError(f"corpus folder {os.fspath(item)!r} holds no files")
-            return found
-        return [item]
-
-    if isinstance(corpus, (str, os.PathLike)):
-        expanded = files(corpus)
-        return expanded[0] if len(expanded) == 1 else expanded
-    if isinstance(corpus, (list, tuple)) and corpus and all(
-            isinstance(c, (str, os.PathLike)) or is_stream(c) for c in corpus):
-        return [f for c in corpus for f in files(c)]
-    return corpus
-
-
 def _sources(corpus):
     """The files of ``corpus`` (checked now), or None for an iterable of token lists."""
-    return corpus_paths(_expand_folders(corpus), "utf-8", "strict")
+    return corpus_paths(corpus, "utf-8", "strict")  # (folders, patterns expanded)
 
 
 def _file_chunks(path) -> Iterator[tuple[bytes, bool]]:
-    """(data, final) for each chunk of a file, decompressed; ``final`` (empty data) at its end."""
-    name = input_name(path)
-    try:
-        with open_input(path) as f:
-            while True:
-                data = f.read(CHUNK_SIZE)
-                yield data, not data
-                if not data:
-                    return
-    except COMPRESSION_ERRORS as e:
-        reason = corrupt_stream_reason(e)
-        if reason is None:
-            raise
-        raise CorpusError(name, f"cannot read corpus file {name!r}: {reason}") from e
+    """(data, final) for each chunk of a file, decompressed; ``final`` (empty data) at its end.
+    A corrupt or truncated compressed stream raises ``CorpusError`` naming it."""
+    with opened(path) as (f, _):
+        while True:
+            data = f.read(CHUNK_SIZE)
+            yield data, not data
+            if not data:
+                return
 
 
 def _sentence_batches(sentences) -> Iterator[tuple[bytes, int]]:

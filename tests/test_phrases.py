@@ -796,3 +796,16 @@ def test_a_phrased_run_resumes_with_the_same_phrases(tmp_path):
     resumed = Word2Vec.resume(ck, corpus, phrases=[bigrams], cache_dir=False)
     assert "new_york" in resumed.w2i
     np.testing.assert_array_equal(resumed.W_in, whole.W_in)
+
+
+def test_a_truncated_compressed_corpus_is_a_corpus_error_naming_it(tmp_path):
+    """(phrases read files through the reader layer: its errors, its folder expansion)"""
+    from cw2v.corpus import CorpusError
+
+    packed = tmp_path / "c.txt.gz"
+    packed.write_bytes(gzip.compress(("new york " * 5000 + "\n").encode())[:-30])
+    with pytest.raises(CorpusError, match="c.txt.gz"):
+        Phrases(packed)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="holds no file"):
+        Phrases(tmp_path / "empty")
