@@ -46,9 +46,9 @@ def main() -> None:
                 (f"disk, {w} process{'es' if w > 1 else ''}", w, True)
                 for w in map(int, args.workers.split(","))]:
             times, tokens = [], 0
-            reads_bytes = corpus._reads_bytes
+            reads_bytes = corpus.reads_bytes
             if name.startswith("before"):
-                corpus._reads_bytes = lambda encoding, errors: False
+                corpus.reads_bytes = lambda encoding, errors: False
             for _ in range(args.runs):
                 with tempfile.TemporaryDirectory(dir=args.workdir) as cache_dir:
                     start = time.perf_counter()
@@ -57,7 +57,7 @@ def main() -> None:
                     times.append(time.perf_counter() - start)
                     tokens = encoded.raw_words
                     del vocab, encoded
-            corpus._reads_bytes = reads_bytes
+            corpus.reads_bytes = reads_bytes
             seconds = statistics.median(times)
             baseline = baseline or seconds
             print(f"{label:<22}{name:<22}{seconds:>9.1f}{tokens / seconds / 1e6:>9.2f}"

@@ -11,6 +11,7 @@ import bz2
 import codecs
 import contextlib
 import errno
+import functools
 import gzip
 import io
 import lzma
@@ -36,7 +37,11 @@ _BZ2_BLOCK = b"1AY&SY"
 _BZ2_EOS = b"\x17rE8P\x90"
 _HEAD = 10  # bytes that tell the three formats apart
 
-_WRITERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+# gzip at level 6 (zlib's default): level 9, gzip.open's, takes 2.5 times as long for a few per
+# cent less
+_WRITERS = {".gz": functools.partial(gzip.open, compresslevel=6), ".bz2": bz2.open,
+            ".xz": lzma.open}
+
 
 class NotARegularFileError(OSError):
     """A save's target exists and is not a regular file (a device, a FIFO, a directory...)."""

@@ -41,10 +41,21 @@ from ._files import (
     is_url,
     open_input,
 )
+from ._reader import (
+    ASCII_WHITESPACE,
+    CorpusDecodeError,
+    CorpusError,
+    FirstSeen,
+    range_id_pieces,
+    range_pieces,
+    reads_bytes,
+    to_ids,
+)
+from ._text import WordTable
 
 #: Corpora smaller than this are read by one process (starting more costs ~0.5 s each).
-MIN_BYTES = 32 << 20
-_WHITESPACE = b" \t\n\r\x0b\x0c"
+#: (``$CW2V_PREPARE_MIN_BYTES`` sets it, for tests that run the command line on small files.)
+MIN_BYTES = int(os.environ.get("CW2V_PREPARE_MIN_BYTES") or 32 << 20)
 
 
 #: Decompressed text cut into segment files of about this size for the children.
@@ -54,8 +65,10 @@ SEGMENT_BYTES = 64 << 20
 @dataclass(frozen=True)
 class Task:
     """A piece of the corpus: ``path`` from byte ``start`` to ``end`` (None: the whole file);
-    ``last``: its end is the file's end (which ends a sentence). A segment of a decompressed
-    file names that file (``origin``) and where in its text it starts (``base``), for errors."""
+    ``last``: its end is the file's end (which ends a sentence). ``path`` is absolute (a child
+    runs in another folder); errors name ``origin``, the path as the caller gave it. A segment
+    of a decompressed file (``segment``) names that file and where in its text it starts
+    (``base``)."""
 
     path: str
     start: int = 0
@@ -63,6 +76,7 @@ class Task:
     last: bool = True
     origin: str | None = None
     base: int = 0
+    segment: bool = False
 
 
 def plan(paths, workers: int, encoding: str) -> list[Task] | None:
@@ -87,11 +101,12 @@ def plan(paths, workers: int, encoding: str) -> list[Task] | None:
         if packed:
             tasks.append(Task(path))  # cut into segments as it is decompressed (``_expand``)
             continue
+        full = os.path.abspath(path)
         if size < MIN_BYTES // workers:
-            tasks.append(Task(path, 0, size))
+            tasks.append(Task(full, 0, size, origin=path))
             continue
         cuts = sorted({0, size, *(_align(path, size * k // workers) for k in range(1, workers))})
-        tasks += [Task(path, a, b, b == size) for a, b in zip(cuts, cuts[1:])]
+        tasks += [Task(full, a, b, b == size, origin=path) for a, b in zip(cuts, cuts[1:])]
     return tasks
 
 
@@ -103,7 +118,7 @@ def _align(path: str, pos: int) -> int:
             block = f.read(1 << 16)
             if not block:
                 return f.tell()
-            hits = [i for i in (block.find(c) for c in _WHITESPACE) if i >= 0]
+            hits = [i for i in (block.find(c) for c in ASCII_WHITESPACE) if i >= 0]
             if hits:
                 return pos + min(hits) + 1
             pos += len(block)
@@ -120,10 +135,13 @@ def run(tasks: list[Task], workers: int, buffer: cache.SpillBuffer, encoding: st
     the same exception (``CorpusError``, ``CorpusDecodeError``, ``OSError``); on any error or
     Ctrl-C the other children are killed.
     """
-    work = buffer.workdir
+    # A child runs in the work folder: every path it is given is absolute (a relative corpus
+    # path, cache folder or PYTHONPATH entry would point elsewhere there).
+    work = Path(os.path.abspath(buffer.workdir))
     package_parent = str(Path(__file__).resolve().parent.parent)
+    inherited = os.environ.get("PYTHONPATH", "").split(os.pathsep)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [package_parent, *filter(None, [os.environ.get("PYTHONPATH")])]))
+        [package_parent, *(os.path.abspath(p) for p in inherited if p)]))
     produced = _expand(tasks, work)
     ready: list[tuple[int, Task]] = []  # made, not started: decompression runs ahead
     running: dict[int, tuple[subprocess.Popen, Task]] = {}
@@ -140,15 +158,19 @@ def run(tasks: list[Task], workers: int, buffer: cache.SpillBuffer, encoding: st
             while ready and len(running) < workers:
                 i, task = ready.pop(0)
                 spec = json.dumps({"task": asdict(task), "part": str(work / f"part{i}"),
-                                   "encoding": encoding, "errors": errors})
+                                   "encoding": encoding, "errors": errors,
+                                   "parent": os.getpid()})
+                # the child's stdin is a pipe whose write end only this process holds: when
+                # it dies, the child reads its end (``_exit_with_parent``)
                 running[i] = (subprocess.Popen([sys.executable, "-c", _CHILD, spec], cwd=work,
-                                               env=env, stdin=subprocess.DEVNULL), task)
+                                               env=env, stdin=subprocess.PIPE), task)
             for i, (proc, task) in list(running.items()):
                 if proc.poll() is None:
                     continue
                 del running[i]
+                proc.stdin.close()
                 results[i] = _task_result(work / f"part{i}", proc.returncode)
-                if task.origin is not None:
+                if task.segment:
                     os.unlink(task.path)  # a segment's text, read
                 if on_task is not None:
                     on_task(results[i][2])
@@ -160,6 +182,7 @@ def run(tasks: list[Task], workers: int, buffer: cache.SpillBuffer, encoding: st
         for proc, _ in running.values():
             proc.kill()
             proc.wait()
+            proc.stdin.close()
     global_ids: dict[str, int] = {}
     counts = np.zeros(0, dtype=np.int64)
     raw_words = 0
@@ -190,8 +213,6 @@ def _expand(tasks: list[Task], work: Path):
 def _segments(path: str, work: Path):
     """Decompress ``path`` into files of about ``SEGMENT_BYTES`` cut after ASCII whitespace;
     a corrupt stream raises ``CorpusError`` naming ``path``, as the sequential pass does."""
-    from .corpus import CorpusError
-
     carry, base, n = b"", 0, 0
     try:
         with open_input(path) as f:
@@ -200,14 +221,15 @@ def _segments(path: str, work: Path):
                 final = not data
                 data, carry = carry + data, b""
                 if not final:
-                    cut = max(data.rfind(c) for c in _WHITESPACE) + 1
+                    cut = max(data.rfind(c) for c in ASCII_WHITESPACE) + 1
                     if cut == 0:  # no whitespace yet: read on
                         carry = data
                         continue
                     data, carry = data[:cut], data[cut:]
                 segment = work / f"segment{n}.txt"
                 segment.write_bytes(data)
-                yield Task(str(segment), 0, len(data), final, origin=path, base=base)
+                yield Task(str(segment), 0, len(data), final, origin=path, base=base,
+                           segment=True)
                 base += len(data)
                 n += 1
                 if final:
@@ -237,8 +259,6 @@ def _task_result(part: Path, returncode: int) -> tuple[list[str], np.ndarray, in
 
 
 def _error_from(info: dict) -> BaseException:
-    from .corpus import CorpusDecodeError, CorpusError
-
     kind, args = info["type"], info["args"]
     if kind == "CorpusDecodeError":
         return CorpusDecodeError(*args)
@@ -263,17 +283,14 @@ def _run_task(task: Task, part: str, encoding: str, errors: str) -> None:
     ``part.ends``, its words in order of first appearance to ``part.words`` (a line each: a
     token never holds a newline), their counts to ``part.counts.npy``, its tokens to
     ``part.n``."""
-    from ._text import WordTable
-    from .corpus import _FirstSeen, _range_id_pieces, _range_pieces, _reads_bytes, _to_ids
-
-    compiled = _reads_bytes(encoding, errors)
+    compiled = reads_bytes(encoding, errors)
     if compiled:
         table = WordTable()
-        pieces = _range_id_pieces(task, table, encoding)
+        pieces = range_id_pieces(task, table, encoding)
     else:
-        first_seen = _FirstSeen()
-        pieces = ((_to_ids(map(first_seen.__getitem__, tokens), len(tokens)), ends)
-                  for tokens, ends in _range_pieces(task, encoding, errors))
+        first_seen = FirstSeen()
+        pieces = ((to_ids(map(first_seen.__getitem__, tokens), len(tokens)), ends)
+                  for tokens, ends in range_pieces(task, encoding, errors))
     n = 0
     with open(part + ".ids", "wb") as ids_file, open(part + ".ends", "wb") as ends_file:
         for ids, ends in pieces:
@@ -294,10 +311,41 @@ def _run_task(task: Task, part: str, encoding: str, errors: str) -> None:
     Path(part + ".n").write_text(str(n))
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Make this child exit when its parent dies (SIGKILL, SIGTERM, a crash), not when its task
+    ends: on Linux, ``PR_SET_PDEATHSIG``; everywhere, a thread reading stdin (the parent holds
+    the pipe's only write end: end of file means it is gone)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # it died before the above
+        os._exit(1)
+
+    def watch():
+        # (the descriptor, not sys.stdin: a daemon thread blocked in a buffered read would
+        # abort the interpreter's shutdown)
+        try:
+            while os.read(0, 1 << 10):
+                pass
+        except OSError:
+            pass
+        os._exit(1)
+
+    import threading
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def _main(spec: dict) -> int:
     """A child's work: run one task; an error goes to ``PART.err``."""
-    from .corpus import CorpusDecodeError, CorpusError
-
+    if "parent" in spec:
+        _exit_with_parent(spec["parent"])
     part = spec["part"]
     try:
         _run_task(Task(**spec["task"]), part, spec["encoding"], spec["errors"])

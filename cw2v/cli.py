@@ -697,6 +697,42 @@ def _cmd_cache(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_twice(item: InputLike) -> InputLike:
+    """A corpus argument of ``cw2v phrases``, which reads its corpus twice (count, then join):
+    a regular file, a folder, a pattern as it is; standard input (``-``), a pipe or a FIFO
+    copied first to a temporary file in the temporary folder (``$TMPDIR``), never held in
+    memory."""
+    import errno
+    import tempfile
+
+    if item == STDIN:
+        source, name = sys.stdin.buffer, "<stdin>"
+    elif os.path.isdir(item) or is_regular_file(item) or not os.path.exists(item):
+        return item  # (a missing file or pattern: the reader says so)
+    else:
+        source, name = open(item, "rb"), os.fspath(item)
+    spill = tempfile.TemporaryFile(prefix="cw2v-phrases-")
+    spill.raw.name = name  # messages name the input, not the copy
+    try:
+        while data := source.read(1 << 20):
+            try:
+                spill.write(data)
+            except OSError as e:
+                if e.errno not in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", 0)):
+                    raise
+                raise OSError(e.errno, f"{name} is copied to a temporary file to be read "
+                              f"twice, and {tempfile.gettempdir()} is full ({e.strerror}): set "
+                              "TMPDIR to a folder with room, or pass a file") from None
+        spill.seek(0)
+    except BaseException:
+        spill.close()
+        raise
+    finally:
+        if source is not sys.stdin.buffer:
+            source.close()
+    return spill
+
+
 def _cmd_phrases(args: argparse.Namespace) -> int:
     """``cw2v phrases``: join a corpus's collocations (word2phrase's rule) and write it out."""
     from . import phrases as ph
@@ -720,8 +756,8 @@ def _cmd_phrases(args: argparse.Namespace) -> int:
     ph.Phrases(None, **settings)  # every value checked before the corpus is read
     _check_outputs([("-o", args.output), ("--save-model", args.save_model),
                     ("--export", args.export)], corpus_inputs(corpus))
-    # read twice (count, then join): standard input and pipes are read into memory once
-    sources = [_rereadable(c) for c in corpus]
+    # read twice (count, then join): standard input and pipes are copied to a temporary file
+    sources = [_read_twice(c) for c in corpus]
     source = sources[0] if len(sources) == 1 else sources
     try:
         model = ph.Phrases(source, progress=args.progress, **settings)
@@ -900,7 +936,8 @@ def build_parser() -> argparse.ArgumentParser:
                 epilog=_WORD2PHRASE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("corpus", nargs="*", metavar="CORPUS",
                    help="text file(s) or folder(s), plain or .gz/.bz2/.xz; '-' reads standard "
-                        "input")
+                        "input (read twice: standard input, a pipe or a FIFO is first copied "
+                        "to a temporary file in $TMPDIR, which needs room for it)")
     p.add_argument("--train", metavar="FILE", help=argparse.SUPPRESS)  # from -train FILE
     p.add_argument("-o", "--output", metavar="OUT",
                    help="phrased corpus to write (required; .gz/.bz2/.xz compress)")

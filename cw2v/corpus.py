@@ -36,15 +36,11 @@ decode. A missing or unreadable file raises the ``OSError`` that says so.
 """
 from __future__ import annotations
 
-import codecs
-import errno
-import glob
 import logging
 import os
 import shutil
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from itertools import accumulate, chain, repeat
 from pathlib import Path
 from typing import NamedTuple, Union
@@ -53,28 +49,25 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import _prepare, cache, params
-from ._text import WordTable
-from ._files import (
-    COMPRESSION_ERRORS,
-    InputLike,
-    ReadAhead,
-    check_binary_stream,
-    check_text_encoding,
-    corrupt_stream_reason,
-    expand_url,
-    input_name,
-    is_stream,
-    is_url,
-    open_input,
-    regular_file_descriptor,
+from ._files import InputLike
+from ._reader import (  # (CHUNK_SIZE and the errors are public here)
+    CHUNK_SIZE,
+    CorpusDecodeError,
+    CorpusError,
+    FirstSeen,
+    corpus_paths,
+    file_id_pieces,
+    file_pieces,
+    reads_bytes,
+    sentence_tokens,
+    to_ids,
 )
+from ._text import WordTable
 from .base import check_positive_int
 from .vocab import Vocabulary, select_words
 
 logger = logging.getLogger(__name__)
 
-#: Bytes read (and decoded) at a time from a corpus file.
-CHUNK_SIZE = 1 << 20
 #: Tokens gathered from an iterable of sentences before they are encoded as one array.
 BATCH_TOKENS = 1 << 20
 
@@ -122,52 +115,6 @@ class EncodedCorpus(NamedTuple):
         n = self.tokens.shape[0]
         for lo in range(0, n, size):
             yield self.read(lo, min(lo + size, n))
-
-
-class CorpusError(ValueError):
-    """A corpus file that cannot be read as text: a corrupt or truncated compressed stream, or
-    (``CorpusDecodeError``) bytes its encoding cannot decode. The message names the file.
-
-    Attributes
-    ----------
-    path : str
-        The file (a file object's ``name``, ``"<stream>"`` if it has none).
-    """
-
-    def __init__(self, path: str, message: str):
-        self.path = path
-        super().__init__(message)
-
-    def __reduce__(self):  # (raised in a worker process of the parallel pass)
-        return type(self), (self.path, str(self))
-
-
-class CorpusDecodeError(CorpusError):
-    """A corpus file holds bytes its encoding cannot decode (with ``errors="strict"``).
-
-    Attributes
-    ----------
-    path : str
-        The file.
-    offset : int
-        Absolute offset of the first bad byte in the (decompressed) byte stream.
-    encoding : str
-        The encoding used.
-    """
-
-    def __init__(self, path: str, offset: int, encoding: str, reason: str):
-        self.offset = offset
-        self.encoding = encoding
-        self.reason = reason
-        super().__init__(
-            path,
-            f"cannot decode corpus file {path!r} as {encoding}: {reason} at byte offset {offset} "
-            "(of the decompressed text); pass errors='replace' or errors='ignore' to read it "
-            "anyway"
-        )
-
-    def __reduce__(self):
-        return type(self), (self.path, self.offset, self.encoding, self.reason)
 
 
 # -- public API ---------------------------------------------------------------------------------
@@ -243,7 +190,7 @@ def build(corpus: CorpusLike, min_count: int = 5, max_vocab: int | None = None, 
     if max_vocab_size is not None:
         max_vocab_size = params.check("max_vocab_size", max_vocab_size)
     workers = check_positive_int("workers", workers)
-    paths = _corpus_paths(corpus, encoding, errors)
+    paths = corpus_paths(corpus, encoding, errors)
     if cache_dir is None:
         return _count_and_encode(corpus, paths, _IdBuffer(), min_count, max_vocab,
                                  max_vocab_size, encoding, errors, progress)
@@ -258,8 +205,10 @@ def build(corpus: CorpusLike, min_count: int = 5, max_vocab: int | None = None, 
             return found
     tasks = None if max_vocab_size is not None else _prepare.plan(paths, workers, encoding)
     with cache.work_folder(cache_dir) as work:
+        # (absolute: the parallel pass's children run in another folder)
+        buffer = cache.SpillBuffer(work.absolute())
         vocab, n_tokens, n_offsets, digest, raw_words = _count_and_encode(
-            corpus, paths, cache.SpillBuffer(work), min_count, max_vocab, max_vocab_size,
+            corpus, paths, buffer, min_count, max_vocab, max_vocab_size,
             encoding, errors, progress, tasks, workers)
         cache.write_entry(work, vocab.words, vocab.counts,
                           {"tokens": n_tokens, "offsets": n_offsets, "digest": digest,
@@ -339,7 +288,7 @@ def _count_and_encode(corpus, paths, buffer, min_count, max_vocab, max_vocab_siz
                       errors, progress, tasks=None, workers=1):
     """The one pass: provisional ids into ``buffer``, counts, vocabulary, final ids; with
     ``tasks`` (``cw2v._prepare.plan``), on ``workers`` processes. ``paths``: the corpus's
-    files (``_corpus_paths``), None for token lists.
+    files (``corpus_paths``), None for token lists.
 
     Returns (vocab, encoded) for an ``_IdBuffer``; (vocab, tokens, offsets, digest,
     raw_words) for a ``cache.SpillBuffer`` (its files are the encoded corpus).
@@ -384,11 +333,11 @@ def _count_and_encode(corpus, paths, buffer, min_count, max_vocab, max_vocab_siz
 
 def _count_pass(corpus, paths, buffer, max_vocab_size, encoding, errors, bar):
     """Provisional ids of the whole corpus into ``buffer``, in one process: files (``paths``)
-    by the compiled reader when it applies (``_reads_bytes``), otherwise as str tokens. Returns
+    by the compiled reader when it applies (``reads_bytes``), otherwise as str tokens. Returns
     (table, raw_words); the table is pruned to ``max_vocab_size`` after each piece."""
-    if paths is not None and _reads_bytes(encoding, errors):
+    if paths is not None and reads_bytes(encoding, errors):
         table = _CompiledWordTable(max_vocab_size)
-        pieces = chain.from_iterable(_file_id_pieces(p, table.table, True, encoding)
+        pieces = chain.from_iterable(file_id_pieces(p, table.table, True, encoding)
                                      for p in paths)
     else:
         table = _WordTable(max_vocab_size)
@@ -408,7 +357,7 @@ class _WordTable:
     ``max_size`` is given (then the counts are kept as the text is read)."""
 
     def __init__(self, max_size: int | None):
-        self.first_seen = _FirstSeen()
+        self.first_seen = FirstSeen()
         self.max_size = max_size
         self.counts = None if max_size is None else np.zeros(1 << 16, dtype=np.int64)
         self.floor = 0
@@ -420,7 +369,7 @@ class _WordTable:
 
     def ids(self, tokens: list) -> np.ndarray:
         """The provisional ids of one piece's tokens (new words get new ids)."""
-        ids = _to_ids(map(self.first_seen.__getitem__, tokens), len(tokens))
+        ids = to_ids(map(self.first_seen.__getitem__, tokens), len(tokens))
         if self.counts is not None:
             if self.next_id > self.counts.size:
                 self.counts.resize(max(self.next_id, 2 * self.counts.size), refcheck=False)
@@ -544,13 +493,13 @@ def encode(corpus: CorpusLike, vocab: Vocabulary | Mapping[str, int], *, encodin
 
     def fill(buffer) -> int:
         raw_words = 0
-        paths = _corpus_paths(corpus, encoding, errors)
-        if paths is not None and _reads_bytes(encoding, errors):
+        paths = corpus_paths(corpus, encoding, errors)
+        if paths is not None and reads_bytes(encoding, errors):
             table = _lookup_table(mapping)
-            pieces = chain.from_iterable(_file_id_pieces(p, table, False, encoding)
+            pieces = chain.from_iterable(file_id_pieces(p, table, False, encoding)
                                          for p in paths)
         else:
-            pieces = ((_to_ids(map(word_id, tokens, repeat(-1)), len(tokens)), ends)
+            pieces = ((to_ids(map(word_id, tokens, repeat(-1)), len(tokens)), ends)
                       for tokens, ends in _paths_pieces(corpus, paths, encoding, errors))
         for ids, ends in pieces:
             buffer.append(ids, ends)
@@ -631,7 +580,7 @@ def iter_sentences(corpus: CorpusLike, *, encoding: str = "utf-8", errors: str =
     """
     if max_sentence_length is not None:
         max_sentence_length = check_positive_int("max_sentence_length", max_sentence_length)
-    paths = _corpus_paths(corpus, encoding, errors)
+    paths = corpus_paths(corpus, encoding, errors)
     if paths is None:
         return _iter_token_lists(corpus, max_sentence_length)
     return _iter_file_sentences(paths, encoding, errors, max_sentence_length)
@@ -639,87 +588,15 @@ def iter_sentences(corpus: CorpusLike, *, encoding: str = "utf-8", errors: str =
 
 # -- corpus kinds -------------------------------------------------------------------------------
 
-def _is_file(item) -> bool:
-    return isinstance(item, (str, os.PathLike)) or is_stream(item)
-
-
-def _corpus_paths(corpus, encoding: str, errors: str) -> list[InputLike] | None:
-    """The files of ``corpus`` (paths checked to exist, file objects checked to read bytes);
-    None if it is an iterable of sentences."""
-    if _is_file(corpus):
-        paths = [corpus]
-    elif isinstance(corpus, (list, tuple)) and corpus and all(map(_is_file, corpus)):
-        paths = list(corpus)
-    elif isinstance(corpus, (bytes, bytearray, memoryview)):
-        raise TypeError("corpus must be a path (str or os.PathLike), a list of paths or an "
-                        "iterable of token lists, not bytes")
-    elif not isinstance(corpus, Iterable):
-        raise TypeError("corpus must be a path (str or os.PathLike), a list of paths or an "
-                        f"iterable of token lists, got {type(corpus).__name__}")
-    else:
-        return None
-    check_text_encoding(encoding, errors)  # LookupError now, not after a long read
-    resolved = [f for p in paths for f in _expand(p)]
-    for p in resolved:
-        if is_stream(p):
-            check_binary_stream(p)
-        elif not is_url(p) and not os.path.exists(p):
-            hint = (" (a list of str is read as a list of file paths; pass sentences as lists "
-                    "of tokens, e.g. [['the', 'cat'], ['a', 'dog']])"
-                    if isinstance(corpus, (list, tuple)) else "")
-            raise FileNotFoundError(errno.ENOENT, f"corpus file not found{hint}", p)
-    return resolved
-
-
-def _expand(path) -> list:
-    """The files of one corpus entry: a folder's files (not hidden, sorted by name, not
-    recursive, as gensim's ``PathLineSentences``), a glob pattern's matches (sorted; a path
-    that exists is never taken as a pattern), a URL's files (fsspec), or the entry itself."""
-    if is_stream(path):
-        return [path]
-    if is_url(path):
-        return expand_url(path)
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        files = sorted(os.path.join(path, name) for name in os.listdir(path)
-                       if not name.startswith(".") and os.path.isfile(os.path.join(path, name)))
-        if not files:
-            raise FileNotFoundError(errno.ENOENT, "corpus folder holds no file", path)
-        return files
-    if not os.path.exists(path) and any(c in path for c in "*?["):
-        files = sorted(f for f in glob.glob(path) if os.path.isfile(f))
-        if not files:
-            raise FileNotFoundError(errno.ENOENT, "no corpus file matches this pattern", path)
-        return files
-    return [path]
-
 
 def _paths_pieces(corpus, paths, encoding: str,
                   errors: str) -> Iterator[tuple[list[str], list[int]]]:
-    """Stream ``corpus`` (its files as ``_corpus_paths`` found them; None: token lists) as
+    """Stream ``corpus`` (its files as ``corpus_paths`` found them; None: token lists) as
     (tokens, ends): ``ends`` are the positions in ``tokens`` after which a sentence ends
     (sentences may be empty here; a sentence may span several pieces)."""
     if paths is None:
         return _token_list_pieces(corpus)
-    return chain.from_iterable(_file_pieces(p, encoding, errors) for p in paths)
-
-
-def _sentence_tokens(sentence) -> list | tuple:
-    """A sentence of an iterable corpus as a list/tuple, or TypeError explaining what to pass."""
-    if isinstance(sentence, (list, tuple)):
-        return sentence
-    if isinstance(sentence, (str, bytes)):
-        raise TypeError(
-            f"the corpus yielded a bare {type(sentence).__name__} ({sentence[:40]!r}) where a "
-            "sentence (a list of str tokens) was expected: wrap each sentence as a list of tokens, "
-            "e.g. line.split(), or pass file paths (a path or a list of paths) instead"
-        )
-    try:
-        return list(sentence)
-    except TypeError:
-        raise TypeError(
-            f"each sentence must be a list of str tokens, got {type(sentence).__name__}"
-        ) from None
+    return chain.from_iterable(file_pieces(p, encoding, errors) for p in paths)
 
 
 def _token_list_pieces(sentences) -> Iterator[tuple[list[str], list[int]]]:
@@ -727,7 +604,7 @@ def _token_list_pieces(sentences) -> Iterator[tuple[list[str], list[int]]]:
     batch: list = []
     n = 0
     for sentence in sentences:
-        sentence = _sentence_tokens(sentence)
+        sentence = sentence_tokens(sentence)
         batch.append(sentence)
         n += len(sentence)
         if n >= BATCH_TOKENS:
@@ -740,7 +617,7 @@ def _token_list_pieces(sentences) -> Iterator[tuple[list[str], list[int]]]:
 
 def _iter_token_lists(sentences, max_len: int | None) -> Iterator[list[str]]:
     for sentence in sentences:
-        sentence = list(_sentence_tokens(sentence))
+        sentence = list(sentence_tokens(sentence))
         if not sentence:
             continue
         if max_len is None or len(sentence) <= max_len:
@@ -754,7 +631,7 @@ def _iter_file_sentences(paths: list[InputLike], encoding: str, errors: str,
                          max_len: int | None) -> Iterator[list[str]]:
     for path in paths:
         current: list[str] = []
-        for tokens, ends in _file_pieces(path, encoding, errors):
+        for tokens, ends in file_pieces(path, encoding, errors):
             start = 0
             for end in ends:
                 current.extend(tokens[start:end])
@@ -777,205 +654,7 @@ def _cut(tokens: list[str], max_len: int | None) -> Iterator[list[str]]:
             yield tokens[i:i + max_len]
 
 
-# -- files --------------------------------------------------------------------------------------
-
-@contextmanager
-def _opened(path: InputLike):
-    """(f, name): ``path`` opened by ``open_input``; a corrupt or truncated compressed stream
-    met while reading raises ``CorpusError`` naming it."""
-    name = input_name(path)
-    try:
-        with open_input(path) as f:
-            yield f, name
-    except COMPRESSION_ERRORS as e:
-        reason = corrupt_stream_reason(e)
-        if reason is None:
-            raise  # the file itself cannot be read: its OSError says why
-        raise CorpusError(name, f"cannot read corpus file {name!r}: {reason}") from e
-
-
-def _decoded_chunks(path: InputLike, encoding: str,
-                    errors: str) -> Iterator[tuple[str, bool]]:
-    """(text, final) for each chunk of ``path``, decoded incrementally; ``final`` on the last."""
-    with _opened(path) as (f, name):
-        yield from _decode(f, name, encoding, errors)
-
-
-# The compiled reader (``cw2v._text.WordTable``) splits UTF-8 bytes as ``str.split()`` splits
-# the decoded text; the text is checked to decode first (ASCII text, most corpora, at memory
-# speed), so the tokens, ids and errors are the str reader's.
-_CUT_AFTER = (b" ", b"\n", b"\t", b"\r", b"\x0b", b"\x0c")
-
-
-def _reads_bytes(encoding: str, errors: str) -> bool:
-    """Whether files in ``encoding`` read with ``errors`` go through the compiled reader."""
-    return errors == "strict" and codecs.lookup(encoding).name in ("utf-8", "ascii")
-
-
-def _file_id_pieces(path: InputLike, table: WordTable, add: bool,
-                    encoding: str) -> Iterator[tuple[np.ndarray, list[int]]]:
-    """(ids, ends) for each chunk of a file by the compiled reader; its last piece ends a
-    sentence. ``add``: new words get ids (counting), or -1 (encoding with a vocabulary)."""
-    with _opened(path) as (f, name):
-        if regular_file_descriptor(f) is not None:  # a plain file: the page cache is fast
-            yield from _id_pieces(f, name, table, add, encoding)
-            return
-        with ReadAhead(f, CHUNK_SIZE) as ahead:  # decompression (or a pipe) beside tokenizing
-            yield from _id_pieces(ahead, name, table, add, encoding)
-
-
-def _id_pieces(f, name: str, table: WordTable, add: bool, encoding: str, consumed: int = 0,
-               limit: int | None = None, last: bool = True):
-    """(ids, ends) of the text read from ``f`` (at most ``limit`` bytes; ``consumed``: the
-    offset of its first byte, for errors), a ``CHUNK_SIZE`` at a time, a token cut by a chunk
-    border carried over; ``last``: the text's end ends a sentence."""
-    rest = b""
-    while True:
-        data = f.read(CHUNK_SIZE if limit is None else min(CHUNK_SIZE, limit))
-        if limit is not None:
-            limit -= len(data)
-        final = not data
-        buf = rest + data if rest else data
-        cut = len(buf) if final else max(buf.rfind(c) for c in _CUT_AFTER) + 1
-        piece = memoryview(buf)[:cut]
-        if not buf.isascii():
-            try:
-                codecs.decode(piece, encoding)
-            except UnicodeDecodeError as e:
-                raise CorpusDecodeError(name, consumed + e.start, encoding, e.reason) from e
-        ids = np.empty((cut + 1) // 2, dtype=np.int32)
-        ends = np.empty(buf.count(b"\n", 0, cut), dtype=np.int64)
-        n, n_ends = table.encode_chunk(piece, add, ids, ends)
-        piece.release()
-        ends_list = ends[:n_ends].tolist()
-        if final and last:
-            ends_list.append(n)
-        yield ids[:n], ends_list
-        if final:
-            return
-        consumed += cut
-        rest = buf[cut:]
-
-
-def _decode(f, name: str, encoding: str, errors: str, consumed: int = 0,
-            limit: int | None = None) -> Iterator[tuple[str, bool]]:
-    """(text, final) for each ``CHUNK_SIZE`` read from ``f`` (at most ``limit`` bytes), decoded
-    incrementally; a decode error names ``name`` and the byte offset (``consumed`` is the
-    offset of ``f``'s first byte in the text)."""
-    decoder = codecs.getincrementaldecoder(encoding)(errors)
-    while True:
-        data = f.read(CHUNK_SIZE if limit is None else min(CHUNK_SIZE, limit))
-        if limit is not None:
-            limit -= len(data)
-        final = not data
-        pending = len(decoder.getstate()[0])  # bytes the decoder holds from earlier reads
-        try:
-            text = decoder.decode(data, final)
-        except UnicodeDecodeError as e:
-            raise CorpusDecodeError(name, consumed - pending + e.start, encoding,
-                                    e.reason) from e
-        consumed += len(data)
-        yield text, final
-        if final:
-            return
-
-
-def _file_pieces(path: InputLike, encoding: str,
-                 errors: str) -> Iterator[tuple[list[str], list[int]]]:
-    """(tokens, ends) for each chunk of a file; its last piece ends a sentence."""
-    carry = ""
-    for text, final in _decoded_chunks(path, encoding, errors):
-        tokens, ends, carry = _split_chunk(text, carry, final)
-        if final:
-            ends.append(len(tokens))
-        yield tokens, ends
-
-
-def _range_pieces(task, encoding: str,
-                  errors: str) -> Iterator[tuple[list[str], list[int]]]:
-    """(tokens, ends) of a task of the parallel pass (``cw2v._prepare.Task``): a whole file as
-    ``_file_pieces`` reads it, or the byte range [start, end) of a plain file (or of a segment
-    of a decompressed one), whose end ends a sentence only if it is the file's end."""
-    if task.end is None:
-        yield from _file_pieces(task.path, encoding, errors)
-        return
-    carry = ""
-    with open(task.path, "rb") as f:
-        f.seek(task.start)
-        # a segment of a decompressed file names that file, at offsets in its text
-        for text, final in _decode(f, task.origin or task.path, encoding, errors,
-                                   consumed=task.start + task.base,
-                                   limit=task.end - task.start):
-            tokens, ends, carry = _split_chunk(text, carry, final)
-            if final and task.last:
-                ends.append(len(tokens))
-            yield tokens, ends
-
-
-def _range_id_pieces(task, table: WordTable,
-                     encoding: str) -> Iterator[tuple[np.ndarray, list[int]]]:
-    """``_range_pieces`` by the compiled reader: (ids, ends), new words added to ``table``."""
-    if task.end is None:
-        yield from _file_id_pieces(task.path, table, True, encoding)
-        return
-    with open(task.path, "rb") as f:
-        f.seek(task.start)
-        yield from _id_pieces(f, task.origin or task.path, table, True, encoding,
-                              consumed=task.start + task.base, limit=task.end - task.start,
-                              last=task.last)
-
-
-def _split_chunk(text: str, carry: str, final: bool) -> tuple[list[str], list[int], str]:
-    """Split ``carry + text`` into tokens and line ends, keeping back a token the chunk cuts.
-
-    Returns (tokens, ends, carry): ``ends`` are the positions in ``tokens`` of each newline,
-    and the new ``carry`` is the last token if ``text`` does not end in whitespace (it may go on
-    in the next chunk), unless ``final``.
-    """
-    if not text and not final:
-        return [], [], carry
-    # Tokens per line are counted with throw-away lists: keeping one list per line alive would
-    # wake the garbage collector over and over (twice the time on short-line corpora).
-    lens = [len(line.split()) for line in text.split("\n")] if "\n" in text else None
-    tokens = text.split()
-    if carry:
-        if text and not text[0].isspace():
-            tokens[0] = carry + tokens[0]
-        else:
-            tokens.insert(0, carry)  # the carried token was whole
-            if lens:
-                lens[0] += 1
-    if not final and text and not text[-1].isspace():
-        carry = tokens.pop()  # (the last line's length is never used: it has no end yet)
-    else:
-        carry = ""
-    return tokens, list(accumulate(lens[:-1])) if lens else [], carry
-
-
 # -- encoding -----------------------------------------------------------------------------------
-
-class _FirstSeen(dict):
-    """word -> provisional id; a word not seen before gets the next id (ids are never reused,
-    even after words are deleted)."""
-
-    __slots__ = ("next_id",)
-
-    def __init__(self):
-        super().__init__()
-        self.next_id = 0
-
-    def __missing__(self, word):
-        i = self[word] = self.next_id
-        self.next_id += 1
-        return i
-
-
-def _to_ids(ids: Iterator[int], n: int) -> np.ndarray:
-    """An int32 array from an iterator of ``n`` ids (TypeError on an unhashable token)."""
-    try:
-        return np.fromiter(ids, dtype=np.int32, count=n)
-    except TypeError as e:
-        raise TypeError(f"tokens must be str: {e}") from None
 
 
 def _check_words(words: list) -> None:

@@ -71,6 +71,7 @@ import numpy as np
 from ._files import (COMPRESSION_ERRORS, InputLike, PathLike, as_path, atomic_writer,
                      check_text_encoding, corrupt_stream_reason, input_name, is_stream,
                      open_input, read_all, regular_file_descriptor)
+from ._reader import ASCII_WHITESPACE
 from ._rows import rows_contiguous
 from ._version import __version__
 from .vectors import Vectors, as_vectors
@@ -97,7 +98,7 @@ _ALIGN = 64
 _PREAMBLE = struct.Struct("<4sIQ")  # magic, version, header length
 _ARRAY_KINDS = "biufc"  # bool, int, uint, float, complex: plain bytes, nothing to execute
 _TEXT_CHUNK_LINES = 8192
-_ASCII_WHITESPACE = re.compile(r"[ \t\n\r\x0b\x0c]")
+_ASCII_WHITESPACE = re.compile(f"[{re.escape(ASCII_WHITESPACE.decode())}]")
 
 
 class Word2VecFormatError(ValueError):

@@ -103,6 +103,11 @@ def _cache_folder(cache_dir):
     return cache_dir or None
 
 
+def _phrase_passes(phrases) -> int:
+    """How many phrase passes ``phrases`` (of ``from_corpus``) makes."""
+    return len(phrases) if isinstance(phrases, (list, tuple)) else 1
+
+
 def _check_checkpoint(path, every) -> float:
     """Check a checkpoint target and interval before any corpus is read (ValueError /
     OSError naming them); returns the interval as a float."""
@@ -269,6 +274,8 @@ class Word2Vec(SGNSBase):
                                     hs=settings["hs"], cbow_mean=settings["cbow_mean"])
         model.vocab_seconds = time.perf_counter() - start
         model.config.update(settings)
+        if phrases is not None:  # (for resume's message)
+            model.config["phrases"] = _phrase_passes(phrases)
         log.info("vocabulary: %d words from %d tokens in %.1f s", len(vocab), encoded.raw_words,
                  model.vocab_seconds)
         model._train_encoded(encoded, progress=progress, callbacks=callbacks,
@@ -470,7 +477,7 @@ class Word2Vec(SGNSBase):
                callbacks: Iterable[Callable] = (), encoding: str = "utf-8",
                errors: str = "strict", checkpoint_every: float | None = None,
                workers: int | None = None,
-               cache_dir: PathLike | bool | None = None) -> "Word2Vec":
+               cache_dir: PathLike | bool | None = None, phrases=None) -> "Word2Vec":
         """Continue the training run that wrote ``checkpoint`` (see ``from_corpus``).
 
         Parameters
@@ -481,6 +488,8 @@ class Word2Vec(SGNSBase):
             The corpus the run was started on: its word ids are checked against the
             checkpoint's fingerprint (ValueError if they differ).
         progress, callbacks, encoding, errors, cache_dir : as in ``from_corpus``
+        phrases : as in ``from_corpus``
+            The phrases the run was started with (its corpus is the phrased text).
         checkpoint_every : float, optional
             Seconds between checkpoints (default: as the run was started).
         workers : int, optional
@@ -507,9 +516,23 @@ class Word2Vec(SGNSBase):
         if isinstance(corpus, corpus_io.EncodedCorpus):
             encoded = corpus
         else:
+            if phrases is not None:
+                from .phrases import transform_corpus
+                corpus = transform_corpus(corpus, phrases)
             encoded = corpus_io.encode(corpus, model.w2i, encoding=encoding, errors=errors,
                                        cache_dir=_cache_folder(cache_dir))
-        ckpt.check_corpus(name, saved.corpus, encoded)
+        try:
+            ckpt.check_corpus(name, saved.corpus, encoded)
+        except ValueError as e:
+            passes = model.config.get("phrases", 0)  # (recorded by from_corpus)
+            given = 0 if phrases is None else _phrase_passes(phrases)
+            if passes == given:
+                raise
+            said = (f"the run was started with phrases= ({passes} pass(es)): pass the same "
+                    "phrases= to resume" if passes else
+                    "the run was started without phrases=: resume without them")
+            raise ValueError(f"{e}; {said}") from None
+
         model.epoch_history = list(position.history)
         log.info("resuming %s at epoch %d of %d (%.1f%% of words done)", name, position.epoch,
                  settings.epochs, 100 * position.words_done

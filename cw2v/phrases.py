@@ -79,6 +79,7 @@ phrase and ``scores`` (float64). ``FrozenPhrases.write_phrases`` writes ``phrase
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import math
@@ -91,18 +92,16 @@ from typing import BinaryIO
 
 import numpy as np
 
-from . import corpus as corpus_io
 from ._files import (
-    COMPRESSION_ERRORS,
     PathLike,
     atomic_writer,
-    corrupt_stream_reason,
     decompresses,
     input_name,
     is_regular_file,
     is_stream,
     open_input,
 )
+from ._reader import corpus_paths, holds_whitespace, opened, sentence_tokens
 from ._text import PhraseTable
 
 logger = logging.getLogger(__name__)
@@ -122,7 +121,6 @@ CHUNK_SIZE = 1 << 20
 _BATCH_TOKENS = 1 << 16
 _SCORINGS = {"default": 0, "npmi": 1}
 _UNBOUNDED = 1 << 62
-_WHITESPACE = frozenset(" \t\n\r\v\f")
 
 _KIND = "cw2v-phrases"
 _FROZEN_KIND = "cw2v-frozen-phrases"
@@ -133,8 +131,9 @@ _FROZEN_KIND = "cw2v-frozen-phrases"
 def _check_settings(min_count, threshold, scoring, delimiter, max_vocab_size,
                     connector_words) -> tuple[int, float, str, str, int | None, tuple[str, ...]]:
     """Every parameter checked, before any corpus is read (ValueError / TypeError naming it)."""
-    if isinstance(min_count, bool) or not isinstance(min_count, numbers.Integral) or min_count < 1:
-        raise ValueError(f"min_count must be an integer >= 1, got {min_count!r}")
+    if isinstance(min_count, bool) or not isinstance(min_count, numbers.Integral) \
+            or not 1 <= min_count <= _UNBOUNDED:
+        raise ValueError(f"min_count must be an integer in [1, 2**62], got {min_count!r}")
     if scoring not in _SCORINGS:
         raise ValueError(f"scoring must be 'default' or 'npmi', got {scoring!r}")
     if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) \
@@ -144,8 +143,11 @@ def _check_settings(min_count, threshold, scoring, delimiter, max_vocab_size,
         raise ValueError(f"threshold must be > 0 with scoring='default', got {threshold!r}")
     if scoring == "npmi" and not -1 <= threshold <= 1:
         raise ValueError(f"threshold must be in [-1, 1] with scoring='npmi', got {threshold!r}")
-    if not isinstance(delimiter, str) or not delimiter or _WHITESPACE & set(delimiter):
-        raise ValueError(f"delimiter must be a non-empty str without whitespace, got "
+    # (whitespace as the corpus reader splits on it: a phrase joined by it would be split
+    # again when the phrased text is read)
+    if not isinstance(delimiter, str) or not delimiter or holds_whitespace(delimiter):
+        raise ValueError(f"delimiter must be a non-empty str without whitespace (the characters "
+                         f"str.split() splits on, which the corpus reader splits on), got "
                          f"{delimiter!r}")
     if max_vocab_size is not None and (isinstance(max_vocab_size, bool) or not isinstance(
             max_vocab_size, numbers.Integral) or not 1 <= max_vocab_size <= _UNBOUNDED):
@@ -155,7 +157,7 @@ def _check_settings(min_count, threshold, scoring, delimiter, max_vocab_size,
         raise TypeError("connector_words must be an iterable of str, not a single str")
     words = tuple(dict.fromkeys(connector_words))
     for w in words:
-        if not isinstance(w, str) or not w or _WHITESPACE & set(w):
+        if not isinstance(w, str) or not w or holds_whitespace(w):
             raise ValueError(f"connector_words must be non-empty str without whitespace, got "
                              f"{w!r}")
     return (int(min_count), float(threshold), scoring, delimiter,
@@ -164,47 +166,20 @@ def _check_settings(min_count, threshold, scoring, delimiter, max_vocab_size,
 
 # -- reading a corpus as byte chunks -------------------------------------------------------------
 
-def _expand_folders(corpus):
-    """``corpus`` with each folder replaced by its regular files, in name order."""
-    def files(item):
-        if isinstance(item, (str, os.PathLike)) and os.path.isdir(item):
-            names = sorted(os.listdir(item))
-            found = [os.path.join(item, n) for n in names
-                     if not n.startswith(".") and os.path.isfile(os.path.join(item, n))]
-            if not found:
-                raise ValueError(f"corpus folder {os.fspath(item)!r} holds no files")
-            return found
-        return [item]
-
-    if isinstance(corpus, (str, os.PathLike)):
-        expanded = files(corpus)
-        return expanded[0] if len(expanded) == 1 else expanded
-    if isinstance(corpus, (list, tuple)) and corpus and all(
-            isinstance(c, (str, os.PathLike)) or is_stream(c) for c in corpus):
-        return [f for c in corpus for f in files(c)]
-    return corpus
-
-
 def _sources(corpus):
     """The files of ``corpus`` (checked now), or None for an iterable of token lists."""
-    return corpus_io._corpus_paths(_expand_folders(corpus), "utf-8", "strict")
+    return corpus_paths(corpus, "utf-8", "strict")  # (folders, patterns expanded)
 
 
 def _file_chunks(path) -> Iterator[tuple[bytes, bool]]:
-    """(data, final) for each chunk of a file, decompressed; ``final`` (empty data) at its end."""
-    name = input_name(path)
-    try:
-        with open_input(path) as f:
-            while True:
-                data = f.read(CHUNK_SIZE)
-                yield data, not data
-                if not data:
-                    return
-    except COMPRESSION_ERRORS as e:
-        reason = corrupt_stream_reason(e)
-        if reason is None:
-            raise
-        raise corpus_io.CorpusError(name, f"cannot read corpus file {name!r}: {reason}") from e
+    """(data, final) for each chunk of a file, decompressed; ``final`` (empty data) at its end.
+    A corrupt or truncated compressed stream raises ``CorpusError`` naming it."""
+    with opened(path) as (f, _):
+        while True:
+            data = f.read(CHUNK_SIZE)
+            yield data, not data
+            if not data:
+                return
 
 
 def _sentence_batches(sentences) -> Iterator[tuple[bytes, int]]:
@@ -213,7 +188,7 @@ def _sentence_batches(sentences) -> Iterator[tuple[bytes, int]]:
     lines: list[str] = []
     n = 0
     for sentence in sentences:
-        tokens = corpus_io._sentence_tokens(sentence)
+        tokens = sentence_tokens(sentence)
         try:
             lines.append(" ".join(tokens))
         except TypeError:
@@ -439,22 +414,58 @@ class Phrases:
 
         meta, arrays = load_arrays(path)
         _check_kind(meta, _KIND, path)
-        model = cls(None, meta["min_count"], meta["threshold"], scoring=meta["scoring"],
-                    connector_words=meta["connector_words"], delimiter=meta["delimiter"],
-                    max_vocab_size=meta["max_vocab_size"])
-        k = meta["n_connectors"]
-        woff = arrays["word_offsets"]
-        model._table.add_words(arrays["word_bytes"], np.ascontiguousarray(woff[k:]),
-                               np.ascontiguousarray(arrays["word_counts"][k:]))
-        model._table.add_ngrams(arrays["ngram_ids"], arrays["ngram_offsets"],
-                                arrays["ngram_counts"])
-        model._table.set_state(meta["total_words"], meta["prune_floor"], meta["prunes"])
+        with _naming(path, _KIND):
+            settings = _loaded_settings(meta, with_bound=True)
+            model = cls(None, settings.pop("min_count"), settings.pop("threshold"), **settings)
+            k = meta["n_connectors"]
+            if k != len(model.connector_words):
+                raise ValueError(f"n_connectors is {k!r}, but {len(model.connector_words)} "
+                                 "connector words are listed")
+            woff = arrays["word_offsets"]
+            model._table.add_words(arrays["word_bytes"], np.ascontiguousarray(woff[k:]),
+                                   np.ascontiguousarray(arrays["word_counts"][k:]))
+            model._table.add_ngrams(arrays["ngram_ids"], arrays["ngram_offsets"],
+                                    arrays["ngram_counts"])
+            model._table.set_state(meta["total_words"], meta["prune_floor"], meta["prunes"])
         return model
 
 
 def _check_kind(meta: dict, kind: str, path) -> None:
     if meta.get("kind") != kind:
-        raise ValueError(f"{path}: not a {kind} file (kind {meta.get('kind')!r})")
+        raise ValueError(f"{input_name(path)}: not a {kind} file (kind {meta.get('kind')!r})")
+
+
+def _loaded_settings(meta: dict, with_bound: bool) -> dict:
+    """The settings of a saved model, through the constructor's checks (``_check_settings``):
+    a file is trusted no more than a caller."""
+    keys = ("min_count", "threshold", "scoring", "delimiter", "connector_words")
+    missing = [k for k in keys + (("max_vocab_size",) if with_bound else ()) if k not in meta]
+    if missing:
+        raise ValueError(f"the metadata has no {missing[0]!r}")
+    connectors = meta["connector_words"]
+    if not isinstance(connectors, list):
+        raise ValueError(f"connector_words must be a list, got {connectors!r}")
+    min_count, threshold, scoring, delimiter, bound, words = _check_settings(
+        meta["min_count"], meta["threshold"], meta["scoring"], meta["delimiter"],
+        meta.get("max_vocab_size"), connectors)
+    settings = {"min_count": min_count, "threshold": threshold, "scoring": scoring,
+                "delimiter": delimiter, "connector_words": list(words)}
+    if with_bound:
+        settings["max_vocab_size"] = bound
+    return settings
+
+
+@contextlib.contextmanager
+def _naming(path, kind: str):
+    """A loader's errors (a missing key or array, a bad setting or value) as one ValueError
+    naming the file."""
+    try:
+        yield
+    except KeyError as e:
+        raise ValueError(f"{input_name(path)}: not a valid {kind} file: no {e.args[0]!r} "
+                         "in it") from None
+    except (ValueError, TypeError, IndexError, OverflowError) as e:
+        raise ValueError(f"{input_name(path)}: not a valid {kind} file: {e}") from None
 
 
 # -- applying -----------------------------------------------------------------------------------
@@ -660,9 +671,8 @@ class FrozenPhrases:
         if meta.get("kind") == _KIND:
             return Phrases.load(path).freeze()
         _check_kind(meta, _FROZEN_KIND, path)
-        settings = {k: meta[k] for k in ("min_count", "threshold", "scoring", "delimiter",
-                                         "connector_words")}
-        return cls._build(settings, arrays)
+        with _naming(path, _FROZEN_KIND):
+            return cls._build(_loaded_settings(meta, with_bound=False), arrays)
 
 
 class _ChunkReader(io.RawIOBase):

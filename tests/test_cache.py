@@ -15,7 +15,7 @@ import types
 import numpy as np
 import pytest
 
-from cw2v import Word2Vec, cache, corpus
+from cw2v import Word2Vec, _reader, cache, corpus
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
@@ -76,7 +76,7 @@ def test_files_are_reused_without_reading_the_text(tmp_path, monkeypatch, caplog
     def no_reading(*args, **kwargs):
         raise AssertionError("the text was read again")
 
-    monkeypatch.setattr(corpus, "_opened", no_reading)
+    monkeypatch.setattr(_reader, "opened", no_reading)
     with caplog.at_level(logging.INFO, logger="cw2v.corpus"):
         again = corpus.build(f, min_count=2, cache_dir=tmp_path / "cache")
     assert "reusing the encoded corpus" in caplog.text

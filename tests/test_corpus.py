@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cw2v import _reader
 from cw2v import corpus as corpus_module
 from cw2v.corpus import (CorpusDecodeError, CorpusError, EncodedCorpus, build, encode,
                          iter_sentences)
@@ -121,7 +122,7 @@ def test_tokens_cut_by_chunk_borders_are_rejoined(tmp_path, monkeypatch, chunk_s
     text = long_text(lines=False)
     assert len(text.encode()) > 1500  # one line of many chunks (but the last size)
     path = write(tmp_path / "long", text, kind)
-    monkeypatch.setattr(corpus_module, "CHUNK_SIZE", chunk_size)
+    monkeypatch.setattr(_reader, "CHUNK_SIZE", chunk_size)
     vocab, enc = build(path, min_count=1)
     expected = text.split()
     assert enc.raw_words == len(expected) == 300
@@ -135,7 +136,7 @@ def test_tokens_cut_by_chunk_borders_are_rejoined(tmp_path, monkeypatch, chunk_s
 def test_line_ends_across_chunk_borders(tmp_path, monkeypatch, chunk_size):
     text = long_text(lines=True)
     path = write(tmp_path / "lines.txt", text)
-    monkeypatch.setattr(corpus_module, "CHUNK_SIZE", chunk_size)
+    monkeypatch.setattr(_reader, "CHUNK_SIZE", chunk_size)
     expected = [line.split() for line in text.split("\n") if line.split()]
     assert len(expected) == 14
     vocab, enc = build(path, min_count=1)
@@ -144,7 +145,7 @@ def test_line_ends_across_chunk_borders(tmp_path, monkeypatch, chunk_size):
 
 
 def test_iter_sentences_cuts_long_sentences_on_request(tmp_path, monkeypatch):
-    monkeypatch.setattr(corpus_module, "CHUNK_SIZE", 16)
+    monkeypatch.setattr(_reader, "CHUNK_SIZE", 16)
     words = [f"w{i}" for i in range(25)]
     path = write(tmp_path / "c.txt", " ".join(words) + "\nx y\n")
     got = list(iter_sentences(path, max_sentence_length=10))
@@ -241,7 +242,7 @@ def test_ties_broken_by_first_appearance_and_max_vocab_cuts_them():
 
 
 def test_build_is_deterministic_and_matches_a_direct_count(tmp_path, monkeypatch):
-    monkeypatch.setattr(corpus_module, "CHUNK_SIZE", 37)
+    monkeypatch.setattr(_reader, "CHUNK_SIZE", 37)
     rng = np.random.default_rng(3)
     words = [f"w{i}" for i in range(40)]
     p = 1.0 / np.arange(1, 41)
@@ -363,7 +364,7 @@ def test_decode_error_names_file_and_byte_offset(tmp_path, monkeypatch, kind, ch
     bad = data.index(b"\xc3")
     assert bad == 19
     path = write(tmp_path / f"bad.{kind}", data, kind)
-    monkeypatch.setattr(corpus_module, "CHUNK_SIZE", chunk_size)
+    monkeypatch.setattr(_reader, "CHUNK_SIZE", chunk_size)
     with pytest.raises(CorpusDecodeError) as info:
         build(path)
     err = info.value

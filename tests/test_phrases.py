@@ -591,3 +591,221 @@ def test_words_of_every_length_are_found(tmp_path, monkeypatch, chunk):
     found = {tuple(p.split("_")) for p in expected}
     text = b"".join(model.freeze().stream(corpus)).decode()
     assert text.split("\n")[:-1] == [" ".join(reference_apply(s, found)) for s in sentences]
+
+
+# -- issue 32: folders on the command line, loaded settings, delimiters, stdin, gzip level ---------
+
+def test_cli_phrases_reads_a_folder(tmp_path):
+    """`cw2v phrases FOLDER` reads its files in name order, as Phrases(FOLDER) does."""
+    (tmp_path / "dir").mkdir()
+    write_lines(tmp_path / "dir" / "1.txt", NEW_YORK[:10])
+    write_lines(tmp_path / "dir" / "2.txt", NEW_YORK[10:])
+    result = run_cli("phrases", "dir", "-o", "out.txt", "--min-count", 2, "--threshold", 1,
+                     "-q", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    expected = Phrases(NEW_YORK, min_count=2, threshold=1).apply(NEW_YORK)
+    assert [line.split() for line in (tmp_path / "out.txt").read_text().splitlines()] == \
+        list(expected)
+
+
+def _resave(source, target, **changes):
+    """``source`` saved again with its metadata changed (None: the key removed)."""
+    from cw2v import io as cw2v_io
+
+    meta, arrays = cw2v_io.load_arrays(source)
+    meta.update(changes)
+    meta = {k: v for k, v in meta.items() if v is not None}
+    cw2v_io.save_arrays(target, meta, arrays)
+    return target
+
+
+@pytest.mark.parametrize("changes, fragment", [
+    ({"delimiter": ""}, "delimiter"),
+    ({"delimiter": "\xa0"}, "delimiter"),
+    ({"delimiter": 5}, "delimiter"),
+    ({"threshold": float("nan")}, "threshold"),
+    ({"threshold": "100"}, "threshold"),
+    ({"min_count": 0}, "min_count"),
+    ({"min_count": 2**70}, "min_count"),
+    ({"scoring": "pmi"}, "scoring"),
+    ({"connector_words": "of"}, "connector_words"),
+    ({"connector_words": ["of the"]}, "connector_words"),
+    ({"delimiter": None}, "delimiter"),
+    ({"min_count": None}, "min_count"),
+])
+@pytest.mark.parametrize("frozen", [True, False])
+def test_loaded_settings_get_the_constructors_checks(tmp_path, changes, fragment, frozen):
+    model = Phrases(NEW_YORK, min_count=2, threshold=1, connector_words=["the"])
+    (model.freeze() if frozen else model).save(tmp_path / "good.cw2v")
+    bad = _resave(tmp_path / "good.cw2v", tmp_path / "bad.cw2v", **changes)
+    loaders = [FrozenPhrases.load] + ([] if frozen else [Phrases.load])
+    for load in loaders:
+        with pytest.raises(ValueError, match=fragment) as error:
+            load(bad)
+        assert "bad.cw2v" in str(error.value)
+
+
+def test_a_kind_swap_is_a_value_error_naming_the_file(tmp_path):
+    model = Phrases(NEW_YORK, min_count=2, threshold=1)
+    model.save(tmp_path / "full.cw2v")
+    model.freeze().save(tmp_path / "frozen.cw2v")
+    as_full = _resave(tmp_path / "frozen.cw2v", tmp_path / "as_full.cw2v", kind="cw2v-phrases")
+    as_frozen = _resave(tmp_path / "full.cw2v", tmp_path / "as_frozen.cw2v",
+                        kind="cw2v-frozen-phrases")
+    for load, path in [(Phrases.load, as_full), (FrozenPhrases.load, as_full),
+                       (FrozenPhrases.load, as_frozen)]:
+        with pytest.raises(ValueError, match=path.name):
+            load(path)
+    with pytest.raises(ValueError, match="n_connectors"):
+        Phrases.load(_resave(tmp_path / "full.cw2v", tmp_path / "n.cw2v", n_connectors=3))
+
+
+def test_every_delimiter_the_reader_splits_on_is_refused():
+    """The corpus reader splits on str.split()'s whitespace (compiled or not): a delimiter
+    holding one of those characters would be split again, so it is refused; any other is
+    kept whole by the reader."""
+    from cw2v import corpus
+
+    splitting = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+    assert {"\xa0", "\u3000", "\x1c", "\x1d", "\x1e", "\x1f", "\x85"} <= set(splitting)
+    for c in splitting:
+        with pytest.raises(ValueError, match="delimiter"):
+            Phrases(None, delimiter=c)
+        with pytest.raises(ValueError, match="delimiter"):
+            Phrases(None, delimiter="_" + c + "_")
+        with pytest.raises(ValueError, match="connector_words"):
+            Phrases(None, connector_words=["of" + c])
+    # the compiled reader and the str reader agree with that definition
+    import io as std_io
+
+    text = ("a" + "a".join(splitting) + "a\n").encode("utf-8")
+    for errors in ("strict", "replace"):  # the compiled reader, then the str one
+        got = corpus.iter_sentences(std_io.BytesIO(text), errors=errors)
+        assert [w for sentence in got for w in sentence] == ["a"] * (len(splitting) + 1)
+
+
+@pytest.mark.parametrize("delimiter", ["\u200b", "·", "__", "\x00"])
+def test_an_accepted_delimiter_joins_phrases_that_training_keeps(tmp_path, delimiter):
+    from cw2v import Word2Vec
+
+    corpus = write_lines(tmp_path / "c.txt", NEW_YORK * 4)
+    bigrams = Phrases(corpus, min_count=2, threshold=1, delimiter=delimiter).freeze()
+    model = Word2Vec.from_corpus(corpus, phrases=bigrams, d=8, epochs=1, min_count=1,
+                                 workers=1, cache_dir=False)
+    assert f"new{delimiter}york" in model.w2i
+
+
+def test_cli_whitespace_delimiter_is_a_one_line_error(tmp_path):
+    write_lines(tmp_path / "c.txt", NEW_YORK)
+    assert_one_line_error(run_cli("phrases", "c.txt", "-o", "o.txt", "--delimiter", "\u3000",
+                                  cwd=tmp_path), "delimiter")
+
+
+def test_cli_min_count_out_of_range_names_its_limit(tmp_path):
+    write_lines(tmp_path / "c.txt", NEW_YORK)
+    message = assert_one_line_error(
+        run_cli("phrases", "c.txt", "-o", "o.txt", "--min-count", "99999999999999999999",
+                cwd=tmp_path), "min_count", "2**62")
+    assert "C long" not in message
+    assert not (tmp_path / "o.txt").exists()
+
+
+def test_cli_stdin_is_copied_to_a_temporary_file_not_held_in_memory(tmp_path, monkeypatch,
+                                                                   capsys):
+    import io as std_io
+    import sys
+    import tempfile
+
+    from cw2v import cli
+
+    text = "".join(" ".join(s) + "\n" for s in NEW_YORK).encode()
+    write_lines(tmp_path / "c.txt", NEW_YORK)
+    monkeypatch.chdir(tmp_path)
+
+    def never(*args):
+        raise MemoryError("the input was read into memory")
+
+    monkeypatch.setattr(cli, "read_all", never)
+    monkeypatch.setattr(sys, "stdin", type("Stdin", (), {"buffer": std_io.BytesIO(text)})())
+    args = ["phrases", "-", "-o", "out.txt", "--min-count", "2", "--threshold", "1", "-q"]
+    assert cli.main(args) == 0, capsys.readouterr().err
+    assert cli.main(["phrases", "c.txt", "-o", "ref.txt", "--min-count", "2",
+                     "--threshold", "1", "-q"]) == 0
+    assert (tmp_path / "out.txt").read_bytes() == (tmp_path / "ref.txt").read_bytes()
+    # a full temporary folder: one line naming it, and what to do
+    real = tempfile.TemporaryFile
+
+    def full(**kwargs):
+        f = real(**kwargs)
+
+        def write(data):
+            raise OSError(28, "No space left on device")
+
+        f.write = write
+        return f
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", full)
+    monkeypatch.setattr(sys, "stdin", type("Stdin", (), {"buffer": std_io.BytesIO(text)})())
+    capsys.readouterr()
+    assert cli.main(args[:-1]) == 1
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "<stdin>" in err and "TMPDIR" in err, err
+
+
+def test_cli_stdin_through_a_pipe(tmp_path):
+    text = "".join(" ".join(s) + "\n" for s in NEW_YORK).encode()
+    write_lines(tmp_path / "c.txt", NEW_YORK)
+    result = run_cli("phrases", "-", "-o", "out.txt", "--min-count", 2, "--threshold", 1, "-q",
+                     cwd=tmp_path, stdin=gzip.compress(text))
+    assert result.returncode == 0, result.stderr
+    expected = Phrases(NEW_YORK, min_count=2, threshold=1).apply(NEW_YORK)
+    assert [line.split() for line in (tmp_path / "out.txt").read_text().splitlines()] == \
+        list(expected)
+
+
+def test_gzip_output_uses_level_6(tmp_path):
+    """gzip's header says the level: XFL 2 is level 9 (slowest), 0 the levels between."""
+    frozen = Phrases(NEW_YORK, min_count=2, threshold=1).freeze()
+    frozen.apply_file(NEW_YORK, tmp_path / "o.txt.gz")
+    header = (tmp_path / "o.txt.gz").read_bytes()[:10]
+    assert header[8] == 0
+
+
+def test_a_phrased_run_resumes_with_the_same_phrases(tmp_path):
+    """from_corpus(c, phrases=[p], checkpoint=ck) stopped after an epoch; resume(ck, c,
+    phrases=[p]) continues it to the weights of the run left alone; without phrases=, the
+    mismatch says the run used them."""
+    from cw2v import StopTraining, Word2Vec
+
+    corpus = write_lines(tmp_path / "c.txt", NEW_YORK * 20)
+    bigrams = Phrases(corpus, min_count=2, threshold=1).freeze()
+    kw = dict(d=8, epochs=2, min_count=1, workers=1, cache_dir=False)
+    whole = Word2Vec.from_corpus(corpus, phrases=[bigrams], **kw)
+
+    def stop(model, stats):
+        raise StopTraining
+
+    ck = tmp_path / "run.ck"
+    Word2Vec.from_corpus(corpus, phrases=[bigrams], checkpoint=ck, callbacks=[stop], **kw)
+    with pytest.raises(ValueError, match=r"phrases=.*1 pass"):
+        Word2Vec.resume(ck, corpus, cache_dir=False)
+    with pytest.raises(ValueError, match="without phrases"):
+        plain = tmp_path / "plain.ck"
+        Word2Vec.from_corpus(corpus, checkpoint=plain, callbacks=[stop], **kw)
+        Word2Vec.resume(plain, corpus, phrases=[bigrams], cache_dir=False)
+    resumed = Word2Vec.resume(ck, corpus, phrases=[bigrams], cache_dir=False)
+    assert "new_york" in resumed.w2i
+    np.testing.assert_array_equal(resumed.W_in, whole.W_in)
+
+
+def test_a_truncated_compressed_corpus_is_a_corpus_error_naming_it(tmp_path):
+    """(phrases read files through the reader layer: its errors, its folder expansion)"""
+    from cw2v.corpus import CorpusError
+
+    packed = tmp_path / "c.txt.gz"
+    packed.write_bytes(gzip.compress(("new york " * 5000 + "\n").encode())[:-30])
+    with pytest.raises(CorpusError, match="c.txt.gz"):
+        Phrases(packed)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="holds no file"):
+        Phrases(tmp_path / "empty")

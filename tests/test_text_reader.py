@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cw2v import corpus
+from cw2v import _reader, corpus
 from cw2v._text import WordTable
 from cw2v.corpus import CorpusDecodeError, build, encode
 
@@ -25,7 +25,7 @@ FUZZ = settings(max_examples=60, deadline=None, database=None,
 
 def str_reader(monkeypatch):
     """Route ``cw2v.corpus`` to the str reader (as for any other encoding)."""
-    monkeypatch.setattr(corpus, "_reads_bytes", lambda encoding, errors: False)
+    monkeypatch.setattr(corpus, "reads_bytes", lambda encoding, errors: False)
 
 
 def assert_same_build(a, b):
@@ -55,7 +55,7 @@ def test_the_spaces_are_python_s():
 def test_files_read_as_by_str_split(tmp_path, monkeypatch, pieces, chunk, min_count):
     path = tmp_path / "c.txt"
     path.write_bytes("".join(pieces).encode("utf-8"))
-    monkeypatch.setattr(corpus, "CHUNK_SIZE", chunk)
+    monkeypatch.setattr(_reader, "CHUNK_SIZE", chunk)
     try:
         compiled = build(path, min_count=min_count)
     except ValueError as e:
@@ -76,7 +76,7 @@ def test_files_read_as_by_str_split(tmp_path, monkeypatch, pieces, chunk, min_co
 
 @pytest.mark.parametrize("chunk", [3, 7, 1 << 20])
 def test_sentences_and_files_end_where_they_do(tmp_path, monkeypatch, chunk):
-    monkeypatch.setattr(corpus, "CHUNK_SIZE", chunk)
+    monkeypatch.setattr(_reader, "CHUNK_SIZE", chunk)
     a = tmp_path / "a.txt"
     b = tmp_path / "b.txt"
     a.write_text("one two\n\n\nthree\u2028four\u0085five\r\nsix  ")
@@ -118,7 +118,7 @@ def test_pruning_matches_the_str_reader_s_table():
 ])
 @pytest.mark.parametrize("chunk", [4, 1 << 20])
 def test_decode_errors_name_the_byte(tmp_path, monkeypatch, data, encoding, offset, chunk):
-    monkeypatch.setattr(corpus, "CHUNK_SIZE", chunk)
+    monkeypatch.setattr(_reader, "CHUNK_SIZE", chunk)
     path = tmp_path / "bad.txt"
     path.write_bytes(data)
     with pytest.raises(CorpusDecodeError) as ours:
@@ -181,7 +181,7 @@ def test_read_ahead_hands_over_the_bytes_and_the_error_in_order():
 def test_compressed_files_read_ahead_equal_plain(tmp_path, monkeypatch):
     import lzma
 
-    monkeypatch.setattr(corpus, "CHUNK_SIZE", 7)
+    monkeypatch.setattr(_reader, "CHUNK_SIZE", 7)
     text = "the cat sat\non the mat\u3000x\n" * 50
     plain = tmp_path / "c.txt"
     plain.write_text(text)
@@ -189,3 +189,26 @@ def test_compressed_files_read_ahead_equal_plain(tmp_path, monkeypatch):
     with lzma.open(packed, "wt") as f:
         f.write(text)
     assert_same_build(build(plain, min_count=1), build(packed, min_count=1))
+
+
+def test_one_whitespace_definition_for_every_reader():
+    """``_reader.ASCII_WHITESPACE`` is what bytes.split() and the phrase table (``cw2v_space``)
+    split on; ``_reader.holds_whitespace`` (str.isspace) is what the corpus readers, compiled
+    and str, split on -- checked against the compiled code, byte by byte."""
+    import io
+
+    from cw2v.phrases import Phrases
+
+    assert set(_reader.ASCII_WHITESPACE) == {b for b in range(256) if not bytes([b]).split()}
+    for b in range(128):
+        text = bytes([0x61, b, 0x62, 0x0A])
+        tokens = 2 if b in _reader.ASCII_WHITESPACE else 1
+        assert Phrases(io.BytesIO(text), min_count=1).total_words == tokens, b
+        for errors in ("strict", "replace"):  # the compiled reader, then the str one
+            got = corpus.iter_sentences(io.BytesIO(text), errors=errors)
+            words = [w for sentence in got for w in sentence]
+            assert len(words) == (2 if _reader.holds_whitespace(chr(b)) else 1), (b, errors)
+    for c in ("\x85", "\xa0", "\u2028", "\u3000", "\u200b", "\xad", "\u2060", "é"):
+        text = ("a" + c + "b\n").encode("utf-8")
+        words = [w for s in corpus.iter_sentences(io.BytesIO(text)) for w in s]
+        assert len(words) == (2 if _reader.holds_whitespace(c) else 1), c
