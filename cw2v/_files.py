@@ -411,21 +411,6 @@ def check_distinct(outputs, inputs=()) -> None:
                                  f"({other}); give each its own")
 
 
-def corpus_inputs(corpus, label: str = "corpus file") -> list[tuple[str, PathLike]]:
-    """``(label, path)`` for each local file a corpus given by path(s) reads -- a folder's
-    files and a glob's matches included -- for ``check_distinct``; nothing for file objects,
-    URLs and sentences in memory (an entry that cannot be listed is left to the reader)."""
-    from .corpus import _expand
-
-    entries = corpus if isinstance(corpus, (list, tuple)) else [corpus]
-    files: list[tuple[str, PathLike]] = []
-    for entry in entries:
-        if isinstance(entry, (str, os.PathLike)) and not is_url(entry):
-            with contextlib.suppress(OSError):
-                files += [(label, f) for f in _expand(entry)]
-    return files
-
-
 def _file_kind(mode: int) -> str:
     for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
                        (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO"),

@@ -20,7 +20,8 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
-from ._files import PathLike, _process_alive, check_distinct, check_output, corpus_inputs
+from ._files import PathLike, _process_alive, check_distinct, check_output
+from ._reader import corpus_inputs
 
 log = logging.getLogger(__name__)
 

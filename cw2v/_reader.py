@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import errno
 import glob
 import os
@@ -27,6 +28,7 @@ import numpy as np
 from ._files import (
     COMPRESSION_ERRORS,
     InputLike,
+    PathLike,
     ReadAhead,
     check_binary_stream,
     check_text_encoding,
@@ -148,6 +150,19 @@ def expand_path(path) -> list:
             raise FileNotFoundError(errno.ENOENT, "no corpus file matches this pattern", path)
         return files
     return [path]
+
+
+def corpus_inputs(corpus, label: str = "corpus file") -> list[tuple[str, PathLike]]:
+    """``(label, path)`` for each local file a corpus given by path(s) reads -- a folder's
+    files and a glob's matches included -- for ``check_distinct``; nothing for file objects,
+    URLs and sentences in memory (an entry that cannot be listed is left to the reader)."""
+    entries = corpus if isinstance(corpus, (list, tuple)) else [corpus]
+    files: list[tuple[str, PathLike]] = []
+    for entry in entries:
+        if isinstance(entry, (str, os.PathLike)) and not is_url(entry):
+            with contextlib.suppress(OSError):
+                files += [(label, f) for f in expand_path(entry)]
+    return files
 
 
 def sentence_tokens(sentence) -> list | tuple:

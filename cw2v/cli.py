@@ -49,8 +49,9 @@ from typing import TYPE_CHECKING
 
 from . import params
 from ._files import (COMPRESSION_ERRORS, InMemoryInput, InputLike, check_distinct,
-                     check_output, check_text_encoding, corpus_inputs, decompresses, input_name,
+                     check_output, check_text_encoding, decompresses, input_name,
                      is_regular_file, is_stream, open_input, read_all)
+from ._reader import corpus_inputs
 from ._version import __version__
 
 if TYPE_CHECKING:
