@@ -26,9 +26,12 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .corpus import EncodedCorpus
+from .params import BY_NAME as _PARAMETERS
 from .tables import keep_probabilities
 
 log = logging.getLogger(__name__)
+
+_DEFAULT_LR = _PARAMETERS["lr"].default
 
 # Tokens a span holds. Windows never cross a span's edge (word2vec.c cuts sentences at 1,000
 # words, gensim at 10,000); at 50,000 tokens that loses under 0.01% of a long line's pairs. A
@@ -36,14 +39,25 @@ log = logging.getLogger(__name__)
 # slower on one thread (hand-over costs per span).
 SPAN_TOKENS = 50_000
 
+# Divergence is seen by what it does, not only by NaN or infinite values (hierarchical softmax
+# skips the nodes beyond the sigmoid table, so its weights can grow huge and stay finite): a
+# span's loss per example above DIVERGED_LOSS_FACTOR times what an untrained model scores (every
+# score 0: log 2 a target, so about what a fresh run's first span scores; training only lowers
+# it), or a weight beyond DIVERGED_WEIGHT in magnitude (word2vec's trained weights stay within a
+# few units: the sigmoid table stops their growth at scores of +-6).
+DIVERGED_LOSS_FACTOR = 100.0
+DIVERGED_WEIGHT = 1e4
+
 
 class StopTraining(Exception):
     """Raise from a callback to end training after the current epoch."""
 
 
 class TrainingDivergedError(FloatingPointError):
-    """Training made the loss or the weights NaN or infinite (a learning rate far too large);
-    the weights are unusable, and no checkpoint is written from them."""
+    """Training diverged (a learning rate far too large): the loss or the weights became NaN or
+    infinite, a span's loss per example rose far above an untrained model's, or a weight grew
+    far beyond any trained model's. The weights are unusable, and no checkpoint is written from
+    them."""
 
 
 class _Stop(Exception):
@@ -170,6 +184,19 @@ class RunResult:
 
     epochs: list[EpochStats]  # the figures of each epoch completed
     stopped: str | None       # why training ended early, or None if it ran all epochs
+
+
+def chance_loss(n_neg: int, hs: int, tree, counts) -> float:
+    """The loss per example of an untrained model, every score 0 (log 2 a target): the positive
+    and ``n_neg`` noise words of negative sampling, and hierarchical softmax's path (the mean
+    code length, weighted by the counts). A fresh run's first span scores about this."""
+    targets = float(n_neg + 1) if n_neg else 0.0
+    if hs and tree is not None:
+        lengths = np.diff(np.asarray(tree.offsets, dtype=np.int64))
+        weights = np.asarray(counts, dtype=np.float64)
+        targets += float(np.average(lengths, weights=weights)) if weights.sum() > 0 \
+            else float(lengths.mean())
+    return max(targets, 1.0) * math.log(2.0)
 
 
 def span_edges(offsets: np.ndarray, n_tokens: int, span_tokens: int = SPAN_TOKENS) -> np.ndarray:
@@ -300,6 +327,8 @@ class TrainingRun:
         self._checkpoint: Callable[[RunPosition], None] | None = None
         self._checkpoint_every = math.inf
         self._last_checkpoint = 0.0
+        self._checkpointed: tuple[int, int] | None = None  # (epoch, span) last written
+        self._chance_loss = chance_loss(s.n_neg, s.hs, tree, counts)
 
     @property
     def rng_states(self) -> list[int]:
@@ -357,13 +386,15 @@ class TrainingRun:
         Ctrl-C, or ``on_epoch`` raising ``StopTraining`` or KeyboardInterrupt, stops the
         workers after their current span (well under a second); the weights keep what was
         trained so far and the result says how far it got. A second Ctrl-C aborts at once.
-        Any other exception (a worker's included) stops the workers and is re-raised; a span
-        whose loss is not finite, or non-finite weights at a checkpoint or an epoch's end,
-        raise ``TrainingDivergedError``.
+        Any other exception (a worker's included) stops the workers and is re-raised. A span
+        whose loss is not finite or whose loss per example is over ``DIVERGED_LOSS_FACTOR``
+        times an untrained model's, or weights not finite or beyond ``DIVERGED_WEIGHT`` at a
+        checkpoint or an epoch's end, raise ``TrainingDivergedError``.
 
         ``checkpoint(position)``, if given, is called with no span running: every
         ``checkpoint_every`` seconds (0: before every span), after each epoch (after
-        ``on_epoch``) and after a clean stop; the weights are finite whenever it is called.
+        ``on_epoch``, even when it raises) and after a clean stop; the weights are finite and
+        within bounds whenever it is called.
         """
         s = self.settings
         if progress is None:
@@ -383,17 +414,18 @@ class TrainingRun:
                     self._next_epoch()
                 stats = self._run_epoch()
                 self.history.append(stats)
-                self._check_finite()
+                self._check_weights()
                 log.info("epoch %d/%d: loss %.4f a pair, %.0f words/s, lr %.5f", self.epoch,
                          s.epochs, stats.loss_per_pair, stats.words_per_second, stats.lr)
-                if on_epoch is not None:
-                    try:
+                try:
+                    if on_epoch is not None:
                         on_epoch(stats)
-                    except StopTraining:
-                        raise _Stop("a callback stopped training") from None
-                    except KeyboardInterrupt:
-                        raise _Stop("interrupted") from None
-                self._write_checkpoint()
+                except StopTraining:
+                    raise _Stop("a callback stopped training") from None
+                except KeyboardInterrupt:
+                    raise _Stop("interrupted") from None
+                finally:  # a callback that raises does not lose the epoch's checkpoint
+                    self._write_checkpoint()
         except _Stop as stop:
             stopped, clean = stop.reason, True
         except KeyboardInterrupt:  # a second Ctrl-C, or one outside the main thread's handler
@@ -495,29 +527,43 @@ class TrainingRun:
                 raise out
             self._record(out)
             if not math.isfinite(out[3]):
-                self._diverged("the loss of a span")
+                self._diverged("the loss of a span became NaN or infinite")
+            if out[2] and out[3] > DIVERGED_LOSS_FACTOR * self._chance_loss * out[2]:
+                self._diverged(f"the loss of a span reached {out[3] / out[2]:.3g} an example, "
+                               f"over {DIVERGED_LOSS_FACTOR:g} times an untrained model's "
+                               f"{self._chance_loss:.3g}")
             if out[2] and self._bar is not None:
                 self._bar.set_postfix(lr=f"{self.lr_at(self.dispatched):.5f}",
                                       loss=f"{out[3] / out[2]:.3f}", refresh=False)
 
-    def _check_finite(self) -> None:
-        """TrainingDivergedError unless every weight is finite (one pass over both arrays)."""
+    def _check_weights(self) -> None:
+        """TrainingDivergedError unless every weight is finite and within ``DIVERGED_WEIGHT``
+        (a min and a max of each array: two passes, no temporary copy)."""
         for name, w in (("W_in", self.W_in), ("W_out", self.W_out), ("syn1", self.syn1)):
-            if w is not None and not np.isfinite(w).all():
-                self._diverged(name)
+            if w is None or w.size == 0:
+                continue
+            lo, hi = float(w.min()), float(w.max())
+            if not (math.isfinite(lo) and math.isfinite(hi)):
+                self._diverged(f"{name} became NaN or infinite")
+            if max(-lo, hi) > DIVERGED_WEIGHT:
+                self._diverged(f"{name} holds a weight of {hi if hi > -lo else lo:.3g}, beyond "
+                               f"any trained model's (|w| > {DIVERGED_WEIGHT:g})")
 
     def _diverged(self, what: str):
+        s = self.settings
         raise TrainingDivergedError(
-            f"training diverged in epoch {self.epoch} of {self.settings.epochs}: {what} became "
-            f"NaN or infinite (lr={self.settings.lr:g} is probably too large); the weights are "
-            "unusable")
+            f"training diverged in epoch {self.epoch} of {s.epochs}: {what}; the weights are "
+            f"unusable. lr={s.lr:g} is too large: train again with a smaller lr (the default "
+            f"is {_DEFAULT_LR:g}; try a tenth of this one)")
 
     def _write_checkpoint(self) -> None:
-        """Call the checkpoint callback (no span running; the weights checked finite)."""
-        if self._checkpoint is None:
+        """Call the checkpoint callback (no span running; the weights checked finite and in
+        bounds), unless this position is already written."""
+        if self._checkpoint is None or self._checkpointed == (self.epoch, self.span):
             return
-        self._check_finite()
+        self._check_weights()
         self._checkpoint(self.position())
+        self._checkpointed = (self.epoch, self.span)
         self._last_checkpoint = time.monotonic()
 
     def _stop(self) -> None:

@@ -169,6 +169,25 @@ def test_checkpoint_after_each_epoch_and_of_a_finished_run(corpus_file, uninterr
     assert same_weights(done, m) and len(done.epoch_history) == 3
 
 
+def test_a_raising_callback_keeps_the_epoch_s_checkpoint(corpus_file, uninterrupted,
+                                                       tmp_path):
+    """The end-of-epoch checkpoint is written even when a callback raises; the run resumes
+    from it to the uninterrupted weights."""
+    ckpt = tmp_path / "run.ckpt"
+
+    def fail(model, stats):
+        if stats.epoch == 2:
+            raise RuntimeError("a broken callback")
+
+    with pytest.raises(RuntimeError, match="a broken callback"):
+        Word2Vec.from_corpus(corpus_file, checkpoint=ckpt, checkpoint_every=math.inf,
+                             callbacks=[fail], progress=False, **KW)
+    saved = checkpoint.read(ckpt, Word2Vec)
+    assert (saved.position.epoch, saved.position.span) == (2, 6)
+    assert len(saved.model.loss_history) == 2
+    assert same_weights(Word2Vec.resume(ckpt, corpus_file, progress=False), uninterrupted)
+
+
 def test_train_writes_checkpoints_too(corpus_file, tmp_path):
     m = Word2Vec.from_corpus(corpus_file, progress=False, **{**KW, "epochs": 1})
     ckpt = tmp_path / "more.ckpt"
@@ -256,8 +275,56 @@ def test_bad_checkpoint_target_is_refused_before_reading(tmp_path):
 
 def test_a_diverging_run_stops_with_a_clear_error(corpus_file):
     with pytest.raises(TrainingDivergedError, match=r"diverged in epoch 1 of 3: .* NaN or "
-                                                    r"infinite \(lr=1e\+06 is probably too large"):
+                                                    r"infinite; .* lr=1e\+06 is too large: train "
+                                                    r"again with a smaller lr"):
         Word2Vec.from_corpus(corpus_file, lr=1e6, min_lr=0, progress=False, **KW)
+
+
+@pytest.mark.parametrize("objective", [dict(hs=1, n_neg=0), dict(sg=0, hs=1, n_neg=0),
+                                       dict(hs=1, n_neg=0, mode="batched")])
+def test_hierarchical_softmax_divergence_is_caught_though_finite(corpus_file, objective):
+    """Nodes beyond the sigmoid table are skipped, so hierarchical softmax alone diverges to
+    huge finite weights: the loss per example, far above an untrained model's, gives it away."""
+    with pytest.raises(TrainingDivergedError, match=r"diverged in epoch 1 of 3: the loss of a "
+                                                    r"span reached .* an example, over 100 times "
+                                                    r"an untrained model's .*smaller lr"):
+        Word2Vec.from_corpus(corpus_file, lr=1e6, min_lr=0, progress=False,
+                             **{**KW, **objective})
+
+
+def test_weights_beyond_any_trained_model_s_are_divergence(corpus_file, tmp_path):
+    """A finite weight of 1e6 (what a diverging run makes) stops training at the epoch's end,
+    and the checkpoint keeps the last good weights."""
+    ckpt = tmp_path / "run.ckpt"
+
+    def grow(model, stats):
+        if stats.epoch == 2:
+            model.syn1[3, 1] = -1e6
+
+    with pytest.raises(TrainingDivergedError, match=r"syn1 holds a weight of -1e\+06, beyond "
+                                                    r"any trained model's"):
+        Word2Vec.from_corpus(corpus_file, checkpoint=ckpt, callbacks=[grow], progress=False,
+                             **{**KW, "hs": 1})
+    assert checkpoint.read(ckpt, Word2Vec).position.epoch == 1
+
+
+@pytest.mark.parametrize("objective", [
+    dict(), dict(sg=0, lr=0.05), dict(sg=0, cbow_mean=0, lr=0.05), dict(hs=1, n_neg=0),
+    dict(sg=0, hs=1, n_neg=0, lr=0.05), dict(hs=1, n_neg=3), dict(mode="batched"),
+    dict(mode="batched", hs=1, n_neg=0)])
+def test_normal_runs_of_every_objective_are_not_divergence(objective):
+    """Many epochs on a small corpus (the weights grow the most): each objective's loss stays
+    below an untrained model's and its weights far inside the bound."""
+    rng = np.random.default_rng(0)
+    topics = [[f"t{t}w{i}" for i in range(10)] for t in range(3)]
+    corpus = [[topics[t][i] for i in rng.integers(0, 10, 12)]
+              for t in rng.integers(0, 3, 600)]
+    m = Word2Vec.from_corpus(corpus, d=20, window=3, min_count=1, sample=0, epochs=20, seed=7,
+                             workers=1, progress=False, cache_dir=False, **objective)
+    chance = trainer.chance_loss(m.n_neg, m.config["hs"], m.tree, m.counts)
+    assert all(s.loss_per_pair < chance for s in m.epoch_history)
+    weights = [w for w in (m.W_in, m.W_out, m.syn1) if w is not None]
+    assert max(float(np.abs(w).max()) for w in weights) < trainer.DIVERGED_WEIGHT / 100
 
 
 def test_a_diverging_run_keeps_the_last_finite_checkpoint(corpus_file, tmp_path):
