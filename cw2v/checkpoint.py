@@ -98,8 +98,9 @@ def read(path: InputLike, model_class) -> Checkpoint:
         if not isinstance(entry, dict) or entry.get("format") != FORMAT:
             raise ValueError(f"unknown checkpoint format {entry.get('format')!r}"
                              if isinstance(entry, dict) else "the entry is not an object")
+        model = model_class._import_state(meta, arrays)
         position = RunPosition.from_json(entry.get("position"))
-        settings = _settings(entry.get("settings"))
+        settings = _settings(entry.get("settings"), model)
         span_tokens = entry.get("span_tokens")
         if isinstance(span_tokens, bool) or not isinstance(span_tokens, int) or span_tokens < 1:
             raise ValueError(f"span_tokens must be an integer >= 1, got {span_tokens!r}")
@@ -107,21 +108,68 @@ def read(path: InputLike, model_class) -> Checkpoint:
         if not isinstance(corpus, dict) or set(corpus) != {"tokens", "sentences", "raw_words",
                                                            "blake2b"}:
             raise ValueError("the corpus fingerprint is missing or malformed")
+        if any(isinstance(corpus[k], bool) or not isinstance(corpus[k], int) or corpus[k] < 1
+               for k in ("tokens", "sentences", "raw_words")):
+            raise ValueError("the corpus fingerprint's tokens, sentences and raw_words must be "
+                             "integers >= 1")
+        _check_position(position, settings, corpus["tokens"])
+        if not np.asarray(model.counts).any():
+            raise ValueError("the model's word counts are all 0 (every word of a trained "
+                             "vocabulary occurs at least once)")
         every = entry.get("every")
         every = math.inf if every is None else check_every(every)
-        model = model_class._import_state(meta, arrays)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"{name}: not a valid cw2v checkpoint: {exc}") from None
     return Checkpoint(model, position, settings, span_tokens, corpus, every)
 
 
-def _settings(data) -> TrainingSettings:
-    """The saved TrainingSettings, each value checked by its parameter's row."""
+def _settings(data, model) -> TrainingSettings:
+    """The saved settings, through ``params.resolve`` as a fresh run's (each value's limits and
+    the rules that tie them together), over the model's own configuration; the parameters
+    fixed with the model must be the model's."""
     names = [f.name for f in fields(TrainingSettings)]
     if not isinstance(data, dict) or sorted(data) != sorted(names):
         raise ValueError(f"the settings must be an object with keys {', '.join(names)}")
-    return TrainingSettings(**{k: params.check("mode" if k == "objective" else k, v)
-                               for k, v in data.items()})
+    given = {("mode" if k == "objective" else k): v for k, v in data.items()}
+    base = {k: v for k, v in model.config.items() if k in params.BY_NAME}
+    resolved = params.resolve(given, base={**base, "d": model.vector_size,
+                                           "n_neg": model.n_neg})
+    for key in params.names("model"):
+        own = {"d": model.vector_size, "n_neg": model.n_neg}.get(key, model.config.get(key))
+        if resolved[key] != own:
+            raise ValueError(f"the settings say {key}={resolved[key]!r} but the model was made "
+                             f"with {key}={own!r}")
+    return TrainingSettings(**{k: resolved["mode" if k == "objective" else k] for k in names})
+
+
+def _check_position(position: RunPosition, settings: TrainingSettings, tokens: int) -> None:
+    """ValueError unless the position is one a run of ``settings`` over ``tokens`` tokens
+    can reach: 0 < epoch <= epochs, one generator a worker, consistent finite figures."""
+    if not 1 <= position.epoch <= settings.epochs:
+        raise ValueError(f"the position's epoch {position.epoch} is not in [1, "
+                         f"{settings.epochs}] (the run's epochs)")
+    if len(position.rng_states) != settings.workers:
+        raise ValueError(f"the position holds {len(position.rng_states)} generators for "
+                         f"{settings.workers} workers")
+    words, kept, pairs, loss = position.figures
+    if not (all(math.isfinite(x) for x in position.figures)
+            and 0 <= kept <= words <= tokens and pairs >= 0
+            and math.isfinite(position.epoch_seconds) and position.epoch_seconds >= 0):
+        raise ValueError(f"the position's figures {position.figures} (words, kept words, pairs, "
+                         f"loss of the epoch so far: finite, kept <= words <= the corpus's "
+                         f"{tokens} tokens) or epoch_seconds {position.epoch_seconds} are not "
+                         "a run's")
+    if position.words_done != (position.epoch - 1) * tokens + words:
+        raise ValueError(f"the position's words_done {position.words_done} is not the "
+                         f"{position.epoch - 1} epochs before this one of {tokens} tokens and "
+                         f"its {words:.0f} words")
+    history = position.history
+    if not (len(history) in (position.epoch - 1, position.epoch)
+            and [h.epoch for h in history] == list(range(1, len(history) + 1))
+            and all(math.isfinite(x) for h in history for x in (h.loss, h.seconds, h.lr))
+            and all(0 <= h.kept_words <= h.words == tokens and h.pairs >= 0 for h in history)):
+        raise ValueError(f"the position's history ({len(history)} epochs) is not that of the "
+                         f"epochs before epoch {position.epoch}")
 
 
 def check_corpus(name: str, saved: dict[str, Any], encoded: EncodedCorpus) -> None:

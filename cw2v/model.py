@@ -549,7 +549,11 @@ class Word2Vec(SGNSBase):
                                   tree=self.tree if settings.hs else None,
                                   syn1=self.syn1 if settings.hs else None)
         if resume is not None:
-            run.restore(position)
+            try:
+                run.restore(position)
+            except ValueError as exc:
+                raise ValueError(f"{input_name(checkpoint)}: not a valid cw2v checkpoint: "
+                                 f"{exc}") from None
         callbacks = list(callbacks)
         self.training_stopped = None
         self.raw_words = int(encoded.raw_words)

@@ -345,19 +345,25 @@ class TrainingRun:
     def restore(self, position: RunPosition) -> None:
         """Continue from ``position`` (taken from a run with the same settings and corpus).
 
-        Raises ValueError if the position does not fit this run (more epochs or spans than it
-        has, another number of workers, more words done than it trains).
+        Raises ValueError if the position does not fit this run: an epoch outside [1, epochs],
+        more spans than it has, another number of workers, words done or epochs of history
+        that are not those of the spans and epochs before it.
         """
         s = self.settings
         if len(position.rng_states) != s.workers:
             raise ValueError(f"the position holds {len(position.rng_states)} generators for "
                              f"{s.workers} workers")
-        if not (0 <= position.epoch <= s.epochs and 0 <= position.span <= len(self.spans)
-                and 0 <= position.words_done <= self.total_words
-                and len(position.history) <= position.epoch):
+        n_spans, edges = len(self.spans), self.spans.edges
+        fits = 1 <= position.epoch <= s.epochs and 0 <= position.span <= n_spans
+        if fits:  # the spans trained are the epoch's first ones: their words, the epochs' before
+            done = int(edges[position.span])
+            fits = (position.figures[0] == done
+                    and position.words_done == (position.epoch - 1) * int(edges[-1]) + done
+                    and len(position.history) == position.epoch - (position.span < n_spans))
+        if not fits:
             raise ValueError(f"the position (epoch {position.epoch}, span {position.span}, "
                              f"{position.words_done} words) does not fit a run of {s.epochs} "
-                             f"epochs of {len(self.spans)} spans")
+                             f"epochs of {n_spans} spans")
         self.epoch, self.span = position.epoch, position.span
         self.words_done = self.dispatched = position.words_done
         for state, rng in zip(self.states, position.rng_states):

@@ -240,6 +240,56 @@ def test_damaged_checkpoints_are_refused_naming_the_file(corpus_file, tmp_path, 
     assert str(err.value).startswith(f"{ckpt}: not a valid cw2v checkpoint")
 
 
+@pytest.fixture(scope="module")
+def stopped_checkpoint(corpus_file, tmp_path_factory) -> bytes:
+    """The bytes of a checkpoint of a run stopped after epoch 1 of 3."""
+    def stop(model, stats):
+        raise KeyboardInterrupt
+
+    ckpt = tmp_path_factory.mktemp("stopped") / "run.ckpt"
+    Word2Vec.from_corpus(corpus_file, checkpoint=ckpt, callbacks=[stop], progress=False, **KW)
+    return ckpt.read_bytes()
+
+
+def _zero_counts(meta, arrays):
+    arrays["counts"] = np.zeros_like(arrays["counts"])
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda m, a: m["checkpoint"]["position"].update(epoch=0), r"epoch 0 is not in \[1, 3\]"),
+    (lambda m, a: m["checkpoint"]["settings"].update(hs=0, n_neg=0), "n_neg=0 with hs=0"),
+    (lambda m, a: m["checkpoint"]["settings"].update(min_lr=0.5),
+     r"min_lr \(0.5\) must not exceed lr"),
+    (lambda m, a: m["checkpoint"]["settings"].update(objective="batched", sg=0), "batched"),
+    (lambda m, a: m["checkpoint"]["settings"].update(hs=1), "settings say hs=1 but the model"),
+    (_zero_counts, "word counts are all 0"),
+    (lambda m, a: m["checkpoint"]["position"].update(figures=[math.nan] * 4), "figures"),
+    (lambda m, a: m["checkpoint"]["position"].update(figures=[0, 0, 0, 0]), "words_done"),
+    (lambda m, a: m["checkpoint"]["position"].update(words_done=0), "words_done"),
+    (lambda m, a: m["checkpoint"]["position"].update(history=[]), "does not fit a run"),
+    (lambda m, a: m["checkpoint"]["position"]["history"][0].update(loss=math.inf), "history"),
+    (lambda m, a: m["checkpoint"]["position"].update(epoch_seconds=-1.0), "epoch_seconds"),
+    (lambda m, a: m["checkpoint"]["position"].update(rng_states=[1, 2]), "2 generators for 1"),
+    (lambda m, a: m["checkpoint"]["corpus"].update(tokens=0), "fingerprint's tokens"),
+    (lambda m, a: m["checkpoint"]["position"].update(span=3), "does not fit a run"),
+])
+def test_hand_edited_checkpoints_are_refused(stopped_checkpoint, corpus_file, tmp_path, edit,
+                                             message):
+    """A checkpoint's settings go through params.resolve as a fresh run's, and its position
+    through checks of its own; every error names the file, before any training."""
+    ckpt = tmp_path / "run.ckpt"
+    ckpt.write_bytes(stopped_checkpoint)
+    meta, arrays = io.load_arrays(ckpt)
+    arrays = {k: np.array(v) for k, v in arrays.items()}
+    edit(meta, arrays)
+    io.save_arrays(ckpt, meta, arrays)
+    edited = ckpt.read_bytes()
+    with pytest.raises(ValueError, match=message) as err:
+        Word2Vec.resume(ckpt, corpus_file, progress=False)
+    assert str(err.value).startswith(f"{ckpt}: not a valid cw2v checkpoint")
+    assert ckpt.read_bytes() == edited  # nothing trained, nothing written
+
+
 def test_a_position_that_does_not_fit_the_run_is_refused(corpus_file, tmp_path):
     ckpt = tmp_path / "run.ckpt"
     Word2Vec.from_corpus(corpus_file, checkpoint=ckpt, progress=False, **{**KW, "epochs": 1})
