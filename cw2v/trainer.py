@@ -19,6 +19,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
 
@@ -26,12 +27,12 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .corpus import EncodedCorpus
-from .params import BY_NAME as _PARAMETERS
+from .params import Settings, default, settings
 from .tables import keep_probabilities
 
 log = logging.getLogger(__name__)
 
-_DEFAULT_LR = _PARAMETERS["lr"].default
+_DEFAULT_LR = default("lr")
 
 # Tokens a span holds. Windows never cross a span's edge (word2vec.c cuts sentences at 1,000
 # words, gensim at 10,000); at 50,000 tokens that loses under 0.01% of a long line's pairs. A
@@ -94,22 +95,21 @@ class EpochStats:
         return self.words / max(self.seconds, 1e-9)
 
 
-@dataclass
-class TrainingSettings:
-    """Hyper-parameters of one call to the trainer (checked by the model)."""
+def _training_settings(**given) -> Settings:
+    """What ``TrainingSettings(...)`` made: its fields (``objective``, the old name of
+    ``mode``, included) over the table's defaults, resolved."""
+    if "objective" in given:
+        given["mode"] = given.pop("objective")
+    return settings(given)
 
-    epochs: int
-    window: int
-    n_neg: int
-    sample: float
-    lr: float
-    min_lr: float
-    workers: int
-    seed: int
-    objective: str = "exact"  # one of the kernel's OBJECTIVES
-    sg: int = 1               # 1 skip-gram, 0 CBOW
-    hs: int = 0               # 1: hierarchical softmax (the run needs the tree and syn1)
-    cbow_mean: int = 1        # CBOW: 1 mean, 0 sum of the context vectors
+
+def __getattr__(name: str):
+    if name == "TrainingSettings":
+        warnings.warn("cw2v.trainer.TrainingSettings is deprecated: a run takes "
+                      "cw2v.params.Settings (cw2v.params.settings(...)), made from the "
+                      "parameter table", DeprecationWarning, stacklevel=2)
+        return _training_settings
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -286,7 +286,9 @@ class TrainingRun:
         Word counts, for the subsampling keep-probabilities.
     encoded : EncodedCorpus
         The corpus as word ids.
-    settings : TrainingSettings
+    settings : cw2v.params.Settings
+        Every training parameter (``epochs``, ``window``, ``n_neg``, ``sample``, ``lr``,
+        ``min_lr``, ``workers``, ``seed``, ``mode``, ``sg``, ``hs``, ``cbow_mean`` are read).
     span_tokens : int
         Tokens a span holds (a checkpoint records it, so a resumed run cuts the same spans).
     tree : cw2v.tables.HuffmanTree, optional
@@ -296,7 +298,7 @@ class TrainingRun:
     """
 
     def __init__(self, kernel, W_in, W_out, sigmoid, noise, counts, encoded: EncodedCorpus,
-                 settings: TrainingSettings, span_tokens: int = SPAN_TOKENS, *, tree=None,
+                 settings: Settings, span_tokens: int = SPAN_TOKENS, *, tree=None,
                  syn1=None):
         s = self.settings = settings
         self.W_in, self.W_out, self.syn1 = W_in, W_out, syn1
@@ -305,10 +307,11 @@ class TrainingRun:
         self.total_words = int(encoded.tokens.shape[0]) * s.epochs
         keep_prob = keep_probabilities(counts, s.sample)
         seeds = np.random.SeedSequence(s.seed).spawn(s.workers)
+        # (the compiled kernel's keyword for the mode is ``objective``)
         self.states = [kernel.KernelState(W_in, W_out, sigmoid, noise, s.n_neg,
                                           int(seq.generate_state(1, np.uint64)[0]),
                                           keep_prob=keep_prob, window=s.window,
-                                          objective=s.objective, sg=s.sg, hs=s.hs,
+                                          objective=s.mode, sg=s.sg, hs=s.hs,
                                           cbow_mean=s.cbow_mean, tree=tree, syn1=syn1)
                        for seq in seeds]
         self.epoch = 0                 # the epoch in progress, or the last one run (1-based)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cw2v import Word2Vec, checkpoint, io, trainer
+from cw2v import Word2Vec, checkpoint, io, params, trainer
 from cw2v.trainer import TrainingDivergedError
 
 # A corpus of 6 spans (300k tokens), small enough to train in about a second per run.
@@ -223,7 +223,8 @@ def test_resume_refuses_a_model_that_is_not_a_checkpoint(corpus_file, tmp_path):
     (lambda c: c["position"].update(history=[{"epoch": 1}]), "history"),
     (lambda c: c["position"].pop("span"), "no 'span'"),
     (lambda c: c["settings"].update(window=0), "window"),
-    (lambda c: c["settings"].update(objective="magic"), "mode"),
+    (lambda c: c["settings"].update(mode="magic"), "mode must be one of"),
+    (lambda c: c["settings"].update(objective="exact"), "unknown training parameter.*objective"),
     (lambda c: c.update(format=99), "unknown checkpoint format"),
     (lambda c: c.update(span_tokens=0), "span_tokens"),
     (lambda c: c.update(corpus={}), "fingerprint"),
@@ -260,7 +261,7 @@ def _zero_counts(meta, arrays):
     (lambda m, a: m["checkpoint"]["settings"].update(hs=0, n_neg=0), "n_neg=0 with hs=0"),
     (lambda m, a: m["checkpoint"]["settings"].update(min_lr=0.5),
      r"min_lr \(0.5\) must not exceed lr"),
-    (lambda m, a: m["checkpoint"]["settings"].update(objective="batched", sg=0), "batched"),
+    (lambda m, a: m["checkpoint"]["settings"].update(mode="batched", sg=0), "batched"),
     (lambda m, a: m["checkpoint"]["settings"].update(hs=1), "settings say hs=1 but the model"),
     (_zero_counts, "word counts are all 0"),
     (lambda m, a: m["checkpoint"]["position"].update(figures=[math.nan] * 4), "figures"),
@@ -288,6 +289,30 @@ def test_hand_edited_checkpoints_are_refused(stopped_checkpoint, corpus_file, tm
         Word2Vec.resume(ckpt, corpus_file, progress=False)
     assert str(err.value).startswith(f"{ckpt}: not a valid cw2v checkpoint")
     assert ckpt.read_bytes() == edited  # nothing trained, nothing written
+
+
+FORMAT_1_SETTINGS = ("epochs", "window", "n_neg", "sample", "lr", "min_lr", "workers", "seed",
+                     "objective", "sg", "hs", "cbow_mean")
+
+
+def test_settings_hold_every_parameter_and_format_1_checkpoints_still_resume(
+        stopped_checkpoint, corpus_file, uninterrupted, tmp_path):
+    """A checkpoint records every row of the table by name (the mode as ``mode``); one written
+    before (format 1: twelve settings, the mode called ``objective``) resumes the same."""
+    ckpt = tmp_path / "run.ckpt"
+    ckpt.write_bytes(stopped_checkpoint)
+    meta, arrays = io.load_arrays(ckpt)
+    entry = meta["checkpoint"]
+    assert entry["format"] == 2
+    assert list(entry["settings"]) == [p.name for p in params.PARAMETERS]
+    old = {**entry["settings"], "objective": entry["settings"]["mode"]}
+    entry.update(format=1, settings={k: old[k] for k in FORMAT_1_SETTINGS})
+    io.save_arrays(ckpt, meta, {k: np.array(v) for k, v in arrays.items()})
+    saved = checkpoint.read(ckpt, Word2Vec)
+    assert saved.settings == params.settings({**KW, "d": 16}, base=saved.model.config) \
+        and saved.settings.mode == "exact"
+    assert same_weights(Word2Vec.resume(ckpt, corpus_file, progress=False), uninterrupted)
+    assert list(io.load_arrays(ckpt)[0]["checkpoint"]["settings"]) == list(params.BY_NAME)
 
 
 def test_a_position_that_does_not_fit_the_run_is_refused(corpus_file, tmp_path):

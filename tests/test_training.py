@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import cw2v
-from cw2v import StopTraining, Word2Vec, corpus, trainer
+from cw2v import StopTraining, Word2Vec, corpus, params, trainer
 from cw2v._simd import kernel as _kernel
 from cw2v.corpus import EncodedCorpus
 from cw2v.trainer import make_spans, span_edges
@@ -195,8 +195,7 @@ def test_training_run_keeps_its_position_and_generators():
     its result is applied by the model, not written by the run."""
     m = Word2Vec(TOPICS[0], d=8, seed=0)
     encoded = corpus.encode(topic_corpus(200), m.w2i)
-    settings = trainer.TrainingSettings(epochs=2, window=3, n_neg=5, sample=0, lr=0.025,
-                                        min_lr=1e-4, workers=2, seed=1, objective="batched")
+    settings = params.settings(dict(epochs=2, window=3, sample=0, workers=2, mode="batched"))
     run = trainer.TrainingRun(_kernel, m.W_in, m.W_out, m.sigmoid_tables, m.noise_table,
                               m.counts, encoded, settings)
     before = run.rng_states
@@ -213,8 +212,7 @@ def test_training_run_keeps_its_position_and_generators():
 def test_training_run_reports_a_stop():
     m = Word2Vec(TOPICS[0], d=8, seed=0)
     encoded = corpus.encode(topic_corpus(200), m.w2i)
-    settings = trainer.TrainingSettings(epochs=3, window=3, n_neg=5, sample=0, lr=0.025,
-                                        min_lr=1e-4, workers=1, seed=1)
+    settings = params.settings(dict(epochs=3, window=3, sample=0, workers=1))
 
     def stop(stats):
         raise StopTraining
@@ -309,8 +307,7 @@ def test_a_run_restored_at_three_workers_has_every_generator_of_the_position(tmp
     assert restored == [saved]
     # and at the trainer itself: three given states, three states restored
     m = Word2Vec(TOPICS[0], d=8, seed=0)
-    settings = trainer.TrainingSettings(epochs=2, window=3, n_neg=5, sample=0, lr=0.025,
-                                        min_lr=1e-4, workers=3, seed=1)
+    settings = params.settings(dict(epochs=2, window=3, sample=0, workers=3))
     run = trainer.TrainingRun(_kernel, m.W_in, m.W_out, m.sigmoid_tables, m.noise_table,
                               m.counts, corpus.encode(topic_corpus(200), m.w2i), settings)
     position = run.position()
