@@ -294,7 +294,8 @@ class Word2Vec(SGNSBase):
         vocab : cw2v.vocab.Vocabulary
             The words and their counts.
         d, lr, n_neg, seed, ns_exponent
-            As below (may be given by position, in this order).
+            As in ``from_corpus`` (the table's defaults); they may be given by position, in
+            this order.
 {parameters}
         """
         settings = params.resolve({"d": d, "lr": lr, "n_neg": n_neg, "seed": seed,
