@@ -95,12 +95,23 @@ class EpochStats:
         return self.words / max(self.seconds, 1e-9)
 
 
-def _training_settings(**given) -> Settings:
-    """What ``TrainingSettings(...)`` made: its fields (``objective``, the old name of
-    ``mode``, included) over the table's defaults, resolved."""
-    if "objective" in given:
-        given["mode"] = given.pop("objective")
-    return settings(given)
+_TRAINING_SETTINGS_ORDER = ("epochs", "window", "n_neg", "sample", "lr", "min_lr", "workers",
+                            "seed", "objective", "sg", "hs", "cbow_mean")
+
+
+class _TrainingSettings(Settings):
+    """What ``cw2v.trainer.TrainingSettings`` was (deprecated): ``TrainingSettings(...)``, its
+    fields by position or name (``objective``, the old name of ``mode``, included), makes a
+    ``cw2v.params.Settings``: the fields given over the table's defaults, resolved."""
+
+    def __new__(cls, *args, **given):
+        if len(args) > len(_TRAINING_SETTINGS_ORDER):
+            raise TypeError(f"TrainingSettings takes at most {len(_TRAINING_SETTINGS_ORDER)} "
+                            f"positional arguments, got {len(args)}")
+        given.update(zip(_TRAINING_SETTINGS_ORDER, args))
+        if "objective" in given:
+            given["mode"] = given.pop("objective")
+        return settings(given)
 
 
 def __getattr__(name: str):
@@ -108,7 +119,7 @@ def __getattr__(name: str):
         warnings.warn("cw2v.trainer.TrainingSettings is deprecated: a run takes "
                       "cw2v.params.Settings (cw2v.params.settings(...)), made from the "
                       "parameter table", DeprecationWarning, stacklevel=2)
-        return _training_settings
+        return _TrainingSettings
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
