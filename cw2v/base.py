@@ -15,7 +15,7 @@ from . import params
 from .tables import AliasTable, SigmoidTables, alias_table, sigmoid_tables
 from .vectors import Vectors
 
-NS_EXPONENT = 0.75
+NS_EXPONENT = params.default("ns_exponent")  # the noise distribution's exponent, by default
 
 
 def check_positive_int(name: str, value, minimum: int = 1) -> int:
@@ -45,20 +45,22 @@ class SGNSBase:
     ----------
     vocab : sequence of str
         The words; row i of the weights belongs to vocab[i]. Non-empty, no duplicates.
-    d : int
-        Vector dimension (> 0).
-    lr : float
-        Learning rate of ``train_pair`` / ``train_pairs`` (> 0).
-    n_neg : int
-        Noise words per positive pair (>= 0).
+    d : int, default 50
+        Vector dimension (> 0). 50 is the classic NumPy class's default, kept so that its
+        scripts run unchanged (corpus training's default, ``cw2v.params``, is 100).
+    lr : float, default 0.025
+        Learning rate of ``train_pair`` / ``train_pairs`` (> 0; ``cw2v.params``' default).
+    n_neg : int, default 5
+        Noise words per positive pair (>= 0; ``cw2v.params``' default).
     seed : int, optional
         Seeds the initial weights and the noise-word generator.
     dtype : numpy dtype
         float32 (the compiled model's only type) or float64 (reference only).
     """
 
-    def __init__(self, vocab: Sequence[str], d: int = 50, lr: float = 0.025, n_neg: int = 5, *,
-                 seed: int | None = None, dtype=np.float32):
+    def __init__(self, vocab: Sequence[str], d: int = 50, lr: float = params.default("lr"),
+                 n_neg: int = params.default("n_neg"), *, seed: int | None = None,
+                 dtype=np.float32):
         vocab = list(vocab)
         d = params.check("d", d)
         self.lr = params.check("lr", lr)

@@ -6,7 +6,10 @@ a model) whose metadata also holds, under ``"checkpoint"``:
 - ``position``: where the run stands (``cw2v.trainer.RunPosition``: epoch, spans of it trained,
   words done -- which set the learning rate --, every worker's generator state, the epoch's
   figures so far and the finished epochs' ``EpochStats``);
-- ``settings``: the run's ``TrainingSettings`` and its span size;
+- ``settings``: the run's ``cw2v.params.Settings`` (every parameter of the table, by name) and
+  its span size. Read back, they go through ``cw2v.params.resolve`` as a fresh run's (a
+  parameter missing, as in a checkpoint written before its row existed, takes the model's value
+  or the table's default; format 1 called the mode ``objective``);
 - ``corpus``: a fingerprint of the encoded corpus (token and sentence counts and a BLAKE2b
   digest of the word ids and sentence offsets), so a run resumes only on the corpus it began.
 
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,9 +30,11 @@ import numpy as np
 from . import io, params
 from ._files import InputLike, PathLike, input_name
 from .corpus import EncodedCorpus
-from .trainer import RunPosition, TrainingSettings
+from .trainer import RunPosition
 
-FORMAT = 1  # the layout of the "checkpoint" entry
+FORMAT = 2  # the layout of the "checkpoint" entry (1: the settings of 12 parameters, the mode
+            # called "objective"; still read)
+READ_FORMATS = (1, 2)
 
 # Default seconds between checkpoints (besides the one after each epoch and the one on Ctrl-C).
 DEFAULT_EVERY = params.CHECKPOINT_EVERY
@@ -65,18 +70,18 @@ class Checkpoint:
 
     model: Any                   # the model class given to ``read``
     position: RunPosition
-    settings: TrainingSettings
+    settings: params.Settings
     span_tokens: int
     corpus: dict[str, Any]       # the corpus fingerprint
     every: float                 # seconds between checkpoints
 
 
-def write(path: PathLike, model, position: RunPosition, settings: TrainingSettings,
+def write(path: PathLike, model, position: RunPosition, settings: params.Settings,
           span_tokens: int, corpus: dict[str, Any], every: float) -> None:
     """Write ``model`` and the run's state to ``path`` (atomically)."""
     meta, arrays = model._export_state()
     meta["checkpoint"] = {"format": FORMAT, "position": position.to_json(),
-                          "settings": asdict(settings), "span_tokens": int(span_tokens),
+                          "settings": settings.as_dict(), "span_tokens": int(span_tokens),
                           "corpus": corpus, "every": every if math.isfinite(every) else None}
     cls = type(model)
     io.save_arrays(path, meta, arrays, extra={"class": f"{cls.__module__}.{cls.__qualname__}"})
@@ -95,11 +100,12 @@ def read(path: InputLike, model_class) -> Checkpoint:
         raise ValueError(f"{name}: a cw2v model but not a checkpoint (no training position; "
                          "it was saved by Word2Vec.save, not written by checkpoint=)")
     try:
-        if not isinstance(entry, dict) or entry.get("format") != FORMAT:
+        if not isinstance(entry, dict) or entry.get("format") not in READ_FORMATS:
             raise ValueError(f"unknown checkpoint format {entry.get('format')!r}"
                              if isinstance(entry, dict) else "the entry is not an object")
+        model = model_class._import_state(meta, arrays)
         position = RunPosition.from_json(entry.get("position"))
-        settings = _settings(entry.get("settings"))
+        settings = _settings(entry.get("settings"), model, entry["format"])
         span_tokens = entry.get("span_tokens")
         if isinstance(span_tokens, bool) or not isinstance(span_tokens, int) or span_tokens < 1:
             raise ValueError(f"span_tokens must be an integer >= 1, got {span_tokens!r}")
@@ -107,21 +113,68 @@ def read(path: InputLike, model_class) -> Checkpoint:
         if not isinstance(corpus, dict) or set(corpus) != {"tokens", "sentences", "raw_words",
                                                            "blake2b"}:
             raise ValueError("the corpus fingerprint is missing or malformed")
+        if any(isinstance(corpus[k], bool) or not isinstance(corpus[k], int) or corpus[k] < 1
+               for k in ("tokens", "sentences", "raw_words")):
+            raise ValueError("the corpus fingerprint's tokens, sentences and raw_words must be "
+                             "integers >= 1")
+        _check_position(position, settings, corpus["tokens"])
+        if not np.asarray(model.counts).any():
+            raise ValueError("the model's word counts are all 0 (every word of a trained "
+                             "vocabulary occurs at least once)")
         every = entry.get("every")
         every = math.inf if every is None else check_every(every)
-        model = model_class._import_state(meta, arrays)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"{name}: not a valid cw2v checkpoint: {exc}") from None
     return Checkpoint(model, position, settings, span_tokens, corpus, every)
 
 
-def _settings(data) -> TrainingSettings:
-    """The saved TrainingSettings, each value checked by its parameter's row."""
-    names = [f.name for f in fields(TrainingSettings)]
-    if not isinstance(data, dict) or sorted(data) != sorted(names):
-        raise ValueError(f"the settings must be an object with keys {', '.join(names)}")
-    return TrainingSettings(**{k: params.check("mode" if k == "objective" else k, v)
-                               for k, v in data.items()})
+def _settings(data, model, version: int = FORMAT) -> params.Settings:
+    """The saved settings through ``params.resolve``, as a fresh run's (each value's limits and
+    the rules that tie them together), over the model's own configuration; the parameters
+    fixed with the model must be the model's."""
+    if not isinstance(data, dict):
+        raise ValueError("the settings are not an object")
+    given = dict(data)
+    if version == 1 and "objective" in given:  # format 1's name of the mode
+        given["mode"] = given.pop("objective")
+    own = {**{k: v for k, v in model.config.items() if k in params.BY_NAME},
+           "d": model.vector_size, "n_neg": model.n_neg}
+    resolved = params.settings(given, base=own)
+    for key in params.names("model"):
+        if getattr(resolved, key) != own[key]:
+            raise ValueError(f"the settings say {key}={getattr(resolved, key)!r} but the model "
+                             f"was made with {key}={own[key]!r}")
+    return resolved
+
+
+def _check_position(position: RunPosition, settings: params.Settings, tokens: int) -> None:
+    """ValueError unless the position is one a run of ``settings`` over ``tokens`` tokens
+    can reach: 0 < epoch <= epochs, one generator a worker, consistent finite figures."""
+    if not 1 <= position.epoch <= settings.epochs:
+        raise ValueError(f"the position's epoch {position.epoch} is not in [1, "
+                         f"{settings.epochs}] (the run's epochs)")
+    if len(position.rng_states) != settings.workers:
+        raise ValueError(f"the position holds {len(position.rng_states)} generators for "
+                         f"{settings.workers} workers")
+    words, kept, pairs, loss = position.figures
+    if not (all(math.isfinite(x) for x in position.figures)
+            and 0 <= kept <= words <= tokens and pairs >= 0
+            and math.isfinite(position.epoch_seconds) and position.epoch_seconds >= 0):
+        raise ValueError(f"the position's figures {position.figures} (words, kept words, pairs, "
+                         f"loss of the epoch so far: finite, kept <= words <= the corpus's "
+                         f"{tokens} tokens) or epoch_seconds {position.epoch_seconds} are not "
+                         "a run's")
+    if position.words_done != (position.epoch - 1) * tokens + words:
+        raise ValueError(f"the position's words_done {position.words_done} is not the "
+                         f"{position.epoch - 1} epochs before this one of {tokens} tokens and "
+                         f"its {words:.0f} words")
+    history = position.history
+    if not (len(history) in (position.epoch - 1, position.epoch)
+            and [h.epoch for h in history] == list(range(1, len(history) + 1))
+            and all(math.isfinite(x) for h in history for x in (h.loss, h.seconds, h.lr))
+            and all(0 <= h.kept_words <= h.words == tokens and h.pairs >= 0 for h in history)):
+        raise ValueError(f"the position's history ({len(history)} epochs) is not that of the "
+                         f"epochs before epoch {position.epoch}")
 
 
 def check_corpus(name: str, saved: dict[str, Any], encoded: EncodedCorpus) -> None:

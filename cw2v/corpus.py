@@ -119,7 +119,7 @@ class EncodedCorpus(NamedTuple):
 
 # -- public API ---------------------------------------------------------------------------------
 
-def build(corpus: CorpusLike, min_count: int = 5, max_vocab: int | None = None, *,
+def build(corpus: CorpusLike, min_count: int = params.default("min_count"), max_vocab: int | None = None, *,
           encoding: str = "utf-8", errors: str = "strict",
           cache_dir: str | os.PathLike | None = None, max_vocab_size: int | None = None,
           progress: bool = False, workers: int = 1) -> tuple[Vocabulary, EncodedCorpus]:

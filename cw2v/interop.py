@@ -149,6 +149,19 @@ def _check_objective(gensim_model) -> None:
                          "vectors convert with cw2v.Vectors.from_gensim(model.wv)")
 
 
+def _check_not_fasttext(gensim_model) -> None:
+    """TypeError for a gensim ``FastText`` (a ``Word2Vec`` subclass whose subword vectors a
+    cw2v model has no place for)."""
+    fasttext = getattr(_import_gensim(), "FastText", None)
+    if (fasttext is not None and isinstance(gensim_model, fasttext)) \
+            or hasattr(getattr(gensim_model, "wv", None), "vectors_ngrams"):
+        raise TypeError("cannot convert a gensim FastText model to a cw2v Word2Vec: cw2v has no "
+                        "subword (character n-gram) vectors, so they would be dropped and words "
+                        "outside the vocabulary would get no vector. Take its whole-word vectors "
+                        "alone with cw2v.Vectors.from_gensim(model.wv), or train a "
+                        "gensim.models.Word2Vec to continue in cw2v")
+
+
 def model_from_gensim(gensim_model, cls: type | None = None) -> Word2Vec:
     """A cw2v ``Word2Vec`` from a trained gensim ``Word2Vec``, ready to train further.
 
@@ -168,6 +181,9 @@ def model_from_gensim(gensim_model, cls: type | None = None) -> Word2Vec:
     ------
     ImportError
         gensim is not installed.
+    TypeError
+        ``gensim_model`` is not a gensim ``Word2Vec``, or is a ``FastText`` (its subword
+        vectors would be lost).
     ValueError
         The model's objective is one cw2v cannot continue (hierarchical softmax, no negative
         sampling), it has no vocabulary, or its arrays do not match it.
@@ -179,6 +195,7 @@ def model_from_gensim(gensim_model, cls: type | None = None) -> Word2Vec:
     wv = getattr(gensim_model, "wv", None)
     if wv is None or not hasattr(gensim_model, "sg"):
         raise TypeError(f"expected a gensim.models.Word2Vec, got {type(gensim_model).__name__}")
+    _check_not_fasttext(gensim_model)
     _check_objective(gensim_model)
     vectors = vectors_from_gensim(wv)
     syn1neg = getattr(gensim_model, "syn1neg", None)

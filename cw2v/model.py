@@ -7,6 +7,7 @@ here, before it reaches the kernel's ``nogil`` code.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 import time
@@ -75,7 +76,7 @@ def _check_state(meta: dict, arrays: dict[str, np.ndarray]) -> None:
             raise ValueError(f"array {key!r} has shape {arr.shape}, expected ({n},)")
     if np.any(arrays["counts"] < 0):
         raise ValueError("array 'counts' holds negative counts")
-    hs = meta.get("config", {}).get("hs", 0)
+    hs = {**params.defaults(), **meta.get("config", {})}["hs"]
     if "syn1" in arrays:
         if arrays["syn1"].dtype != np.float32 or arrays["syn1"].shape != W_in.shape:
             raise ValueError(f"array 'syn1' ({arrays['syn1'].dtype}, {arrays['syn1'].shape}) "
@@ -84,7 +85,8 @@ def _check_state(meta: dict, arrays: dict[str, np.ndarray]) -> None:
         raise ValueError("the model uses hierarchical softmax (hs=1) but has no array 'syn1'")
 
 
-def describe_objective(sg: int, hs: int, n_neg: int, cbow_mean: int = 1) -> str:
+def describe_objective(sg: int, hs: int, n_neg: int,
+                       cbow_mean: int = params.default("cbow_mean")) -> str:
     """What a model trains, in words: "CBOW (mean) with negative sampling (5 noise words)"."""
     arch = "skip-gram" if sg else f"CBOW ({'mean' if cbow_mean else 'sum'})"
     parts = []
@@ -130,7 +132,8 @@ class Word2Vec(SGNSBase):
     vocab : sequence of str
         The words; row i of ``W_in`` and ``W_out`` belongs to ``vocab[i]``.
     d : int, default 50
-        Vector dimension.
+        Vector dimension (the classic NumPy class's default, kept so that its scripts run
+        unchanged; corpus training's default, ``cw2v.params``, is 100).
     lr : float, default 0.025
         Learning rate of ``train_pair`` and ``train_pairs``.
     n_neg : int, default 5
@@ -173,8 +176,8 @@ class Word2Vec(SGNSBase):
             return cls._zeros(*shape)
         return None
 
-    def __init__(self, vocab, d: int = 50, lr: float = 0.025, n_neg: int = 5, *,
-                 seed: int | None = None):
+    def __init__(self, vocab, d: int = 50, lr: float = params.default("lr"),
+                 n_neg: int = params.default("n_neg"), *, seed: int | None = None):
         super().__init__(vocab, d, lr, n_neg, seed=seed)
         self.config: dict = {**params.defaults(), "d": self.vector_size, "lr": self.lr,
                              "n_neg": self.n_neg, "seed": seed}
@@ -268,10 +271,7 @@ class Word2Vec(SGNSBase):
                                          workers=settings["workers"],
                                          progress=sys.stderr.isatty() if progress is None
                                          else progress)
-        model = cls.from_vocabulary(vocab, d=settings["d"], lr=settings["lr"],
-                                    n_neg=settings["n_neg"], seed=settings["seed"],
-                                    ns_exponent=settings["ns_exponent"], sg=settings["sg"],
-                                    hs=settings["hs"], cbow_mean=settings["cbow_mean"])
+        model = cls.from_vocabulary(vocab, **settings)
         model.vocab_seconds = time.perf_counter() - start
         model.config.update(settings)
         if phrases is not None:  # (for resume's message)
@@ -283,27 +283,43 @@ class Word2Vec(SGNSBase):
         return model
 
     @classmethod
-    def from_vocabulary(cls, vocab, d: int = 100, lr: float = 0.025, n_neg: int = 5,
-                        seed: int | None = 1, ns_exponent: float = 0.75, *, sg: int = 1,
-                        hs: int = 0, cbow_mean: int = 1) -> "Word2Vec":
+    @params.with_parameters([n for n in params.names("model", "vocab", "train")
+                             if n not in ("d", "lr", "n_neg", "seed", "ns_exponent")])
+    def from_vocabulary(cls, vocab, d: int = params.default("d"),
+                        lr: float = params.default("lr"), n_neg: int = params.default("n_neg"),
+                        seed: int | None = params.default("seed"),
+                        ns_exponent: float = params.default("ns_exponent"),
+                        **parameters) -> "Word2Vec":
         """An untrained model over a ``cw2v.vocab.Vocabulary`` (rows in its order, noise
         distribution counts**ns_exponent, W_in uniform in [-1/d, 1/d) as in gensim), ready for
         ``train``. Build the vocabulary once with
         ``cw2v.corpus.build`` and train several models on the same encoded corpus.
-        ``sg``, ``hs`` and ``cbow_mean`` choose the architecture and objective (see
-        ``cw2v.params``); with ``hs=1`` the model gets ``syn1`` (zeros)."""
-        arch = {"sg": sg, "hs": hs, "cbow_mean": cbow_mean}
-        params.resolve({**arch, "n_neg": n_neg})  # the rules tying them together, first
-        model = cls(vocab.words, d=d, lr=lr, n_neg=n_neg, seed=seed)
-        model.config.update(arch)
-        if hs:
+        ``sg``, ``hs`` and ``cbow_mean`` choose the architecture and objective; with ``hs=1``
+        the model gets ``syn1`` (zeros). Every parameter of ``cw2v.params`` is taken (the
+        training ones become ``config``, what ``train`` uses unless given again), with the
+        table's defaults, checked (ValueError naming it) and tied by its rules.
+
+        Parameters
+        ----------
+        vocab : cw2v.vocab.Vocabulary
+            The words and their counts.
+        d, lr, n_neg, seed, ns_exponent
+            As in ``from_corpus`` (the table's defaults); they may be given by position, in
+            this order.
+{parameters}
+        """
+        settings = params.resolve({"d": d, "lr": lr, "n_neg": n_neg, "seed": seed,
+                                   "ns_exponent": ns_exponent, **parameters})
+        model = cls(vocab.words, d=settings["d"], lr=settings["lr"], n_neg=settings["n_neg"],
+                    seed=settings["seed"])
+        model.config.update(settings)
+        if settings["hs"]:
             model.syn1 = model._zeros(*model.W_out.shape)
         # gensim's initial range, [-1/d, 1/d): twice word2vec.c's (which the drop-in class keeps).
         # On wiki8 it gave the exact mode +0.5 to +1.9 analogy points over two seeds.
         model.W_in *= 2
         model.counts = np.asarray(vocab.counts, dtype=np.int64)
-        model.set_noise_weights(vocab.noise_weights(ns_exponent))
-        model.config["ns_exponent"] = float(ns_exponent)
+        model.set_noise_weights(vocab.noise_weights(settings["ns_exponent"]))
         return model
 
     @params.with_parameters(params.names("train"), default_none=True)
@@ -430,7 +446,7 @@ class Word2Vec(SGNSBase):
         known = np.array([w2i.get(w, -1) for w in found.words], dtype=np.int64)
         is_known = known >= 0
         mapping[is_known] = known[is_known]
-        min_count = int(self.config.get("min_count") or 1)
+        min_count = int(self.config["min_count"])
         new = np.flatnonzero(~is_known & (found.counts >= min_count))  # by descending count
         max_vocab = self.config.get("max_vocab")
         if max_vocab is not None:
@@ -468,7 +484,7 @@ class Word2Vec(SGNSBase):
             syn1[:n_old] = self.syn1
             self.syn1 = syn1
         self.counts = counts
-        exponent = float(self.config.get("ns_exponent", 0.75))
+        exponent = float(self.config["ns_exponent"])
         self.set_noise_weights(self.counts.astype(np.float64) ** exponent)
 
     @classmethod
@@ -511,7 +527,7 @@ class Word2Vec(SGNSBase):
             workers = params.check("workers", workers)
             seeds = np.random.SeedSequence([settings.seed or 0, position.words_done]).spawn(workers)
             position.rng_states = [int(seq.generate_state(1, np.uint64)[0]) for seq in seeds]
-            settings.workers = workers
+            settings = dataclasses.replace(settings, workers=workers)
         model.config["workers"] = settings.workers
         if isinstance(corpus, corpus_io.EncodedCorpus):
             encoded = corpus
@@ -562,21 +578,23 @@ class Word2Vec(SGNSBase):
         if c["hs"] and self.syn1 is None:
             self.syn1 = self._zeros(*self.W_out.shape)
         if resume is None:
-            settings = trainer.TrainingSettings(
-                epochs=c["epochs"], window=c["window"], n_neg=self.n_neg, sample=c["sample"],
-                lr=c["lr"], min_lr=c["min_lr"], workers=c["workers"], seed=c["seed"],
-                objective=c["mode"], sg=c["sg"], hs=c["hs"], cbow_mean=c["cbow_mean"])
+            own = {k: v for k, v in c.items() if k in params.BY_NAME}
+            settings = params.settings({"d": self.vector_size, "n_neg": self.n_neg}, base=own)
             span_tokens = trainer.SPAN_TOKENS
         else:
             settings, span_tokens, position = resume
-        log.info("training %s, %s mode", self.objective, settings.objective)
+        log.info("training %s, %s mode", self.objective, settings.mode)
         run = trainer.TrainingRun(_kernel, self.W_in, self.W_out, self.sigmoid_tables,
                                   self.noise_table, self.counts, encoded, settings,
                                   span_tokens=span_tokens,
                                   tree=self.tree if settings.hs else None,
                                   syn1=self.syn1 if settings.hs else None)
         if resume is not None:
-            run.restore(position)
+            try:
+                run.restore(position)
+            except ValueError as exc:
+                raise ValueError(f"{input_name(checkpoint)}: not a valid cw2v checkpoint: "
+                                 f"{exc}") from None
         callbacks = list(callbacks)
         self.training_stopped = None
         self.raw_words = int(encoded.raw_words)

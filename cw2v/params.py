@@ -1,10 +1,14 @@
 """The training parameters, declared once: default, constraint, help text, word2vec.c flag.
 
-``PARAMETERS`` is the one table. It drives the validation of every entry point (``check``,
-``resolve``), the model's ``config`` and the metadata saved with it, the signatures and
-docstrings of ``Word2Vec.from_corpus`` / ``Word2Vec.train``, and the options of ``cw2v train``
-(``add_options``), including the word2vec.c flags they answer to. Adding a parameter is adding a
-row here (and reading it where it takes effect).
+``PARAMETERS`` is the one table, and this module the only place a default, a limit or a rule
+tying parameters together is written. It drives the validation of every entry point (``check``,
+``resolve``; a checkpoint's settings go through the same ``resolve`` as a fresh run's), the
+model's ``config`` and the metadata saved with it, the signatures and docstrings of
+``Word2Vec.from_corpus`` / ``from_vocabulary`` / ``train``, the settings a training run and a
+checkpoint carry (``Settings``: one field per row), and the options of ``cw2v train``
+(``add_options``), including the word2vec.c flags they answer to. Other modules take a default
+from here (``default(name)``), never write it again (``tests/test_params.py`` checks). Adding a
+parameter is adding a row here (and reading it where it takes effect).
 
 Every parameter is bounded above as well as below, so that every size the kernel allocates is
 known to fit before any memory is allocated or any corpus is read.
@@ -18,7 +22,8 @@ import numbers
 import os
 import textwrap
 from collections.abc import Mapping
-from dataclasses import dataclass
+import warnings
+from dataclasses import asdict, dataclass, make_dataclass
 from typing import Any
 
 # Upper limits (the kernel checks the same ones again before its nogil code).
@@ -196,6 +201,11 @@ def defaults() -> dict[str, Any]:
     return {p.name: p.default for p in PARAMETERS}
 
 
+def default(name: str) -> Any:
+    """Parameter ``name``'s default (KeyError for a name that is not a parameter)."""
+    return BY_NAME[name].default
+
+
 def check(name: str, value: Any) -> Any:
     """``value`` checked against parameter ``name``'s constraint (ValueError naming it)."""
     return BY_NAME[name].check(name, value)
@@ -308,3 +318,33 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 def word2vec_flags() -> dict[str, str]:
     """word2vec.c flag -> cw2v option, for the parameters that have one."""
     return {p.w2v_flag: option(p.name) for p in PARAMETERS if p.w2v_flag}
+
+
+# -- the settings of a run ------------------------------------------------------------------------
+
+def _objective(self) -> str:
+    warnings.warn("Settings.objective is deprecated: the mode is Settings.mode",
+                  DeprecationWarning, stacklevel=2)
+    return self.mode
+
+
+def _as_dict(self) -> dict[str, Any]:
+    """The settings as a dict, by name in table order (``Settings(**d)`` makes them again)."""
+    return asdict(self)
+
+
+Settings = make_dataclass(
+    "Settings", [(p.name, _type_name(p)) for p in PARAMETERS], frozen=True,
+    namespace={"objective": property(_objective, doc="Deprecated name of ``mode``."),
+               "as_dict": _as_dict})
+Settings.__module__ = __name__
+Settings.__doc__ = """Every training parameter of a run, one field per row of ``PARAMETERS`` (made
+    from the table: no field list or default of its own), as ``resolve`` returns them; what
+    ``cw2v.trainer.TrainingRun`` trains with and a checkpoint records. Make one with
+    ``settings``; ``dataclasses.replace`` changes a field (frozen)."""
+
+
+def settings(given: Mapping[str, Any] | None = None,
+             base: Mapping[str, Any] | None = None) -> Settings:
+    """``resolve(given, base)`` as a ``Settings`` (the same checks and rules)."""
+    return Settings(**resolve(given or {}, base))

@@ -29,6 +29,7 @@ import heapq
 
 import numpy as np
 
+from . import params
 from .base import SGNSBase
 from .tables import HuffmanTree, table_lookup, table_sigmoid
 
@@ -112,9 +113,10 @@ class Word2Vec(SGNSBase):
     ``syn1``, zeros as in word2vec.c) and ``cbow_mean`` (CBOW: 1 mean, 0 sum).
     """
 
-    def __init__(self, vocab, d: int = 50, lr: float = 0.025, n_neg: int = 5, *, seed=None,
-                 sigmoid: str = "table", dtype=np.float32, sg: int = 1, hs: int = 0,
-                 cbow_mean: int = 1):
+    def __init__(self, vocab, d: int = 50, lr: float = params.default("lr"),
+                 n_neg: int = params.default("n_neg"), *, seed=None, sigmoid: str = "table",
+                 dtype=np.float32, sg: int = params.default("sg"), hs: int = params.default("hs"),
+                 cbow_mean: int = params.default("cbow_mean")):
         if sigmoid not in ("table", "exact"):
             raise ValueError(f"sigmoid must be 'table' or 'exact', got {sigmoid!r}")
         dtype = np.dtype(dtype)

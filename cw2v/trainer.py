@@ -27,9 +27,12 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .corpus import EncodedCorpus
+from .params import Settings, default, settings
 from .tables import keep_probabilities
 
 log = logging.getLogger(__name__)
+
+_DEFAULT_LR = default("lr")
 
 # Tokens a span holds. Windows never cross a span's edge (word2vec.c cuts sentences at 1,000
 # words, gensim at 10,000); at 50,000 tokens that loses under 0.01% of a long line's pairs. A
@@ -37,14 +40,25 @@ log = logging.getLogger(__name__)
 # slower on one thread (hand-over costs per span).
 SPAN_TOKENS = 50_000
 
+# Divergence is seen by what it does, not only by NaN or infinite values (hierarchical softmax
+# skips the nodes beyond the sigmoid table, so its weights can grow huge and stay finite): a
+# span's loss per example above DIVERGED_LOSS_FACTOR times what an untrained model scores (every
+# score 0: log 2 a target, so about what a fresh run's first span scores; training only lowers
+# it), or a weight beyond DIVERGED_WEIGHT in magnitude (word2vec's trained weights stay within a
+# few units: the sigmoid table stops their growth at scores of +-6).
+DIVERGED_LOSS_FACTOR = 100.0
+DIVERGED_WEIGHT = 1e4
+
 
 class StopTraining(Exception):
     """Raise from a callback to end training after the current epoch."""
 
 
 class TrainingDivergedError(FloatingPointError):
-    """Training made the loss or the weights NaN or infinite (a learning rate far too large);
-    the weights are unusable, and no checkpoint is written from them."""
+    """Training diverged (a learning rate far too large): the loss or the weights became NaN or
+    infinite, a span's loss per example rose far above an untrained model's, or a weight grew
+    far beyond any trained model's. The weights are unusable, and no checkpoint is written from
+    them."""
 
 
 class _Stop(Exception):
@@ -88,22 +102,32 @@ class EpochStats:
         return self.words
 
 
-@dataclass
-class TrainingSettings:
-    """Hyper-parameters of one call to the trainer (checked by the model)."""
+_TRAINING_SETTINGS_ORDER = ("epochs", "window", "n_neg", "sample", "lr", "min_lr", "workers",
+                            "seed", "objective", "sg", "hs", "cbow_mean")
 
-    epochs: int
-    window: int
-    n_neg: int
-    sample: float
-    lr: float
-    min_lr: float
-    workers: int
-    seed: int
-    objective: str = "exact"  # one of the kernel's OBJECTIVES
-    sg: int = 1               # 1 skip-gram, 0 CBOW
-    hs: int = 0               # 1: hierarchical softmax (the run needs the tree and syn1)
-    cbow_mean: int = 1        # CBOW: 1 mean, 0 sum of the context vectors
+
+class _TrainingSettings(Settings):
+    """What ``cw2v.trainer.TrainingSettings`` was (deprecated): ``TrainingSettings(...)``, its
+    fields by position or name (``objective``, the old name of ``mode``, included), makes a
+    ``cw2v.params.Settings``: the fields given over the table's defaults, resolved."""
+
+    def __new__(cls, *args, **given):
+        if len(args) > len(_TRAINING_SETTINGS_ORDER):
+            raise TypeError(f"TrainingSettings takes at most {len(_TRAINING_SETTINGS_ORDER)} "
+                            f"positional arguments, got {len(args)}")
+        given.update(zip(_TRAINING_SETTINGS_ORDER, args))
+        if "objective" in given:
+            given["mode"] = given.pop("objective")
+        return settings(given)
+
+
+def __getattr__(name: str):
+    if name == "TrainingSettings":
+        warnings.warn("cw2v.trainer.TrainingSettings is deprecated: a run takes "
+                      "cw2v.params.Settings (cw2v.params.settings(...)), made from the "
+                      "parameter table", DeprecationWarning, stacklevel=2)
+        return _TrainingSettings
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -178,6 +202,19 @@ class RunResult:
 
     epochs: list[EpochStats]  # the figures of each epoch completed
     stopped: str | None       # why training ended early, or None if it ran all epochs
+
+
+def chance_loss(n_neg: int, hs: int, tree, counts) -> float:
+    """The loss per example of an untrained model, every score 0 (log 2 a target): the positive
+    and ``n_neg`` noise words of negative sampling, and hierarchical softmax's path (the mean
+    code length, weighted by the counts). A fresh run's first span scores about this."""
+    targets = float(n_neg + 1) if n_neg else 0.0
+    if hs and tree is not None:
+        lengths = np.diff(np.asarray(tree.offsets, dtype=np.int64))
+        weights = np.asarray(counts, dtype=np.float64)
+        targets += float(np.average(lengths, weights=weights)) if weights.sum() > 0 \
+            else float(lengths.mean())
+    return max(targets, 1.0) * math.log(2.0)
 
 
 def span_edges(offsets: np.ndarray, n_tokens: int, span_tokens: int = SPAN_TOKENS) -> np.ndarray:
@@ -267,7 +304,9 @@ class TrainingRun:
         Word counts, for the subsampling keep-probabilities.
     encoded : EncodedCorpus
         The corpus as word ids.
-    settings : TrainingSettings
+    settings : cw2v.params.Settings
+        Every training parameter (``epochs``, ``window``, ``n_neg``, ``sample``, ``lr``,
+        ``min_lr``, ``workers``, ``seed``, ``mode``, ``sg``, ``hs``, ``cbow_mean`` are read).
     span_tokens : int
         Tokens a span holds (a checkpoint records it, so a resumed run cuts the same spans).
     tree : cw2v.tables.HuffmanTree, optional
@@ -277,7 +316,7 @@ class TrainingRun:
     """
 
     def __init__(self, kernel, W_in, W_out, sigmoid, noise, counts, encoded: EncodedCorpus,
-                 settings: TrainingSettings, span_tokens: int = SPAN_TOKENS, *, tree=None,
+                 settings: Settings, span_tokens: int = SPAN_TOKENS, *, tree=None,
                  syn1=None):
         s = self.settings = settings
         self.W_in, self.W_out, self.syn1 = W_in, W_out, syn1
@@ -286,10 +325,11 @@ class TrainingRun:
         self.total_words = int(encoded.tokens.shape[0]) * s.epochs
         keep_prob = keep_probabilities(counts, s.sample)
         seeds = np.random.SeedSequence(s.seed).spawn(s.workers)
+        # (the compiled kernel's keyword for the mode is ``objective``)
         self.states = [kernel.KernelState(W_in, W_out, sigmoid, noise, s.n_neg,
                                           int(seq.generate_state(1, np.uint64)[0]),
                                           keep_prob=keep_prob, window=s.window,
-                                          objective=s.objective, sg=s.sg, hs=s.hs,
+                                          objective=s.mode, sg=s.sg, hs=s.hs,
                                           cbow_mean=s.cbow_mean, tree=tree, syn1=syn1)
                        for seq in seeds]
         self.epoch = 0                 # the epoch in progress, or the last one run (1-based)
@@ -308,6 +348,8 @@ class TrainingRun:
         self._checkpoint: Callable[[RunPosition], None] | None = None
         self._checkpoint_every = math.inf
         self._last_checkpoint = 0.0
+        self._checkpointed: tuple[int, int] | None = None  # (epoch, span) last written
+        self._chance_loss = chance_loss(s.n_neg, s.hs, tree, counts)
 
     @property
     def rng_states(self) -> list[int]:
@@ -324,19 +366,25 @@ class TrainingRun:
     def restore(self, position: RunPosition) -> None:
         """Continue from ``position`` (taken from a run with the same settings and corpus).
 
-        Raises ValueError if the position does not fit this run (more epochs or spans than it
-        has, another number of workers, more words done than it trains).
+        Raises ValueError if the position does not fit this run: an epoch outside [1, epochs],
+        more spans than it has, another number of workers, words done or epochs of history
+        that are not those of the spans and epochs before it.
         """
         s = self.settings
         if len(position.rng_states) != s.workers:
             raise ValueError(f"the position holds {len(position.rng_states)} generators for "
                              f"{s.workers} workers")
-        if not (0 <= position.epoch <= s.epochs and 0 <= position.span <= len(self.spans)
-                and 0 <= position.words_done <= self.total_words
-                and len(position.history) <= position.epoch):
+        n_spans, edges = len(self.spans), self.spans.edges
+        fits = 1 <= position.epoch <= s.epochs and 0 <= position.span <= n_spans
+        if fits:  # the spans trained are the epoch's first ones: their words, the epochs' before
+            done = int(edges[position.span])
+            fits = (position.figures[0] == done
+                    and position.words_done == (position.epoch - 1) * int(edges[-1]) + done
+                    and len(position.history) == position.epoch - (position.span < n_spans))
+        if not fits:
             raise ValueError(f"the position (epoch {position.epoch}, span {position.span}, "
                              f"{position.words_done} words) does not fit a run of {s.epochs} "
-                             f"epochs of {len(self.spans)} spans")
+                             f"epochs of {n_spans} spans")
         self.epoch, self.span = position.epoch, position.span
         self.words_done = self.dispatched = position.words_done
         for state, rng in zip(self.states, position.rng_states):
@@ -365,13 +413,15 @@ class TrainingRun:
         Ctrl-C, or ``on_epoch`` raising ``StopTraining`` or KeyboardInterrupt, stops the
         workers after their current span (well under a second); the weights keep what was
         trained so far and the result says how far it got. A second Ctrl-C aborts at once.
-        Any other exception (a worker's included) stops the workers and is re-raised; a span
-        whose loss is not finite, or non-finite weights at a checkpoint or an epoch's end,
-        raise ``TrainingDivergedError``.
+        Any other exception (a worker's included) stops the workers and is re-raised. A span
+        whose loss is not finite or whose loss per example is over ``DIVERGED_LOSS_FACTOR``
+        times an untrained model's, or weights not finite or beyond ``DIVERGED_WEIGHT`` at a
+        checkpoint or an epoch's end, raise ``TrainingDivergedError``.
 
         ``checkpoint(position)``, if given, is called with no span running: every
         ``checkpoint_every`` seconds (0: before every span), after each epoch (after
-        ``on_epoch``) and after a clean stop; the weights are finite whenever it is called.
+        ``on_epoch``, even when it raises) and after a clean stop; the weights are finite and
+        within bounds whenever it is called.
         """
         s = self.settings
         if progress is None:
@@ -391,17 +441,18 @@ class TrainingRun:
                     self._next_epoch()
                 stats = self._run_epoch()
                 self.history.append(stats)
-                self._check_finite()
+                self._check_weights()
                 log.info("epoch %d/%d: loss %.4f a pair, %.0f words/s, lr %.5f", self.epoch,
                          s.epochs, stats.loss_per_pair, stats.words_per_second, stats.lr)
-                if on_epoch is not None:
-                    try:
+                try:
+                    if on_epoch is not None:
                         on_epoch(stats)
-                    except StopTraining:
-                        raise _Stop("a callback stopped training") from None
-                    except KeyboardInterrupt:
-                        raise _Stop("interrupted") from None
-                self._write_checkpoint()
+                except StopTraining:
+                    raise _Stop("a callback stopped training") from None
+                except KeyboardInterrupt:
+                    raise _Stop("interrupted") from None
+                finally:  # a callback that raises does not lose the epoch's checkpoint
+                    self._write_checkpoint()
         except _Stop as stop:
             stopped, clean = stop.reason, True
         except KeyboardInterrupt:  # a second Ctrl-C, or one outside the main thread's handler
@@ -503,29 +554,43 @@ class TrainingRun:
                 raise out
             self._record(out)
             if not math.isfinite(out[3]):
-                self._diverged("the loss of a span")
+                self._diverged("the loss of a span became NaN or infinite")
+            if out[2] and out[3] > DIVERGED_LOSS_FACTOR * self._chance_loss * out[2]:
+                self._diverged(f"the loss of a span reached {out[3] / out[2]:.3g} an example, "
+                               f"over {DIVERGED_LOSS_FACTOR:g} times an untrained model's "
+                               f"{self._chance_loss:.3g}")
             if out[2] and self._bar is not None:
                 self._bar.set_postfix(lr=f"{self.lr_at(self.dispatched):.5f}",
                                       loss=f"{out[3] / out[2]:.3f}", refresh=False)
 
-    def _check_finite(self) -> None:
-        """TrainingDivergedError unless every weight is finite (one pass over both arrays)."""
+    def _check_weights(self) -> None:
+        """TrainingDivergedError unless every weight is finite and within ``DIVERGED_WEIGHT``
+        (a min and a max of each array: two passes, no temporary copy)."""
         for name, w in (("W_in", self.W_in), ("W_out", self.W_out), ("syn1", self.syn1)):
-            if w is not None and not np.isfinite(w).all():
-                self._diverged(name)
+            if w is None or w.size == 0:
+                continue
+            lo, hi = float(w.min()), float(w.max())
+            if not (math.isfinite(lo) and math.isfinite(hi)):
+                self._diverged(f"{name} became NaN or infinite")
+            if max(-lo, hi) > DIVERGED_WEIGHT:
+                self._diverged(f"{name} holds a weight of {hi if hi > -lo else lo:.3g}, beyond "
+                               f"any trained model's (|w| > {DIVERGED_WEIGHT:g})")
 
     def _diverged(self, what: str):
+        s = self.settings
         raise TrainingDivergedError(
-            f"training diverged in epoch {self.epoch} of {self.settings.epochs}: {what} became "
-            f"NaN or infinite (lr={self.settings.lr:g} is probably too large); the weights are "
-            "unusable")
+            f"training diverged in epoch {self.epoch} of {s.epochs}: {what}; the weights are "
+            f"unusable. lr={s.lr:g} is too large: train again with a smaller lr (the default "
+            f"is {_DEFAULT_LR:g}; try a tenth of this one)")
 
     def _write_checkpoint(self) -> None:
-        """Call the checkpoint callback (no span running; the weights checked finite)."""
-        if self._checkpoint is None:
+        """Call the checkpoint callback (no span running; the weights checked finite and in
+        bounds), unless this position is already written."""
+        if self._checkpoint is None or self._checkpointed == (self.epoch, self.span):
             return
-        self._check_finite()
+        self._check_weights()
         self._checkpoint(self.position())
+        self._checkpointed = (self.epoch, self.span)
         self._last_checkpoint = time.monotonic()
 
     def _stop(self) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cw2v import Word2Vec, checkpoint, io, trainer
+from cw2v import Word2Vec, checkpoint, io, params, trainer
 from cw2v.trainer import TrainingDivergedError
 
 # A corpus of 6 spans (300k tokens), small enough to train in about a second per run.
@@ -169,6 +169,25 @@ def test_checkpoint_after_each_epoch_and_of_a_finished_run(corpus_file, uninterr
     assert same_weights(done, m) and len(done.epoch_history) == 3
 
 
+def test_a_raising_callback_keeps_the_epoch_s_checkpoint(corpus_file, uninterrupted,
+                                                       tmp_path):
+    """The end-of-epoch checkpoint is written even when a callback raises; the run resumes
+    from it to the uninterrupted weights."""
+    ckpt = tmp_path / "run.ckpt"
+
+    def fail(model, stats):
+        if stats.epoch == 2:
+            raise RuntimeError("a broken callback")
+
+    with pytest.raises(RuntimeError, match="a broken callback"):
+        Word2Vec.from_corpus(corpus_file, checkpoint=ckpt, checkpoint_every=math.inf,
+                             callbacks=[fail], progress=False, **KW)
+    saved = checkpoint.read(ckpt, Word2Vec)
+    assert (saved.position.epoch, saved.position.span) == (2, 6)
+    assert len(saved.model.loss_history) == 2
+    assert same_weights(Word2Vec.resume(ckpt, corpus_file, progress=False), uninterrupted)
+
+
 def test_train_writes_checkpoints_too(corpus_file, tmp_path):
     m = Word2Vec.from_corpus(corpus_file, progress=False, **{**KW, "epochs": 1})
     ckpt = tmp_path / "more.ckpt"
@@ -204,7 +223,8 @@ def test_resume_refuses_a_model_that_is_not_a_checkpoint(corpus_file, tmp_path):
     (lambda c: c["position"].update(history=[{"epoch": 1}]), "history"),
     (lambda c: c["position"].pop("span"), "no 'span'"),
     (lambda c: c["settings"].update(window=0), "window"),
-    (lambda c: c["settings"].update(objective="magic"), "mode"),
+    (lambda c: c["settings"].update(mode="magic"), "mode must be one of"),
+    (lambda c: c["settings"].update(objective="exact"), "unknown training parameter.*objective"),
     (lambda c: c.update(format=99), "unknown checkpoint format"),
     (lambda c: c.update(span_tokens=0), "span_tokens"),
     (lambda c: c.update(corpus={}), "fingerprint"),
@@ -219,6 +239,80 @@ def test_damaged_checkpoints_are_refused_naming_the_file(corpus_file, tmp_path, 
     with pytest.raises(ValueError, match=message) as err:
         Word2Vec.resume(ckpt, corpus_file)
     assert str(err.value).startswith(f"{ckpt}: not a valid cw2v checkpoint")
+
+
+@pytest.fixture(scope="module")
+def stopped_checkpoint(corpus_file, tmp_path_factory) -> bytes:
+    """The bytes of a checkpoint of a run stopped after epoch 1 of 3."""
+    def stop(model, stats):
+        raise KeyboardInterrupt
+
+    ckpt = tmp_path_factory.mktemp("stopped") / "run.ckpt"
+    Word2Vec.from_corpus(corpus_file, checkpoint=ckpt, callbacks=[stop], progress=False, **KW)
+    return ckpt.read_bytes()
+
+
+def _zero_counts(meta, arrays):
+    arrays["counts"] = np.zeros_like(arrays["counts"])
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda m, a: m["checkpoint"]["position"].update(epoch=0), r"epoch 0 is not in \[1, 3\]"),
+    (lambda m, a: m["checkpoint"]["settings"].update(hs=0, n_neg=0), "n_neg=0 with hs=0"),
+    (lambda m, a: m["checkpoint"]["settings"].update(min_lr=0.5),
+     r"min_lr \(0.5\) must not exceed lr"),
+    (lambda m, a: m["checkpoint"]["settings"].update(mode="batched", sg=0), "batched"),
+    (lambda m, a: m["checkpoint"]["settings"].update(hs=1), "settings say hs=1 but the model"),
+    (_zero_counts, "word counts are all 0"),
+    (lambda m, a: m["checkpoint"]["position"].update(figures=[math.nan] * 4), "figures"),
+    (lambda m, a: m["checkpoint"]["position"].update(figures=[0, 0, 0, 0]), "words_done"),
+    (lambda m, a: m["checkpoint"]["position"].update(words_done=0), "words_done"),
+    (lambda m, a: m["checkpoint"]["position"].update(history=[]), "does not fit a run"),
+    (lambda m, a: m["checkpoint"]["position"]["history"][0].update(loss=math.inf), "history"),
+    (lambda m, a: m["checkpoint"]["position"].update(epoch_seconds=-1.0), "epoch_seconds"),
+    (lambda m, a: m["checkpoint"]["position"].update(rng_states=[1, 2]), "2 generators for 1"),
+    (lambda m, a: m["checkpoint"]["corpus"].update(tokens=0), "fingerprint's tokens"),
+    (lambda m, a: m["checkpoint"]["position"].update(span=3), "does not fit a run"),
+])
+def test_hand_edited_checkpoints_are_refused(stopped_checkpoint, corpus_file, tmp_path, edit,
+                                             message):
+    """A checkpoint's settings go through params.resolve as a fresh run's, and its position
+    through checks of its own; every error names the file, before any training."""
+    ckpt = tmp_path / "run.ckpt"
+    ckpt.write_bytes(stopped_checkpoint)
+    meta, arrays = io.load_arrays(ckpt)
+    arrays = {k: np.array(v) for k, v in arrays.items()}
+    edit(meta, arrays)
+    io.save_arrays(ckpt, meta, arrays)
+    edited = ckpt.read_bytes()
+    with pytest.raises(ValueError, match=message) as err:
+        Word2Vec.resume(ckpt, corpus_file, progress=False)
+    assert str(err.value).startswith(f"{ckpt}: not a valid cw2v checkpoint")
+    assert ckpt.read_bytes() == edited  # nothing trained, nothing written
+
+
+FORMAT_1_SETTINGS = ("epochs", "window", "n_neg", "sample", "lr", "min_lr", "workers", "seed",
+                     "objective", "sg", "hs", "cbow_mean")
+
+
+def test_settings_hold_every_parameter_and_format_1_checkpoints_still_resume(
+        stopped_checkpoint, corpus_file, uninterrupted, tmp_path):
+    """A checkpoint records every row of the table by name (the mode as ``mode``); one written
+    before (format 1: twelve settings, the mode called ``objective``) resumes the same."""
+    ckpt = tmp_path / "run.ckpt"
+    ckpt.write_bytes(stopped_checkpoint)
+    meta, arrays = io.load_arrays(ckpt)
+    entry = meta["checkpoint"]
+    assert entry["format"] == 2
+    assert list(entry["settings"]) == [p.name for p in params.PARAMETERS]
+    old = {**entry["settings"], "objective": entry["settings"]["mode"]}
+    entry.update(format=1, settings={k: old[k] for k in FORMAT_1_SETTINGS})
+    io.save_arrays(ckpt, meta, {k: np.array(v) for k, v in arrays.items()})
+    saved = checkpoint.read(ckpt, Word2Vec)
+    assert saved.settings == params.settings({**KW, "d": 16}, base=saved.model.config) \
+        and saved.settings.mode == "exact"
+    assert same_weights(Word2Vec.resume(ckpt, corpus_file, progress=False), uninterrupted)
+    assert list(io.load_arrays(ckpt)[0]["checkpoint"]["settings"]) == list(params.BY_NAME)
 
 
 def test_a_position_that_does_not_fit_the_run_is_refused(corpus_file, tmp_path):
@@ -256,8 +350,56 @@ def test_bad_checkpoint_target_is_refused_before_reading(tmp_path):
 
 def test_a_diverging_run_stops_with_a_clear_error(corpus_file):
     with pytest.raises(TrainingDivergedError, match=r"diverged in epoch 1 of 3: .* NaN or "
-                                                    r"infinite \(lr=1e\+06 is probably too large"):
+                                                    r"infinite; .* lr=1e\+06 is too large: train "
+                                                    r"again with a smaller lr"):
         Word2Vec.from_corpus(corpus_file, lr=1e6, min_lr=0, progress=False, **KW)
+
+
+@pytest.mark.parametrize("objective", [dict(hs=1, n_neg=0), dict(sg=0, hs=1, n_neg=0),
+                                       dict(hs=1, n_neg=0, mode="batched")])
+def test_hierarchical_softmax_divergence_is_caught_though_finite(corpus_file, objective):
+    """Nodes beyond the sigmoid table are skipped, so hierarchical softmax alone diverges to
+    huge finite weights: the loss per example, far above an untrained model's, gives it away."""
+    with pytest.raises(TrainingDivergedError, match=r"diverged in epoch 1 of 3: the loss of a "
+                                                    r"span reached .* an example, over 100 times "
+                                                    r"an untrained model's .*smaller lr"):
+        Word2Vec.from_corpus(corpus_file, lr=1e6, min_lr=0, progress=False,
+                             **{**KW, **objective})
+
+
+def test_weights_beyond_any_trained_model_s_are_divergence(corpus_file, tmp_path):
+    """A finite weight of 1e6 (what a diverging run makes) stops training at the epoch's end,
+    and the checkpoint keeps the last good weights."""
+    ckpt = tmp_path / "run.ckpt"
+
+    def grow(model, stats):
+        if stats.epoch == 2:
+            model.syn1[3, 1] = -1e6
+
+    with pytest.raises(TrainingDivergedError, match=r"syn1 holds a weight of -1e\+06, beyond "
+                                                    r"any trained model's"):
+        Word2Vec.from_corpus(corpus_file, checkpoint=ckpt, callbacks=[grow], progress=False,
+                             **{**KW, "hs": 1})
+    assert checkpoint.read(ckpt, Word2Vec).position.epoch == 1
+
+
+@pytest.mark.parametrize("objective", [
+    dict(), dict(sg=0, lr=0.05), dict(sg=0, cbow_mean=0, lr=0.05), dict(hs=1, n_neg=0),
+    dict(sg=0, hs=1, n_neg=0, lr=0.05), dict(hs=1, n_neg=3), dict(mode="batched"),
+    dict(mode="batched", hs=1, n_neg=0)])
+def test_normal_runs_of_every_objective_are_not_divergence(objective):
+    """Many epochs on a small corpus (the weights grow the most): each objective's loss stays
+    below an untrained model's and its weights far inside the bound."""
+    rng = np.random.default_rng(0)
+    topics = [[f"t{t}w{i}" for i in range(10)] for t in range(3)]
+    corpus = [[topics[t][i] for i in rng.integers(0, 10, 12)]
+              for t in rng.integers(0, 3, 600)]
+    m = Word2Vec.from_corpus(corpus, d=20, window=3, min_count=1, sample=0, epochs=20, seed=7,
+                             workers=1, progress=False, cache_dir=False, **objective)
+    chance = trainer.chance_loss(m.n_neg, m.config["hs"], m.tree, m.counts)
+    assert all(s.loss_per_pair < chance for s in m.epoch_history)
+    weights = [w for w in (m.W_in, m.W_out, m.syn1) if w is not None]
+    assert max(float(np.abs(w).max()) for w in weights) < trainer.DIVERGED_WEIGHT / 100
 
 
 def test_a_diverging_run_keeps_the_last_finite_checkpoint(corpus_file, tmp_path):

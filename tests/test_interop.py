@@ -74,6 +74,15 @@ def test_from_gensim_accepts_model_and_rejects_junk(gensim_model):
         Vectors.from_gensim(gensim_models.KeyedVectors(3))
 
 
+def test_from_gensim_refuses_fasttext_saying_the_subwords_would_be_lost():
+    ft = gensim_models.FastText(_sentences() * 5, vector_size=8, window=3, min_count=1,
+                                epochs=1, seed=5, workers=1, bucket=1000)
+    with pytest.raises(TypeError, match=r"gensim FastText .* subword .* dropped .*"
+                                        r"Vectors\.from_gensim\(model\.wv\)"):
+        Word2Vec.from_gensim(ft)
+    assert Vectors.from_gensim(ft.wv).vocab == ft.wv.index_to_key  # the whole-word vectors
+
+
 def test_gensim_model_continues_training(gensim_model):
     model = Word2Vec.from_gensim(gensim_model)
     g = gensim_model

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import cw2v
-from cw2v import StopTraining, Word2Vec, corpus, trainer
+from cw2v import StopTraining, Word2Vec, corpus, params, trainer
 from cw2v._simd import kernel as _kernel
 from cw2v.corpus import EncodedCorpus
 from cw2v.trainer import make_spans, span_edges
@@ -195,8 +195,7 @@ def test_training_run_keeps_its_position_and_generators():
     its result is applied by the model, not written by the run."""
     m = Word2Vec(TOPICS[0], d=8, seed=0)
     encoded = corpus.encode(topic_corpus(200), m.w2i)
-    settings = trainer.TrainingSettings(epochs=2, window=3, n_neg=5, sample=0, lr=0.025,
-                                        min_lr=1e-4, workers=2, seed=1, objective="batched")
+    settings = params.settings(dict(epochs=2, window=3, sample=0, workers=2, mode="batched"))
     run = trainer.TrainingRun(_kernel, m.W_in, m.W_out, m.sigmoid_tables, m.noise_table,
                               m.counts, encoded, settings)
     before = run.rng_states
@@ -213,8 +212,7 @@ def test_training_run_keeps_its_position_and_generators():
 def test_training_run_reports_a_stop():
     m = Word2Vec(TOPICS[0], d=8, seed=0)
     encoded = corpus.encode(topic_corpus(200), m.w2i)
-    settings = trainer.TrainingSettings(epochs=3, window=3, n_neg=5, sample=0, lr=0.025,
-                                        min_lr=1e-4, workers=1, seed=1)
+    settings = params.settings(dict(epochs=3, window=3, sample=0, workers=1))
 
     def stop(stats):
         raise StopTraining
@@ -224,6 +222,98 @@ def test_training_run_reports_a_stop():
     result = run.run(on_epoch=stop)
     assert len(result.epochs) == 1
     assert result.stopped == "a callback stopped training in epoch 1 of 3 (33.3% of words)"
+
+
+class _RecordingKernel:
+    """The kernel module, its states recording each span they train: (tokens, lr_start,
+    lr_end)."""
+
+    def __init__(self, spans):
+        real, self.__dict__["spans"] = _kernel, spans
+
+        class KernelState:
+            def __init__(self, *args, **kwargs):
+                self.state = real.KernelState(*args, **kwargs)
+
+            @property
+            def rng_state(self):
+                return self.state.rng_state
+
+            @rng_state.setter
+            def rng_state(self, value):
+                self.state.rng_state = value
+
+            def train_span(self, tokens, bounds, lr_start, lr_end):
+                spans.append((tokens.shape[0], lr_start, lr_end))
+                return self.state.train_span(tokens, bounds, lr_start, lr_end)
+
+        self.KernelState = KernelState
+
+    def __getattr__(self, name):
+        return getattr(_kernel, name)
+
+
+def test_every_span_s_learning_rate_is_the_schedule_s_and_never_rises(monkeypatch):
+    """lr_start of each span handed to a worker is lr - (lr - min_lr) * (tokens before it) /
+    (all tokens of the run), across epochs: it never starts again at lr."""
+    import cw2v.model
+
+    spans = []
+    monkeypatch.setattr(cw2v.model, "_kernel", _RecordingKernel(spans))
+    lr, min_lr, epochs = 0.04, 0.001, 3
+    m = Word2Vec.from_corpus(topic_corpus(9000), **{**FAST, "epochs": epochs, "lr": lr,
+                                                     "min_lr": min_lr, "workers": 1})
+    n_tokens = 9000 * 12
+    assert sum(n for n, _, _ in spans) == epochs * n_tokens and len(spans) >= 3 * epochs
+    before = 0
+    for n, lr_start, lr_end in spans:
+        assert lr_start == pytest.approx(lr - (lr - min_lr) * before / (epochs * n_tokens),
+                                         rel=1e-12)
+        before += n
+        assert lr_end == pytest.approx(lr - (lr - min_lr) * before / (epochs * n_tokens),
+                                       rel=1e-12)
+    starts = [lr_start for _, lr_start, _ in spans]
+    assert all(b <= a for a, b in zip(starts, starts[1:])) and starts[-1] < lr / 2
+    assert m.epoch_history[-1].lr == pytest.approx(min_lr)
+
+
+def test_a_run_restored_at_three_workers_has_every_generator_of_the_position(tmp_path,
+                                                                            monkeypatch):
+    """Each of the three workers' generators is put back from the checkpoint: the states
+    themselves, not a loss within a tolerance."""
+    import cw2v.model
+
+    def stop(model, stats):
+        raise KeyboardInterrupt
+
+    kw = {**FAST, "workers": 3, "epochs": 2}
+    ckpt = tmp_path / "run.ckpt"
+    Word2Vec.from_corpus(topic_corpus(3000), checkpoint=ckpt, callbacks=[stop], **kw)
+    meta, arrays = cw2v.io.load_arrays(ckpt)
+    assert len(meta["checkpoint"]["position"]["rng_states"]) == 3
+    saved = [11, 2**64 - 1, 33]  # none a fresh generator's
+    meta["checkpoint"]["position"]["rng_states"] = saved
+    cw2v.io.save_arrays(ckpt, meta, {k: np.array(v) for k, v in arrays.items()})
+
+    restored = []
+    original = trainer.TrainingRun.restore
+
+    def restore(self, position):
+        original(self, position)
+        restored.append(self.rng_states)
+
+    monkeypatch.setattr(trainer.TrainingRun, "restore", restore)
+    Word2Vec.resume(ckpt, topic_corpus(3000), progress=False)
+    assert restored == [saved]
+    # and at the trainer itself: three given states, three states restored
+    m = Word2Vec(TOPICS[0], d=8, seed=0)
+    settings = params.settings(dict(epochs=2, window=3, sample=0, workers=3))
+    run = trainer.TrainingRun(_kernel, m.W_in, m.W_out, m.sigmoid_tables, m.noise_table,
+                              m.counts, corpus.encode(topic_corpus(200), m.w2i), settings)
+    position = run.position()
+    position.epoch, position.span, position.rng_states = 1, 0, [11, 2**64 - 1, 33]
+    run.restore(position)
+    assert run.rng_states == [11, 2**64 - 1, 33]
 
 
 def test_callbacks_see_the_epoch_already_applied():
