@@ -12,15 +12,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from . import params
+from .params import check_positive_int  # noqa: F401  (defined here before; import it from params)
 from .tables import AliasTable, SigmoidTables, alias_table, sigmoid_tables
 from .vectors import Vectors
 
 NS_EXPONENT = params.default("ns_exponent")  # the noise distribution's exponent, by default
-
-
-def check_positive_int(name: str, value, minimum: int = 1) -> int:
-    """``value`` as an int >= minimum, or ValueError naming the parameter."""
-    return int(params.Integer(minimum)(name, value))  # type: ignore[arg-type]
 
 
 def seed_state(seed: int | None) -> int:

@@ -63,7 +63,6 @@ from ._reader import (  # (CHUNK_SIZE and the errors are public here)
     to_ids,
 )
 from ._text import WordTable
-from .base import check_positive_int
 from .vocab import Vocabulary, select_words
 
 logger = logging.getLogger(__name__)
@@ -189,7 +188,7 @@ def build(corpus: CorpusLike, min_count: int = params.default("min_count"), max_
         max_vocab = params.check("max_vocab", max_vocab)
     if max_vocab_size is not None:
         max_vocab_size = params.check("max_vocab_size", max_vocab_size)
-    workers = check_positive_int("workers", workers)
+    workers = params.check_positive_int("workers", workers)
     paths = corpus_paths(corpus, encoding, errors)
     if cache_dir is None:
         return _count_and_encode(corpus, paths, _IdBuffer(), min_count, max_vocab,
@@ -579,7 +578,7 @@ def iter_sentences(corpus: CorpusLike, *, encoding: str = "utf-8", errors: str =
         The tokens of one sentence; empty sentences (blank lines) are skipped.
     """
     if max_sentence_length is not None:
-        max_sentence_length = check_positive_int("max_sentence_length", max_sentence_length)
+        max_sentence_length = params.check_positive_int("max_sentence_length", max_sentence_length)
     paths = corpus_paths(corpus, encoding, errors)
     if paths is None:
         return _iter_token_lists(corpus, max_sentence_length)

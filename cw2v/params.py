@@ -211,6 +211,12 @@ def check(name: str, value: Any) -> Any:
     return BY_NAME[name].check(name, value)
 
 
+def check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
+    """``value`` as an int >= ``minimum``, or ValueError naming ``name`` (for a setting outside
+    the table, e.g. a reader's ``workers``)."""
+    return int(Integer(minimum)(name, value))  # type: ignore[arg-type]
+
+
 def resolve(given: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """All parameters: ``given`` over ``base`` (default: the table's defaults), each checked,
     then the rules that tie parameters together; ``workers=None`` becomes the CPU count.

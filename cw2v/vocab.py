@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 
 from . import params
-from .base import NS_EXPONENT, check_positive_int
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +71,7 @@ class Vocabulary:
             raise ValueError(f"duplicate word {dup!r} in vocabulary")
         if total_words is None:
             total_words = int(counts.sum())
-        total_words = check_positive_int("total_words", total_words, minimum=0)
+        total_words = params.check_positive_int("total_words", total_words, minimum=0)
         self.words: list[str] = words
         self.counts: np.ndarray = counts
         self.w2i: dict[str, int] = w2i
@@ -129,7 +128,7 @@ class Vocabulary:
         head = ", ".join(self.words[:5]) + (", ..." if len(self.words) > 5 else "")
         return f"Vocabulary({len(self)} words: {head}; total_words={self.total_words})"
 
-    def noise_weights(self, ns_exponent: float = NS_EXPONENT) -> np.ndarray:
+    def noise_weights(self, ns_exponent: float = params.default("ns_exponent")) -> np.ndarray:
         """Unnormalised negative-sampling weights ``counts ** ns_exponent``.
 
         Parameters
