@@ -47,12 +47,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import params
+from . import cache, demo, evaluate, io, params, plot
+from . import phrases as ph
 from ._files import (COMPRESSION_ERRORS, InMemoryInput, InputLike, check_distinct,
                      check_output, check_text_encoding, decompresses, input_name,
                      is_regular_file, is_stream, open_input, read_all)
 from ._reader import corpus_inputs
 from ._version import __version__
+from .io import MAGIC
+from .model import Word2Vec
+from .projector import CONFIG_FILE, METADATA_FILE, VECTORS_FILE, export_projector
 
 if TYPE_CHECKING:
     from .vectors import Vectors
@@ -341,8 +345,6 @@ def detect_format(path: InputLike) -> str:
 
 
 def _detect_format(path: InputLike) -> str:
-    from .io import MAGIC
-
     try:
         with open_input(path) as f:
             first = f.readline(256)
@@ -395,9 +397,6 @@ def load_vectors(path: InputLike, binary: bool | None = None, *,
     OSError, ValueError
         The file is missing, unreadable, or not a valid vectors file (the message names it).
     """
-    from . import io
-    from .model import Word2Vec
-
     source = _rereadable(path)
     kind = detect_format(source)
     if kind == "cw2v":
@@ -438,8 +437,6 @@ def _print_neighbours(pairs: list[tuple[str, float]]) -> None:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     """``cw2v train``: vectors from a corpus, written in word2vec's format or as a cw2v model."""
-    from .model import Word2Vec
-
     corpus: list[InputLike] = list(args.corpus) + ([args.train] if args.train else [])
     if not corpus:
         raise UsageError("no corpus given (cw2v train CORPUS -o OUT, or -train FILE)")
@@ -451,9 +448,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.format == "cw2v" and args.binary:
         raise UsageError("--binary applies to --format word2vec only")
     if args.plot_curve is not None:
-        from .plot import image_format
-
-        image_format(args.plot_curve)  # a bad extension fails before training, not after
+        plot.image_format(args.plot_curve)  # a bad extension fails before training, not after
     output = Path(args.output)
     # Fail before a long training run, not after it: every output writable, none an input.
     outputs = [("-o", output), ("--checkpoint", args.checkpoint),
@@ -515,9 +510,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     log.info("wrote %d vectors of dimension %d to %s (%s)", len(model.vocab), model.vector_size,
              output, kind)
     if args.plot_curve is not None:
-        from .plot import training_curve
-
-        training_curve(model, args.plot_curve, title=f"cw2v train: {len(model.vocab)} words")
+        plot.training_curve(model, args.plot_curve, title=f"cw2v train: {len(model.vocab)} words")
         log.info("wrote the training curve to %s", args.plot_curve)
     return 0
 
@@ -593,8 +586,6 @@ def _cmd_analogy(args: argparse.Namespace) -> int:
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     """``cw2v evaluate``: analogy accuracy and word-pair correlation."""
-    from . import evaluate
-
     vectors = load_vectors(args.vectors, binary=args.binary, unicode_errors=args.unicode_errors)
     restrict = args.restrict_vocab
     analogy_result = evaluate.analogies(
@@ -617,8 +608,6 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _cmd_plot(args: argparse.Namespace) -> int:
     """``cw2v plot``: a PCA picture of words or analogies."""
-    from . import plot
-
     if args.analogy and len(args.words) % 4:
         raise UsageError(f"--analogy takes words in fours (a b c d ...), got {len(args.words)}")
     plot.image_format(args.output)  # a bad extension fails before the vectors are read
@@ -635,9 +624,6 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     """``cw2v export``: vectors.tsv and metadata.tsv for TensorBoard's embedding projector."""
-    from .model import Word2Vec
-    from .projector import CONFIG_FILE, METADATA_FILE, VECTORS_FILE, export_projector
-
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit must be >= 1, got {args.limit}")
     files = (VECTORS_FILE, METADATA_FILE) + ((CONFIG_FILE,) if args.config else ())
@@ -658,8 +644,6 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     """``cw2v demo``: the classic tiny-corpus demo."""
-    from . import demo
-
     return demo.main([])
 
 
@@ -675,8 +659,6 @@ def _human_size(n: float) -> str:
 def _cmd_cache(args: argparse.Namespace) -> int:
     """``cw2v cache list|clear``: the encoded corpora in the cache folder."""
     import time
-
-    from . import cache
 
     folder = Path(args.dir) if args.dir is not None else cache.default_cache_dir()
     if args.action == "clear":
@@ -736,8 +718,6 @@ def _read_twice(item: InputLike) -> InputLike:
 
 def _cmd_phrases(args: argparse.Namespace) -> int:
     """``cw2v phrases``: join a corpus's collocations (word2phrase's rule) and write it out."""
-    from . import phrases as ph
-
     corpus: list[InputLike] = list(args.corpus) + ([args.train] if args.train else [])
     if not corpus:
         raise UsageError("no corpus given (cw2v phrases CORPUS -o OUT, or -train FILE)")

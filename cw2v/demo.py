@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections import Counter
 from importlib import resources
 
+from cw2v import Word2Vec
+
 TINY_CORPUS = "tiny_corpus.txt"
 
 
@@ -19,8 +21,6 @@ def tiny_corpus() -> list[list[str]]:
 
 def train_tiny(epochs: int = 100, window: int = 2, seed: int | None = 1):
     """Train the drop-in ``Word2Vec`` on the tiny corpus with ``train_pair``, the classic way."""
-    from cw2v import Word2Vec
-
     sentences = tiny_corpus()
     counts = Counter(w for s in sentences for w in s)
     vocab = sorted(counts)

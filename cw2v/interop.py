@@ -15,15 +15,13 @@ place that says which ones it can.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from . import params
+from .model import Word2Vec
 from .vectors import Vectors, as_vectors
-
-if TYPE_CHECKING:
-    from .model import Word2Vec
 
 __all__ = ["GENSIM_OBJECTIVES", "gensim_settings", "model_from_gensim", "to_gensim",
            "vectors_from_gensim"]
@@ -189,8 +187,6 @@ def model_from_gensim(gensim_model, cls: type | None = None) -> Word2Vec:
         sampling), it has no vocabulary, or its arrays do not match it.
     """
     _import_gensim()
-    from .model import Word2Vec
-
     cls = Word2Vec if cls is None else cls
     wv = getattr(gensim_model, "wv", None)
     if wv is None or not hasattr(gensim_model, "sg"):

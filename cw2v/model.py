@@ -24,6 +24,7 @@ from ._lock import owns_checkpoint
 from ._simd import kernel as _kernel
 from ._simd import row_bytes
 from .base import SGNSBase
+from .phrases import transform_corpus
 from .tables import HuffmanTree, huffman_tree
 
 log = logging.getLogger(__name__)
@@ -261,7 +262,6 @@ class Word2Vec(SGNSBase):
         settings = params.resolve(parameters)
         every = _check_checkpoint(checkpoint, checkpoint_every)
         if phrases is not None:
-            from .phrases import transform_corpus
             corpus = transform_corpus(corpus, phrases)
         start = time.perf_counter()
         vocab, encoded = corpus_io.build(corpus, min_count=settings["min_count"],
@@ -533,7 +533,6 @@ class Word2Vec(SGNSBase):
             encoded = corpus
         else:
             if phrases is not None:
-                from .phrases import transform_corpus
                 corpus = transform_corpus(corpus, phrases)
             encoded = corpus_io.encode(corpus, model.w2i, encoding=encoding, errors=errors,
                                        cache_dir=_cache_folder(cache_dir))

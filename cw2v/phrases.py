@@ -103,6 +103,7 @@ from ._files import (
 )
 from ._reader import corpus_paths, holds_whitespace, opened, sentence_tokens
 from ._text import PhraseTable
+from .io import load_arrays, save_arrays
 
 logger = logging.getLogger(__name__)
 
@@ -396,8 +397,6 @@ class Phrases:
 
     def save(self, path: PathLike) -> None:
         """Write all counts in cw2v's native format (module docstring), atomically."""
-        from .io import save_arrays
-
         blob, woff, wcounts, _ = self._words()
         ids, goff, gcounts = self._table.export_ngrams(self._table.all_slots())
         meta = {"kind": _KIND, **self._meta(), "max_vocab_size": self.max_vocab_size,
@@ -410,8 +409,6 @@ class Phrases:
     @classmethod
     def load(cls, path) -> Phrases:
         """Read a model written by ``save``."""
-        from .io import load_arrays
-
         meta, arrays = load_arrays(path)
         _check_kind(meta, _KIND, path)
         with _naming(path, _KIND):
@@ -657,16 +654,12 @@ class FrozenPhrases:
 
     def save(self, path: PathLike) -> None:
         """Write the phrases in cw2v's native format (module docstring), atomically."""
-        from .io import save_arrays
-
         save_arrays(path, {"kind": _FROZEN_KIND, **self.settings}, self._arrays)
 
     @classmethod
     def load(cls, path) -> FrozenPhrases:
         """Read phrases written by ``FrozenPhrases.save`` (or a whole ``Phrases.save`` model,
         frozen)."""
-        from .io import load_arrays
-
         meta, arrays = load_arrays(path)
         if meta.get("kind") == _KIND:
             return Phrases.load(path).freeze()
