@@ -109,6 +109,146 @@ def test_io_imports_nothing_from_the_model():
     assert not [m for m in imported if m.split(".")[-1] in ("model", "trainer", "base")]
 
 
+def test_check_positive_int_lives_with_the_rules():
+    from cw2v import base
+
+    assert params.check_positive_int("workers", np.int64(3)) == 3
+    assert params.check_positive_int("total_words", 0, minimum=0) == 0
+    for bad in (0, 2.0, True, "3"):
+        with pytest.raises(ValueError, match="workers"):
+            params.check_positive_int("workers", bad)
+    assert base.check_positive_int is params.check_positive_int  # (its old home keeps it)
+
+
+# -- the package's import graph -------------------------------------------------------------------
+
+#: cw2v's modules, by name (a compiled one's file name ends ``.cpython-...so``).
+MODULES = {p.name.split(".")[0] for p in SOURCE.iterdir()
+           if p.suffix in (".py", ".so", ".pyd") and p.name[0] != "."}
+
+#: The only imports of a cw2v module inside a function: (module, function, imported module).
+#: Documented facade methods that forward to a module which imports theirs (``io`` and
+#: ``interop`` import ``vectors``; ``interop`` imports ``model``). An optional dependency
+#: (gensim, matplotlib, fsspec) may be imported in a function too, but it is not a cw2v module.
+#: The CLI imports its commands' modules at module level: ``import cw2v`` already loads the
+#: model, and the rest added about 10 ms to ``python -m cw2v --help``.
+ALLOWED_IN_FUNCTIONS = {
+    ("vectors", "Vectors.load_word2vec_format", "io"),
+    ("vectors", "Vectors.save_word2vec_format", "io"),
+    ("vectors", "Vectors.from_gensim", "interop"),
+    ("vectors", "Vectors.to_gensim", "interop"),
+    ("model", "Word2Vec.to_gensim", "interop"),
+    ("model", "Word2Vec.from_gensim", "interop"),
+}
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING"
+            or isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _imported_modules(node: ast.Import | ast.ImportFrom) -> list[str]:
+    """The cw2v modules an import statement of a cw2v module loads (``__init__`` for a name
+    taken from the package itself)."""
+    if isinstance(node, ast.Import):
+        dotted = [a.name for a in node.names]
+    elif node.level > 1:
+        raise AssertionError(f"cw2v has no subpackages: from {'.' * node.level}{node.module}")
+    elif node.level == 1 or node.module == "cw2v" or (node.module or "").startswith("cw2v."):
+        base = "cw2v" if node.level == 0 else "cw2v." + (node.module or "")
+        dotted = [base.rstrip(".")] if node.module not in (None, "cw2v") else [
+            f"cw2v.{a.name}" for a in node.names]
+    else:
+        dotted = []
+    found = []
+    for name in dotted:
+        parts = name.split(".")
+        if parts[0] == "cw2v":
+            found.append(parts[1] if len(parts) > 1 and parts[1] in MODULES else "__init__")
+    return found
+
+
+def _cw2v_imports(module: str) -> list[tuple[str | None, str]]:
+    """(function, imported module) for each import of a cw2v module in ``module``'s source:
+    function None at module level (class bodies included), else its dotted name
+    (``Class.method``). Imports under ``if TYPE_CHECKING:`` are left out: they never run."""
+    found: list[tuple[str | None, str]] = []
+
+    def visit(node: ast.AST, scope: list[str], function: str | None) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and _is_type_checking(child.test):
+                for stmt in child.orelse:
+                    visit(ast.Module(body=[stmt], type_ignores=[]), scope, function)
+            elif isinstance(child, (ast.Import, ast.ImportFrom)):
+                found.extend((function, m) for m in _imported_modules(child))
+            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                name = ".".join(scope + [child.name])
+                visit(child, scope + [child.name], name)
+            elif isinstance(child, ast.ClassDef):
+                visit(child, scope + [child.name], function)
+            else:
+                visit(child, scope, function)
+
+    visit(ast.parse((SOURCE / f"{module}.py").read_text(encoding="utf-8")), [], None)
+    return found
+
+
+def _python_modules() -> list[str]:
+    return sorted(p.stem for p in SOURCE.glob("*.py"))
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """A cycle of ``graph`` (its nodes, the first repeated at the end), or None."""
+    done: set[str] = set()
+    path: list[str] = []
+
+    def walk(node: str) -> list[str] | None:
+        if node in path:
+            return path[path.index(node):] + [node]
+        if node in done:
+            return None
+        path.append(node)
+        for target in sorted(graph.get(node, ())):
+            cycle = walk(target)
+            if cycle:
+                return cycle
+        path.pop()
+        done.add(node)
+        return None
+
+    return next((c for c in map(walk, sorted(graph)) if c), None)
+
+
+def test_the_import_graph_helpers_see_imports_and_cycles():
+    tree = ast.parse("from . import io, params, Word2Vec\nfrom .model import W\nimport cw2v.plot\n"
+                     "from cw2v import vectors\nimport numpy\nfrom .io import MAGIC")
+    assert [m for node in tree.body for m in _imported_modules(node)] == [
+        "io", "params", "__init__", "model", "plot", "vectors", "io"]
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) is None
+    imports = _cw2v_imports("vectors")
+    assert (None, "_rows") in imports and ("Vectors.to_gensim", "interop") in imports
+    assert (None, "_files") not in imports  # (under TYPE_CHECKING)
+
+
+def test_no_cycle_among_module_level_imports():
+    graph = {m: {t for f, t in _cw2v_imports(m) if f is None} for m in _python_modules()}
+    assert graph["model"] >= {"corpus", "trainer", "phrases"}
+    assert "base" not in graph["corpus"] | graph["vocab"]  # (the model's state lends no checks)
+    cycle = _cycle(graph)
+    assert cycle is None, "module-level import cycle: " + " -> ".join(cycle or [])
+    graph["vectors"].add("io")  # why Vectors' facade methods import io inside them
+    assert set(_cycle(graph) or []) == {"io", "vectors"}
+
+
+def test_only_the_allowed_imports_of_cw2v_modules_are_inside_functions():
+    found = {(m, f, t) for m in _python_modules() for f, t in _cw2v_imports(m) if f is not None}
+    unexpected = sorted(found - ALLOWED_IN_FUNCTIONS)
+    assert not unexpected, ("import these at module level (or, for a documented facade method, "
+                            f"add to ALLOWED_IN_FUNCTIONS): {unexpected}")
+    assert found == ALLOWED_IN_FUNCTIONS, f"no longer imported: {ALLOWED_IN_FUNCTIONS - found}"
+
+
 def test_top_level_loader_and_lazy_submodules(tmp_path):
     v = Vectors(["a", "b"], np.arange(6, dtype=np.float32).reshape(2, 3))
     v.save_word2vec_format(tmp_path / "v.txt")
