@@ -35,7 +35,7 @@ from .tables import HuffmanTree, table_sigmoid
 _MASK64 = (1 << 64) - 1
 
 
-def table_lookup_one(f: np.float32, table: np.ndarray, max_exp: float) -> np.float32:
+def _table_lookup_one(f: np.float32, table: np.ndarray, max_exp: float) -> np.float32:
     """``tables.table_lookup`` of one float32 ``f`` inside (-max_exp, max_exp): the same float32
     steps on NumPy scalars, without the array function's NaN and clipping machinery, which made
     the reference's per-node loop ten times slower. Tests check the two agree bit for bit."""
@@ -157,7 +157,7 @@ class Word2Vec(SGNSBase):
             return 1.0 / (1.0 + np.exp(-np.asarray(f, dtype=np.float64)))
         t = self.sigmoid_tables
         if np.ndim(f) == 0 and abs(np.float32(f)) < t.max_exp:  # one dot product, in range
-            return table_lookup_one(np.float32(f), t.sigmoid, t.max_exp)
+            return _table_lookup_one(np.float32(f), t.sigmoid, t.max_exp)
         return table_sigmoid(f, t)
 
     def _loss(self, f, label: int) -> float:
@@ -170,7 +170,7 @@ class Word2Vec(SGNSBase):
             return 0.0 if label else f
         if f <= -t.max_exp:
             return -f if label else 0.0
-        log_s = float(table_lookup_one(np.float32(f), t.log_sigmoid, t.max_exp))
+        log_s = float(_table_lookup_one(np.float32(f), t.log_sigmoid, t.max_exp))
         # -log sigmoid(-f) = f - log sigmoid(f): one table bucket for both labels.
         return -log_s if label else f - log_s
 
