@@ -9,9 +9,16 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
+# One BLAS thread, set before NumPy is first imported (below, through cw2v): the suite's matrix
+# products are small (a vocabulary of thousands of rows times d), where OpenBLAS's helper threads
+# spin while they wait and cost about 20 times the CPU of one thread, and far more wall time on a
+# busy machine or beside pytest-xdist's other worker. CLI processes the tests start inherit it.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-from cw2v import _simd
+import pytest  # noqa: E402
+
+from cw2v import _simd  # noqa: E402
 
 # Encoded corpora go to a cache folder of the test session, not the user's ~/.cache
 # (child processes inherit it), removed at the end.

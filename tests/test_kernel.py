@@ -1,6 +1,8 @@
 """The Cython kernel against the NumPy reference and against known properties."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -39,16 +41,27 @@ def random_triples(V: int, n: int, n_neg: int, seed: int):
     return centers, contexts, negatives
 
 
+# The reference is slow and never touches the compiled module: each of its runs below is made
+# once and shared by the kernel copies' tests.
+@lru_cache(maxsize=None)
+def reference_train_pair(V, d, n):
+    ref = make_pair(V, d)[1]
+    centers, contexts, negatives = random_triples(V, n, 5, seed=d)
+    loss = sum(ref.train_pair(int(c), int(o), negs)
+               for c, o, negs in zip(centers, contexts, negatives))
+    return ref, loss
+
+
 @pytest.mark.parametrize("d", [1, 7, 50, 128])
 def test_train_pair_matches_reference(kernel, monkeypatch, d):
     monkeypatch.setattr(model_module, "_kernel", kernel)
     V, n = 512, 2000
-    fast, ref = make_pair(V, d)
+    fast = make_pair(V, d)[0]
+    ref, loss_ref = reference_train_pair(V, d, n)
     centers, contexts, negatives = random_triples(V, n, 5, seed=d)
-    loss_fast = loss_ref = 0.0
+    loss_fast = 0.0
     for c, o, negs in zip(centers, contexts, negatives):
         loss_fast += fast.train_pair(int(c), int(o), negs)
-        loss_ref += ref.train_pair(int(c), int(o), negs)
     np.testing.assert_allclose(fast.W_in, ref.W_in, rtol=RTOL, atol=ATOL)
     np.testing.assert_allclose(fast.W_out, ref.W_out, rtol=RTOL, atol=ATOL)
     assert loss_fast == pytest.approx(loss_ref, rel=1e-4)
@@ -56,14 +69,21 @@ def test_train_pair_matches_reference(kernel, monkeypatch, d):
     assert np.abs(fast.W_out - make_pair(V, d)[0].W_out).max() > 1e-2
 
 
+@lru_cache(maxsize=None)
+def reference_train_pairs(V, d, n):
+    ref = make_pair(V, d, seed=1)[1]
+    loss = ref.train_pairs(*random_triples(V, n, 5, seed=100 + d))
+    return ref, loss
+
+
 @pytest.mark.parametrize("d", [1, 7, 50, 128])
 def test_train_pairs_matches_reference(kernel, monkeypatch, d):
     monkeypatch.setattr(model_module, "_kernel", kernel)
     V, n = 700, 2000
-    fast, ref = make_pair(V, d, seed=1)
+    fast = make_pair(V, d, seed=1)[0]
+    ref, loss_ref = reference_train_pairs(V, d, n)
     centers, contexts, negatives = random_triples(V, n, 5, seed=100 + d)
     loss_fast = fast.train_pairs(centers, contexts, negatives)
-    loss_ref = ref.train_pairs(centers, contexts, negatives)
     np.testing.assert_allclose(fast.W_in, ref.W_in, rtol=RTOL, atol=ATOL)
     np.testing.assert_allclose(fast.W_out, ref.W_out, rtol=RTOL, atol=ATOL)
     assert loss_fast == pytest.approx(loss_ref, rel=1e-4)
@@ -106,24 +126,38 @@ def test_batched_window_matches_reference(kernel, d):
     assert loss_fast == pytest.approx(loss_ref, rel=1e-4)
 
 
+def span_inputs(V):
+    """(noise counts, keep probabilities, tokens, sentence bounds) of the span test."""
+    rng = np.random.default_rng(4)
+    counts = rng.zipf(1.3, V).clip(1, 10_000).astype(np.float64)
+    counts[::-1].sort()
+    keep = np.minimum(1.0, rng.random(V) + 0.3).astype(np.float32)
+    tokens = rng.integers(0, V, 3000).astype(np.int32)
+    bounds = np.array([0, 5, 6, 900, 1700, 3000], dtype=np.int64)
+    return counts, keep, tokens, bounds
+
+
+@lru_cache(maxsize=None)
+def reference_train_span(V, d, window, batched):
+    ref = make_pair(V, d, seed=3, lr=0.05)[1]
+    counts, keep, tokens, bounds = span_inputs(V)
+    ref.set_noise_weights(counts ** 0.75)
+    expected = ref.train_span(tokens, bounds, keep, window, 0.05, 0.01, batched=batched)
+    return ref, expected
+
+
 @pytest.mark.parametrize("batched", [False, True], ids=["exact", "batched"])
 def test_train_span_matches_reference(kernel, batched):
     """The span trainer (subsampling, dynamic window, noise draws, lr schedule) step for step."""
     V, d, window = 200, 16, 4
-    fast, ref = make_pair(V, d, seed=3, lr=0.05)
-    rng = np.random.default_rng(4)
-    counts = rng.zipf(1.3, V).clip(1, 10_000).astype(np.float64)
-    counts[::-1].sort()
+    fast = make_pair(V, d, seed=3, lr=0.05)[0]
+    counts, keep, tokens, bounds = span_inputs(V)
     fast.set_noise_weights(counts ** 0.75)
-    ref.set_noise_weights(counts ** 0.75)
-    keep = np.minimum(1.0, rng.random(V) + 0.3).astype(np.float32)
-    tokens = rng.integers(0, V, 3000).astype(np.int32)
-    bounds = np.array([0, 5, 6, 900, 1700, 3000], dtype=np.int64)
     state = kernel.KernelState(fast.W_in, fast.W_out, fast.sigmoid_tables, fast.noise_table, 5,
                                int(fast._rng_state[0]), keep_prob=keep, window=window,
                                objective="batched" if batched else "exact")
     out = state.train_span(tokens, bounds, 0.05, 0.01)
-    expected = ref.train_span(tokens, bounds, keep, window, 0.05, 0.01, batched=batched)
+    ref, expected = reference_train_span(V, d, window, batched)
     assert out[:3] == expected[:3]
     assert out[3] == pytest.approx(expected[3], rel=1e-4)
     np.testing.assert_allclose(fast.W_in, ref.W_in, rtol=RTOL, atol=ATOL)

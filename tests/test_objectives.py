@@ -138,6 +138,19 @@ def test_train_span_matches_reference(kernel, sg, hs, n_neg, cbow_mean, batched)
                                      else "sg_hs")
 
 
+@lru_cache(maxsize=None)
+def reference_repeated_span(V, d, n_neg, window):
+    """Skip-gram HS over a span with runs of one word, by the reference (shared by the kernel
+    copies' tests, as above)."""
+    rng = np.random.default_rng(d)
+    tokens = np.repeat(rng.integers(0, V, 200), rng.integers(1, 4, 200)).astype(np.int32)
+    bounds = np.array([0, 150, len(tokens)], np.int64)
+    keep = np.ones(V, np.float32)
+    ref = make_models(None, V, d, 1, 1, n_neg, 1, seed=5, window=window)[0]
+    expected = ref.train_span(tokens, bounds, keep, window, 0.05, 0.01)
+    return ref, expected, tokens, bounds, keep
+
+
 @pytest.mark.parametrize("n_neg", [0, 3])
 @pytest.mark.parametrize("d", [1, 7, 16, 17, 50])
 def test_sg_hs_span_with_repeated_words_matches_reference(kernel, d, n_neg):
@@ -145,13 +158,9 @@ def test_sg_hs_span_with_repeated_words_matches_reference(kernel, d, n_neg):
     path, reading its input row before this context's gradient lands: wrong when the two
     contexts are the same word, which runs of one word ("a a a") make common here."""
     V, window = 50, 4
-    rng = np.random.default_rng(d)
-    tokens = np.repeat(rng.integers(0, V, 200), rng.integers(1, 4, 200)).astype(np.int32)
-    bounds = np.array([0, 150, len(tokens)], np.int64)
-    keep = np.ones(V, np.float32)
-    ref, state, weights = make_models(kernel, V, d, 1, 1, n_neg, 1, seed=5, window=window,
-                                      keep_prob=keep)
-    expected = ref.train_span(tokens, bounds, keep, window, 0.05, 0.01)
+    ref, expected, tokens, bounds, keep = reference_repeated_span(V, d, n_neg, window)
+    _, state, weights = make_models(kernel, V, d, 1, 1, n_neg, 1, seed=5, window=window,
+                                    keep_prob=keep)
     out = state.train_span(tokens, bounds, 0.05, 0.01)
     assert out[:3] == expected[:3]
     assert out[3] == pytest.approx(expected[3], rel=1e-4)
@@ -344,3 +353,18 @@ def test_weights_with_overlapping_or_strided_rows_are_refused(kernel):
     tree = tables.huffman_tree(np.arange(V, 0, -1))
     with pytest.raises(ValueError, match="syn1's rows must be contiguous"):
         kernel.KernelState(ok, ok.copy(), t, noise, 0, 1, hs=1, tree=tree, syn1=columns)
+
+
+def test_reference_one_value_lookup_matches_the_array_lookup():
+    """The reference's scalar table read (its hot path) gives the same bits as
+    ``tables.table_lookup`` everywhere inside the range, the knots and both ends included."""
+    t = tables.sigmoid_tables()
+    m = np.float32(t.max_exp)
+    f = np.concatenate([np.linspace(-m, m, 10_001, dtype=np.float32)[1:-1],  # 10 a bucket
+                        np.nextafter([-m, m], np.float32(0)),
+                        np.float32([0.0, -0.0, 1e-30, -1e-30])]).astype(np.float32)
+    for table in (t.sigmoid, t.log_sigmoid):
+        expected = tables.table_lookup(f, table, t.max_exp)
+        got = np.array([reference._table_lookup_one(x, table, t.max_exp) for x in f])
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got.view(np.int32), expected.view(np.int32))

@@ -158,6 +158,7 @@ def test_growth_on_two_halves_of_wiki8_1m(tmp_path):
     reference = Word2Vec.from_corpus(first + second, **SETTINGS)
     unit = reference.wv.unit_vectors
     rng = np.random.default_rng(0)
+    vocab = np.array(grown.vocab)  # once: rng.choice makes this array of a list on every call
     neighbour_sim, random_sim, neighbour_pct, random_pct = [], [], [], []
     for word in new_words:
         if word not in reference.w2i:
@@ -166,7 +167,7 @@ def test_growth_on_two_halves_of_wiki8_1m(tmp_path):
         ranks = np.argsort(np.argsort(sims)) / (sims.size - 1)  # percentile of each word
         nearest = [reference.w2i[w] for w, _ in grown.wv.most_similar(word, 10)
                    if w in reference.w2i]
-        others = [reference.w2i[w] for w in rng.choice(grown.vocab, 10, replace=False)
+        others = [reference.w2i[w] for w in rng.choice(vocab, 10, replace=False)
                   if w in reference.w2i and w != word]
         neighbour_sim.append(sims[nearest].mean())
         random_sim.append(sims[others].mean())
