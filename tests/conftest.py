@@ -101,3 +101,14 @@ def fifo(tmp_path):
             thread.join(1)
             os.close(fd)
         thread.join(10)
+
+
+def assert_same_encoding(a, b) -> None:
+    """Two ``corpus.build`` results hold the same vocabulary, counts, ids and offsets."""
+    import numpy as np
+
+    (va, ea), (vb, eb) = a, b
+    assert va.words == vb.words
+    np.testing.assert_array_equal(va.counts, vb.counts)
+    np.testing.assert_array_equal(np.asarray(ea.tokens), np.asarray(eb.tokens))
+    np.testing.assert_array_equal(np.asarray(ea.offsets), np.asarray(eb.offsets))

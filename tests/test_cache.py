@@ -15,6 +15,8 @@ import types
 import numpy as np
 import pytest
 
+from conftest import assert_same_encoding
+
 from cw2v import Word2Vec, _reader, cache, corpus
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
@@ -31,12 +33,8 @@ def write_corpus(path, sentences) -> None:
 
 
 def assert_same(a, b) -> None:
-    (va, ea), (vb, eb) = a, b
-    assert va.words == vb.words
-    np.testing.assert_array_equal(va.counts, vb.counts)
-    np.testing.assert_array_equal(np.asarray(ea.tokens), np.asarray(eb.tokens))
-    np.testing.assert_array_equal(np.asarray(ea.offsets), np.asarray(eb.offsets))
-    assert ea.raw_words == eb.raw_words
+    assert_same_encoding(a, b)
+    assert a[1].raw_words == b[1].raw_words
 
 
 @pytest.mark.parametrize("segment", [7, 1000, cache.SEGMENT])

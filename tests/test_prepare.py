@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import assert_same_encoding
+
 from cw2v import _prepare, _reader, corpus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,14 +48,6 @@ def layout(tmp_path):
     return tmp_path
 
 
-def _same(a, b) -> None:
-    (va, ea), (vb, eb) = a, b
-    assert va.words == vb.words
-    np.testing.assert_array_equal(va.counts, vb.counts)
-    np.testing.assert_array_equal(np.asarray(ea.tokens), np.asarray(eb.tokens))
-    np.testing.assert_array_equal(np.asarray(ea.offsets), np.asarray(eb.offsets))
-
-
 @pytest.mark.parametrize("source", ["c.txt", "sub", "sub/*.txt", ["c.txt", "sub/p.txt.gz"],
                                     "./sub/../c.txt"])
 def test_relative_corpus_paths_from_another_folder(layout, small_parallel, monkeypatch,
@@ -66,7 +60,7 @@ def test_relative_corpus_paths_from_another_folder(layout, small_parallel, monke
     expected = corpus.build(absolute, min_count=1, cache_dir=None)
     assert small_parallel.plan(_reader.corpus_paths(source, "utf-8", "strict"), 3, "utf-8")
     got = corpus.build(source, min_count=1, cache_dir="cache", workers=3)
-    _same(got, expected)
+    assert_same_encoding(got, expected)
     assert Path("cache").is_dir()
 
 
@@ -74,8 +68,8 @@ def test_absolute_corpus_and_relative_cache_folder(layout, small_parallel, monke
     monkeypatch.chdir(layout / "elsewhere")
     c = str(layout / "data" / "c.txt")
     expected = corpus.build(c, min_count=1, cache_dir=None)
-    _same(corpus.build(c, min_count=1, cache_dir="cache", workers=2), expected)
-    _same(corpus.build(c, min_count=1, cache_dir="../data/cache2", workers=2), expected)
+    assert_same_encoding(corpus.build(c, min_count=1, cache_dir="cache", workers=2), expected)
+    assert_same_encoding(corpus.build(c, min_count=1, cache_dir="../data/cache2", workers=2), expected)
     assert (layout / "data" / "cache2").is_dir()
 
 
