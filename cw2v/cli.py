@@ -52,7 +52,7 @@ from . import phrases as ph
 from ._files import (COMPRESSION_ERRORS, InMemoryInput, InputLike, check_distinct,
                      check_output, check_text_encoding, decompresses, input_name,
                      is_regular_file, is_stream, open_input, read_all)
-from ._reader import corpus_inputs
+from ._reader import ASCII_WHITESPACE, corpus_inputs
 from ._version import __version__
 from .io import MAGIC
 from .model import Word2Vec
@@ -263,7 +263,7 @@ def translate_word2vec_flags(args: Sequence[str]) -> list[str]:
 # -- reading vectors -----------------------------------------------------------------------------
 
 _SNIFF_LIMIT = 1 << 24  # never read more than 16 MiB to recognise a file
-_TEXT_BYTES = b" \t\n\r\x0b\x0c" + bytes(range(0x20, 0x7F))
+_TEXT_BYTES = ASCII_WHITESPACE + bytes(range(0x20, 0x7F))
 
 
 def _looks_like_text_record(body: bytes, dim: int) -> bool:
@@ -300,7 +300,7 @@ def _looks_like_binary_records(body: bytes, dim: int, records: int) -> bool:
         while pos < len(body) and body[pos] in b"\r\n":
             pos += 1
         space = body.find(b" ", pos)
-        if space <= pos or any(c in b"\t\n\r\x0b\x0c" for c in body[pos:space]):
+        if space <= pos or any(c in ASCII_WHITESPACE for c in body[pos:space]):
             return False
         end = space + 1 + 4 * dim
         if not _is_text(body[space + 1:end]):
