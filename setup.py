@@ -1,6 +1,6 @@
 """Build cw2v: the Cython kernel in src_c/, compiled once per instruction set, and the package.
 
-The kernel (src_c/sgns.pxi) is compiled into one extension per instruction-set level:
+The kernel (src_c/kernel.pxi) is compiled into one extension per instruction-set level:
 ``cw2v._kernel_base`` (the platform's baseline, always built), and on x86-64 also
 ``cw2v._kernel_avx2`` (AVX2 + FMA) and ``cw2v._kernel_avx512`` (AVX-512 F/VL/BW/DQ). At import,
 ``cw2v._simd`` picks the widest one the CPU supports: portable wheels with wide SIMD, and
@@ -91,12 +91,14 @@ extensions = [
         f"cw2v._kernel_{level}",
         sources=[f"src_c/_kernel_{level}.pyx"],
         include_dirs=["src_c"],  # the kernel cimports no numpy: no NumPy headers needed
-        depends=["src_c/sgns.pxi", "src_c/vecops.pxd", "src_c/vecops.h"],
+        depends=["src_c/kernel.pxi", "src_c/kernel_types.pxd", "src_c/vecops.pxd",
+                 "src_c/vecops.h"],
     )
     for level in _levels()
 ]
 # The phrase detector (cw2v.phrases): hashing and counting, no SIMD to gain; built once.
-extensions.append(Extension("cw2v._text", sources=["src_c/_text.pyx"]))
+extensions.append(Extension("cw2v._text", sources=["src_c/_text.pyx"], include_dirs=["src_c"],
+                            depends=["src_c/text_scan.h"]))
 
 setup(
     ext_modules=cythonize(extensions, compiler_directives=DIRECTIVES, include_path=["src_c"]),
