@@ -44,10 +44,11 @@ def load_kernel(build: str):
     isa = isa or "avx2"
     if isa not in ("baseline", "avx2", "avx512"):
         sys.exit(f"unknown kernel copy {isa!r} in {build!r} (baseline, avx2 or avx512)")
-    found = glob.glob(str(Path(path) / "cw2v" / f"_kernel_{isa}*.so"))
+    suffix = "base" if isa == "baseline" else isa    # the baseline copy is _kernel_base
+    found = glob.glob(str(Path(path) / "cw2v" / f"_kernel_{suffix}*.so"))
     if not found:
         sys.exit(f"no built {isa} kernel under {path}/cw2v")
-    name = f"cw2v._kernel_{isa}"
+    name = f"cw2v._kernel_{suffix}"
     loader = importlib.machinery.ExtensionFileLoader(name, found[0])
     spec = importlib.util.spec_from_file_location(name, found[0], loader=loader)
     module = importlib.util.module_from_spec(spec)
