@@ -1067,7 +1067,8 @@ cdef class KernelState:
 
     def train_pair(self, Py_ssize_t center, Py_ssize_t context, float lr,
                    const int32_t[::1] negatives=None):
-        """One skip-gram negative-sampling update of ``W_in[center]`` against ``W_out[context]`` and noise words.
+        """One skip-gram negative-sampling update of ``W_in[center]`` against
+        ``W_out[context]`` and noise words.
 
         Parameters
         ----------
@@ -1112,7 +1113,8 @@ cdef class KernelState:
 
     def train_pairs(self, const int32_t[::1] centers, const int32_t[::1] contexts, float lr,
                     const int32_t[:, ::1] negatives=None):
-        """Skip-gram negative-sampling updates for many (center, context) pairs in one nogil loop, in order.
+        """Skip-gram negative-sampling updates for many (center, context) pairs in one nogil
+        loop, in order.
 
         Parameters
         ----------
