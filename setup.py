@@ -1,6 +1,6 @@
 """Build cw2v: the Cython kernel in src_c/, compiled once per instruction set, and the package.
 
-The kernel (src_c/sgns.pxi) is compiled into one extension per instruction-set level:
+The kernel (src_c/kernel.pxi) is compiled into one extension per instruction-set level:
 ``cw2v._kernel_base`` (the platform's baseline, always built), and on x86-64 also
 ``cw2v._kernel_avx2`` (AVX2 + FMA) and ``cw2v._kernel_avx512`` (AVX-512 F/VL/BW/DQ). At import,
 ``cw2v._simd`` picks the widest one the CPU supports: portable wheels with wide SIMD, and
@@ -12,6 +12,7 @@ Switches read from the environment at build time:
 * ``CW2V_NATIVE=1``  opt-in ``-march=native`` on every copy, for a local comparison build only.
 * ``CW2V_SIMD_VARIANTS=0``  build the baseline copy only.
 """
+import multiprocessing
 import os
 import sysconfig
 
@@ -67,15 +68,29 @@ def _levels() -> list[str]:
     return ["base", "avx2", "avx512"] if _target_is_x86_64() else ["base"]
 
 
+def _forks() -> bool:
+    """True when multiprocessing starts its workers by fork (Linux before Python 3.14)."""
+    return multiprocessing.get_start_method() == "fork"
+
+
 class BuildExt(build_ext):
-    """Pick optimisation and instruction-set flags by compiler family (GCC/Clang vs MSVC)."""
+    """Pick optimisation and instruction-set flags by compiler family (GCC/Clang vs MSVC), and
+    compile the extensions in parallel (one job per CPU, unless ``-j``/``--parallel`` says)."""
+
+    def finalize_options(self):
+        super().finalize_options()
+        if not self.parallel:
+            self.parallel = os.cpu_count() or 1
 
     def build_extensions(self):
         family = "msvc" if self.compiler.compiler_type == "msvc" else "unix"
         if family == "msvc":
             common = ["/Od", "/Zi"] if DEBUG else ["/O2", "/fp:contract"]
         else:
-            common = ["-O0", "-g"] if DEBUG else ["-O3", "-fno-math-errno", "-fno-trapping-math"]
+            # -g0 drops the debug information Python's own CFLAGS (-g) ask for: the same machine
+            # code (objdump), a third less compile time, objects an eighth the size.
+            common = (["-O0", "-g"] if DEBUG
+                      else ["-O3", "-g0", "-fno-math-errno", "-fno-trapping-math"])
             common += ["-Wno-unreachable-code", "-Wno-unused-function"]
             if NATIVE:
                 common += NATIVE_FLAGS
@@ -91,14 +106,19 @@ extensions = [
         f"cw2v._kernel_{level}",
         sources=[f"src_c/_kernel_{level}.pyx"],
         include_dirs=["src_c"],  # the kernel cimports no numpy: no NumPy headers needed
-        depends=["src_c/sgns.pxi", "src_c/vecops.pxd", "src_c/vecops.h"],
+        depends=["src_c/kernel.pxi", "src_c/kernel_types.pxd", "src_c/vecops.pxd",
+                 "src_c/vecops.h"],
     )
     for level in _levels()
 ]
 # The phrase detector (cw2v.phrases): hashing and counting, no SIMD to gain; built once.
-extensions.append(Extension("cw2v._text", sources=["src_c/_text.pyx"]))
+extensions.append(Extension("cw2v._text", sources=["src_c/_text.pyx"], include_dirs=["src_c"],
+                            depends=["src_c/text_scan.h"]))
 
 setup(
-    ext_modules=cythonize(extensions, compiler_directives=DIRECTIVES, include_path=["src_c"]),
+    # Cython's translation in parallel too, where its worker processes fork (they would run
+    # this script again if started afresh).
+    ext_modules=cythonize(extensions, compiler_directives=DIRECTIVES, include_path=["src_c"],
+                          nthreads=(os.cpu_count() or 1) if _forks() else 0),
     cmdclass={"build_ext": BuildExt},
 )

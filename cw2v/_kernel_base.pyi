@@ -1,4 +1,4 @@
-"""Type stub of the compiled word2vec kernel (src_c/sgns.pxi), the baseline copy.
+"""Type stub of the compiled word2vec kernel (src_c/kernel.pxi), the baseline copy.
 
 ``cw2v._kernel_avx2`` and ``cw2v._kernel_avx512`` are the same code compiled for wider
 instruction sets; their stubs re-export this one. The kernel takes typed memoryviews, so any

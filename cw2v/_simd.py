@@ -1,4 +1,4 @@
-"""Runtime dispatch: import the copy of the SGNS kernel built for the widest instruction set
+"""Runtime dispatch: import the copy of the word2vec kernel built for the widest instruction set
 the CPU supports (AVX-512, AVX2 + FMA, or the platform baseline).
 
 Set ``CW2V_SIMD=baseline|avx2|avx512`` to cap the level (for benchmarks and tests); a level the

@@ -1,12 +1,13 @@
 """What the compiled model and the NumPy reference share: construction, validation, noise tables.
 
-``SGNSBase`` is the classic from-scratch class's state -- ``vocab``, ``w2i``, ``W_in``, ``W_out``,
-``lr``, ``n_neg``, ``freq`` -- plus the tables the update rule reads; the word vectors live in its
-``wv`` (a ``cw2v.Vectors``). Subclasses supply ``train_pair`` / ``train_pairs``.
+``ModelState`` is the classic from-scratch class's state -- ``vocab``, ``w2i``, ``W_in``,
+``W_out``, ``lr``, ``n_neg``, ``freq`` -- plus the tables the update rule reads; the word vectors
+live in its ``wv`` (a ``cw2v.Vectors``). Subclasses supply ``train_pair`` / ``train_pairs``.
 """
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -30,8 +31,8 @@ def seed_state(seed: int | None) -> int:
     return int(np.random.SeedSequence(seed).generate_state(1, np.uint64)[0])
 
 
-class SGNSBase:
-    """Skip-gram negative-sampling model state shared by ``cw2v.Word2Vec`` and the reference.
+class ModelState:
+    """The word2vec model state shared by ``cw2v.Word2Vec`` and the reference.
 
     The model *holds* its word vectors: ``wv`` is a ``cw2v.Vectors`` over ``W_in`` (a view, not
     a copy; gensim users know it as ``model.wv``). The classic class's attributes ``vocab``,
@@ -220,3 +221,13 @@ class SGNSBase:
         if c.shape != o.shape:
             raise ValueError(f"centers ({c.shape[0]}) and contexts ({o.shape[0]}) differ in length")
         return c, o
+
+
+def __getattr__(name: str):
+    """``SGNSBase``: the old name of ``ModelState`` (it holds CBOW and hierarchical softmax's
+    state too), kept for one release with a DeprecationWarning."""
+    if name == "SGNSBase":
+        warnings.warn("cw2v.base.SGNSBase is deprecated: use cw2v.base.ModelState",
+                      DeprecationWarning, stacklevel=2)
+        return ModelState
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

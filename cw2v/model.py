@@ -23,7 +23,7 @@ from ._files import InputLike, PathLike, check_save_target, input_name
 from ._lock import owns_checkpoint
 from ._simd import kernel as _kernel
 from ._simd import row_bytes
-from .base import SGNSBase
+from .base import ModelState
 from .phrases import transform_corpus
 from .tables import HuffmanTree, huffman_tree
 
@@ -123,7 +123,7 @@ def _check_checkpoint(path, every) -> float:
     return every
 
 
-class Word2Vec(SGNSBase):
+class Word2Vec(ModelState):
     """word2vec trained by a Cython kernel with the GIL released: skip-gram with negative sampling
     (SGNS) by default, and CBOW and hierarchical softmax for corpus training (``sg``, ``hs``,
     ``cbow_mean`` of ``from_corpus``).
@@ -661,7 +661,7 @@ class Word2Vec(SGNSBase):
         _check_state(meta, arrays)
         W_in, W_out = arrays["W_in"], arrays["W_out"]
         model = cls.__new__(cls)
-        SGNSBase.__init__(model, meta["vocab"], d=1, lr=meta["lr"], n_neg=meta["n_neg"],
+        ModelState.__init__(model, meta["vocab"], d=1, lr=meta["lr"], n_neg=meta["n_neg"],
                           seed=0)
         model.W_in, model.W_out = W_in, W_out
         model.counts = np.asarray(arrays["counts"], dtype=np.int64)

@@ -30,7 +30,7 @@ import heapq
 import numpy as np
 
 from . import params
-from .base import SGNSBase
+from .base import ModelState
 from .tables import HuffmanTree, table_sigmoid
 
 _MASK64 = (1 << 64) - 1
@@ -117,8 +117,8 @@ def huffman_tree(counts) -> HuffmanTree:
                        np.array(offsets, dtype=np.int64))
 
 
-class Word2Vec(SGNSBase):
-    """Pure-NumPy SGNS with the API of ``cw2v.Word2Vec`` (see ``cw2v.base.SGNSBase``).
+class Word2Vec(ModelState):
+    """Pure-NumPy SGNS with the API of ``cw2v.Word2Vec`` (see ``cw2v.base.ModelState``).
 
     Extra parameters: ``sigmoid`` ("table" or "exact"), ``dtype`` (float32 or float64), and the
     architecture and objective: ``sg`` (1 skip-gram, 0 CBOW), ``hs`` (1: hierarchical softmax

@@ -1,5 +1,5 @@
-"""cw2v's SGNS kernel compiled for AVX2 + FMA; cw2v._simd picks the copy the CPU runs best.
+"""cw2v's word2vec kernel compiled for AVX2 + FMA; cw2v._simd picks the copy the CPU runs best.
 
-The code is in sgns.pxi; this file only names the copy (setup.py sets its compiler flags).
+The code is in kernel.pxi; this file only names the copy (setup.py sets its compiler flags).
 """
-include "sgns.pxi"
+include "kernel.pxi"

@@ -341,3 +341,15 @@ def test_state_generator_can_be_saved_and_restored(kernel):
     second = b.train_span(tokens, bounds, 0.05, 0.05)
     assert first[:3] == second[:3]
     assert a.rng_state == b.rng_state
+
+
+def test_sgnsbase_is_a_deprecated_alias_of_model_state():
+    """The model state's old name (from when it trained skip-gram negative sampling only)
+    still works, with a DeprecationWarning."""
+    from cw2v import base
+
+    with pytest.warns(DeprecationWarning, match="ModelState"):
+        old = base.SGNSBase
+    assert old is base.ModelState
+    with pytest.raises(AttributeError):
+        base.NoSuchName

@@ -9,11 +9,14 @@
 # (cw2v/tables.py), schedules and threads (cw2v/trainer.py); the tables are passed in as
 # read-only arrays.
 #
-# One ``cdef ... noexcept nogil`` function per objective trains a subsampled sentence piece:
-# ``_sg_ns_exact_piece`` (skip-gram, negative sampling), ``_sg_ns_batched_piece`` (the same,
-# HogBatch), ``_sg_hs_piece`` (skip-gram, hierarchical softmax, with negative sampling too when
-# n_neg > 0) and ``_cbow_piece`` (CBOW, negative sampling and/or hierarchical softmax). They share
-# the target rules below and the vector primitives of vecops.h.
+# One ``cdef ... noexcept nogil`` kernel function per objective trains a subsampled sentence
+# piece (KERNEL_FUNCTIONS names them): ``_sg_ns_exact_piece`` (skip-gram, negative sampling),
+# ``_sg_ns_batched_piece`` (the same, HogBatch), ``_sg_hs_piece`` (skip-gram, hierarchical
+# softmax, with negative sampling too when n_neg > 0), ``_sg_hs_batched_piece`` (skip-gram,
+# hierarchical softmax alone, HogBatch) and ``_cbow_piece`` (CBOW, negative sampling and/or
+# hierarchical softmax). They share one loop scaffolding (``_window``, the ``Plans`` helpers,
+# ``_gather_context``), the target rules below and the vector primitives of vecops.h; they read
+# the shared ``Model`` and one worker's ``WorkerState`` (kernel_types.pxd).
 #
 # Negative sampling (Mikolov et al. 2013b, "Distributed Representations of Words and Phrases",
 # eq. 4; the order of word2vec.c): for an input vector h and targets t_0 (label 1) and the noise
@@ -51,10 +54,8 @@ from libc.string cimport memset
 
 import numpy as np
 
+from kernel_types cimport Model, NoiseTable, SigmoidTable, WorkerState, weights_t
 from vecops cimport (
-    NoiseTable,
-    SigmoidTable,
-    Workspace,
     cw2v_alias_draw,
     cw2v_add_to_rows,
     cw2v_alloc_private,
@@ -75,7 +76,6 @@ from vecops cimport (
     cw2v_rng_next,
     cw2v_rng_uniform,
     cw2v_update_out,
-    weights_t,
 )
 
 # Sizes of the batched mode's stack buffers: 2 * window <= 64 inputs, n_neg + 1 <= 33 outputs.
@@ -320,11 +320,12 @@ cdef inline void _hs_update_kept(const float* G, float* const* rows, Py_ssize_t 
     cw2v_hs_update(kept_g, kept_rows, kept, h, neu1e, d)
 
 
-cdef inline void _sgns_update(float* h, float* W_out, Py_ssize_t ld_out, Py_ssize_t d,
-                              int32_t positive, const int32_t* negatives, Py_ssize_t n_neg,
-                              float lr, const SigmoidTable* sig, float* neu1e,
-                              double* loss) noexcept nogil:
-    """One SGNS step for input vector h, positive target and n_neg noise targets (eq. 4)."""
+cdef inline void _ns_update(float* h, float* W_out, Py_ssize_t ld_out, Py_ssize_t d,
+                            int32_t positive, const int32_t* negatives, Py_ssize_t n_neg,
+                            float lr, const SigmoidTable* sig, float* neu1e,
+                            double* loss) noexcept nogil:
+    """One negative-sampling step for input row h (updated), positive target and n_neg noise
+    targets (eq. 4)."""
     cdef Py_ssize_t t
     memset(neu1e, 0, d * sizeof(float))
     _ns_targets(h, W_out, ld_out, d, positive, negatives, n_neg, lr, sig, neu1e, loss)
@@ -332,38 +333,38 @@ cdef inline void _sgns_update(float* h, float* W_out, Py_ssize_t ld_out, Py_ssiz
         h[t] += neu1e[t]
 
 
-cdef inline void _example(const Workspace* ws, const float* h, int32_t target,
+cdef inline void _example(const Model* model, const float* h, int32_t target,
                           const int32_t* negatives, Py_ssize_t n_neg, float lr, float* neu1e,
                           double* loss) noexcept nogil:
     """One example's targets for input vector h and target word ``target``: hierarchical
     softmax's (if on), then negative sampling's (if n_neg > 0), their input gradient summed
     into neu1e (zeroed here), word2vec.c's order."""
     cdef Py_ssize_t lo
-    memset(neu1e, 0, ws.d * sizeof(float))
-    if ws.hs:
-        lo = ws.path_offsets[target]
-        _hs_targets(h, ws.syn1, ws.ld_syn1, ws.d, ws.codes + lo, ws.points + lo,
-                    ws.path_offsets[target + 1] - lo, lr, &ws.sig, neu1e, loss)
+    memset(neu1e, 0, model.d * sizeof(float))
+    if model.hs:
+        lo = model.path_offsets[target]
+        _hs_targets(h, model.syn1, model.ld_syn1, model.d, model.codes + lo, model.points + lo,
+                    model.path_offsets[target + 1] - lo, lr, &model.sig, neu1e, loss)
     if n_neg:
-        _ns_targets(h, ws.W_out, ws.ld_out, ws.d, target, negatives, n_neg, lr, &ws.sig, neu1e,
-                    loss)
+        _ns_targets(h, model.W_out, model.ld_out, model.d, target, negatives, n_neg, lr,
+                    &model.sig, neu1e, loss)
 
 
-cdef inline void _cbow_example(const Workspace* ws, const int32_t* ctx, Py_ssize_t n_ctx,
+cdef inline void _cbow_example(const Model* model, const int32_t* ctx, Py_ssize_t n_ctx,
                                int32_t target, const int32_t* negatives, Py_ssize_t n_neg,
                                float lr, float* neu1, float* neu1e, double* loss) noexcept nogil:
     """One CBOW example (Mikolov et al. 2013a): h = mean (cbow_mean) or sum of the input rows
     ctx[0:n_ctx] (n_ctx >= 1) predicts ``target``; neu1e then goes to every context row,
     divided by n_ctx for the sum (gensim's cbow_mean=0), undivided for the mean (word2vec.c)."""
-    cdef Py_ssize_t t, d = ws.d
+    cdef Py_ssize_t t, d = model.d
     cdef float inv = <float>1.0 / <float>n_ctx
-    cw2v_sum_rows(ws.W_in, ws.ld_in, ctx, <int>n_ctx, inv if ws.cbow_mean else <float>1.0,
-                  neu1, d)
-    _example(ws, neu1, target, negatives, n_neg, lr, neu1e, loss)
-    if not ws.cbow_mean:
+    cw2v_sum_rows(model.W_in, model.ld_in, ctx, <int>n_ctx,
+                  inv if model.cbow_mean else <float>1.0, neu1, d)
+    _example(model, neu1, target, negatives, n_neg, lr, neu1e, loss)
+    if not model.cbow_mean:
         for t in range(d):
             neu1e[t] *= inv
-    cw2v_add_to_rows(neu1e, ws.W_in, ws.ld_in, ctx, <int>n_ctx, d)
+    cw2v_add_to_rows(neu1e, model.W_in, model.ld_in, ctx, <int>n_ctx, d)
 
 
 cdef inline void _batched_update(float* W_in, Py_ssize_t ld_in, float* W_out, Py_ssize_t ld_out,
@@ -478,7 +479,7 @@ cdef inline void _prefetch_rows(const float* W, Py_ssize_t ld, Py_ssize_t d, con
         cw2v_prefetch_row(W + ids[k] * ld, d)
 
 
-cdef inline void _prefetch_path_arrays(const Workspace* ws, const int32_t* words, Py_ssize_t i,
+cdef inline void _prefetch_path_arrays(const Model* model, const int32_t* words, Py_ssize_t i,
                                        Py_ssize_t m) noexcept nogil:
     """At center i of words[0:m], prefetch the Huffman path arrays (hierarchical softmax) of
     the centers to come: the points and codes of words[i + 2], the offsets of words[i + 3].
@@ -493,15 +494,93 @@ cdef inline void _prefetch_path_arrays(const Workspace* ws, const int32_t* words
         # The lines at the path's start and 64 bytes on: all of its points for a path of up
         # to 16 nodes (longer ones are rare words'), its codes in the first. (A prefetch past
         # an array's end is harmless: prefetches do not fault.)
-        lo = ws.path_offsets[words[i + 2]]
-        cw2v_prefetch_row(<const float*>(ws.points + lo), 32)
-        cw2v_prefetch_row(<const float*>(ws.codes + lo), 8)
+        lo = model.path_offsets[words[i + 2]]
+        cw2v_prefetch_row(<const float*>(model.points + lo), 32)
+        cw2v_prefetch_row(<const float*>(model.codes + lo), 8)
     if i + 3 < m:
-        cw2v_prefetch(ws.path_offsets + words[i + 3])
+        cw2v_prefetch(model.path_offsets + words[i + 3])
 
 
-cdef void _sg_ns_exact_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m, float lr,
-                             uint64_t* rng, double* loss, int64_t* n_pairs) noexcept nogil:
+# The loop every kernel function runs over a piece words[0:m], written once here:
+#
+#     _plans_start(&plans, ...)                  # the first center's plan
+#     for i in range(m):
+#         if i + 1 < m:
+#             _plans_draw_next(&plans, ...)      # the next center's, one center ahead
+#         win = _window(i, plans.b_cur, m)       # the center's context positions
+#         n_ctx = _gather_context(words, i, win, ctx)   # (the window-at-once functions)
+#         ... train center i ...
+#         _plans_advance(&plans)
+
+cdef struct Window:
+    Py_ssize_t lo        # center i's context positions: lo <= j < hi, j != i
+    Py_ssize_t hi
+
+
+cdef inline Window _window(Py_ssize_t i, Py_ssize_t b, Py_ssize_t m) noexcept nogil:
+    """Center i's window of size b in a piece of m words, cut at the piece's ends."""
+    cdef Window w
+    w.lo = i - b if i >= b else 0
+    w.hi = i + b + 1 if i + b + 1 <= m else m
+    return w
+
+
+cdef inline Py_ssize_t _gather_context(const int32_t* words, Py_ssize_t i, Window w,
+                                       int32_t* ctx) noexcept nogil:
+    """Center i's context words (words[w.lo:w.hi] but words[i]) into ctx; how many."""
+    cdef Py_ssize_t j, n_ctx = 0
+    for j in range(w.lo, w.hi):
+        if j != i:
+            ctx[n_ctx] = words[j]
+            n_ctx += 1
+    return n_ctx
+
+
+cdef struct Plans:
+    int32_t* cur         # this center's noise words (one free slot before them)
+    int32_t* next        # the next center's
+    Py_ssize_t b_cur     # this center's window size
+    Py_ssize_t b_next    # the next center's
+    bint per_context     # n_neg noise words for each context (skip-gram's exact rule), or
+                         # n_neg shared by the window (batched, CBOW)
+
+
+cdef inline Py_ssize_t _draw_plan(const Model* model, uint64_t* rng, bint per_context,
+                                  int32_t* out) noexcept nogil:
+    """A center's plan: its window size b (drawn first), then its noise words into out:
+    2 * b * n_neg (per_context) or n_neg."""
+    cdef Py_ssize_t b = _draw_window(rng, model.window)
+    _draw_noise(rng, &model.noise, 2 * b * model.n_neg if per_context else model.n_neg, out)
+    return b
+
+
+cdef inline void _plans_start(Plans* p, const Model* model, WorkerState* st,
+                              bint per_context) noexcept nogil:
+    """The plans of a piece, in the worker's two plan buffers: the first center's drawn."""
+    p.cur = st.plan_a
+    p.next = st.plan_b
+    p.per_context = per_context
+    p.b_next = 0
+    p.b_cur = _draw_plan(model, &st.rng, per_context, p.cur)
+
+
+cdef inline void _plans_draw_next(Plans* p, const Model* model, uint64_t* rng) noexcept nogil:
+    """Draw the next center's plan (while this one's is in use)."""
+    p.b_next = _draw_plan(model, rng, p.per_context, p.next)
+
+
+cdef inline void _plans_advance(Plans* p) noexcept nogil:
+    """Move on to the next center: its plan becomes the current one, the buffers swap."""
+    cdef int32_t* swap = p.cur
+    p.cur = p.next
+    p.next = swap
+    p.b_cur = p.b_next
+
+
+# The kernel functions, one per objective: each trains one subsampled piece words[0:m].
+
+cdef void _sg_ns_exact_piece(const Model* model, WorkerState* st, const int32_t* words,
+                             Py_ssize_t m, float lr, double* loss, int64_t* n_pairs) noexcept nogil:
     """Skip-gram, negative sampling, word2vec.c's rule, over one subsampled piece words[0:m].
 
     The context word's input vector predicts the center word, against n_neg fresh noise words
@@ -509,50 +588,43 @@ cdef void _sg_ns_exact_piece(const Workspace* ws, const int32_t* words, Py_ssize
     context) is drawn one center ahead; each pair prefetches the rows of the next pair (or of
     the next center's first), so memory requests are spread out rather than queued at once.
     """
-    cdef float* W_in = ws.W_in
-    cdef float* W_out = ws.W_out
-    cdef Py_ssize_t d = ws.d, n_neg = ws.n_neg, window = ws.window
-    cdef Py_ssize_t ld_in = ws.ld_in, ld_out = ws.ld_out
-    cdef const SigmoidTable* sig = &ws.sig
-    cdef const NoiseTable* noise = &ws.noise
-    cdef float* neu1e = ws.grad
-    cdef int32_t* negs_cur = ws.plan_a
-    cdef int32_t* negs_next = ws.plan_b
-    cdef int32_t* swap
-    cdef Py_ssize_t i, j, lo, hi, c, b_cur, b_next = 0
+    cdef float* W_in = model.W_in
+    cdef float* W_out = model.W_out
+    cdef Py_ssize_t d = model.d, n_neg = model.n_neg
+    cdef Py_ssize_t ld_in = model.ld_in, ld_out = model.ld_out
+    cdef const SigmoidTable* sig = &model.sig
+    cdef float* neu1e = st.grad
+    cdef Plans plans
+    cdef Window win
+    cdef Py_ssize_t i, j, c
     if m < 2:
         return
-    b_cur = _draw_window(rng, window)
-    _draw_noise(rng, noise, 2 * b_cur * n_neg, negs_cur)
+    _plans_start(&plans, model, st, True)
     for i in range(m):
         if i + 1 < m:
-            b_next = _draw_window(rng, window)
-            _draw_noise(rng, noise, 2 * b_next * n_neg, negs_next)
-        lo = i - b_cur if i >= b_cur else 0
-        hi = i + b_cur + 1 if i + b_cur + 1 <= m else m
+            _plans_draw_next(&plans, model, &st.rng)
+        win = _window(i, plans.b_cur, m)
         c = 0
-        for j in range(lo, hi):
+        for j in range(win.lo, win.hi):
             if j == i:
                 continue
-            if j + 1 < hi and not (j + 1 == i and j + 2 >= hi):
-                _prefetch_rows(W_out, ld_out, d, negs_cur + (c + 1) * n_neg, n_neg)
+            if j + 1 < win.hi and not (j + 1 == i and j + 2 >= win.hi):
+                _prefetch_rows(W_out, ld_out, d, plans.cur + (c + 1) * n_neg, n_neg)
                 _prefetch_rows(W_in, ld_in, d, &words[j + 2 if j + 1 == i else j + 1], 1)
             elif i + 1 < m:
-                _prefetch_rows(W_out, ld_out, d, negs_next, n_neg)
+                _prefetch_rows(W_out, ld_out, d, plans.next, n_neg)
                 _prefetch_rows(W_out, ld_out, d, &words[i + 1], 1)
-                _prefetch_rows(W_in, ld_in, d, &words[i + 1 - b_next if i + 1 >= b_next else 0], 1)
-            _sgns_update(W_in + words[j] * ld_in, W_out, ld_out, d, words[i], negs_cur + c * n_neg,
-                         n_neg, lr, sig, neu1e, loss)
+                _prefetch_rows(W_in, ld_in, d,
+                               &words[i + 1 - plans.b_next if i + 1 >= plans.b_next else 0], 1)
+            _ns_update(W_in + words[j] * ld_in, W_out, ld_out, d, words[i],
+                       plans.cur + c * n_neg, n_neg, lr, sig, neu1e, loss)
             c += 1
         n_pairs[0] += c
-        swap = negs_cur
-        negs_cur = negs_next
-        negs_next = swap
-        b_cur = b_next
+        _plans_advance(&plans)
 
 
-cdef void _sg_ns_batched_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m,
-                               float lr, uint64_t* rng, double* loss,
+cdef void _sg_ns_batched_piece(const Model* model, WorkerState* st, const int32_t* words,
+                               Py_ssize_t m, float lr, double* loss,
                                int64_t* n_pairs) noexcept nogil:
     """Skip-gram, negative sampling, HogBatch (Ji et al. 2016), over one piece words[0:m].
 
@@ -561,51 +633,38 @@ cdef void _sg_ns_batched_piece(const Workspace* ws, const int32_t* words, Py_ssi
     plan (window size, then n_neg noise words) is drawn one center ahead, and the next
     center's output rows and entering input row are prefetched while this one trains.
     """
-    cdef float* W_in = ws.W_in
-    cdef float* W_out = ws.W_out
-    cdef Py_ssize_t d = ws.d, n_neg = ws.n_neg, window = ws.window
-    cdef Py_ssize_t ld_in = ws.ld_in, ld_out = ws.ld_out
-    cdef const SigmoidTable* sig = &ws.sig
-    cdef const NoiseTable* noise = &ws.noise
-    cdef int32_t* ctx = ws.ctx
-    cdef int32_t* negs_cur = ws.plan_a
-    cdef int32_t* negs_next = ws.plan_b
-    cdef int32_t* swap
-    cdef Py_ssize_t i, j, lo, hi, n_ctx, b_cur, b_next = 0
+    cdef float* W_in = model.W_in
+    cdef float* W_out = model.W_out
+    cdef Py_ssize_t d = model.d, n_neg = model.n_neg
+    cdef Py_ssize_t ld_in = model.ld_in, ld_out = model.ld_out
+    cdef int32_t* ctx = st.ctx
+    cdef Plans plans
+    cdef Window win
+    cdef Py_ssize_t i, n_ctx
     if m < 2:
         return
-    b_cur = _draw_window(rng, window)
-    _draw_noise(rng, noise, n_neg, negs_cur)
+    _plans_start(&plans, model, st, False)
     for i in range(m):
         if i + 1 < m:
-            b_next = _draw_window(rng, window)
-            _draw_noise(rng, noise, n_neg, negs_next)
-        lo = i - b_cur if i >= b_cur else 0
-        hi = i + b_cur + 1 if i + b_cur + 1 <= m else m
+            _plans_draw_next(&plans, model, &st.rng)
+        win = _window(i, plans.b_cur, m)
         # Prefetch the next center's output rows (its word and shared noise words).
         if i + 1 < m:
-            _prefetch_rows(W_out, ld_out, d, negs_next, n_neg)
+            _prefetch_rows(W_out, ld_out, d, plans.next, n_neg)
             _prefetch_rows(W_out, ld_out, d, &words[i + 1], 1)
-            if i + 1 + b_next < m:  # the input row that enters the next window
-                _prefetch_rows(W_in, ld_in, d, &words[i + 1 + b_next], 1)
-        n_ctx = 0
-        for j in range(lo, hi):
-            if j != i:
-                ctx[n_ctx] = words[j]
-                n_ctx += 1
+            if i + 1 + plans.b_next < m:  # the input row that enters the next window
+                _prefetch_rows(W_in, ld_in, d, &words[i + 1 + plans.b_next], 1)
+        n_ctx = _gather_context(words, i, win, ctx)
         # outputs: the center word in the slot before the plan, then the shared noise words.
-        (negs_cur - 1)[0] = words[i]
-        _batched_update(W_in, ld_in, W_out, ld_out, d, ctx, <int>n_ctx, negs_cur - 1,
-                        <int>(n_neg + 1), lr, sig, ws.grad, loss)
+        (plans.cur - 1)[0] = words[i]
+        _batched_update(W_in, ld_in, W_out, ld_out, d, ctx, <int>n_ctx, plans.cur - 1,
+                        <int>(n_neg + 1), lr, &model.sig, st.grad, loss)
         n_pairs[0] += n_ctx
-        swap = negs_cur
-        negs_cur = negs_next
-        negs_next = swap
-        b_cur = b_next
+        _plans_advance(&plans)
 
 
-cdef void _sg_hs_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m, float lr,
-                       uint64_t* rng, double* loss, int64_t* n_pairs) noexcept nogil:
+cdef void _sg_hs_piece(const Model* model, WorkerState* st, const int32_t* words, Py_ssize_t m,
+                       float lr, double* loss, int64_t* n_pairs) noexcept nogil:
     """Skip-gram, hierarchical softmax (and negative sampling when n_neg > 0), word2vec.c's
     rule, over one subsampled piece words[0:m].
 
@@ -622,15 +681,14 @@ cdef void _sg_hs_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m, 
     is the same row only when the two contexts are the same word: then (and for paths longer
     than the stack buffers) the next context's dot products get a pass of their own.
     """
-    cdef Py_ssize_t d = ws.d, n_neg = ws.n_neg, window = ws.window
-    cdef Py_ssize_t ld_in = ws.ld_in
-    cdef float* neu1e = ws.grad
-    cdef float* W_in = ws.W_in
+    cdef Py_ssize_t d = model.d, n_neg = model.n_neg
+    cdef Py_ssize_t ld_in = model.ld_in
+    cdef float* neu1e = st.grad
+    cdef float* W_in = model.W_in
     cdef float* h
-    cdef int32_t* negs_cur = ws.plan_a
-    cdef int32_t* negs_next = ws.plan_b
-    cdef int32_t* swap
-    cdef Py_ssize_t i, j, jn, t, lo, hi, c, b_cur, b_next = 0
+    cdef Plans plans
+    cdef Window win
+    cdef Py_ssize_t i, j, jn, t, c
     cdef Py_ssize_t length, p0
     cdef bint fused, have_dots
     cdef float* rows[_BATCH_OUTPUTS]
@@ -638,58 +696,52 @@ cdef void _sg_hs_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m, 
     cdef float G[_BATCH_OUTPUTS]
     if m < 2:
         return
-    b_cur = _draw_window(rng, window)
-    _draw_noise(rng, &ws.noise, 2 * b_cur * n_neg, negs_cur)
+    _plans_start(&plans, model, st, True)
     for i in range(m):
         if i + 1 < m:
-            b_next = _draw_window(rng, window)
-            _draw_noise(rng, &ws.noise, 2 * b_next * n_neg, negs_next)
-            _prefetch_path_arrays(ws, words, i, m)
-        lo = i - b_cur if i >= b_cur else 0
-        hi = i + b_cur + 1 if i + b_cur + 1 <= m else m
-        p0 = ws.path_offsets[words[i]]
-        length = ws.path_offsets[words[i] + 1] - p0
+            _plans_draw_next(&plans, model, &st.rng)
+            _prefetch_path_arrays(model, words, i, m)
+        win = _window(i, plans.b_cur, m)
+        p0 = model.path_offsets[words[i]]
+        length = model.path_offsets[words[i] + 1] - p0
         fused = length <= _BATCH_OUTPUTS
         if fused:
             for t in range(length):
-                rows[t] = ws.syn1 + ws.points[p0 + t] * ws.ld_syn1
+                rows[t] = model.syn1 + model.points[p0 + t] * model.ld_syn1
         have_dots = False
         c = 0
-        for j in range(lo, hi):
+        for j in range(win.lo, win.hi):
             if j == i:
                 continue
             jn = j + 2 if j + 1 == i else j + 1     # the next context, if < hi
-            if jn < hi:
+            if jn < win.hi:
                 _prefetch_rows(W_in, ld_in, d, &words[jn], 1)
             h = W_in + words[j] * ld_in
             if fused:
                 memset(neu1e, 0, d * sizeof(float))
                 if not have_dots:
                     cw2v_dots(h, <const float* const*>rows, <int>length, F, d)
-                _hs_gradients(&ws.sig, F, ws.codes + p0, length, lr, G, loss)
-                have_dots = jn < hi and words[jn] != words[j]
+                _hs_gradients(&model.sig, F, model.codes + p0, length, lr, G, loss)
+                have_dots = jn < win.hi and words[jn] != words[j]
                 if have_dots:
                     cw2v_hs_update_dots(G, rows, <int>length, h, neu1e, W_in + words[jn] * ld_in,
                                         F, d)
                 else:
                     _hs_update_kept(G, rows, length, h, neu1e, d)
                 if n_neg:
-                    _ns_targets(h, ws.W_out, ws.ld_out, d, words[i], negs_cur + c * n_neg,
-                                n_neg, lr, &ws.sig, neu1e, loss)
+                    _ns_targets(h, model.W_out, model.ld_out, d, words[i], plans.cur + c * n_neg,
+                                n_neg, lr, &model.sig, neu1e, loss)
             else:
-                _example(ws, h, words[i], negs_cur + c * n_neg, n_neg, lr, neu1e, loss)
+                _example(model, h, words[i], plans.cur + c * n_neg, n_neg, lr, neu1e, loss)
             for t in range(d):
                 h[t] += neu1e[t]
             c += 1
         n_pairs[0] += c
-        swap = negs_cur
-        negs_cur = negs_next
-        negs_next = swap
-        b_cur = b_next
+        _plans_advance(&plans)
 
 
-cdef void _cbow_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m, float lr,
-                      uint64_t* rng, double* loss, int64_t* n_pairs) noexcept nogil:
+cdef void _cbow_piece(const Model* model, WorkerState* st, const int32_t* words, Py_ssize_t m,
+                      float lr, double* loss, int64_t* n_pairs) noexcept nogil:
     """CBOW (Mikolov et al. 2013a), negative sampling and/or hierarchical softmax, word2vec.c's
     rule, over one subsampled piece words[0:m].
 
@@ -698,78 +750,65 @@ cdef void _cbow_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m, f
     next center's output rows (negative sampling) or the path arrays of the centers to come
     (hierarchical softmax) prefetched. One example per center (``n_pairs`` counts centers).
     """
-    cdef Py_ssize_t d = ws.d, n_neg = ws.n_neg, window = ws.window
-    cdef int32_t* ctx = ws.ctx
-    cdef int32_t* negs_cur = ws.plan_a
-    cdef int32_t* negs_next = ws.plan_b
-    cdef int32_t* swap
-    cdef Py_ssize_t i, j, lo, hi, n_ctx, b_cur, b_next = 0
+    cdef Py_ssize_t d = model.d, n_neg = model.n_neg
+    cdef int32_t* ctx = st.ctx
+    cdef Plans plans
+    cdef Window win
+    cdef Py_ssize_t i, n_ctx
     if m < 2:
         return
-    b_cur = _draw_window(rng, window)
-    _draw_noise(rng, &ws.noise, n_neg, negs_cur)
+    _plans_start(&plans, model, st, False)
     for i in range(m):
         if i + 1 < m:
-            b_next = _draw_window(rng, window)
-            _draw_noise(rng, &ws.noise, n_neg, negs_next)
+            _plans_draw_next(&plans, model, &st.rng)
             if n_neg:
-                _prefetch_rows(ws.W_out, ws.ld_out, d, negs_next, n_neg)
-                _prefetch_rows(ws.W_out, ws.ld_out, d, &words[i + 1], 1)
-            if ws.hs:
-                _prefetch_path_arrays(ws, words, i, m)
-            if i + 1 + b_next < m:  # the input row that enters the next window
-                _prefetch_rows(ws.W_in, ws.ld_in, d, &words[i + 1 + b_next], 1)
-        lo = i - b_cur if i >= b_cur else 0
-        hi = i + b_cur + 1 if i + b_cur + 1 <= m else m
-        n_ctx = 0
-        for j in range(lo, hi):
-            if j != i:
-                ctx[n_ctx] = words[j]
-                n_ctx += 1
-        _cbow_example(ws, ctx, n_ctx, words[i], negs_cur, n_neg, lr, ws.grad, ws.grad + d,
+                _prefetch_rows(model.W_out, model.ld_out, d, plans.next, n_neg)
+                _prefetch_rows(model.W_out, model.ld_out, d, &words[i + 1], 1)
+            if model.hs:
+                _prefetch_path_arrays(model, words, i, m)
+            if i + 1 + plans.b_next < m:  # the input row that enters the next window
+                _prefetch_rows(model.W_in, model.ld_in, d, &words[i + 1 + plans.b_next], 1)
+        win = _window(i, plans.b_cur, m)
+        n_ctx = _gather_context(words, i, win, ctx)
+        _cbow_example(model, ctx, n_ctx, words[i], plans.cur, n_neg, lr, st.grad, st.grad + d,
                       loss)
         n_pairs[0] += 1
-        swap = negs_cur
-        negs_cur = negs_next
-        negs_next = swap
-        b_cur = b_next
+        _plans_advance(&plans)
 
 
-cdef void _sg_hs_batched_piece(const Workspace* ws, const int32_t* words, Py_ssize_t m,
-                               float lr, uint64_t* rng, double* loss,
+cdef void _sg_hs_batched_piece(const Model* model, WorkerState* st, const int32_t* words,
+                               Py_ssize_t m, float lr, double* loss,
                                int64_t* n_pairs) noexcept nogil:
     """Skip-gram, hierarchical softmax alone, HogBatch, over one piece words[0:m].
 
     A center's window (its context words' input rows) is trained at once against the center's
     Huffman path, as small matrix products (``_batched_hs_update``). Each center's window size
-    is drawn one center ahead, and the path arrays of the centers to come prefetched.
+    is drawn one center ahead (its plan: n_neg = 0, no noise words), and the path arrays of the
+    centers to come prefetched.
     """
-    cdef Py_ssize_t d = ws.d, window = ws.window
-    cdef int32_t* ctx = ws.ctx
-    cdef Py_ssize_t i, j, lo, hi, n_ctx, b_cur, b_next = 0
+    cdef Py_ssize_t d = model.d
+    cdef int32_t* ctx = st.ctx
+    cdef Plans plans
+    cdef Window win
+    cdef Py_ssize_t i, n_ctx
     cdef int64_t p0
     if m < 2:
         return
-    b_cur = _draw_window(rng, window)
+    _plans_start(&plans, model, st, False)
     for i in range(m):
         if i + 1 < m:
-            b_next = _draw_window(rng, window)
-            _prefetch_path_arrays(ws, words, i, m)
-            if i + 1 + b_next < m:  # the input row that enters the next window
-                _prefetch_rows(ws.W_in, ws.ld_in, d, &words[i + 1 + b_next], 1)
-        lo = i - b_cur if i >= b_cur else 0
-        hi = i + b_cur + 1 if i + b_cur + 1 <= m else m
-        n_ctx = 0
-        for j in range(lo, hi):
-            if j != i:
-                ctx[n_ctx] = words[j]
-                n_ctx += 1
-        p0 = ws.path_offsets[words[i]]
-        _batched_hs_update(ws.W_in, ws.ld_in, ws.syn1, ws.ld_syn1, d, ctx, <int>n_ctx,
-                           ws.codes + p0, ws.points + p0, ws.path_offsets[words[i] + 1] - p0, lr,
-                           &ws.sig, ws.grad, loss)
+            _plans_draw_next(&plans, model, &st.rng)
+            _prefetch_path_arrays(model, words, i, m)
+            if i + 1 + plans.b_next < m:  # the input row that enters the next window
+                _prefetch_rows(model.W_in, model.ld_in, d, &words[i + 1 + plans.b_next], 1)
+        win = _window(i, plans.b_cur, m)
+        n_ctx = _gather_context(words, i, win, ctx)
+        p0 = model.path_offsets[words[i]]
+        _batched_hs_update(model.W_in, model.ld_in, model.syn1, model.ld_syn1, d, ctx,
+                           <int>n_ctx, model.codes + p0, model.points + p0,
+                           model.path_offsets[words[i] + 1] - p0, lr, &model.sig, st.grad, loss)
         n_pairs[0] += n_ctx
-        b_cur = b_next
+        _plans_advance(&plans)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -832,9 +871,9 @@ cdef class KernelState:
     cdef const float[::1] noise_prob
     cdef const int32_t[::1] noise_alias
     cdef const float[::1] keep_prob
-    cdef Workspace ws
+    cdef Model model         # what the kernel functions read of the weights and tables
+    cdef WorkerState st      # this worker's scratch and generator
     cdef Objective code
-    cdef uint64_t rng
     cdef Py_ssize_t V
     cdef bint busy
     cdef float* grad
@@ -897,7 +936,7 @@ cdef class KernelState:
             max_exp = float(sigmoid.max_exp)
         except AttributeError:
             raise TypeError("sigmoid must be a cw2v.tables.SigmoidTables") from None
-        self.ws.sig = _sigmoid_view(self.sigmoid, self.log_sigmoid, max_exp)
+        self.model.sig = _sigmoid_view(self.sigmoid, self.log_sigmoid, max_exp)
         try:
             self.noise_prob = noise.prob
             self.noise_alias = noise.alias
@@ -923,7 +962,7 @@ cdef class KernelState:
             self.code = SG_HS_BATCHED if objective == "batched" else SG_HS
         else:
             self.code = SG_NS_BATCHED if objective == "batched" else SG_NS_EXACT
-        self.rng = rng_state
+        self.st.rng = rng_state
         self.sources = (W_in, W_out, sigmoid, noise)
 
         # Scratch, sized in Py_ssize_t from the bounded sizes. A plan holds a center's noise
@@ -941,29 +980,29 @@ cdef class KernelState:
         if self.grad == NULL or self.plans == NULL:
             raise MemoryError(f"cannot allocate the kernel's scratch ({grad_rows} x {d} floats, "
                               f"{n_ids} ids)")
-        self.ws.W_in = &self.W_in[0, 0]
-        self.ws.W_out = &self.W_out[0, 0]
-        self.ws.d = d
-        self.ws.ld_in = _row_stride(self.W_in, "W_in")
-        self.ws.ld_out = _row_stride(self.W_out, "W_out")
-        self.ws.window = window
-        self.ws.n_neg = n_neg
-        self.ws.noise.prob = &self.noise_prob[0]
-        self.ws.noise.alias = &self.noise_alias[0]
-        self.ws.noise.n = <uint32_t>V
-        self.ws.grad = self.grad
-        self.ws.plan_a = self.plans + 1
-        self.ws.plan_b = self.plans + plan_len + 1
-        self.ws.ctx = self.plans + 2 * plan_len
-        self.ws.cbow_mean = cbow_mean
-        self.ws.hs = hs
+        self.model.W_in = &self.W_in[0, 0]
+        self.model.W_out = &self.W_out[0, 0]
+        self.model.d = d
+        self.model.ld_in = _row_stride(self.W_in, "W_in")
+        self.model.ld_out = _row_stride(self.W_out, "W_out")
+        self.model.window = window
+        self.model.n_neg = n_neg
+        self.model.noise.prob = &self.noise_prob[0]
+        self.model.noise.alias = &self.noise_alias[0]
+        self.model.noise.n = <uint32_t>V
+        self.st.grad = self.grad
+        self.st.plan_a = self.plans + 1
+        self.st.plan_b = self.plans + plan_len + 1
+        self.st.ctx = self.plans + 2 * plan_len
+        self.model.cbow_mean = cbow_mean
+        self.model.hs = hs
         if hs:
-            self.ws.syn1 = &self.syn1[0, 0]
-            self.ws.ld_syn1 = _row_stride(self.syn1, "syn1")
-            self.ws.path_offsets = &self.path_offsets[0]
+            self.model.syn1 = &self.syn1[0, 0]
+            self.model.ld_syn1 = _row_stride(self.syn1, "syn1")
+            self.model.path_offsets = &self.path_offsets[0]
             # Empty paths (V = 1) leave codes and points empty: nothing reads them.
-            self.ws.codes = &self.codes[0] if self.codes.shape[0] else NULL
-            self.ws.points = &self.points[0] if self.points.shape[0] else NULL
+            self.model.codes = &self.codes[0] if self.codes.shape[0] else NULL
+            self.model.points = &self.points[0] if self.points.shape[0] else NULL
 
     cdef int _set_tree(self, tree, syn1, Py_ssize_t V, Py_ssize_t d) except -1:
         """Check hierarchical softmax's tree and syn1 against a vocabulary of V words, d wide."""
@@ -1010,12 +1049,12 @@ cdef class KernelState:
     @property
     def rng_state(self):
         """The generator's 64-bit state (int): read it to save a run, assign it to resume."""
-        return self.rng
+        return self.st.rng
 
     @rng_state.setter
     def rng_state(self, uint64_t value):
         self._enter()
-        self.rng = value
+        self.st.rng = value
         self.busy = False
 
     cdef int _enter(self) except -1:
@@ -1028,7 +1067,8 @@ cdef class KernelState:
 
     def train_pair(self, Py_ssize_t center, Py_ssize_t context, float lr,
                    const int32_t[::1] negatives=None):
-        """One SGNS update of ``W_in[center]`` against ``W_out[context]`` and noise words.
+        """One skip-gram negative-sampling update of ``W_in[center]`` against
+        ``W_out[context]`` and noise words.
 
         Parameters
         ----------
@@ -1051,7 +1091,7 @@ cdef class KernelState:
             raise IndexError(f"context index {context} is out of range for a vocabulary of "
                              f"{self.V}")
         cdef Py_ssize_t n_neg = self.n_neg
-        cdef const int32_t* negs = self.ws.plan_a
+        cdef const int32_t* negs = self.st.plan_a
         cdef bint draw = negatives is None
         if not draw:
             n_neg = negatives.shape[0]
@@ -1064,16 +1104,17 @@ cdef class KernelState:
         self._enter()
         with nogil:
             if draw:
-                _draw_noise(&self.rng, &self.ws.noise, n_neg, self.ws.plan_a)
-            _sgns_update(self.ws.W_in + center * self.ws.ld_in, self.ws.W_out,
-                         self.ws.ld_out, self.ws.d,
-                         <int32_t>context, negs, n_neg, lr, &self.ws.sig, self.ws.grad, &loss)
+                _draw_noise(&self.st.rng, &self.model.noise, n_neg, self.st.plan_a)
+            _ns_update(self.model.W_in + center * self.model.ld_in, self.model.W_out,
+                         self.model.ld_out, self.model.d,
+                         <int32_t>context, negs, n_neg, lr, &self.model.sig, self.st.grad, &loss)
         self.busy = False
         return loss
 
     def train_pairs(self, const int32_t[::1] centers, const int32_t[::1] contexts, float lr,
                     const int32_t[:, ::1] negatives=None):
-        """SGNS updates for many (center, context) pairs in one nogil loop, in order.
+        """Skip-gram negative-sampling updates for many (center, context) pairs in one nogil
+        loop, in order.
 
         Parameters
         ----------
@@ -1109,20 +1150,20 @@ cdef class KernelState:
             if n_neg:
                 _check_ids(&negatives[0, 0], n * n_neg, self.V, "negatives")
         cdef double loss = 0.0
-        cdef const int32_t* negs = self.ws.plan_a
-        cdef Py_ssize_t d = self.ws.d
+        cdef const int32_t* negs = self.st.plan_a
+        cdef Py_ssize_t d = self.model.d
         self._enter()
-        cdef uint64_t state = self.rng
+        cdef uint64_t state = self.st.rng
         with nogil:
             for p in range(n):
                 if draw:
-                    _draw_noise(&state, &self.ws.noise, n_neg, self.ws.plan_a)
+                    _draw_noise(&state, &self.model.noise, n_neg, self.st.plan_a)
                 elif n_neg:
                     negs = &negatives[p, 0]
-                _sgns_update(self.ws.W_in + centers[p] * self.ws.ld_in, self.ws.W_out,
-                             self.ws.ld_out, d, contexts[p], negs,
-                             n_neg, lr, &self.ws.sig, self.ws.grad, &loss)
-        self.rng = state
+                _ns_update(self.model.W_in + centers[p] * self.model.ld_in, self.model.W_out,
+                             self.model.ld_out, d, contexts[p], negs,
+                             n_neg, lr, &self.model.sig, self.st.grad, &loss)
+        self.st.rng = state
         self.busy = False
         return loss
 
@@ -1163,7 +1204,7 @@ cdef class KernelState:
         if not 0 <= target < self.V:
             raise IndexError(f"target {target} is out of range for a vocabulary of {self.V}")
         cdef Py_ssize_t n_neg = self.n_neg
-        cdef const int32_t* negs = self.ws.plan_a
+        cdef const int32_t* negs = self.st.plan_a
         cdef bint draw = negatives is None
         if not draw:
             n_neg = negatives.shape[0]
@@ -1173,20 +1214,20 @@ cdef class KernelState:
                 negs = &negatives[0]
                 _check_ids(negs, n_neg, self.V, "negatives")
         cdef double loss = 0.0
-        cdef Py_ssize_t t, d = self.ws.d
+        cdef Py_ssize_t t, d = self.model.d
         cdef float* h
         self._enter()
         with nogil:
             if draw:
-                _draw_noise(&self.rng, &self.ws.noise, n_neg, self.ws.plan_a)
+                _draw_noise(&self.st.rng, &self.model.noise, n_neg, self.st.plan_a)
             if self.sg:
-                h = self.ws.W_in + inputs[0] * self.ws.ld_in
-                _example(&self.ws, h, <int32_t>target, negs, n_neg, lr, self.ws.grad, &loss)
+                h = self.model.W_in + inputs[0] * self.model.ld_in
+                _example(&self.model, h, <int32_t>target, negs, n_neg, lr, self.st.grad, &loss)
                 for t in range(d):
-                    h[t] += self.ws.grad[t]
+                    h[t] += self.st.grad[t]
             else:
-                _cbow_example(&self.ws, &inputs[0], n_in, <int32_t>target, negs, n_neg, lr,
-                              self.ws.grad, self.ws.grad + d, &loss)
+                _cbow_example(&self.model, &inputs[0], n_in, <int32_t>target, negs, n_neg, lr,
+                              self.st.grad, self.st.grad + d, &loss)
         self.busy = False
         return loss
 
@@ -1234,34 +1275,35 @@ cdef class KernelState:
         cdef float lr
         cdef int32_t* words = self.kept
         cdef const float* keep = &self.keep_prob[0]
-        cdef const Workspace* ws = &self.ws
+        cdef const Model* model = &self.model
         cdef Objective code = self.code
         self._enter()
-        # The generator state lives on this thread's stack while the span runs: two workers'
-        # states may share a cache line, and writing it there per draw would bounce the line.
-        cdef uint64_t state = self.rng
+        # The worker's state (its generator) lives on this thread's stack while the span runs:
+        # two workers' states may share a cache line, and writing it there per draw would bounce
+        # the line.
+        cdef WorkerState st = self.st
         with nogil:
             for s in range(nb - 1):
                 # Subsample the sentence piece (word2vec.c: keep with probability keep_prob[w]).
                 m = 0
                 for p in range(bounds[s], bounds[s + 1]):
                     w = tokens[p]
-                    if keep[w] >= 1.0 or cw2v_rng_uniform(&state) < keep[w]:
+                    if keep[w] >= 1.0 or cw2v_rng_uniform(&st.rng) < keep[w]:
                         words[m] = w
                         m += 1
                 kept += m
                 lr = lr_start + (lr_end - lr_start) * (<float>bounds[s] / <float>n)
                 if code == SG_NS_BATCHED:
-                    _sg_ns_batched_piece(ws, words, m, lr, &state, &loss, &n_pairs)
+                    _sg_ns_batched_piece(model, &st, words, m, lr, &loss, &n_pairs)
                 elif code == CBOW:
-                    _cbow_piece(ws, words, m, lr, &state, &loss, &n_pairs)
+                    _cbow_piece(model, &st, words, m, lr, &loss, &n_pairs)
                 elif code == SG_HS:
-                    _sg_hs_piece(ws, words, m, lr, &state, &loss, &n_pairs)
+                    _sg_hs_piece(model, &st, words, m, lr, &loss, &n_pairs)
                 elif code == SG_HS_BATCHED:
-                    _sg_hs_batched_piece(ws, words, m, lr, &state, &loss, &n_pairs)
+                    _sg_hs_batched_piece(model, &st, words, m, lr, &loss, &n_pairs)
                 else:
-                    _sg_ns_exact_piece(ws, words, m, lr, &state, &loss, &n_pairs)
-        self.rng = state
+                    _sg_ns_exact_piece(model, &st, words, m, lr, &loss, &n_pairs)
+        self.st.rng = st.rng
         self.busy = False
         return n, kept, n_pairs, loss
 
