@@ -16,9 +16,11 @@ import pytest
 
 from conftest import assert_same_encoding
 
+import cw2v
 from cw2v import _prepare, _reader, corpus
 
-ROOT = Path(__file__).resolve().parent.parent
+# The cw2v under test (the checkout, or the installed package when CI tests a wheel).
+PACKAGE_PARENT = str(Path(cw2v.__file__).resolve().parent.parent)
 
 
 @pytest.fixture
@@ -85,7 +87,7 @@ def test_errors_name_the_path_as_given(layout, small_parallel, monkeypatch):
 
 
 def _cli(args, cwd, **env):
-    environment = dict(os.environ, PYTHONPATH=str(ROOT), CW2V_PREPARE_MIN_BYTES="1", **env)
+    environment = dict(os.environ, PYTHONPATH=PACKAGE_PARENT, CW2V_PREPARE_MIN_BYTES="1", **env)
     return subprocess.run([sys.executable, "-m", "cw2v", *args], cwd=cwd, env=environment,
                           capture_output=True, text=True, timeout=120)
 
@@ -148,7 +150,7 @@ def test_children_exit_when_the_parent_dies(layout, sig, how):
     death signal or (elsewhere: ``how="pipe"``) the end of the pipe they watch."""
     parent = subprocess.Popen([sys.executable, "-c", _PARENT, str(layout / "data" / "c.txt"),
                                str(layout / "cache"), how],
-                              env=dict(os.environ, PYTHONPATH=str(ROOT)))
+                              env=dict(os.environ, PYTHONPATH=PACKAGE_PARENT))
     children: list[int] = []
     try:
         deadline = time.monotonic() + 30
