@@ -150,7 +150,9 @@ def test_children_exit_when_the_parent_dies(layout, sig, how):
     death signal or (elsewhere: ``how="pipe"``) the end of the pipe they watch."""
     parent = subprocess.Popen([sys.executable, "-c", _PARENT, str(layout / "data" / "c.txt"),
                                str(layout / "cache"), how],
-                              env=dict(os.environ, PYTHONPATH=PACKAGE_PARENT))
+                              env=dict(os.environ, PYTHONPATH=PACKAGE_PARENT), cwd=layout)
+    # (cwd: ``python -c`` puts the working directory first on sys.path; from a checkout's root
+    # that would be the uncompiled source tree instead of the cw2v under test.)
     children: list[int] = []
     try:
         deadline = time.monotonic() + 30
