@@ -60,6 +60,11 @@ def _check_state(meta: dict, arrays: dict[str, np.ndarray]) -> None:
     if isinstance(rng_state, bool) or not isinstance(rng_state, int) \
             or not 0 <= rng_state < 2**64:
         raise ValueError(f"'rng_state' must be an integer in [0, 2**64), got {rng_state!r}")
+    run_rng = meta.get("run_rng_states", [])
+    if not isinstance(run_rng, list) or any(
+            isinstance(x, bool) or not isinstance(x, int) or not 0 <= x < 2**64 for x in run_rng):
+        raise ValueError(f"'run_rng_states' must be a list of integers in [0, 2**64), got "
+                         f"{str(run_rng)[:80]}")
     n = len(vocab)
     W_in, W_out = arrays["W_in"], arrays["W_out"]
     if W_in.ndim != 2 or W_in.shape != W_out.shape or W_in.shape[0] != n or W_in.shape[1] < 1:
@@ -187,6 +192,9 @@ class Word2Vec(ModelState):
         self.training_stopped: str | None = None
         self.vocab_seconds = 0.0
         self.syn1: np.ndarray | None = None
+        # each worker's generator where the last training call left it (saved with the model):
+        # the next call continuing its schedule (start_epoch > 0) goes on from them
+        self._run_rng_states: list[int] = []
 
     @property
     def tree(self) -> HuffmanTree:
@@ -338,14 +346,21 @@ class Word2Vec(ModelState):
         values in ``self.config`` (those of ``from_corpus``); the model's own (``d``, ``n_neg``,
         ``ns_exponent``, ``sg``, ``hs``, ``cbow_mean``) and its vocabulary's (``min_count``,
         ``max_vocab``) stay as they are.
-        The learning rate again decays from ``lr`` to ``min_lr`` over this call's epochs.
         ``progress``, ``callbacks``, ``encoding``, ``errors``, ``checkpoint``,
         ``checkpoint_every`` and ``cache_dir`` are as in ``from_corpus`` (the encoded corpus is
         not reused: another vocabulary may be asked for next time).
 
-        The learning rate of each call starts again at ``lr`` (as gensim's ``train`` starts
-        again at ``alpha``): to move the vectors already trained less while new words are
-        learnt, pass a smaller ``lr``.
+        The learning rate of each call starts again at ``lr`` and decays to ``min_lr`` over
+        this call's epochs (as gensim's ``train`` starts again at ``alpha``): to move the
+        vectors already trained less while new words are learnt, pass a smaller ``lr``. A
+        call's schedule can be set instead (``start_lr``, ``end_lr``: gensim's
+        ``start_alpha``, ``end_alpha``), and several calls can share one (``total_epochs``,
+        ``start_epoch``): ``for e in range(5): model.train(corpus, epochs=1, start_epoch=e,
+        total_epochs=5)`` decays once, from ``lr`` to ``min_lr``, every span at the learning
+        rate of one ``train(corpus, epochs=5)`` call; a call with ``start_epoch > 0`` also
+        continues the generators where the model's last call left them, so with
+        ``workers=1`` the loop ends with one call's weights, bit for bit. These four apply to
+        one call only (``config`` keeps their defaults). See :doc:`training`.
 
         Parameters
         ----------
@@ -582,6 +597,8 @@ class Word2Vec(ModelState):
             span_tokens = trainer.SPAN_TOKENS
         else:
             settings, span_tokens, position = resume
+        for name in params.per_call():  # the schedule's bounds are this call's only
+            c[name] = params.default(name)
         log.info("training %s, %s mode", self.objective, settings.mode)
         run = trainer.TrainingRun(_kernel, self.W_in, self.W_out, self.sigmoid_tables,
                                   self.noise_table, self.counts, encoded, settings,
@@ -594,6 +611,11 @@ class Word2Vec(ModelState):
             except ValueError as exc:
                 raise ValueError(f"{input_name(checkpoint)}: not a valid cw2v checkpoint: "
                                  f"{exc}") from None
+        elif settings.start_epoch > 0 and len(self._run_rng_states) == settings.workers:
+            # a call that continues a schedule continues the generators where the last call
+            # left them, as one call would (bit for bit with one worker)
+            for state, rng in zip(run.states, self._run_rng_states):
+                state.rng_state = rng
         callbacks = list(callbacks)
         self.training_stopped = None
         self.raw_words = int(encoded.raw_words)
@@ -628,6 +650,7 @@ class Word2Vec(ModelState):
             raise
         finally:
             self.invalidate_norms()
+            self._run_rng_states = run.rng_states
         self.training_stopped = result.stopped
         return result.epochs
 
@@ -644,7 +667,8 @@ class Word2Vec(ModelState):
         """
         meta = {"vocab": list(self.vocab), "config": dict(self.config), "lr": self.lr,
                 "n_neg": self.n_neg, "loss_history": [float(x) for x in self.loss_history],
-                "rng_state": int(self._rng_state[0])}
+                "rng_state": int(self._rng_state[0]),
+                "run_rng_states": [int(x) for x in self._run_rng_states]}
         arrays = {"W_in": self.W_in, "W_out": self.W_out,
                   "counts": np.asarray(self.counts, dtype=np.int64),
                   "noise_weights": np.asarray(self.freq, dtype=np.float64)}
@@ -673,6 +697,7 @@ class Word2Vec(ModelState):
         model.training_stopped = None
         model.vocab_seconds = 0.0
         model._rng_state[0] = np.uint64(meta.get("rng_state", 0))
+        model._run_rng_states = list(meta.get("run_rng_states", []))
         model.syn1 = arrays.get("syn1")
         return model
 
