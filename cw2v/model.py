@@ -26,6 +26,7 @@ from ._simd import row_bytes
 from .base import ModelState
 from .phrases import transform_corpus
 from .tables import HuffmanTree, huffman_tree
+from .vectors import Vectors, as_vectors
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,25 @@ def _cache_folder(cache_dir):
 def _phrase_passes(phrases) -> int:
     """How many phrase passes ``phrases`` (of ``from_corpus``) makes."""
     return len(phrases) if isinstance(phrases, (list, tuple)) else 1
+
+
+def _pretrained(source, d: int):
+    """``init_vectors`` of ``from_corpus`` as ``cw2v.Vectors`` (a path read with
+    ``cw2v.cli.load_vectors``), checked to have dimension ``d`` (ValueError otherwise)."""
+    from .cli import load_vectors  # cw2v's loader, which tells the formats apart (cli
+    # imports this module: imported here)
+
+    if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__") \
+            or hasattr(source, "read"):
+        name = input_name(source)
+        vectors = load_vectors(source)
+    else:
+        name, vectors = "init_vectors", as_vectors(source)
+    assert isinstance(vectors, Vectors)
+    if vectors.vector_size != d:
+        raise ValueError(f"{name}: the pretrained vectors have dimension {vectors.vector_size} "
+                         f"but the model's is d={d}: pass d={vectors.vector_size}")
+    return vectors
 
 
 def _check_checkpoint(path, every) -> float:
@@ -222,7 +242,7 @@ class Word2Vec(ModelState):
                     errors: str = "strict", checkpoint: PathLike | None = None,
                     checkpoint_every: float = ckpt.DEFAULT_EVERY,
                     cache_dir: PathLike | bool | None = None, phrases=None,
-                    **parameters) -> "Word2Vec":
+                    init_vectors=None, **parameters) -> "Word2Vec":
         """Build the vocabulary of ``corpus`` and train word vectors on it (skip-gram with
         negative sampling unless ``sg``, ``hs``, ``n_neg`` say otherwise).
 
@@ -257,6 +277,13 @@ class Word2Vec(ModelState):
         phrases : cw2v.phrases.Phrases or FrozenPhrases, or a list of them, optional
             Join the phrases in ``corpus`` as it is read (a list: one pass after another,
             bigrams then trigrams), with no intermediate file; see ``cw2v.phrases``.
+        init_vectors : path or cw2v.Vectors (or a model holding them), optional
+            Pretrained vectors to start from (gensim's ``intersect_word2vec_format``): each
+            word of the vocabulary that they hold starts training from its pretrained vector
+            in ``W_in``; the other words keep their random start. A path is read as
+            ``cw2v.cli.load_vectors`` reads it (word2vec text or binary, or a native model,
+            told by content) before the corpus is; their dimension must be ``d`` (ValueError
+            otherwise, before the corpus is read).
 
         The training parameters are the rows of ``cw2v.params.PARAMETERS``; each is checked
         (ValueError naming it) before the corpus is read.
@@ -269,6 +296,8 @@ class Word2Vec(ModelState):
         """
         settings = params.resolve(parameters)
         every = _check_checkpoint(checkpoint, checkpoint_every)
+        if init_vectors is not None:
+            init_vectors = _pretrained(init_vectors, settings["d"])
         if phrases is not None:
             corpus = transform_corpus(corpus, phrases)
         start = time.perf_counter()
@@ -282,6 +311,8 @@ class Word2Vec(ModelState):
         model = cls.from_vocabulary(vocab, **settings)
         model.vocab_seconds = time.perf_counter() - start
         model.config.update(settings)
+        if init_vectors is not None:
+            model._intersect_vectors(init_vectors)
         if phrases is not None:  # (for resume's message)
             model.config["phrases"] = _phrase_passes(phrases)
         log.info("vocabulary: %d words from %d tokens in %.1f s", len(vocab), encoded.raw_words,
@@ -391,6 +422,41 @@ class Word2Vec(ModelState):
                                        cache_dir=_cache_folder(cache_dir))
         return self._train_encoded(encoded, progress=progress, callbacks=callbacks,
                                    checkpoint=checkpoint, checkpoint_every=every)
+
+    def _intersect_vectors(self, vectors) -> int:
+        """Copy the pretrained vectors of the words this model and ``vectors`` share into
+        ``W_in`` (gensim's ``intersect_word2vec_format``); the other rows stay as they are.
+        ``from_corpus(..., init_vectors=...)`` calls it before training.
+
+        Parameters
+        ----------
+        vectors : cw2v.Vectors, or a model holding them (``model.wv``)
+            Of the model's dimension (ValueError otherwise); their rows must be finite.
+
+        Returns
+        -------
+        int
+            How many rows were copied.
+        """
+        vectors = as_vectors(vectors)
+        if vectors.vector_size != self.vector_size:
+            raise ValueError(f"the pretrained vectors have dimension {vectors.vector_size}, "
+                             f"the model's is {self.vector_size}")
+        self._check_weights()
+        rows, found = [], []
+        for i, word in enumerate(self.vocab):
+            if word in vectors:
+                rows.append(i)
+                found.append(vectors.index(word))
+        if found:
+            pretrained = np.asarray(vectors.vectors[np.asarray(found)], dtype=np.float32)
+            if not np.isfinite(pretrained).all():
+                raise ValueError("the pretrained vectors hold NaN or infinite values")
+            self.W_in[np.asarray(rows)] = pretrained
+            self.invalidate_norms()
+        log.info("init_vectors: %d of %d words start from their pretrained vectors", len(rows),
+                 len(self.vocab))
+        return len(rows)
 
     def build_vocab(self, corpus, *, update: bool = True, encoding: str = "utf-8",
                     errors: str = "strict") -> corpus_io.EncodedCorpus:
