@@ -131,8 +131,9 @@ def _pretrained(source, d: int):
         name, vectors = "init_vectors", as_vectors(source)
     assert isinstance(vectors, Vectors)
     if vectors.vector_size != d:
-        raise ValueError(f"{name}: the pretrained vectors have dimension {vectors.vector_size} "
-                         f"but the model's is d={d}: pass d={vectors.vector_size}")
+        k = vectors.vector_size
+        raise ValueError(f"{name}: the pretrained vectors have dimension {k} but d={d}; "
+                         f"train with d={k} (cw2v train: --d {k})")
     return vectors
 
 

@@ -2,8 +2,6 @@
 the rows of the words both hold (gensim's intersect_word2vec_format) before training."""
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
@@ -60,7 +58,7 @@ def test_shared_words_start_from_the_pretrained_rows_the_others_from_random(monk
 
 @pytest.mark.parametrize("kind", ["text", "binary", "native"])
 def test_a_path_is_read_with_cw2v_s_loader(monkeypatch, pretrained, tmp_path, kind):
-    os.chdir(tmp_path)  # a relative path, as users type it
+    monkeypatch.chdir(tmp_path)  # a relative path, as users type it
     if kind == "native":
         model = Word2Vec(pretrained.vocab, d=8, seed=0)
         model.W_in[:] = pretrained.vectors
@@ -81,7 +79,7 @@ def test_a_dimension_mismatch_is_a_value_error_before_the_corpus_is_read(pretrai
         raise AssertionError("the corpus was read")
         yield
 
-    with pytest.raises(ValueError, match=r"dimension 8 .*d=16: pass d=8"):
+    with pytest.raises(ValueError, match=r"dimension 8 but d=16; train with d=8"):
         Word2Vec.from_corpus(never_read(), **{**KW, "d": 16}, init_vectors=pretrained)
     pretrained.save_word2vec_format(tmp_path / "pre.txt")
     with pytest.raises(ValueError, match=r"pre\.txt.*dimension 8"):
@@ -98,8 +96,8 @@ def test_non_finite_pretrained_rows_are_refused(pretrained):
         Word2Vec.from_corpus(sentences(), **KW, init_vectors=pretrained)
 
 
-def test_the_command_line_takes_init_vectors(pretrained, tmp_path, capsys):
-    os.chdir(tmp_path)
+def test_the_command_line_takes_init_vectors(pretrained, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     (tmp_path / "c.txt").write_text("\n".join(" ".join(s) for s in sentences()) + "\n")
     pretrained.save_word2vec_format("pre.bin", binary=True)
     args = ["train", "c.txt", "-o", "out.txt", "--d", "8", "--min-count", "1", "--epochs", "1",
@@ -107,4 +105,7 @@ def test_the_command_line_takes_init_vectors(pretrained, tmp_path, capsys):
     assert cli.main(args) == 0
     assert cli.main([*args[:5], "16", *args[6:]]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "pre.bin" in err and "dimension 8" in err
+    assert err.count("\n") == 1 and "pre.bin" in err and "--d 8" in err
+    assert cli.main(["train", "c.txt", "-o", "out.txt", "--init-vectors", "pre.bin",
+                     "--resume", "run.ckpt"]) == 2  # not with --resume
+    assert "--init-vectors" in capsys.readouterr().err
