@@ -150,3 +150,16 @@ def test_a_checkpointed_call_of_a_schedule_resumes_on_it(tmp_path):
     resumed = Word2Vec.resume(ckpt, path, progress=False)
     assert same_weights(resumed, whole)
     assert [s.lr for s in resumed.epoch_history] == [s.lr for s in whole.epoch_history]
+
+
+def test_a_model_file_with_bad_generator_states_is_refused_naming_it(encoded, tmp_path):
+    vocab, enc = encoded
+    m = Word2Vec.from_vocabulary(vocab, **KW)
+    m.train(enc, epochs=1)
+    m.save(tmp_path / "m.cw2v")
+    meta, arrays = io.load_arrays(tmp_path / "m.cw2v")
+    assert len(meta["run_rng_states"]) == 1
+    meta["run_rng_states"] = [-1]
+    io.save_arrays(tmp_path / "m.cw2v", meta, {k: np.array(v) for k, v in arrays.items()})
+    with pytest.raises(ValueError, match=r"m\.cw2v.*run_rng_states"):
+        Word2Vec.load(tmp_path / "m.cw2v")
