@@ -727,7 +727,7 @@ class Word2Vec(ModelState):
         """(JSON-able metadata, arrays) that ``_import_state`` rebuilds the model from.
 
         metadata: {"vocab": [...], "config": {...}, "lr": ..., "n_neg": ...,
-        "loss_history": [...], "rng_state": int}; arrays: W_in, W_out (float32, (V, d)),
+        "loss_history": [...], "rng_state": int, "run_rng_states": [int, ...]}; arrays: W_in, W_out (float32, (V, d)),
         counts (int64, (V,)), noise_weights (float64, (V,)), and syn1 (float32, (V, d)) for
         hierarchical softmax. ``config`` records the architecture and objective (sg, hs,
         cbow_mean, n_neg); the Huffman tree is rebuilt from counts on load.
