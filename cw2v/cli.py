@@ -440,7 +440,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     corpus: list[InputLike] = list(args.corpus) + ([args.train] if args.train else [])
     if not corpus:
         raise UsageError("no corpus given (cw2v train CORPUS -o OUT, or -train FILE)")
-    if corpus.count(STDIN) > 1:
+    if corpus.count(STDIN) + (args.init_vectors == STDIN) > 1:
         raise UsageError("standard input (-) can be read only once")
     corpus = [sys.stdin.buffer if c == STDIN else c for c in corpus]
     if args.output is None:
@@ -453,7 +453,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     # Fail before a long training run, not after it: every output writable, none an input.
     outputs = [("-o", output), ("--checkpoint", args.checkpoint),
                ("--resume", args.resume), ("--plot-curve", args.plot_curve)]
-    _check_outputs(outputs, corpus_inputs(corpus))
+    _check_outputs(outputs, corpus_inputs(corpus) + (
+        [] if args.init_vectors in (None, STDIN) else [("vectors file", args.init_vectors)]))
 
     if args.resume is not None:
         typed = getattr(args, "word2vec_flags", ())  # name the flags as the user typed them
@@ -468,6 +469,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if args.checkpoint is not None:
             raise UsageError("--resume keeps writing to the checkpoint it resumes; drop "
                              "--checkpoint")
+        if args.init_vectors is not None:
+            raise UsageError("--resume continues from the checkpoint's weights; drop "
+                             "--init-vectors")
     checkpoint = args.resume if args.resume is not None else args.checkpoint
     if args.no_cache and args.cache_dir is not None:
         raise UsageError("--no-cache and --cache-dir exclude each other")
@@ -488,6 +492,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             model = Word2Vec.from_corpus(
                 source, progress=args.progress, encoding=args.encoding, errors=args.errors,
                 checkpoint=args.checkpoint, cache_dir=cache_dir, **every,
+                init_vectors=args.init_vectors,
                 **{name: getattr(args, name) for name in params.BY_NAME})
     except KeyboardInterrupt:
         raise Interrupted(f"interrupted; nothing was written to {output}") from None
@@ -721,7 +726,7 @@ def _cmd_phrases(args: argparse.Namespace) -> int:
     corpus: list[InputLike] = list(args.corpus) + ([args.train] if args.train else [])
     if not corpus:
         raise UsageError("no corpus given (cw2v phrases CORPUS -o OUT, or -train FILE)")
-    if corpus.count(STDIN) > 1:
+    if corpus.count(STDIN) + (args.init_vectors == STDIN) > 1:
         raise UsageError("standard input (-) can be read only once")
     if args.output is None:
         raise UsageError("no output file given (-o OUT, or -output FILE)")
@@ -844,6 +849,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", metavar="FILE",
                    help="continue the run that wrote checkpoint FILE, on the same CORPUS, "
                         "with its settings (--workers may change)")
+    p.add_argument("--init-vectors", metavar="FILE", default=None,
+                   help="start the words FILE holds from its vectors (word2vec text or binary, "
+                        "or a cw2v model; of dimension --d), the others at random")
     p.add_argument("--plot-curve", metavar="FILE", default=None,
                    help="also draw the loss and words/s per epoch to FILE (.png or .svg; "
                         "needs matplotlib)")

@@ -26,6 +26,7 @@ from ._simd import row_bytes
 from .base import ModelState
 from .phrases import transform_corpus
 from .tables import HuffmanTree, huffman_tree
+from .vectors import Vectors, as_vectors
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,11 @@ def _check_state(meta: dict, arrays: dict[str, np.ndarray]) -> None:
     if isinstance(rng_state, bool) or not isinstance(rng_state, int) \
             or not 0 <= rng_state < 2**64:
         raise ValueError(f"'rng_state' must be an integer in [0, 2**64), got {rng_state!r}")
+    run_rng = meta.get("run_rng_states", [])
+    if not isinstance(run_rng, list) or any(
+            isinstance(x, bool) or not isinstance(x, int) or not 0 <= x < 2**64 for x in run_rng):
+        raise ValueError(f"'run_rng_states' must be a list of integers in [0, 2**64), got "
+                         f"{str(run_rng)[:80]}")
     n = len(vocab)
     W_in, W_out = arrays["W_in"], arrays["W_out"]
     if W_in.ndim != 2 or W_in.shape != W_out.shape or W_in.shape[0] != n or W_in.shape[1] < 1:
@@ -109,6 +115,26 @@ def _cache_folder(cache_dir):
 def _phrase_passes(phrases) -> int:
     """How many phrase passes ``phrases`` (of ``from_corpus``) makes."""
     return len(phrases) if isinstance(phrases, (list, tuple)) else 1
+
+
+def _pretrained(source, d: int):
+    """``init_vectors`` of ``from_corpus`` as ``cw2v.Vectors`` (a path read with
+    ``cw2v.cli.load_vectors``), checked to have dimension ``d`` (ValueError otherwise)."""
+    from .cli import load_vectors  # cw2v's loader, which tells the formats apart (cli
+    # imports this module: imported here)
+
+    if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__") \
+            or hasattr(source, "read"):
+        name = input_name(source)
+        vectors = load_vectors(source)
+    else:
+        name, vectors = "init_vectors", as_vectors(source)
+    assert isinstance(vectors, Vectors)
+    if vectors.vector_size != d:
+        k = vectors.vector_size
+        raise ValueError(f"{name}: the pretrained vectors have dimension {k} but d={d}; "
+                         f"train with d={k} (cw2v train: --d {k})")
+    return vectors
 
 
 def _check_checkpoint(path, every) -> float:
@@ -187,6 +213,9 @@ class Word2Vec(ModelState):
         self.training_stopped: str | None = None
         self.vocab_seconds = 0.0
         self.syn1: np.ndarray | None = None
+        # each worker's generator where the last training call left it (saved with the model):
+        # the next call continuing its schedule (start_epoch > 0) goes on from them
+        self._run_rng_states: list[int] = []
 
     @property
     def tree(self) -> HuffmanTree:
@@ -214,7 +243,7 @@ class Word2Vec(ModelState):
                     errors: str = "strict", checkpoint: PathLike | None = None,
                     checkpoint_every: float = ckpt.DEFAULT_EVERY,
                     cache_dir: PathLike | bool | None = None, phrases=None,
-                    **parameters) -> "Word2Vec":
+                    init_vectors=None, **parameters) -> "Word2Vec":
         """Build the vocabulary of ``corpus`` and train word vectors on it (skip-gram with
         negative sampling unless ``sg``, ``hs``, ``n_neg`` say otherwise).
 
@@ -249,6 +278,13 @@ class Word2Vec(ModelState):
         phrases : cw2v.phrases.Phrases or FrozenPhrases, or a list of them, optional
             Join the phrases in ``corpus`` as it is read (a list: one pass after another,
             bigrams then trigrams), with no intermediate file; see ``cw2v.phrases``.
+        init_vectors : path or cw2v.Vectors (or a model holding them), optional
+            Pretrained vectors to start from (gensim's ``intersect_word2vec_format``): each
+            word of the vocabulary that they hold starts training from its pretrained vector
+            in ``W_in``; the other words keep their random start. A path is read as
+            ``cw2v.cli.load_vectors`` reads it (word2vec text or binary, or a native model,
+            told by content) before the corpus is; their dimension must be ``d`` (ValueError
+            otherwise, before the corpus is read).
 
         The training parameters are the rows of ``cw2v.params.PARAMETERS``; each is checked
         (ValueError naming it) before the corpus is read.
@@ -261,6 +297,8 @@ class Word2Vec(ModelState):
         """
         settings = params.resolve(parameters)
         every = _check_checkpoint(checkpoint, checkpoint_every)
+        if init_vectors is not None:
+            init_vectors = _pretrained(init_vectors, settings["d"])
         if phrases is not None:
             corpus = transform_corpus(corpus, phrases)
         start = time.perf_counter()
@@ -274,6 +312,8 @@ class Word2Vec(ModelState):
         model = cls.from_vocabulary(vocab, **settings)
         model.vocab_seconds = time.perf_counter() - start
         model.config.update(settings)
+        if init_vectors is not None:
+            model._intersect_vectors(init_vectors)
         if phrases is not None:  # (for resume's message)
             model.config["phrases"] = _phrase_passes(phrases)
         log.info("vocabulary: %d words from %d tokens in %.1f s", len(vocab), encoded.raw_words,
@@ -338,14 +378,21 @@ class Word2Vec(ModelState):
         values in ``self.config`` (those of ``from_corpus``); the model's own (``d``, ``n_neg``,
         ``ns_exponent``, ``sg``, ``hs``, ``cbow_mean``) and its vocabulary's (``min_count``,
         ``max_vocab``) stay as they are.
-        The learning rate again decays from ``lr`` to ``min_lr`` over this call's epochs.
         ``progress``, ``callbacks``, ``encoding``, ``errors``, ``checkpoint``,
         ``checkpoint_every`` and ``cache_dir`` are as in ``from_corpus`` (the encoded corpus is
         not reused: another vocabulary may be asked for next time).
 
-        The learning rate of each call starts again at ``lr`` (as gensim's ``train`` starts
-        again at ``alpha``): to move the vectors already trained less while new words are
-        learnt, pass a smaller ``lr``.
+        The learning rate of each call starts again at ``lr`` and decays to ``min_lr`` over
+        this call's epochs (as gensim's ``train`` starts again at ``alpha``): to move the
+        vectors already trained less while new words are learnt, pass a smaller ``lr``. A
+        call's schedule can be set instead (``start_lr``, ``end_lr``: gensim's
+        ``start_alpha``, ``end_alpha``), and several calls can share one (``total_epochs``,
+        ``start_epoch``): ``for e in range(5): model.train(corpus, epochs=1, start_epoch=e,
+        total_epochs=5)`` decays once, from ``lr`` to ``min_lr``, every span at the learning
+        rate of one ``train(corpus, epochs=5)`` call; a call with ``start_epoch > 0`` also
+        continues the generators where the model's last call left them, so with
+        ``workers=1`` the loop ends with one call's weights, bit for bit. These four apply to
+        one call only (``config`` keeps their defaults). See :doc:`training`.
 
         Parameters
         ----------
@@ -376,6 +423,41 @@ class Word2Vec(ModelState):
                                        cache_dir=_cache_folder(cache_dir))
         return self._train_encoded(encoded, progress=progress, callbacks=callbacks,
                                    checkpoint=checkpoint, checkpoint_every=every)
+
+    def _intersect_vectors(self, vectors) -> int:
+        """Copy the pretrained vectors of the words this model and ``vectors`` share into
+        ``W_in`` (gensim's ``intersect_word2vec_format``); the other rows stay as they are.
+        ``from_corpus(..., init_vectors=...)`` calls it before training.
+
+        Parameters
+        ----------
+        vectors : cw2v.Vectors, or a model holding them (``model.wv``)
+            Of the model's dimension (ValueError otherwise); their rows must be finite.
+
+        Returns
+        -------
+        int
+            How many rows were copied.
+        """
+        vectors = as_vectors(vectors)
+        if vectors.vector_size != self.vector_size:
+            raise ValueError(f"the pretrained vectors have dimension {vectors.vector_size}, "
+                             f"the model's is {self.vector_size}")
+        self._check_weights()
+        rows, found = [], []
+        for i, word in enumerate(self.vocab):
+            if word in vectors:
+                rows.append(i)
+                found.append(vectors.index(word))
+        if found:
+            pretrained = np.asarray(vectors.vectors[np.asarray(found)], dtype=np.float32)
+            if not np.isfinite(pretrained).all():
+                raise ValueError("the pretrained vectors hold NaN or infinite values")
+            self.W_in[np.asarray(rows)] = pretrained
+            self.invalidate_norms()
+        log.info("init_vectors: %d of %d words start from their pretrained vectors", len(rows),
+                 len(self.vocab))
+        return len(rows)
 
     def build_vocab(self, corpus, *, update: bool = True, encoding: str = "utf-8",
                     errors: str = "strict") -> corpus_io.EncodedCorpus:
@@ -582,6 +664,8 @@ class Word2Vec(ModelState):
             span_tokens = trainer.SPAN_TOKENS
         else:
             settings, span_tokens, position = resume
+        for name in params.per_call():  # the schedule's bounds are this call's only
+            c[name] = params.default(name)
         log.info("training %s, %s mode", self.objective, settings.mode)
         run = trainer.TrainingRun(_kernel, self.W_in, self.W_out, self.sigmoid_tables,
                                   self.noise_table, self.counts, encoded, settings,
@@ -594,6 +678,11 @@ class Word2Vec(ModelState):
             except ValueError as exc:
                 raise ValueError(f"{input_name(checkpoint)}: not a valid cw2v checkpoint: "
                                  f"{exc}") from None
+        elif settings.start_epoch > 0 and len(self._run_rng_states) == settings.workers:
+            # a call that continues a schedule continues the generators where the last call
+            # left them, as one call would (bit for bit with one worker)
+            for state, rng in zip(run.states, self._run_rng_states):
+                state.rng_state = rng
         callbacks = list(callbacks)
         self.training_stopped = None
         self.raw_words = int(encoded.raw_words)
@@ -628,6 +717,7 @@ class Word2Vec(ModelState):
             raise
         finally:
             self.invalidate_norms()
+            self._run_rng_states = run.rng_states
         self.training_stopped = result.stopped
         return result.epochs
 
@@ -637,14 +727,15 @@ class Word2Vec(ModelState):
         """(JSON-able metadata, arrays) that ``_import_state`` rebuilds the model from.
 
         metadata: {"vocab": [...], "config": {...}, "lr": ..., "n_neg": ...,
-        "loss_history": [...], "rng_state": int}; arrays: W_in, W_out (float32, (V, d)),
+        "loss_history": [...], "rng_state": int, "run_rng_states": [int, ...]}; arrays: W_in, W_out (float32, (V, d)),
         counts (int64, (V,)), noise_weights (float64, (V,)), and syn1 (float32, (V, d)) for
         hierarchical softmax. ``config`` records the architecture and objective (sg, hs,
         cbow_mean, n_neg); the Huffman tree is rebuilt from counts on load.
         """
         meta = {"vocab": list(self.vocab), "config": dict(self.config), "lr": self.lr,
                 "n_neg": self.n_neg, "loss_history": [float(x) for x in self.loss_history],
-                "rng_state": int(self._rng_state[0])}
+                "rng_state": int(self._rng_state[0]),
+                "run_rng_states": [int(x) for x in self._run_rng_states]}
         arrays = {"W_in": self.W_in, "W_out": self.W_out,
                   "counts": np.asarray(self.counts, dtype=np.int64),
                   "noise_weights": np.asarray(self.freq, dtype=np.float64)}
@@ -673,6 +764,7 @@ class Word2Vec(ModelState):
         model.training_stopped = None
         model.vocab_seconds = 0.0
         model._rng_state[0] = np.uint64(meta.get("rng_state", 0))
+        model._run_rng_states = list(meta.get("run_rng_states", []))
         model.syn1 = arrays.get("syn1")
         return model
 

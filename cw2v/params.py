@@ -74,8 +74,11 @@ class Real:
     low: float
     high: float
     low_open: bool = False
+    none_ok: bool = False
 
-    def __call__(self, name: str, value: Any) -> float:
+    def __call__(self, name: str, value: Any) -> float | None:
+        if value is None and self.none_ok:
+            return None
         if isinstance(value, bool):
             raise ValueError(f"{name} must be a number, got {value!r}")
         try:
@@ -125,6 +128,8 @@ class Parameter:
     w2v_flag : word2vec.c's flag for it, if it has one.
     gensim : gensim's name, where it differs.
     cli_aliases : more option strings for ``cw2v train``.
+    per_call : it applies to one training call only: ``model.config`` keeps its default after
+        the call, so the next call does not inherit it (the learning-rate schedule's bounds).
     """
 
     name: str
@@ -135,6 +140,7 @@ class Parameter:
     w2v_flag: str | None = None
     gensim: str | None = None
     cli_aliases: tuple[str, ...] = ()
+    per_call: bool = False
 
 
 PARAMETERS: tuple[Parameter, ...] = (
@@ -176,6 +182,20 @@ PARAMETERS: tuple[Parameter, ...] = (
               w2v_flag="-alpha", gensim="alpha"),
     Parameter("min_lr", 1e-4, Real(0.0, 1e6), "final learning rate (<= lr)", "train",
               gensim="min_alpha"),
+    Parameter("start_lr", None, Real(0.0, 1e6, low_open=True, none_ok=True),
+              "learning rate where this call's schedule starts (None: lr); the rate decays "
+              "linearly from it to end_lr over total_epochs epochs", "train",
+              gensim="start_alpha", per_call=True),
+    Parameter("end_lr", None, Real(0.0, 1e6, none_ok=True),
+              "learning rate where the schedule ends (None: min_lr; <= start_lr)", "train",
+              gensim="end_alpha", per_call=True),
+    Parameter("total_epochs", None, Integer(1, MAX_EPOCHS, none_ok=True),
+              "epochs the schedule spans, over this call and others (None: this call's "
+              "epochs); with start_epoch, a loop of train() calls decays once", "train",
+              per_call=True),
+    Parameter("start_epoch", 0, Integer(0, MAX_EPOCHS),
+              "epochs of the schedule trained before this call (start_epoch + epochs <= "
+              "total_epochs)", "train", per_call=True),
     Parameter("epochs", 5, Integer(1, MAX_EPOCHS), "passes over the corpus", "train",
               w2v_flag="-iter"),
     Parameter("workers", None, Integer(1, MAX_WORKERS, none_ok=True),
@@ -230,6 +250,15 @@ def resolve(given: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> 
     out: dict[str, Any] = {p.name: p.check(p.name, values[p.name]) for p in PARAMETERS}
     if out["min_lr"] > out["lr"]:
         raise ValueError(f"min_lr ({out['min_lr']}) must not exceed lr ({out['lr']})")
+    start_lr = out["lr"] if out["start_lr"] is None else out["start_lr"]
+    end_lr = out["min_lr"] if out["end_lr"] is None else out["end_lr"]
+    if end_lr > start_lr:
+        raise ValueError(f"the schedule's end_lr ({end_lr}) must not exceed its start_lr "
+                         f"({start_lr}) (None: min_lr and lr)")
+    total = out["epochs"] if out["total_epochs"] is None else out["total_epochs"]
+    if out["start_epoch"] + out["epochs"] > total:
+        raise ValueError(f"start_epoch ({out['start_epoch']}) + epochs ({out['epochs']}) must "
+                         f"not exceed total_epochs ({total}): the schedule ends there")
     if out["n_neg"] == 0 and out["hs"] == 0:
         raise ValueError("n_neg=0 with hs=0 trains nothing: use n_neg > 0 (negative sampling) "
                          "or hs=1 (hierarchical softmax)")
@@ -246,6 +275,11 @@ def resolve(given: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> 
     if out["workers"] is None:
         out["workers"] = min(os.cpu_count() or 1, MAX_WORKERS)
     return out
+
+
+def per_call() -> list[str]:
+    """Names of the parameters that apply to one training call only (``Parameter.per_call``)."""
+    return [p.name for p in PARAMETERS if p.per_call]
 
 
 def names(*stages: str) -> list[str]:

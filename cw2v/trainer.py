@@ -285,7 +285,9 @@ class _Worker(threading.Thread):
 
 class TrainingRun:
     """One training call: ``settings.epochs`` passes over ``encoded`` by ``settings.workers``
-    threads, the learning rate decaying linearly from ``lr`` to ``min_lr`` by global progress.
+    threads, the learning rate decaying linearly from ``lr`` to ``min_lr`` by global progress
+    (or along the schedule ``start_lr``, ``end_lr``, ``total_epochs``, ``start_epoch`` say:
+    ``lr_at``).
 
     Every worker's kernel state is made (and so every size checked) here, in the caller's
     thread, before any thread starts. ``run`` trains; ``position()`` says where the run stands
@@ -323,6 +325,10 @@ class TrainingRun:
         self.span_tokens = span_tokens
         self.spans = make_spans(encoded, span_tokens)
         self.total_words = int(encoded.tokens.shape[0]) * s.epochs
+        # the schedule (``lr_at``): its epochs before this run, and all of them, in tokens
+        self._words_before = int(encoded.tokens.shape[0]) * s.start_epoch
+        self._schedule_words = int(encoded.tokens.shape[0]) * (
+            s.epochs if s.total_epochs is None else s.total_epochs)
         keep_prob = keep_probabilities(counts, s.sample)
         seeds = np.random.SeedSequence(s.seed).spawn(s.workers)
         # (the compiled kernel's keyword for the mode is ``objective``)
@@ -399,10 +405,20 @@ class TrainingRun:
         return self.epoch == self.settings.epochs and self.span == len(self.spans)
 
     def lr_at(self, words: int) -> float:
-        """The learning rate after ``words`` tokens: linear from lr to min_lr over the run
-        (word2vec.c, gensim)."""
+        """The learning rate after ``words`` tokens of this run: linear from ``start_lr``
+        (None: lr) to ``end_lr`` (None: min_lr) over the schedule's ``total_epochs`` epochs
+        (None: this run's), of which ``start_epoch`` came before this run (word2vec.c's and
+        gensim's decay; the defaults make it one run's, from lr to min_lr).
+
+        The share of the schedule done is (tokens of the epochs before + ``words``) / (tokens
+        of all its epochs), integers divided once: a loop of runs over the same corpus, each
+        with the next ``start_epoch``, gives every span the very learning rate of one run.
+        """
         s = self.settings
-        return s.lr - (s.lr - s.min_lr) * min(words / max(self.total_words, 1), 1.0)
+        start = s.lr if s.start_lr is None else s.start_lr
+        end = s.min_lr if s.end_lr is None else s.end_lr
+        return start - (start - end) * min((self._words_before + words)
+                                           / max(self._schedule_words, 1), 1.0)
 
     def run(self, on_epoch: Callable[[EpochStats], None] | None = None,
             progress: bool | None = None,
