@@ -64,6 +64,10 @@ def main() -> None:
     src.add_argument("--model", help="word2vec binary model")
     src.add_argument("--random", type=int, metavar="N", help="N random gaussian rows")
     ap.add_argument("--dim", type=int, default=300)
+    ap.add_argument("--latent", type=int, default=0, metavar="R",
+                    help="random rows of intrinsic dimension R (R gaussian factors mixed into "
+                         "--dim, plus 10%% noise), as word vectors have; 0: iid gaussian rows, "
+                         "whose neighbours no index finds (the worst case)")
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--libs", default="faiss,hnswlib,usearch")
     ap.add_argument("--M", type=int, default=32)
@@ -77,9 +81,17 @@ def main() -> None:
         wv = load_word2vec_format(a.model, binary=True)
         name = os.path.basename(a.model)
     else:
-        x = np.random.default_rng(0).standard_normal((a.random, a.dim), dtype=np.float32)
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((a.random, a.dim), dtype=np.float32)
+        if a.latent:
+            mix = rng.standard_normal((a.latent, a.dim), dtype=np.float32) / np.sqrt(a.latent)
+            x *= 0.1
+            for s in range(0, a.random, 65536):
+                z = rng.standard_normal((min(65536, a.random - s), a.latent), dtype=np.float32)
+                x[s:s + len(z)] += z @ mix
         wv = Vectors([f"w{i}" for i in range(a.random)], x)
-        name = f"random {a.random} x {a.dim}"
+        name = f"random {a.random} x {a.dim}" + (f", intrinsic dimension {a.latent}"
+                                                  if a.latent else ", iid")
     n, d = wv.vectors.shape
     print(f"# {name}: {n} x {d}, loaded in {time.perf_counter() - t:.1f}s; CPU {cpu_model()}, "
           f"{os.cpu_count()} cores; M={a.M} ef_construction={a.ef_construction}; "
