@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._files import as_path, atomic_writer
+from ._files import COMPRESSION_ERRORS, as_path, atomic_writer, open_input
 
 if TYPE_CHECKING:
     from ._files import PathLike
@@ -191,16 +191,19 @@ def build_index(vectors: Vectors, *, M: int = 32, ef_construction: int = 200,
 def load_index(path: PathLike, vectors: Vectors | None = None) -> AnnIndex:
     """Read an index that ``AnnIndex.save`` wrote; with ``vectors``, check it was built from
     them (``IndexMismatchError`` otherwise). A file that is not such an index is a ValueError
-    naming it."""
+    naming it. A compressed file (``.gz``, ``.bz2``, ``.xz``, as ``save`` writes for those
+    suffixes) is read through its decompressor."""
     faiss = _faiss()
     path = as_path(path)
-    with open(path, "rb") as f:
+    with open_input(path) as f:
         head = f.read(len(MAGIC) + 4)
         if len(head) < len(MAGIC) + 4 or head[:len(MAGIC)] != MAGIC:
             raise ValueError(f"{path}: not a cw2v approximate-search index (no {MAGIC!r} mark)")
         (size,) = struct.unpack("<I", head[len(MAGIC):])
         try:
             meta = json.loads(f.read(size))
+            if not isinstance(meta, dict):
+                raise ValueError("not a JSON object")
             count, dim = int(meta["count"]), int(meta["dim"])
             params = {k: int(meta["params"][k]) for k in ("M", "ef_construction", "ef_search")}
             stored_digest = str(meta["digest"])
@@ -210,7 +213,7 @@ def load_index(path: PathLike, vectors: Vectors | None = None) -> AnnIndex:
             raise ValueError(f"{path}: corrupt approximate-search index header ({exc})") from None
         try:
             index = faiss.read_index(faiss.PyCallbackIOReader(f.read))
-        except RuntimeError as exc:
+        except (RuntimeError, *COMPRESSION_ERRORS) as exc:
             raise ValueError(f"{path}: corrupt approximate-search index ({exc})") from None
     if (index.ntotal, index.d) != (count, dim):
         raise ValueError(f"{path}: corrupt approximate-search index (header says {count} x "

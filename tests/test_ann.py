@@ -80,6 +80,18 @@ def test_save_load_round_trip(wv, tmp_path, monkeypatch):
         wv.most_similar("w5", K, approximate=True)
 
 
+def test_compressed_round_trip(wv, tmp_path):
+    """A .gz suffix compresses the save (as every cw2v save does) and loading reads it back."""
+    wv.save_index(tmp_path / "m.ann.gz")
+    assert (tmp_path / "m.ann.gz").read_bytes()[:2] == b"\x1f\x8b"
+    index = load_index(tmp_path / "m.ann.gz", wv)
+    assert fresh_answer(wv, index) == wv.most_similar("w3", 5, approximate=True)
+
+
+def fresh_answer(wv, index):
+    return Vectors(list(wv.vocab), wv.vectors.copy()).most_similar("w3", 5, index=index)
+
+
 def test_index_passed_in(wv):
     index = wv._ann_index
     fresh = Vectors(list(wv.vocab), wv.vectors.copy())
@@ -153,6 +165,11 @@ def test_corrupt_file_named(tmp_path, wv):
     (tmp_path / "cut.ann").write_bytes(data[:len(data) // 2])
     with pytest.raises(ValueError, match="cut.ann"):
         load_index(tmp_path / "cut.ann")
+    wv.save_index(tmp_path / "good.ann.gz")
+    data = (tmp_path / "good.ann.gz").read_bytes()
+    (tmp_path / "cut.ann.gz").write_bytes(data[:len(data) // 2])
+    with pytest.raises(ValueError, match="cut.ann.gz"):
+        load_index(tmp_path / "cut.ann.gz")
 
 
 def test_save_never_replaces_a_directory(wv, tmp_path):
