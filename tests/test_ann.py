@@ -154,6 +154,14 @@ def test_bad_query_parameters(wv):
         wv.most_similar("w1", 3, index="not an index")
 
 
+def test_missing_faiss_says_what_to_install(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "faiss", None)  # import faiss raises ImportError
+    with pytest.raises(ImportError, match=r"cw2v\[ann\]"):
+        build_index(clustered(50, 4))
+
+
 def test_corrupt_file_named(tmp_path, wv):
     bad = tmp_path / "bad.ann"
     bad.write_bytes(b"not an index at all")
