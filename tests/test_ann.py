@@ -185,3 +185,23 @@ def test_save_never_replaces_a_directory(wv, tmp_path):
     with pytest.raises(OSError):
         wv.save_index(tmp_path / "d.ann")
     assert (tmp_path / "d.ann").is_dir()
+
+
+def test_through_a_model():
+    """A model forwards approximate=True to its vectors; training invalidates the index."""
+    from collections import Counter
+
+    from cw2v import Word2Vec
+    from cw2v.demo import tiny_corpus
+
+    sentences = tiny_corpus()
+    counts = Counter(w for s in sentences for w in s)
+    model = Word2Vec(sorted(counts), d=16, lr=0.025, n_neg=2, seed=1)
+    model.set_freq(counts)
+    model.wv.build_index(M=4, threads=1)
+    assert [w for w, _ in model.most_similar("king", 3, approximate=True)] == \
+        [w for w, _ in model.most_similar("king", 3)]
+    for _ in range(3):  # (W_out starts at zero: the first pair leaves W_in as it was)
+        model.train_pair(model.w2i["king"], model.w2i["queen"])
+    with pytest.raises(IndexMismatchError):
+        model.most_similar("king", 3, approximate=True)
