@@ -217,7 +217,8 @@ class Vectors:
         return min(int(restrict_vocab), len(self.vocab))
 
     def most_similar(self, positive=None, k: int = 5, negative=None, *,
-                     restrict_vocab: int | None = None, topn: int | None = None):
+                     restrict_vocab: int | None = None, topn: int | None = None,
+                     approximate: bool = False, index=None):
         """Words closest by cosine to mean(positive) - mean(negative) (3CosAdd).
 
         ``most_similar("king", 5)`` is the article's single-word form; ``most_similar(
@@ -226,6 +227,9 @@ class Vectors:
         ``negative=`` by keyword; ``topn`` is accepted as an alias of ``k``). Query words are
         excluded from the answer; only the ``restrict_vocab`` most frequent words are searched
         when it is given.
+
+        ``approximate=True`` (or an ``index=`` from ``cw2v.ann``) searches the index that
+        ``build_index``/``load_index`` attached instead of every row (see ``cw2v.ann``).
 
         Returns a list of (word, cosine rounded to 3 places), most similar first.
         """
@@ -242,6 +246,9 @@ class Vectors:
             query = query - np.sum(neg_vecs, axis=0)
         query = np.asarray(query, dtype=np.float32)
         query /= max(float(np.linalg.norm(query)), 1e-30)
+        if approximate or index is not None:
+            from .ann import query as ann_query
+            return ann_query(self, index, query, k, pos_rows + neg_rows, restrict_vocab)
         scores = self.unit_vectors[:limit] @ query
         return self._top(scores, k, pos_rows + neg_rows)
 
@@ -294,6 +301,29 @@ class Vectors:
         """Cosine of ``vector`` with each of ``words``."""
         (v,), _ = self._query_vector([np.asarray(vector)])
         return self.unit_vectors[self._indices(words)] @ v
+
+
+    def build_index(self, **params):
+        """Build, attach and return an approximate-search index (``cw2v.ann.build_index``:
+        ``M``, ``ef_construction``, ``ef_search``, ``threads``); needs ``cw2v[ann]``."""
+        from .ann import build_index
+
+        self._ann_index = build_index(self, **params)
+        return self._ann_index
+
+    def save_index(self, path: PathLike) -> None:
+        """Save the attached index (``build_index``) to ``path``, atomically."""
+        if self.__dict__.get("_ann_index") is None:
+            raise ValueError("no index to save: call build_index() first")
+        self._ann_index.save(path)
+
+    def load_index(self, path: PathLike):
+        """Read the index saved at ``path``, check it was built from these vectors
+        (``cw2v.ann.IndexMismatchError`` otherwise), attach and return it."""
+        from .ann import load_index
+
+        self._ann_index = load_index(path, self)
+        return self._ann_index
 
 
 def as_vectors(obj) -> Vectors:
