@@ -126,7 +126,7 @@ def main() -> None:
                 w[...] = w0
             state = kernels[k].KernelState(
                 c["W_in"], c["W_out"], c["sigmoid"], c["noise"], s.n_neg, 12345,
-                keep_prob=keep, window=s.window, objective=s.objective, sg=s.sg, hs=s.hs,
+                keep_prob=keep, window=s.window, objective=s.mode, sg=s.sg, hs=s.hs,
                 cbow_mean=s.cbow_mean, tree=c["tree"], syn1=c["syn1"])
             t0 = clock()
             for tokens, bounds in spans:
