@@ -18,8 +18,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_memory import cpu_model  # noqa: E402
-from common import DATA, require_data  # noqa: E402
+from common import DATA, cpu_model, require_data  # noqa: E402
 
 
 def main() -> None:

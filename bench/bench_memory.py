@@ -22,7 +22,6 @@ import argparse
 import json
 import lzma
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -32,7 +31,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from common import DATA, require_data  # noqa: E402
+from common import DATA, cpu_model, require_data  # noqa: E402
 
 CHILD = r"""
 import json, sys, time
@@ -62,16 +61,6 @@ hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith(
 print(json.dumps({"rss_mb": hwm / 1024,
                   "prep_s": prep, "train_s": total - prep, "words": words, "V": V}))
 """
-
-
-def cpu_model() -> str:
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def prepare(workdir: Path, copies: int) -> Path:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import subprocess
 import sys
@@ -32,24 +31,12 @@ from bench_train import (  # noqa: E402
     gensim_build_and_train,
     prepare_corpus_copies,
 )
-from common import DATA, require_data  # noqa: E402
+from common import DATA, cpu_model, require_data  # noqa: E402
 
 HYPER = dict(d=100, window=5, sample=1e-4, min_count=5, lr=0.025, min_lr=1e-4)
 # name -> (sg, hs, n_neg, cbow_mean)
 COMBOS = {"sg-ns": (1, 0, 5, 1), "cbow-ns": (0, 0, 5, 1), "sg-hs": (1, 1, 0, 1),
           "cbow-hs": (0, 1, 0, 1)}
-
-
-def cpu_model() -> str:
-    """The CPU's model name (lscpu), for the results."""
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name:"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def gensim_corpus_file_schedule(epochs: int, workers: int) -> list[tuple[float, float]]:

@@ -27,21 +27,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import DATA, require_data
+from common import DATA, cpu_model, require_data
 
 RESULTS = Path(__file__).resolve().parent / "results" / "phrases.txt"
 WIKI8 = DATA / "corpus" / "wiki8.txt.xz"
-
-
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 def report(lines: list[str]) -> None:

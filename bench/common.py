@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import platform
 import sys
 from pathlib import Path
 
@@ -17,3 +18,15 @@ def require_data(*paths: Path) -> None:
             sys.exit(f"benchmark data not found: {path}\n"
                      "These benchmarks read ../shared/data beside the repository "
                      "(or set CW2V_SHARED_DATA).")
+
+
+def cpu_model() -> str:
+    """The CPU model name from /proc/cpuinfo (else platform.processor()), for every figure."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 from pathlib import Path
 
@@ -20,21 +19,9 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from common import DATA, require_data  # noqa: E402
+from common import DATA, cpu_model, require_data  # noqa: E402
 
 TINY = np.finfo(np.float32).tiny
-
-
-def cpu_model() -> str:
-    """The CPU model name from /proc/cpuinfo (else platform.processor())."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def weight_stats(model, encoded, rng) -> dict:

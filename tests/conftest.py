@@ -112,3 +112,35 @@ def assert_same_encoding(a, b) -> None:
     np.testing.assert_array_equal(va.counts, vb.counts)
     np.testing.assert_array_equal(np.asarray(ea.tokens), np.asarray(eb.tokens))
     np.testing.assert_array_equal(np.asarray(ea.offsets), np.asarray(eb.offsets))
+
+
+class RecordingKernel:
+    """The compiled kernel module, its states recording (tokens, lr_start, lr_end) of each span
+    they train in ``spans`` (monkeypatch it over ``cw2v.model._kernel``)."""
+
+    def __init__(self):
+        from cw2v._simd import kernel
+
+        self.spans = []
+        spans = self.spans
+
+        class KernelState:
+            def __init__(self, *args, **kwargs):
+                self.__dict__["state"] = kernel.KernelState(*args, **kwargs)
+
+            def __getattr__(self, name):
+                return getattr(self.state, name)
+
+            def __setattr__(self, name, value):
+                setattr(self.state, name, value)
+
+            def train_span(self, tokens, bounds, lr_start, lr_end):
+                spans.append((tokens.shape[0], lr_start, lr_end))
+                return self.state.train_span(tokens, bounds, lr_start, lr_end)
+
+        self.KernelState = KernelState
+
+    def __getattr__(self, name):
+        from cw2v._simd import kernel
+
+        return getattr(kernel, name)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from conftest import RecordingKernel as Recording
+
 import cw2v.model
 from cw2v import Word2Vec, corpus, io, params
-from cw2v._simd import kernel as _kernel
 
 KW = dict(d=8, workers=1, seed=3, window=2, n_neg=2, sample=0)
 
@@ -22,33 +23,6 @@ def sentences(n: int = 6000) -> list[list[str]]:
 def encoded():
     # 72,000 tokens: two spans an epoch
     return corpus.build(sentences(), min_count=1, cache_dir=None)
-
-
-class Recording:
-    """The kernel module, its states recording (tokens, lr_start, lr_end) of each span."""
-
-    def __init__(self):
-        self.spans = []
-        spans = self.spans
-
-        class KernelState:
-            def __init__(self, *args, **kwargs):
-                self.__dict__["state"] = _kernel.KernelState(*args, **kwargs)
-
-            def __getattr__(self, name):
-                return getattr(self.state, name)
-
-            def __setattr__(self, name, value):
-                setattr(self.state, name, value)
-
-            def train_span(self, tokens, bounds, lr_start, lr_end):
-                spans.append((tokens.shape[0], lr_start, lr_end))
-                return self.state.train_span(tokens, bounds, lr_start, lr_end)
-
-        self.KernelState = KernelState
-
-    def __getattr__(self, name):
-        return getattr(_kernel, name)
 
 
 def same_weights(a, b) -> bool:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import RecordingKernel
 
 import cw2v
 from cw2v import StopTraining, Word2Vec, corpus, params, trainer
@@ -224,42 +225,14 @@ def test_training_run_reports_a_stop():
     assert result.stopped == "a callback stopped training in epoch 1 of 3 (33.3% of words)"
 
 
-class _RecordingKernel:
-    """The kernel module, its states recording each span they train: (tokens, lr_start,
-    lr_end)."""
-
-    def __init__(self, spans):
-        real, self.__dict__["spans"] = _kernel, spans
-
-        class KernelState:
-            def __init__(self, *args, **kwargs):
-                self.state = real.KernelState(*args, **kwargs)
-
-            @property
-            def rng_state(self):
-                return self.state.rng_state
-
-            @rng_state.setter
-            def rng_state(self, value):
-                self.state.rng_state = value
-
-            def train_span(self, tokens, bounds, lr_start, lr_end):
-                spans.append((tokens.shape[0], lr_start, lr_end))
-                return self.state.train_span(tokens, bounds, lr_start, lr_end)
-
-        self.KernelState = KernelState
-
-    def __getattr__(self, name):
-        return getattr(_kernel, name)
-
-
 def test_every_span_s_learning_rate_is_the_schedule_s_and_never_rises(monkeypatch):
     """lr_start of each span handed to a worker is lr - (lr - min_lr) * (tokens before it) /
     (all tokens of the run), across epochs: it never starts again at lr."""
     import cw2v.model
 
-    spans = []
-    monkeypatch.setattr(cw2v.model, "_kernel", _RecordingKernel(spans))
+    recording = RecordingKernel()
+    spans = recording.spans
+    monkeypatch.setattr(cw2v.model, "_kernel", recording)
     lr, min_lr, epochs = 0.04, 0.001, 3
     m = Word2Vec.from_corpus(topic_corpus(9000), **{**FAST, "epochs": epochs, "lr": lr,
                                                      "min_lr": min_lr, "workers": 1})
