@@ -314,41 +314,42 @@ class Vectors:
         """The ``k`` best rows among the first ``limit`` for each query, exactly.
 
         ``queries`` is an (m, d) float32 matrix of unit vectors. Each block of rows takes one
-        matrix product with all of them (its cosines, rows x m); ``combine`` turns that into
-        scores, rows x n (by default the cosines themselves, n = m). Query j never gets the rows
+        matrix product with all of them (their cosines, m x rows); ``combine`` turns that into
+        scores, n x rows (by default the cosines themselves, n = m). Query j never gets the rows
         in ``exclude[j]``; rows scoring NaN are left out. Only the best k of each block are kept,
         so the memory is a block and k x n candidates, whatever the vocabulary's size.
         """
         n = len(exclude)
-        best_idx = np.zeros((0, n), dtype=np.intp)
-        best_val = np.zeros((0, n), dtype=np.float64)
-        q_t = np.ascontiguousarray(queries, dtype=np.float32).T
+        best_idx = np.zeros((n, 0), dtype=np.intp)
+        best_val = np.zeros((n, 0), dtype=np.float64)
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
         divisors = self._divisors(slice(0, limit))
         rows_per_block = max(1, _BLOCK_BYTES // (4 * max(self.vector_size, queries.shape[0], n)))
+        excluded = [(j, i) for j, rows in enumerate(exclude) for i in rows if i < limit]
         with np.errstate(invalid="ignore", divide="ignore"):
             for start, block in self._blocks(limit, rows_per_block):
                 stop = start + block.shape[0]
-                cos = (block @ q_t) / divisors[start:stop, None]
-                scores = np.asarray(cos if combine is None else combine(cos), dtype=np.float64)
+                cos = (queries @ block.T) / divisors[start:stop]
+                scores = cos if combine is None else combine(cos)
                 scores[~np.isfinite(scores)] = -np.inf
-                for j, rows in enumerate(exclude):
-                    for i in rows:
-                        if start <= i < stop:
-                            scores[i - start, j] = -np.inf
-                kk = min(k, scores.shape[0])
-                top = np.argpartition(-scores, kk - 1, axis=0)[:kk]
-                best_idx = np.concatenate([best_idx, top + start])
-                best_val = np.concatenate([best_val, np.take_along_axis(scores, top, axis=0)])
-                if best_idx.shape[0] > k:
-                    keep = np.argpartition(-best_val, k - 1, axis=0)[:k]
-                    best_idx = np.take_along_axis(best_idx, keep, axis=0)
-                    best_val = np.take_along_axis(best_val, keep, axis=0)
+                for j, i in excluded:
+                    if start <= i < stop:
+                        scores[j, i - start] = -np.inf
+                kk = min(k, scores.shape[1])
+                top = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
+                best_idx = np.concatenate([best_idx, top + start], axis=1)
+                best_val = np.concatenate(
+                    [best_val, np.take_along_axis(scores, top, axis=1).astype(np.float64)], axis=1)
+                if best_idx.shape[1] > k:
+                    keep = np.argpartition(-best_val, k - 1, axis=1)[:, :k]
+                    best_idx = np.take_along_axis(best_idx, keep, axis=1)
+                    best_val = np.take_along_axis(best_val, keep, axis=1)
         answers = []
-        for j in range(n):
-            idx, val = best_idx[:, j], best_val[:, j]
+        for idx, val in zip(best_idx, best_val):
             order = np.lexsort((idx, -val))  # best first; ties by row
             answers.append([(self.vocab[i], round(float(v), 3))
-                            for i, v in zip(idx[order], val[order]) if v != -np.inf])
+                            for i, v in zip(idx[order].tolist(), val[order].tolist())
+                            if v != -np.inf])
         return answers
 
     def _check_k(self, k: int, restrict_vocab: int | None) -> int:
@@ -433,8 +434,8 @@ class Vectors:
 
         def combine(cos: np.ndarray) -> np.ndarray:
             shifted = (1.0 + cos.astype(np.float64)) / 2.0
-            num = np.prod(shifted[:, :n_pos], axis=1, keepdims=True)
-            den = np.prod(shifted[:, n_pos:], axis=1, keepdims=True)  # 1 with no negatives
+            num = np.prod(shifted[:n_pos], axis=0, keepdims=True)
+            den = np.prod(shifted[n_pos:], axis=0, keepdims=True)  # 1 with no negatives
             return num / (den + 1e-6)
 
         return self._search(np.stack(pos_vecs + neg_vecs), k, limit, [pos_rows + neg_rows],
