@@ -4,6 +4,7 @@ cw2v against gensim's KeyedVectors on the same synthetic file (issue 31).
 Run from anywhere::
 
     python bench/bench_vectors.py --rows 300000 --dim 300 [--no-text] [--no-gensim]
+                                  [--no-float16] [--batch 1000]
 
 Writes random float32 vectors (``--rows`` words ``w0``, ``w1``... of ``--dim`` dimensions, seed 0)
 in word2vec binary -- and text unless ``--no-text`` -- to a temporary directory (``--dir``), then
@@ -12,8 +13,9 @@ measures each step in a child process of its own, so that each peak is that step
 * load: ``cw2v.load_word2vec_format`` / ``KeyedVectors.load_word2vec_format``, binary and text;
   the native cw2v file read whole and mapped (``Vectors.load(mmap=True)``);
 * the first ``most_similar`` after loading (cw2v computes the norms then; gensim ``fill_norms``);
-* the median of 5 more single queries, a batch of 1,000 (cw2v ``most_similar_batch``), and the
-  same with the vectors in float16.
+* the median of 5 more single queries, a batch of ``--batch`` words (1,000; cw2v
+  ``most_similar_batch``; 0 skips it), and the same with the vectors in float16 (converted after
+  loading; ``--no-float16`` skips it).
 
 Peak RSS is the process's ``VmHWM`` (``/proc/self/status``, Linux), reported as the growth over
 the process's RSS before loading (the interpreter and NumPy), divided by the matrix's size
@@ -45,7 +47,8 @@ def status(key):
     with open("/proc/self/status") as f:
         return next(int(line.split()[1]) * 1024 for line in f if line.startswith(key))
 
-lib, kind, path, dtype = sys.argv[1:5]
+lib, kind, path, dtype, batch = sys.argv[1:6]
+batch = int(batch)
 if lib == "gensim":
     from gensim.models import KeyedVectors
 else:
@@ -80,8 +83,8 @@ for i in range(2, 7):
     query(f"w{i}")
     times.append(time.perf_counter() - t)
 out["query_s"] = sorted(times)[2]
-if lib == "cw2v" and kind in ("binary", "mmap"):
-    words = [f"w{i}" for i in range(0, 1000 * 7, 7)]
+if lib == "cw2v" and kind in ("binary", "mmap") and batch:
+    words = [f"w{i}" for i in range(0, batch * 7, 7)]
     t = time.perf_counter()
     v.most_similar_batch(words, 10)
     out["batch1000_s"] = time.perf_counter() - t
@@ -122,11 +125,11 @@ def write_synthetic(directory: Path, rows: int, dim: int, text: bool) -> dict[st
     return paths
 
 
-def measure(lib: str, kind: str, path: Path, dtype: str = "float32") -> dict:
+def measure(lib: str, kind: str, path: Path, dtype: str = "float32", batch: int = 1000) -> dict:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
                OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"),
                OPENBLAS_NUM_THREADS=os.environ.get("OPENBLAS_NUM_THREADS", "1"))
-    run = subprocess.run([sys.executable, "-c", CHILD, lib, kind, str(path), dtype],
+    run = subprocess.run([sys.executable, "-c", CHILD, lib, kind, str(path), dtype, str(batch)],
                          env=env, capture_output=True, text=True)
     if run.returncode:
         return {"error": run.stderr.strip().splitlines()[-1] if run.stderr else "failed"}
@@ -150,17 +153,21 @@ def main(argv=None) -> int:
     parser.add_argument("--dim", type=int, default=300)
     parser.add_argument("--no-text", action="store_true", help="skip the text format")
     parser.add_argument("--no-gensim", action="store_true", help="skip gensim")
+    parser.add_argument("--no-float16", action="store_true", help="skip the float16 case")
+    parser.add_argument("--batch", type=int, default=1000, help="batch size (0: no batch)")
     parser.add_argument("--dir", type=Path, default=None,
                         help="where to write the synthetic files (default: a temporary dir)")
     args = parser.parse_args(argv)
-    if args.rows < 7000 or args.dim < 1:
-        parser.error("--rows must be >= 7000 (the batch asks 1,000 words w0, w7, ...), --dim >= 1")
+    if args.dim < 1 or args.batch < 0 or args.rows < max(7, 7 * args.batch):
+        parser.error("--dim must be >= 1, --batch >= 0 and --rows >= 7 x --batch (the batch "
+                     "asks the words w0, w7, w14, ...)")
     matrix_bytes = args.rows * args.dim * 4
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         t = time.perf_counter()
         paths = write_synthetic(Path(tmp), args.rows, args.dim, not args.no_text)
         print(f"wrote the synthetic files in {time.perf_counter() - t:.1f} s", flush=True)
-        cases = [("cw2v", "binary", "float32"), ("cw2v", "binary", "float16")]
+        cases = [("cw2v", "binary", "float32")]
+        cases += [] if args.no_float16 else [("cw2v", "binary", "float16")]
         cases += [] if args.no_gensim else [("gensim", "binary", "float32")]
         if not args.no_text:
             cases += [("cw2v", "text", "float32")]
@@ -169,14 +176,16 @@ def main(argv=None) -> int:
         results = []
         for lib, kind, dtype in cases:
             r = measure(lib, kind, paths["text" if kind == "text" else
-                                         "binary" if kind == "binary" else "native"], dtype)
+                                         "binary" if kind == "binary" else "native"], dtype,
+                        args.batch)
             r.update(lib=lib, kind=kind, dtype=dtype)
             results.append(r)
             print(json.dumps(r), flush=True)
     print(f"\n{args.rows:,} x {args.dim} float32 = {matrix_bytes / 2**20:,.0f} MiB; "
-          f"CPU: {cpu_model()}; python bench/bench_vectors.py --rows {args.rows} --dim {args.dim}")
+          f"CPU: {cpu_model()}; python bench/bench_vectors.py "
+          + " ".join(sys.argv[1:] if argv is None else argv))
     header = ("library", "file", "load s", "load peak / matrix", "1st query s",
-              "peak after 1st query / matrix", "query s", "batch 1000 s")
+              "peak after 1st query / matrix", "query s", f"batch {args.batch} s")
     print(" | ".join(header))
     for r in results:
         if "error" in r:
