@@ -802,15 +802,32 @@ def load_vectors(path: InputLike, mmap: bool | str = False) -> Vectors:
     meta, arrays = load_arrays(path, mmap=mmap)
     try:
         if meta.get("content") == _VECTORS_CONTENT:
-            blob = bytes(np.asarray(arrays["words"], dtype=np.uint8))
-            ends = np.asarray(arrays["word_ends"], dtype=np.int64).tolist()
-            if len(ends) != arrays["vectors"].shape[0] or (ends and ends[-1] != len(blob)):
+            words = _stored_words(arrays["words"], arrays["word_ends"])
+            if len(words) != arrays["vectors"].shape[0]:
                 raise ValueError("the words do not match the vectors")
-            starts = [0, *ends[:-1]]
-            words = [blob[a:b].decode("utf-8") for a, b in zip(starts, ends)]
-            return Vectors(words, arrays["vectors"])
+            w2i = {w: i for i, w in enumerate(words)}
+            if len(w2i) != len(words):
+                raise ValueError("duplicate words")
+            return Vectors._indexed(words, w2i, arrays["vectors"])
         if isinstance(meta.get("vocab"), list) and "W_in" in arrays:
             return Vectors(meta["vocab"], arrays["W_in"])
         raise ValueError("the file holds no word vectors")
     except (KeyError, IndexError, TypeError, ValueError, UnicodeDecodeError) as exc:
         raise ValueError(f"{name}: not a valid cw2v vectors file: {exc}") from None
+
+
+def _stored_words(blob: np.ndarray, ends: np.ndarray) -> list[str]:
+    """The words of a vectors file: UTF-8 bytes one after another, ``ends`` where each ends."""
+    blob = np.asarray(blob, dtype=np.uint8).reshape(-1)
+    ends = np.asarray(ends, dtype=np.int64).reshape(-1)
+    if ends.size == 0 or ends[-1] != blob.size or np.any(np.diff(ends, prepend=0) < 0):
+        raise ValueError("the word offsets do not match the words")
+    if not np.any(blob == ord("\n")):
+        # One decode and one split, with no Python int per word: put a b"\n" after each word.
+        joined = np.insert(blob, ends[:-1], ord("\n")).tobytes()
+        words = joined.decode("utf-8").split("\n")
+        if len(words) == ends.size:
+            return words
+    data = blob.tobytes()
+    starts = [0, *ends[:-1].tolist()]
+    return [data[a:b].decode("utf-8") for a, b in zip(starts, ends.tolist())]

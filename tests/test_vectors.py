@@ -200,3 +200,18 @@ def test_first_query_on_a_mapped_file_does_not_copy_the_matrix(tmp_path):
     assert isinstance(v.vectors, np.memmap) and peak < v.vectors.nbytes / 4
     with pytest.raises(ValueError, match="read-only"):
         v.normalize(replace=True)
+
+
+def test_native_vectors_file_with_broken_word_offsets_names_the_file(tmp_path):
+    from cw2v.io import load_arrays, save_arrays
+
+    random_vectors(20, 3).save(tmp_path / "v.cw2v")
+    meta, arrays = load_arrays(tmp_path / "v.cw2v")
+    arrays["word_ends"] = arrays["word_ends"][::-1].copy()  # offsets that go backwards
+    save_arrays(tmp_path / "bad.cw2v", meta, arrays)
+    with pytest.raises(ValueError, match="bad.cw2v"):
+        Vectors.load(tmp_path / "bad.cw2v")
+    arrays["word_ends"] = arrays["word_ends"][:-1][::-1].copy()  # one word short
+    save_arrays(tmp_path / "short.cw2v", meta, arrays)
+    with pytest.raises(ValueError, match="short.cw2v"):
+        Vectors.load(tmp_path / "short.cw2v")
