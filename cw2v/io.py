@@ -234,6 +234,13 @@ def load_word2vec_format(path: InputLike, binary: bool = False, *, encoding: str
         (a ``ValueError``) The file is truncated or corrupt (a compressed stream included), or
         the header disagrees with the content (fewer or more vectors, another dimension); the
         message names the file and the line (text) or the record (binary, 1-based word number).
+
+    Notes
+    -----
+    The file is read once, in chunks of a few hundred KiB, into one float32 matrix allocated at
+    the start: the peak memory is the matrix, the words and their index (about 130 bytes a word)
+    and a chunk. A plain file's matrix is never larger than the file can hold, whatever its
+    header claims; a pipe's or a compressed file's grows as rows arrive.
     """
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise ValueError(f"limit must be a positive integer or None, got {limit!r}")
