@@ -54,8 +54,6 @@ def test_queries_during_train_pairs_in_another_thread_see_the_final_weights():
 
 # -- issue 31: queries without a second copy, batches, float16, native files -----------------------
 
-import subprocess  # noqa: E402
-import sys  # noqa: E402
 import tracemalloc  # noqa: E402
 
 from cw2v import vectors as vectors_module  # noqa: E402
