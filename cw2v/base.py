@@ -155,7 +155,7 @@ class ModelState:
 
     @property
     def unit_vectors(self) -> np.ndarray:
-        """``W_in``'s rows at unit length, cached (``wv.unit_vectors``)."""
+        """``W_in``'s rows at unit length, a new array each time (``wv.unit_vectors``)."""
         return self.wv.unit_vectors
 
     # -- noise distribution ------------------------------------------------------------------

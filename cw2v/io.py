@@ -52,18 +52,16 @@ refuse a version it does not know; readers of version 1 ignore header keys they 
 from __future__ import annotations
 
 import codecs
-import contextlib
 import io as _io
 import json
 import logging
 import math
-import mmap
 import os
 import re
 import stat
 import struct
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -81,8 +79,10 @@ __all__ = [
     "MAGIC",
     "Word2VecFormatError",
     "load_arrays",
+    "load_vectors",
     "load_word2vec_format",
     "save_arrays",
+    "save_vectors",
     "save_word2vec_format",
 ]
 
@@ -98,6 +98,7 @@ _ALIGN = 64
 _PREAMBLE = struct.Struct("<4sIQ")  # magic, version, header length
 _ARRAY_KINDS = "biufc"  # bool, int, uint, float, complex: plain bytes, nothing to execute
 _TEXT_CHUNK_LINES = 8192
+_TEXT_CHUNK_FIELDS = 1 << 14  # the text reader parses this many numbers at a time (about 1 MiB)
 _ASCII_WHITESPACE = re.compile(f"[{re.escape(ASCII_WHITESPACE.decode())}]")
 
 
@@ -129,25 +130,6 @@ class Word2VecFormatError(ValueError):
 
 
 # -- files ----------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _whole_file(source: InputLike) -> Iterator[bytes | mmap.mmap]:
-    """The whole content of ``source``: a read-only mmap for a plain regular file, else bytes
-    (decompressed when the file is compressed; read to the end for a pipe or a file object)."""
-    with open_input(source) as f:
-        fd = regular_file_descriptor(f)
-        if fd is None:
-            yield f.read()
-            return
-        if os.fstat(fd).st_size == 0:
-            yield b""
-            return
-        mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
-        try:
-            yield mm
-        finally:
-            mm.close()
 
 
 # -- word2vec C formats ---------------------------------------------------------------------------
@@ -252,6 +234,13 @@ def load_word2vec_format(path: InputLike, binary: bool = False, *, encoding: str
         (a ``ValueError``) The file is truncated or corrupt (a compressed stream included), or
         the header disagrees with the content (fewer or more vectors, another dimension); the
         message names the file and the line (text) or the record (binary, 1-based word number).
+
+    Notes
+    -----
+    The file is read once, in chunks of a few hundred KiB, into one float32 matrix allocated at
+    the start: the peak memory is the matrix, the words and their index (about 130 bytes a word)
+    and a chunk. A plain file's matrix is never larger than the file can hold, whatever its
+    header claims; a pipe's or a compressed file's grows as rows arrive.
     """
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise ValueError(f"limit must be a positive integer or None, got {limit!r}")
@@ -265,15 +254,17 @@ def load_word2vec_format(path: InputLike, binary: bool = False, *, encoding: str
         if reason is None:
             raise  # the file itself cannot be read: its OSError says why
         raise Word2VecFormatError(name, reason) from exc
-    if len(set(words)) != len(words):
-        keep: dict[str, int] = {}
-        for i, w in enumerate(words):
-            keep.setdefault(w, i)
-        logger.warning("%s: %d duplicate words, keeping the first of each",
-                       name, len(words) - len(keep))
-        rows = np.fromiter(keep.values(), dtype=np.intp, count=len(keep))
-        words, matrix = list(keep), matrix[rows]
-    return Vectors(words, matrix)
+    w2i = {w: i for i, w in enumerate(words)}  # (the index the Vectors keeps: built once)
+    if len(w2i) == len(words):
+        return Vectors._indexed(words, w2i, matrix)
+    del w2i
+    keep: dict[str, int] = {}
+    for i, w in enumerate(words):
+        keep.setdefault(w, i)
+    logger.warning("%s: %d duplicate words, keeping the first of each",
+                   name, len(words) - len(keep))
+    rows = np.fromiter(keep.values(), dtype=np.intp, count=len(keep))
+    return Vectors(list(keep), matrix[rows])
 
 
 def _parse_header(line: bytes, path: str) -> tuple[int, int]:
@@ -296,7 +287,7 @@ def _parse_header(line: bytes, path: str) -> tuple[int, int]:
 
 
 def _decode_words(raw: list[bytes], encoding: str, errors: str, path: str,
-                  where: list[int] | None, what: str) -> list[str]:
+                  where: Sequence[int] | None, what: str) -> list[str]:
     """Decode all words; on failure name the first bad one's line/record."""
     try:
         if codecs.lookup(encoding).name == "utf-8" and errors in ("strict", "ignore", "replace"):
@@ -321,24 +312,74 @@ def _decode_words(raw: list[bytes], encoding: str, errors: str, path: str,
         raise  # pragma: no cover - the loop always finds the culprit
 
 
+class _Rows:
+    """The float32 matrix a reader fills, a block of rows at a time.
+
+    Reading a plain file, ``known_fit`` is how many rows the rest of the file can hold at most:
+    the matrix is allocated once, whole, with the header's row count or that many rows if fewer
+    (a header that claims more rows than the file can hold allocates no more than the file's
+    size; the reader then reports where the file ends). Reading a pipe or a compressed file the
+    matrix grows as rows arrive (``ndarray.resize``: realloc, which extends large blocks in
+    place), so a lying header never allocates more than the content.
+    """
+
+    _FIRST_BYTES = 1 << 20
+
+    def __init__(self, n_rows: int, dim: int, known_fit: int | None):
+        self.n_rows, self.dim, self.filled = n_rows, dim, 0
+        if known_fit is None:
+            known_fit = max(1, self._FIRST_BYTES // (4 * dim))
+        first = min(n_rows, known_fit)
+        self.matrix = np.empty((first, dim), dtype=np.float32)
+
+    def add(self, rows: np.ndarray) -> None:
+        """Append ``rows`` (n, dim)."""
+        stop = self.filled + rows.shape[0]
+        if stop > self.matrix.shape[0]:
+            capacity = min(self.n_rows, max(stop, 2 * self.matrix.shape[0]))
+            self.matrix.resize((capacity, self.dim), refcheck=False)
+        self.matrix[self.filled:stop] = rows
+        self.filled = stop
+
+    def result(self) -> np.ndarray:
+        """The filled rows (the matrix itself, shrunk in place if it was grown too far)."""
+        if self.filled != self.matrix.shape[0]:
+            self.matrix.resize((self.filled, self.dim), refcheck=False)
+        return self.matrix
+
+
+def _remaining_bytes(f) -> int | None:
+    """Bytes left in ``f`` (from ``open_input``) when it reads a plain regular file, else None."""
+    fd = regular_file_descriptor(f)
+    return None if fd is None else max(os.fstat(fd).st_size - f.tell(), 0)
+
+
 def _read_text(source: InputLike, name: str, encoding: str, errors: str,
                limit: int | None) -> tuple[list[str], np.ndarray]:
     with open_input(source) as f:
         n_words, dim = _parse_header(f.readline(), name)
         n_read = n_words if limit is None else min(n_words, limit)
-        # Parsed in chunks of rows, not preallocated: a corrupt header may claim any size.
-        chunks: list[np.ndarray] = []
+        remaining = _remaining_bytes(f)
+        # A line holds at least "w" and dim times " 1": 2 * dim + 1 bytes and its newline.
+        fit = None if remaining is None else (remaining + 1) // (2 * dim + 2)
+        rows = _Rows(n_read, dim, fit)
+        words: list[str] = []
         raw_words: list[bytes] = []
         line_of: list[int] = []
         fields: list[bytes] = []
-        chunk_start = 0
         line_no = 1
+
+        def flush() -> None:
+            rows.add(_parse_rows(fields, dim, line_of, name))
+            words.extend(_decode_words(raw_words, encoding, errors, name, line_of, "line"))
+            raw_words.clear(), line_of.clear(), fields.clear()
+
         for line in f:
             line_no += 1
             parts = line.split()
             if not parts:
                 continue
-            if len(raw_words) == n_read:
+            if len(words) + len(raw_words) == n_read:
                 if n_read < n_words:
                     break  # limit reached
                 raise Word2VecFormatError(
@@ -351,16 +392,14 @@ def _read_text(source: InputLike, name: str, encoding: str, errors: str,
             raw_words.append(parts[0])
             line_of.append(line_no)
             fields.extend(parts[1:])
-            if len(raw_words) - chunk_start == _TEXT_CHUNK_LINES:
-                chunks.append(_parse_rows(fields, dim, line_of[chunk_start:], name))
-                chunk_start, fields = len(raw_words), []
-        if len(raw_words) < n_read:
+            if len(fields) >= _TEXT_CHUNK_FIELDS:
+                flush()
+        if len(words) + len(raw_words) < n_read:
             raise Word2VecFormatError(
-                name, f"file ends after {len(raw_words)} vectors; the header says {n_words}",
-                line=line_no + 1)
-        chunks.append(_parse_rows(fields, dim, line_of[chunk_start:], name))
-    matrix = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
-    return _decode_words(raw_words, encoding, errors, name, line_of, "line"), matrix
+                name, f"file ends after {len(words) + len(raw_words)} vectors; the header says "
+                      f"{n_words}", line=line_no + 1)
+        flush()
+    return words, rows.result()
 
 
 def _parse_rows(fields: list[bytes], dim: int, line_of: list[int], path: str) -> np.ndarray:
@@ -379,51 +418,75 @@ def _parse_rows(fields: list[bytes], dim: int, line_of: list[int], path: str) ->
         raise  # pragma: no cover - float() rejects what NumPy rejects
 
 
+_READ_BYTES = 1 << 18  # the binary reader's chunk (bytes)
+_MAX_WORD_BYTES = 1 << 20  # a longer "word" means a wrong header or a corrupt file
+
+
 def _read_binary(source: InputLike, name: str, encoding: str, errors: str,
                  limit: int | None) -> tuple[list[str], np.ndarray]:
-    with _whole_file(source) as buf:
-        size = len(buf)
-        header_end = buf.find(b"\n")
-        if header_end < 0:
+    with open_input(source) as f:
+        header = f.readline(4096)
+        if not header.strip(b"\n"):
             raise Word2VecFormatError(name, "no header line (file empty or not word2vec)", line=1)
-        n_words, dim = _parse_header(buf[:header_end], name)
+        n_words, dim = _parse_header(header, name)
         n_read = n_words if limit is None else min(n_words, limit)
         vec_bytes = 4 * dim
-        find = buf.find
-        raw_words: list[bytes] = []
-        offsets: list[int] = []
-        pos = header_end + 1
+        remaining = _remaining_bytes(f)
+        # A record holds at least a one-byte word, a space and the vector.
+        fit = None if remaining is None else remaining // (vec_bytes + 2)
+        rows = _Rows(n_read, dim, fit)
+        words: list[str] = []
+        data, pos, base, record, eof = b"", 0, len(header), 0, False
         # Each record: optional "\n" / "\r\n" (left by the previous record), word, b" ", vector.
-        for record in range(1, n_read + 1):
-            space = find(b" ", pos)
-            if space < 0 or space + 1 + vec_bytes > size:
+        while record < n_read:
+            chunk = f.read(max(_READ_BYTES, 4 * vec_bytes))
+            eof = not chunk
+            base += pos
+            data, pos = data[pos:] + chunk, 0
+            size, find = len(data), data.find
+            raw_words: list[bytes] = []
+            offsets: list[int] = []
+            while record < n_read:
+                space = find(b" ", pos)
+                if space < 0 or space + 1 + vec_bytes > size:
+                    if eof:
+                        raise Word2VecFormatError(
+                            name, f"file ends inside this record ({record} complete records, the "
+                                  f"header says {n_words} of dimension {dim})", record=record + 1)
+                    if space < 0 and size - pos > _MAX_WORD_BYTES:
+                        space = size  # reported as malformed below
+                    else:
+                        break  # read on
+                word = data[pos:space].lstrip(b"\r\n")
+                if not word or b"\n" in word or space == size:
+                    raise Word2VecFormatError(
+                        name, f"malformed word {word[:40]!r} at byte {base + pos}; the header's "
+                              f"vector size ({dim}) may be wrong or the file corrupt",
+                        record=record + 1)
+                raw_words.append(word)
+                offsets.append(space + 1)
+                pos = space + 1 + vec_bytes
+                record += 1
+            if offsets:
+                # The chunk's vectors in one fancy-indexing copy over a strided byte view.
+                buf = np.frombuffer(data, dtype=np.uint8)
+                windows = np.lib.stride_tricks.as_strided(
+                    buf, shape=(size - vec_bytes + 1, vec_bytes), strides=(1, 1), writeable=False)
+                rows.add(windows[np.asarray(offsets, dtype=np.intp)].view("<f4"))
+                del windows, buf
+                first = record - len(raw_words) + 1
+                words.extend(_decode_words(raw_words, encoding, errors, name,
+                                           range(first, record + 1), "record"))
+        if n_read == n_words:
+            rest = data[pos:]
+            if len(rest) <= 4096:
+                rest += f.read(4097 - len(rest))
+            if rest.strip() or len(rest) > 4096:
                 raise Word2VecFormatError(
-                    name, f"file ends inside this record ({record - 1} complete records, the "
-                          f"header says {n_words} of dimension {dim})", record=record)
-            word = buf[pos:space].lstrip(b"\r\n")
-            if not word or b"\n" in word:
-                raise Word2VecFormatError(
-                    name, f"malformed word {word[:40]!r} at byte {pos}; the header's vector size "
-                          f"({dim}) may be wrong or the file corrupt", record=record)
-            raw_words.append(word)
-            offsets.append(space + 1)
-            pos = space + 1 + vec_bytes
-        if n_read == n_words and pos < size:
-            rest = buf[pos:pos + 4096]
-            if rest.strip() or size - pos > 4096:
-                raise Word2VecFormatError(
-                    name, f"unexpected data after the last vector at byte {pos}; the header "
-                          f"({n_words} words, dimension {dim}) disagrees with the content",
+                    name, f"unexpected data after the last vector at byte {base + pos}; the "
+                          f"header ({n_words} words, dimension {dim}) disagrees with the content",
                     record=n_words + 1)
-        # Gather all vectors in one fancy-indexing copy over a strided byte view of the file.
-        data = np.frombuffer(buf, dtype=np.uint8)
-        windows = np.lib.stride_tricks.as_strided(
-            data, shape=(size - vec_bytes + 1, vec_bytes), strides=(1, 1), writeable=False)
-        raw = windows[np.asarray(offsets, dtype=np.intp)]
-        del windows, data  # release the buffer before the mmap closes
-    matrix = raw.view("<f4").astype(np.float32, copy=False)
-    words = _decode_words(raw_words, encoding, errors, name, None, "record")
-    return words, matrix
+    return words, rows.result()
 
 
 # -- native model format --------------------------------------------------------------------------
@@ -705,3 +768,73 @@ def load_arrays(path: InputLike, mmap: bool | str = False,
     if not isinstance(meta, dict):
         raise ValueError(f"{name}: corrupt cw2v model header (meta is not an object)")
     return meta, arrays
+
+
+# -- vectors in the native format -----------------------------------------------------------------
+
+_VECTORS_CONTENT = "cw2v-vectors"
+"""``meta["content"]`` of a native file written by ``save_vectors``."""
+
+
+def save_vectors(vectors: Vectors, path: PathLike) -> None:
+    """Write words and vectors in the native cw2v format (``cw2v.Vectors.save``).
+
+    The file holds three arrays: ``vectors`` (V x d, in the vectors' own dtype: float16 stays
+    float16, half the size), ``words`` (the words' UTF-8 bytes, one after another, uint8) and
+    ``word_ends`` (where each word's bytes end, int64), and ``meta = {"content":
+    "cw2v-vectors"}``; the file is replaced atomically. ``load_vectors`` reads it back, and can
+    map the matrix with ``mmap=True``.
+    """
+    vectors = as_vectors(vectors)
+    encoded = [w.encode("utf-8") for w in vectors.vocab]
+    ends = np.cumsum([len(w) for w in encoded], dtype=np.int64)
+    words = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    save_arrays(path, {"content": _VECTORS_CONTENT},
+                {"vectors": vectors.vectors, "words": words, "word_ends": ends},
+                extra={"class": "cw2v.vectors.Vectors"})
+
+
+def load_vectors(path: InputLike, mmap: bool | str = False) -> Vectors:
+    """Read a ``Vectors`` from a native cw2v file: one written by ``save_vectors``
+    (``cw2v.Vectors.save``), or a model saved by ``cw2v.Word2Vec.save`` (its ``W_in``).
+
+    ``mmap=True`` maps the matrix read-only (``np.memmap``; nothing is read until a query needs
+    it, and queries never copy it); ``mmap="c"`` maps it copy-on-write; see ``load_arrays``.
+    The matrix keeps the dtype it was saved in (float16 included).
+
+    Raises FileNotFoundError (no such file) or ValueError naming the file: not a cw2v file, a
+    corrupt or truncated one (see ``load_arrays``), or one that holds no word vectors.
+    """
+    name = input_name(path)
+    meta, arrays = load_arrays(path, mmap=mmap)
+    try:
+        if meta.get("content") == _VECTORS_CONTENT:
+            words = _stored_words(arrays["words"], arrays["word_ends"])
+            if len(words) != arrays["vectors"].shape[0]:
+                raise ValueError("the words do not match the vectors")
+            w2i = {w: i for i, w in enumerate(words)}
+            if len(w2i) != len(words):
+                raise ValueError("duplicate words")
+            return Vectors._indexed(words, w2i, arrays["vectors"])
+        if isinstance(meta.get("vocab"), list) and "W_in" in arrays:
+            return Vectors(meta["vocab"], arrays["W_in"])
+        raise ValueError("the file holds no word vectors")
+    except (KeyError, IndexError, TypeError, ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{name}: not a valid cw2v vectors file: {exc}") from None
+
+
+def _stored_words(blob: np.ndarray, ends: np.ndarray) -> list[str]:
+    """The words of a vectors file: UTF-8 bytes one after another, ``ends`` where each ends."""
+    blob = np.asarray(blob, dtype=np.uint8).reshape(-1)
+    ends = np.asarray(ends, dtype=np.int64).reshape(-1)
+    if ends.size == 0 or ends[-1] != blob.size or np.any(np.diff(ends, prepend=0) < 0):
+        raise ValueError("the word offsets do not match the words")
+    if not np.any(blob == ord("\n")):
+        # One decode and one split, with no Python int per word: put a b"\n" after each word.
+        joined = np.insert(blob, ends[:-1], ord("\n")).tobytes()
+        words = joined.decode("utf-8").split("\n")
+        if len(words) == ends.size:
+            return words
+    data = blob.tobytes()
+    starts = [0, *ends[:-1].tolist()]
+    return [data[a:b].decode("utf-8") for a, b in zip(starts, ends.tolist())]

@@ -6,15 +6,23 @@ as gensim's ``KeyedVectors`` does. A trained model (``cw2v.Word2Vec``, ``cw2v.re
 classic queries (``similarity``, ``most_similar``, ...) to it. ``cw2v.load_word2vec_format`` and
 ``Vectors.load_word2vec_format`` return a plain ``Vectors``.
 
-Queries work on L2-normalised rows, computed once and cached. The cache carries a version that
-``invalidate_norms()`` bumps: every training entry point calls it when it has changed the weights
-(call it yourself after editing the vectors by hand), so a query never sees stale norms, even one
-that ran in another thread while training was under way. A query over the whole vocabulary is one
-matrix-vector product.
+Queries are cosines. The vectors are never copied for them: the rows' L2 norms are computed
+once and cached as one vector of V floats (``norms``), and a query scores the rows a block at a
+time (``(block @ query) / norms[block]``), so the extra memory of a query is a block, not a
+normalised V x d copy (gensim's ``fill_norms`` / old ``init_sims``). ``normalize(replace=True)``
+scales the rows to unit length in place when the raw vectors are no longer needed. The cache
+carries a version that ``invalidate_norms()`` bumps: every training entry point calls it when it
+has changed the weights (call it yourself after editing the vectors by hand), so a query never sees
+stale norms, even one that ran in another thread while training was under way.
+
+Vectors may be stored as float16 (``astype("float16")``, half the memory); queries convert each
+block to float32 before the product. ``save`` / ``load`` keep vectors in cw2v's native format,
+which ``load(path, mmap=True)`` maps without reading it (the first query reads the pages, it does
+not copy the matrix).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,7 +30,7 @@ import numpy as np
 from ._rows import rows_contiguous
 
 if TYPE_CHECKING:
-    from ._files import PathLike
+    from ._files import InputLike, PathLike
 
 
 def _as_list(words) -> list:
@@ -33,13 +41,17 @@ def _as_list(words) -> list:
     return list(words)
 
 
+_FLOATS = (np.float16, np.float32, np.float64)
+_BLOCK_BYTES = 1 << 22  # a query's working set: about 4 MiB of float32 rows at a time
+
+
 def _as_matrix(vectors) -> np.ndarray:
-    """``vectors`` as a float matrix with contiguous rows: float32 and float64 arrays whose rows
-    are contiguous (C-contiguous, or a model's weights in ``cw2v._rows``'s padded storage) are
-    kept as they are (so a model's weights are viewed, not copied); anything else becomes a
-    C-contiguous float32 copy."""
+    """``vectors`` as a float matrix with contiguous rows: float16, float32 and float64 arrays
+    whose rows are contiguous (C-contiguous, or a model's weights in ``cw2v._rows``'s padded
+    storage) are kept as they are (so a model's weights are viewed, not copied); anything else
+    becomes a C-contiguous float32 copy."""
     arr = vectors if isinstance(vectors, np.ndarray) else np.asarray(vectors)  # keeps np.memmap
-    if arr.dtype in (np.float32, np.float64) and (arr.flags.c_contiguous
+    if arr.dtype in _FLOATS and (arr.flags.c_contiguous
                                                   or rows_contiguous(arr)):
         return arr
     return np.ascontiguousarray(arr, dtype=np.float32)
@@ -53,16 +65,26 @@ class Vectors:
     vocab : sequence of str
         The words, one per row; no duplicates.
     vectors : array (len(vocab), d)
-        The vectors; a float32 (or float64) array with contiguous rows is used as it is, not
-        copied; anything else is converted to float32.
+        The vectors; a float32 (or float16, float64) array with contiguous rows is used as it is,
+        not copied (a ``np.memmap`` stays mapped); anything else is converted to float32.
     """
 
     def __init__(self, vocab: Sequence[str], vectors: np.ndarray):
         self.vocab = list(vocab)
         self.w2i = _index_words(self.vocab)
         self._version = 0
-        self._unit: tuple[int, np.ndarray] | None = None
+        self._norms: tuple[int, np.ndarray] | None = None
         self.vectors = vectors
+
+    @classmethod
+    def _indexed(cls, vocab: list, w2i: dict, vectors: np.ndarray) -> "Vectors":
+        """A ``Vectors`` over a list of distinct str and its index ``{word: row}``, both kept as
+        they are (a reader's, built once: no second list or dict of millions of words)."""
+        self = cls.__new__(cls)
+        self.vocab, self.w2i = vocab, w2i
+        self._version, self._norms = 0, None
+        self.vectors = vectors
+        return self
 
     @classmethod
     def load_word2vec_format(cls, path: PathLike, binary: bool = False, **kwargs) -> "Vectors":
@@ -78,6 +100,22 @@ class Vectors:
         from . import io
 
         io.save_word2vec_format(self, path, binary=binary)
+
+    def save(self, path: PathLike) -> None:
+        """Write the words and vectors in cw2v's native format (``cw2v.io.save_vectors``), in
+        their dtype (float16 stays float16); replaced atomically. ``Vectors.load`` reads it."""
+        from . import io
+
+        io.save_vectors(self, path)
+
+    @classmethod
+    def load(cls, path: InputLike, mmap: bool | str = False) -> "Vectors":
+        """Read vectors written by ``save`` (``cw2v.io.load_vectors``). ``mmap=True`` maps the
+        matrix read-only instead of reading it: loading is immediate, pages are read when a query
+        needs them, and queries never copy the matrix; ``mmap="c"`` maps it copy-on-write."""
+        from . import io
+
+        return io.load_vectors(path, mmap=mmap)
 
     @classmethod
     def from_gensim(cls, kv) -> "Vectors":
@@ -136,39 +174,114 @@ class Vectors:
     def get_vector(self, word: str, norm: bool = False) -> np.ndarray:
         """A copy of the vector of ``word``; L2-normalised if ``norm``."""
         i = self.index(word)
-        return (self.unit_vectors[i] if norm else self._vectors[i]).copy()
+        return self._unit_rows([i])[0] if norm else self._vectors[i].copy()
 
     def invalidate_norms(self) -> None:
-        """Forget the cached unit vectors (training calls this; call it after editing the vectors).
+        """Forget the cached norms (training calls this; call it after editing the vectors).
 
-        Bumps the cache's version, so unit vectors that a query in another thread is computing
-        at this moment are not kept either.
+        Bumps the cache's version, so norms that a query in another thread is computing at this
+        moment are not kept either.
         """
         self._version += 1
-        self._unit = None
+        self._norms = None
+
+    def _blocks(self, limit: int | None = None,
+                step: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+        """``(start, rows)`` over the first ``limit`` rows, ``step`` rows (by default about
+        4 MiB) at a time; float16 rows come as a float32 copy of the block, others as a view."""
+        matrix = self._vectors
+        stop = matrix.shape[0] if limit is None else limit
+        step = step or max(1, _BLOCK_BYTES // (4 * max(matrix.shape[1], 1)))
+        for start in range(0, stop, step):
+            block = matrix[start:min(start + step, stop)]
+            if block.dtype == np.float16:
+                block = block.astype(np.float32)
+            yield start, block
+
+    @property
+    def norms(self) -> np.ndarray:
+        """The rows' L2 norms, one float32 per word (V floats, not a V x d copy), cached."""
+        version, cached = self._version, self._norms
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        norms = np.empty(len(self.vocab), dtype=np.float32)
+        for start, block in self._blocks():
+            # (einsum: no squared copy of the block)
+            norms[start:start + block.shape[0]] = np.sqrt(np.einsum("ij,ij->i", block, block))
+        if self._version == version:  # no training finished while these were computed
+            self._norms = (version, norms)
+        return norms
+
+    def _divisors(self, rows) -> np.ndarray:
+        """The norms of ``rows`` (a slice or indices), zero ones replaced by the smallest normal
+        float32, so that zero rows score zero."""
+        return np.maximum(self.norms[rows], np.finfo(np.float32).tiny)
 
     @property
     def unit_vectors(self) -> np.ndarray:
-        """Rows of the vectors scaled to unit length (zero rows stay zero), float32, cached."""
-        version, cached = self._version, self._unit
-        if cached is not None and cached[0] == version:
-            return cached[1]
-        matrix = self._vectors
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        """A new float32 array of the rows scaled to unit length (zero rows stay zero).
+
+        Not cached and not used by the queries (they divide by ``norms`` a block at a time):
+        this builds a V x d copy each time it is read.
+        """
+        out = np.empty(self._vectors.shape, dtype=np.float32)
+        divisors = self._divisors(slice(None))
         # A row holding inf becomes NaN (inf / inf): its scores come out NaN, as documented,
         # without a warning.
         with np.errstate(invalid="ignore"):
-            unit = (matrix / np.maximum(norms, np.finfo(np.float32).tiny)).astype(np.float32)
-        if self._version == version:  # no training finished while these were computed
-            self._unit = (version, unit)
-        return unit
+            for start, block in self._blocks():
+                stop = start + block.shape[0]
+                out[start:stop] = block / divisors[start:stop, None]
+        return out
+
+    def normalize(self, replace: bool = False) -> "Vectors":
+        """Vectors with every row scaled to unit length (zero rows stay zero).
+
+        ``replace=True`` scales this object's own matrix in place, a block at a time, and
+        returns ``self``: no second copy is ever made (gensim's old ``init_sims(replace=True)``),
+        but the raw vectors (their lengths) are lost -- on a model's ``wv`` this changes the
+        model's ``W_in``. ``replace=False`` returns a new ``Vectors`` holding a normalised copy
+        in the same dtype. Queries give the same answers before and after.
+
+        Raises ValueError if ``replace=True`` and the matrix is read-only (mapped with
+        ``mmap=True``; load with ``mmap="c"`` or without mmap to normalise in place).
+        """
+        if not replace:
+            return Vectors(self.vocab, self.unit_vectors.astype(self._vectors.dtype, copy=False))
+        if not self._vectors.flags.writeable:
+            raise ValueError("normalize(replace=True) needs writeable vectors; these are "
+                             "read-only (mapped with mmap=True)")
+        divisors = self._divisors(slice(None))
+        matrix = self._vectors
+        with np.errstate(invalid="ignore"):
+            for start, block in self._blocks():
+                stop = start + block.shape[0]
+                matrix[start:stop] = block / divisors[start:stop, None]
+        self.invalidate_norms()
+        return self
+
+    def astype(self, dtype) -> "Vectors":
+        """A new ``Vectors`` with the same words and the matrix converted to ``dtype``:
+        ``"float16"`` (half the memory of float32; queries still compute in float32, a block at
+        a time), ``"float32"`` or ``"float64"``. ValueError for any other dtype."""
+        dtype = np.dtype(dtype)
+        if dtype not in _FLOATS:
+            raise ValueError(f"dtype must be float16, float32 or float64, got {dtype}")
+        return Vectors(self.vocab, np.ascontiguousarray(self._vectors, dtype=dtype))
 
     # -- queries -------------------------------------------------------------------------------
 
+    def _unit_rows(self, rows) -> np.ndarray:
+        """Rows ``rows`` (a list of indices) at unit length, as a float32 array."""
+        rows = np.asarray(rows, dtype=np.intp)
+        with np.errstate(invalid="ignore"):
+            return (self._vectors[rows].astype(np.float32)
+                    / self._divisors(rows)[:, None]).astype(np.float32, copy=False)
+
     def similarity(self, w1: str, w2: str) -> float:
         """Cosine similarity of two words."""
-        u = self.unit_vectors
-        return float(np.dot(u[self.index(w1)], u[self.index(w2)]))
+        u = self._unit_rows([self.index(w1), self.index(w2)])
+        return float(np.dot(u[0], u[1]))
 
     def _indices(self, words: Iterable[str]) -> list[int]:
         """Rows of all ``words``; one KeyError naming every unknown word."""
@@ -183,10 +296,11 @@ class Vectors:
         """Unit vectors of words (or raw vectors, normalised) and the rows of the words."""
         words = [w for w in items if isinstance(w, str)]
         rows = self._indices(words)
+        units = self._unit_rows(rows) if rows else None
         out, k = [], 0
         for item in items:
             if isinstance(item, str):
-                out.append(self.unit_vectors[rows[k]])
+                out.append(units[k])
                 k += 1
             else:
                 v = np.asarray(item, dtype=np.float32).reshape(-1)
@@ -195,17 +309,48 @@ class Vectors:
                 out.append(v / max(float(np.linalg.norm(v)), 1e-30))
         return out, rows
 
-    def _top(self, scores: np.ndarray, k: int, exclude: Iterable[int]) -> list[tuple[str, float]]:
-        scores = scores.astype(np.float64, copy=True)
-        for i in exclude:
-            if i < scores.shape[0]:
-                scores[i] = -np.inf
-        k = min(k, int(np.isfinite(scores).sum()))
-        if k <= 0:
-            return []
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self.vocab[i], round(float(scores[i]), 3)) for i in top]
+    def _search(self, queries: np.ndarray, k: int, limit: int, exclude: list[list[int]],
+                combine=None) -> list[list[tuple[str, float]]]:
+        """The ``k`` best rows among the first ``limit`` for each query, exactly.
+
+        ``queries`` is an (m, d) float32 matrix of unit vectors. Each block of rows takes one
+        matrix product with all of them (their cosines, m x rows); ``combine`` turns that into
+        scores, n x rows (by default the cosines themselves, n = m). Query j never gets the rows
+        in ``exclude[j]``; rows scoring NaN are left out. Only the best k of each block are kept,
+        so the memory is a block and k x n candidates, whatever the vocabulary's size.
+        """
+        n = len(exclude)
+        best_idx = np.zeros((n, 0), dtype=np.intp)
+        best_val = np.zeros((n, 0), dtype=np.float64)
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        divisors = self._divisors(slice(0, limit))
+        rows_per_block = max(1, _BLOCK_BYTES // (4 * max(self.vector_size, queries.shape[0], n)))
+        excluded = [(j, i) for j, rows in enumerate(exclude) for i in rows if i < limit]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for start, block in self._blocks(limit, rows_per_block):
+                stop = start + block.shape[0]
+                cos = (queries @ block.T) / divisors[start:stop]
+                scores = cos if combine is None else combine(cos)
+                scores[~np.isfinite(scores)] = -np.inf
+                for j, i in excluded:
+                    if start <= i < stop:
+                        scores[j, i - start] = -np.inf
+                kk = min(k, scores.shape[1])
+                top = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
+                best_idx = np.concatenate([best_idx, top + start], axis=1)
+                best_val = np.concatenate(
+                    [best_val, np.take_along_axis(scores, top, axis=1).astype(np.float64)], axis=1)
+                if best_idx.shape[1] > k:
+                    keep = np.argpartition(-best_val, k - 1, axis=1)[:, :k]
+                    best_idx = np.take_along_axis(best_idx, keep, axis=1)
+                    best_val = np.take_along_axis(best_val, keep, axis=1)
+        answers = []
+        for idx, val in zip(best_idx, best_val):
+            order = np.lexsort((idx, -val))  # best first; ties by row
+            answers.append([(self.vocab[i], round(float(v), 3))
+                            for i, v in zip(idx[order].tolist(), val[order].tolist())
+                            if v != -np.inf])
+        return answers
 
     def _check_k(self, k: int, restrict_vocab: int | None) -> int:
         if not isinstance(k, (int, np.integer)) or k < 1:
@@ -226,7 +371,8 @@ class Vectors:
         or vectors. The second positional argument is ``k``, as in the article (gensim users pass
         ``negative=`` by keyword; ``topn`` is accepted as an alias of ``k``). Query words are
         excluded from the answer; only the ``restrict_vocab`` most frequent words are searched
-        when it is given.
+        when it is given. The search is exact, a block of rows at a time (no normalised copy of
+        the vectors); ``most_similar_batch`` answers many queries with one product per block.
 
         ``approximate=True`` (or an ``index=`` from ``cw2v.ann``) searches the index that
         ``build_index``/``load_index`` attached instead of every row (see ``cw2v.ann``).
@@ -249,8 +395,36 @@ class Vectors:
         if approximate or index is not None:
             from .ann import query as ann_query
             return ann_query(self, index, query, k, pos_rows + neg_rows, restrict_vocab)
-        scores = self.unit_vectors[:limit] @ query
-        return self._top(scores, k, pos_rows + neg_rows)
+        return self._search(query[None, :], k, limit, [pos_rows + neg_rows])[0]
+
+    def most_similar_batch(self, queries, k: int = 5, *, restrict_vocab: int | None = None):
+        """The ``k`` nearest words of each of many queries, exactly, in one pass over the vectors.
+
+        ``queries`` is a sequence of words and/or vectors, or a 2-D array with one query vector
+        a row. Each block of rows takes one matrix product with all the queries, so a batch of
+        1,000 reads the matrix once, not 1,000 times. A query word is excluded from its own
+        answer (as ``most_similar(word)`` does); a vector query excludes nothing. KeyError names
+        every unknown word. (gensim has no batch form: its ``most_similar([a, b])`` adds a and b,
+        as cw2v's ``most_similar`` does.)
+
+        Returns one list of (word, cosine rounded to 3 places) per query, in order:
+        ``most_similar_batch(["king", "paris"])[0] == most_similar("king")``.
+        """
+        limit = self._check_k(k, restrict_vocab)
+        if isinstance(queries, np.ndarray) and queries.ndim == 2:
+            items: list = list(queries)
+        elif isinstance(queries, (str, np.ndarray)):
+            raise TypeError("queries must be a sequence of words or vectors, or a 2-D array; "
+                            "use most_similar for one query")
+        else:
+            items = list(queries)
+        if not items:
+            return []
+        vecs, rows = self._query_vector(items)
+        exclude, r = [], iter(rows)
+        for item in items:
+            exclude.append([next(r)] if isinstance(item, str) else [])
+        return self._search(np.stack(vecs), k, limit, exclude)
 
     def most_similar_cosmul(self, positive=None, k: int = 5, negative=None, *,
                             restrict_vocab: int | None = None, topn: int | None = None):
@@ -263,10 +437,16 @@ class Vectors:
             raise ValueError("most_similar_cosmul needs at least one positive word")
         pos_vecs, pos_rows = self._query_vector(pos)
         neg_vecs, neg_rows = self._query_vector(neg)
-        u = self.unit_vectors[:limit]
-        num = np.prod([(1.0 + u @ v) / 2.0 for v in pos_vecs], axis=0)
-        den = np.prod([(1.0 + u @ v) / 2.0 for v in neg_vecs], axis=0) if neg_vecs else 1.0
-        return self._top(num / (den + 1e-6), k, pos_rows + neg_rows)
+        n_pos = len(pos_vecs)
+
+        def combine(cos: np.ndarray) -> np.ndarray:
+            shifted = (1.0 + cos.astype(np.float64)) / 2.0
+            num = np.prod(shifted[:n_pos], axis=0, keepdims=True)
+            den = np.prod(shifted[n_pos:], axis=0, keepdims=True)  # 1 with no negatives
+            return num / (den + 1e-6)
+
+        return self._search(np.stack(pos_vecs + neg_vecs), k, limit, [pos_rows + neg_rows],
+                            combine)[0]
 
     def analogy(self, a: str, b: str, c: str, k: int = 1, *, method: str = "add",
                 restrict_vocab: int | None = None):
@@ -281,7 +461,7 @@ class Vectors:
         """Words nearest by cosine to a raw vector (no word is excluded)."""
         limit = self._check_k(k, restrict_vocab)
         (v,), _ = self._query_vector([np.asarray(vector)])
-        return self._top(self.unit_vectors[:limit] @ v, k, [])
+        return self._search(v[None, :], k, limit, [[]])[0]
 
     def similar_by_word(self, word: str, k: int = 5, *, restrict_vocab: int | None = None):
         """Words nearest to ``word`` (the word itself excluded)."""
@@ -292,7 +472,7 @@ class Vectors:
         words = list(words)
         if len(words) < 2:
             raise ValueError("doesnt_match needs at least two words")
-        u = self.unit_vectors[self._indices(words)]
+        u = self._unit_rows(self._indices(words))
         mean = u.mean(axis=0)
         mean /= max(float(np.linalg.norm(mean)), 1e-30)
         return words[int(np.argmin(u @ mean))]
@@ -300,8 +480,7 @@ class Vectors:
     def cosine_similarities(self, vector, words: Sequence[str]) -> np.ndarray:
         """Cosine of ``vector`` with each of ``words``."""
         (v,), _ = self._query_vector([np.asarray(vector)])
-        return self.unit_vectors[self._indices(words)] @ v
-
+        return self._unit_rows(self._indices(words)) @ v
 
     def build_index(self, **params):
         """Build, attach and return an approximate-search index (``cw2v.ann.build_index``:

@@ -6,6 +6,9 @@ import gzip
 import json
 import os
 import struct
+import subprocess
+import sys
+import tracemalloc
 import zlib
 from pathlib import Path
 
@@ -803,3 +806,84 @@ def test_save_removes_leftovers_of_killed_saves(tmp_path):
     save_word2vec_format(_small_vectors(), target)
     assert not dead.exists() and alive.exists() and other.exists()
     assert target.read_text().startswith("2 2\n")
+
+
+# -- issue 31: loading in bounded memory -----------------------------------------------------------
+
+_PEAK_CHILD = r"""
+import sys
+import numpy as np
+from cw2v.io import load_word2vec_format
+
+def status(key):
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith(key))
+
+before = status("VmRSS")
+v = load_word2vec_format(sys.argv[1], binary=sys.argv[2] == "1")
+v.most_similar(v.vocab[0], 10)
+print((status("VmHWM") - before) / v.vectors.nbytes)
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs Linux /proc")
+@pytest.mark.parametrize("binary", [True, False], ids=["binary", "text"])
+def test_loading_and_the_first_query_peak_near_the_matrix_size(tmp_path, binary):
+    # Before issue 31: binary mapped the whole file and copied out of it (2x the matrix), text
+    # kept every chunk and concatenated them (4.5x), and the first query built a unit copy.
+    rng = np.random.default_rng(0)
+    n, d = (30_000, 600) if binary else (4_000, 600)
+    words = [f"word{i}" for i in range(n)]
+    matrix = rng.standard_normal((n, d)).astype(np.float32)
+    if not binary:
+        matrix = matrix.round(2)  # a smaller text file to write and parse
+    save_word2vec_format(Vectors(words, matrix), tmp_path / "v", binary=binary)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(Path(cio.__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]))
+    out = subprocess.run([sys.executable, "-c", _PEAK_CHILD, "v", str(int(binary))], cwd=tmp_path,
+                         env=env, capture_output=True, text=True, check=True).stdout
+    # The words and their index (about 130 bytes a word: 5% of a 600-d float32 row) included;
+    # the text file is small, so its fixed costs (chunks of about 1 MiB) weigh more.
+    assert float(out) <= (1.15 if binary else 1.4)
+
+
+@pytest.mark.parametrize("binary", [True, False], ids=["binary", "text"])
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "gzip"])
+def test_huge_header_is_refused_before_allocating(tmp_path, binary, compress):
+    data = Vectors(["a", "b"], np.ones((2, 300), np.float32))
+    save_word2vec_format(data, tmp_path / "v", binary=binary)
+    body = (tmp_path / "v").read_bytes().split(b"\n", 1)[1]
+    raw = b"1000000000 300\n" + body  # 1.2 TB of float32 claimed
+    (tmp_path / "h").write_bytes(gzip.compress(raw) if compress else raw)
+    tracemalloc.start()
+    try:
+        err = error_of(tmp_path / "h", binary=binary)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "header says 1000000000" in str(err) and peak < 1 << 24
+    assert (err.record == 3) if binary else (err.line == 4)
+
+
+@pytest.mark.parametrize("binary", [True, False], ids=["binary", "text"])
+def test_limit_reads_only_the_first_rows(tmp_path, vecs, binary):
+    save_word2vec_format(vecs, tmp_path / "v", binary=binary)
+    body = (tmp_path / "v").read_bytes().split(b"\n", 1)[1]
+    # A header that claims far more rows than there are, and garbage after the third row.
+    if binary:
+        cut = b"".join(w.encode() + b" " + row.astype("<f4").tobytes() + b"\n"
+                       for w, row in zip(WORDS[:3], vecs.vectors[:3]))
+        assert body.startswith(cut)
+    else:
+        cut = b"".join(body.splitlines(True)[:3])
+    (tmp_path / "l").write_bytes(b"1000000000 6\n" + cut + b"\x00garbage" * 10)
+    back = load_word2vec_format(tmp_path / "l", binary=binary, limit=3)
+    assert back.vocab == vecs.vocab[:3] and np.array_equal(back.vectors, vecs.vectors[:3])
+    assert back.vectors.shape == (3, 6) and back.vectors.flags.owndata
+
+
+def test_binary_header_with_a_longer_dimension_names_the_file(tmp_path, vecs):
+    (tmp_path / "d.bin").write_bytes(
+        binary_file(WORDS, vecs.vectors, header=f"{len(WORDS)} 600\n".encode()))
+    err = error_of(tmp_path / "d.bin", binary=True)
+    assert err.record == 1 and "d.bin" in str(err)

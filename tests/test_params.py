@@ -137,6 +137,8 @@ MODULES = {p.name.split(".")[0] for p in SOURCE.iterdir()
 ALLOWED_IN_FUNCTIONS = {
     ("vectors", "Vectors.load_word2vec_format", "io"),
     ("vectors", "Vectors.save_word2vec_format", "io"),
+    ("vectors", "Vectors.save", "io"),
+    ("vectors", "Vectors.load", "io"),
     ("vectors", "Vectors.from_gensim", "interop"),
     ("vectors", "Vectors.to_gensim", "interop"),
     ("model", "Word2Vec.to_gensim", "interop"),

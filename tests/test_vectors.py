@@ -50,3 +50,166 @@ def test_queries_during_train_pairs_in_another_thread_see_the_final_weights():
     worker.join()
     fresh = m.W_in / np.linalg.norm(m.W_in, axis=1, keepdims=True)
     np.testing.assert_allclose(m.wv.unit_vectors, fresh, rtol=1e-5, atol=1e-6)
+
+
+# -- issue 31: queries without a second copy, batches, float16, native files -----------------------
+
+import tracemalloc  # noqa: E402
+
+from cw2v import vectors as vectors_module  # noqa: E402
+
+
+def random_vectors(n=3000, d=20, seed=0, zero_row=True):
+    rng = np.random.default_rng(seed)
+    matrix = rng.standard_normal((n, d)).astype(np.float32)
+    if zero_row:
+        matrix[7] = 0.0
+    return Vectors([f"w{i}" for i in range(n)], matrix)
+
+
+def numpy_nearest(matrix, query, k, exclude=(), limit=None):
+    """The plain NumPy answer: unit rows (zero rows stay zero) @ unit query, best k."""
+    m = np.asarray(matrix, dtype=np.float32)[:limit]
+    unit = m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), np.finfo(np.float32).tiny)
+    q = np.asarray(query, dtype=np.float32)
+    scores = (unit @ (q / np.linalg.norm(q))).astype(np.float64)
+    scores[list(exclude)] = -np.inf
+    top = np.argsort(-scores, kind="stable")[:k]
+    return [f"w{i}" for i in top], scores[top]
+
+
+def check_same(answer, words, scores):
+    assert [w for w, _ in answer] == words
+    np.testing.assert_allclose([s for _, s in answer], np.round(scores, 3), atol=1.5e-3)
+
+
+@pytest.mark.parametrize("block_bytes", [1 << 22, 4096])  # one block; many (merged) blocks
+def test_queries_equal_plain_numpy(monkeypatch, block_bytes):
+    monkeypatch.setattr(vectors_module, "_BLOCK_BYTES", block_bytes)
+    v = random_vectors()
+    m = v.vectors
+    check_same(v.most_similar("w3", 10), *numpy_nearest(m, m[3], 10, [3]))
+    check_same(v.most_similar(["w3", "w5"], 10, ["w9"], restrict_vocab=500),
+               *numpy_nearest(m, m[3] / np.linalg.norm(m[3]) + m[5] / np.linalg.norm(m[5])
+                              - m[9] / np.linalg.norm(m[9]), 10, [3, 5, 9], limit=500))
+    q = np.arange(20, dtype=np.float32)
+    check_same(v.similar_by_vector(q, 7), *numpy_nearest(m, q, 7))
+    batch = v.most_similar_batch(["w3", q, "w11"], 6)
+    assert batch == [v.most_similar("w3", 6), v.similar_by_vector(q, 6), v.most_similar("w11", 6)]
+    assert v.most_similar_batch(np.stack([m[3], q]), 6) == [
+        v.similar_by_vector(m[3], 6), v.similar_by_vector(q, 6)]
+    assert v.similarity("w3", "w5") == pytest.approx(
+        float(m[3] @ m[5] / np.linalg.norm(m[3]) / np.linalg.norm(m[5])), rel=1e-6)
+    assert v.similarity("w3", "w7") == 0.0  # the zero row scores zero
+
+
+def test_cosmul_equals_plain_numpy(monkeypatch):
+    monkeypatch.setattr(vectors_module, "_BLOCK_BYTES", 4096)
+    v = random_vectors(zero_row=False)
+    unit = v.vectors / np.linalg.norm(v.vectors, axis=1, keepdims=True)
+    cos = lambda i: (1 + unit @ unit[i].astype(np.float64)) / 2  # noqa: E731
+    scores = cos(3) * cos(5) / (cos(9) + 1e-6)
+    scores[[3, 5, 9]] = -np.inf
+    top = np.argsort(-scores)[:5]
+    check_same(v.most_similar_cosmul(["w3", "w5"], 5, ["w9"]), [f"w{i}" for i in top], scores[top])
+
+
+def test_batch_errors():
+    v = random_vectors(50, 4)
+    with pytest.raises(KeyError, match="'nope'"):
+        v.most_similar_batch(["w1", "nope"])
+    with pytest.raises(TypeError):
+        v.most_similar_batch("w1")
+    with pytest.raises(ValueError, match="k must"):
+        v.most_similar_batch(["w1"], 0)
+    assert v.most_similar_batch([]) == []
+
+
+def test_norms_are_one_vector_and_a_query_makes_no_copy():
+    v = random_vectors(40_000, 64)
+    tracemalloc.start()
+    try:
+        v.most_similar("w1", 10)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert v.norms.shape == (40_000,) and v.norms.dtype == np.float32
+    assert peak < v.vectors.nbytes / 4  # before issue 31: a normalised V x d copy (1x)
+
+
+def test_normalize_in_place_and_as_a_copy():
+    v = random_vectors()
+    before = v.most_similar("w3", 10)
+    raw = v.vectors.copy()
+    copy = v.normalize()
+    assert copy is not v and np.array_equal(v.vectors, raw)  # replace=False leaves v alone
+    same = v.vectors
+    assert v.normalize(replace=True) is v and v.vectors is same  # scaled in place, no new array
+    lengths = np.linalg.norm(v.vectors, axis=1)
+    np.testing.assert_allclose(np.delete(lengths, 7), 1.0, rtol=1e-6)
+    assert lengths[7] == 0.0  # the zero row stays zero
+    np.testing.assert_allclose(v.vectors, copy.vectors)
+    assert v.most_similar("w3", 10) == before == copy.most_similar("w3", 10)
+
+
+def test_float16_queries_and_round_trip(tmp_path):
+    v = random_vectors()
+    h = v.astype("float16")
+    assert h.vectors.dtype == np.float16 and h.vectors.nbytes * 2 == v.vectors.nbytes
+    m16 = h.vectors.astype(np.float32)
+    check_same(h.most_similar("w3", 10), *numpy_nearest(m16, m16[3], 10, [3]))
+    assert [w for w, _ in h.most_similar("w3", 5)] == [w for w, _ in v.most_similar("w3", 5)]
+    with pytest.raises(ValueError, match="float16, float32 or float64"):
+        v.astype("int8")
+    h.save(tmp_path / "h.cw2v")
+    for mmap in (False, True):
+        back = Vectors.load(tmp_path / "h.cw2v", mmap=mmap)
+        assert back.vectors.dtype == np.float16 and back.vocab == h.vocab
+        assert np.array_equal(back.vectors, h.vectors)
+        assert back.most_similar("w3", 5) == h.most_similar("w3", 5)
+    assert isinstance(Vectors.load(tmp_path / "h.cw2v", mmap=True).vectors, np.memmap)
+
+
+def test_native_vectors_round_trip_odd_words_and_model_files(tmp_path, monkeypatch):
+    v = Vectors(["a b", "é", "line\nbreak", "x"], np.arange(8, dtype=np.float32).reshape(4, 2))
+    monkeypatch.chdir(tmp_path)
+    v.save("v.cw2v")  # a relative path
+    back = Vectors.load("v.cw2v")
+    assert back.vocab == v.vocab and np.array_equal(back.vectors, v.vectors)
+    m = Word2Vec(["king", "queen", "man"], d=4, seed=1)
+    m.save("m.cw2v")
+    wv = Vectors.load("m.cw2v", mmap=True)  # a model file gives its W_in
+    assert wv.vocab == m.vocab and np.array_equal(wv.vectors, m.W_in)
+    (tmp_path / "junk").write_bytes(b"not a model")
+    with pytest.raises(ValueError, match="junk"):
+        Vectors.load("junk")
+
+
+def test_first_query_on_a_mapped_file_does_not_copy_the_matrix(tmp_path):
+    random_vectors(40_000, 64).save(tmp_path / "v.cw2v")
+    v = Vectors.load(tmp_path / "v.cw2v", mmap=True)
+    tracemalloc.start()
+    try:
+        v.most_similar("w1", 10)
+        v.most_similar_batch(["w1", "w2"], 10)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert isinstance(v.vectors, np.memmap) and peak < v.vectors.nbytes / 4
+    with pytest.raises(ValueError, match="read-only"):
+        v.normalize(replace=True)
+
+
+def test_native_vectors_file_with_broken_word_offsets_names_the_file(tmp_path):
+    from cw2v.io import load_arrays, save_arrays
+
+    random_vectors(20, 3).save(tmp_path / "v.cw2v")
+    meta, arrays = load_arrays(tmp_path / "v.cw2v")
+    arrays["word_ends"] = arrays["word_ends"][::-1].copy()  # offsets that go backwards
+    save_arrays(tmp_path / "bad.cw2v", meta, arrays)
+    with pytest.raises(ValueError, match="bad.cw2v"):
+        Vectors.load(tmp_path / "bad.cw2v")
+    arrays["word_ends"] = arrays["word_ends"][:-1][::-1].copy()  # one word short
+    save_arrays(tmp_path / "short.cw2v", meta, arrays)
+    with pytest.raises(ValueError, match="short.cw2v"):
+        Vectors.load(tmp_path / "short.cw2v")
