@@ -49,13 +49,12 @@ from typing import TYPE_CHECKING
 
 from . import cache, demo, evaluate, io, params, plot
 from . import phrases as ph
-from ._files import (COMPRESSION_ERRORS, InMemoryInput, InputLike, check_distinct,
-                     check_output, check_text_encoding, decompresses, input_name,
-                     is_regular_file, is_stream, open_input, read_all)
-from ._reader import ASCII_WHITESPACE, corpus_inputs
+from ._files import (InputLike, check_distinct, check_output, check_text_encoding,
+                     is_regular_file, is_stream)
+from ._reader import corpus_inputs
 from ._version import __version__
-from .io import MAGIC
-from .model import Word2Vec
+from .io import detect_format  # noqa: F401 (cw2v.cli.detect_format, public before cw2v.io's)
+from .model import Word2Vec, load_vectors
 from .projector import CONFIG_FILE, METADATA_FILE, VECTORS_FILE, export_projector
 
 if TYPE_CHECKING:
@@ -258,165 +257,6 @@ def translate_word2vec_flags(args: Sequence[str]) -> list[str]:
         implement (``-classes N``, ``-save-vocab``, ``-read-vocab``).
     """
     return _rewrite_flags(args, WORD2VEC_FLAGS, _translate_flag)
-
-
-# -- reading vectors -----------------------------------------------------------------------------
-
-_SNIFF_LIMIT = 1 << 24  # never read more than 16 MiB to recognise a file
-_TEXT_BYTES = ASCII_WHITESPACE + bytes(range(0x20, 0x7F))
-
-
-def _looks_like_text_record(body: bytes, dim: int) -> bool:
-    """Whether the first line of ``body`` is a text record: a word and ``dim`` numbers."""
-    fields = body.lstrip(b"\r\n").split(b"\n", 1)[0].split()
-    if len(fields) != dim + 1:
-        return False
-    try:
-        for field in fields[1:]:
-            float(field)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_text(data: bytes) -> bool:
-    """Whether ``data`` could be part of a text file: UTF-8 (a character cut at the end allowed)
-    whose ASCII characters are printable or whitespace."""
-    if data.translate(None, _TEXT_BYTES + bytes(range(0x80, 0x100))):
-        return False  # an ASCII control character
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return exc.start >= len(data) - 3 and exc.reason == "unexpected end of data"
-    return True
-
-
-def _looks_like_binary_records(body: bytes, dim: int, records: int) -> bool:
-    """Whether ``body`` starts with up to ``records`` binary records -- a word without
-    whitespace, a space, ``4 dim`` bytes -- whose vector bytes are not text. A record cut short
-    by the end of ``body`` counts (a truncated file is still binary; its reader says so)."""
-    pos = 0
-    for _ in range(records):
-        while pos < len(body) and body[pos] in b"\r\n":
-            pos += 1
-        space = body.find(b" ", pos)
-        if space <= pos or any(c in ASCII_WHITESPACE for c in body[pos:space]):
-            return False
-        end = space + 1 + 4 * dim
-        if not _is_text(body[space + 1:end]):
-            return True
-        if end >= len(body):
-            return False
-        pos = end
-    return False
-
-
-def detect_format(path: InputLike) -> str:
-    """Which kind of vectors file ``path`` is: ``"cw2v"``, ``"text"`` or ``"binary"``.
-
-    A native cw2v model starts with ``cw2v.io.MAGIC``. Otherwise the word2vec header ``V d`` is
-    read (from the decompressed stream for ``.gz``/``.bz2``/``.xz``) and the first record looked
-    at: a line holding a word and ``d`` numbers is text; records of a word, a space and ``4 d``
-    bytes that are not all printable are binary. A file that is neither (a bad header, a corrupt
-    first record) is called ``"text"``, so that the text reader's error names the problem.
-
-    Parameters
-    ----------
-    path : str, os.PathLike or seekable binary file object
-        A regular file (a pipe would lose what is read here: ``load_vectors`` reads one into
-        memory first), or a file object, which is left where it stood.
-
-    Returns
-    -------
-    str
-
-    Raises
-    ------
-    OSError
-        The file cannot be read (FileNotFoundError when it does not exist).
-    """
-    if is_stream(path):
-        start = path.tell()  # type: ignore[union-attr]
-        try:
-            return _detect_format(path)
-        finally:
-            path.seek(start)  # type: ignore[union-attr]
-    return _detect_format(path)
-
-
-def _detect_format(path: InputLike) -> str:
-    try:
-        with open_input(path) as f:
-            first = f.readline(256)
-            if first.startswith(MAGIC) and not decompresses(f):
-                return "cw2v"
-            fields = first.split()
-            if len(fields) != 2 or not all(x.isdigit() for x in fields):
-                return "text"
-            n_words, dim = int(fields[0]), int(fields[1])
-            records = min(n_words, 3)
-            if records == 0 or dim == 0:
-                return "text"
-            # Enough for three binary records, or one text line of up to 20 bytes a number.
-            body = f.read(min(_SNIFF_LIMIT, records * (20 * dim + 1024)))
-    except COMPRESSION_ERRORS as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise
-        return "text"  # corrupt compressed stream: let the reader report it
-    if _looks_like_text_record(body, dim):
-        return "text"
-    if _looks_like_binary_records(body, dim, records):
-        return "binary"
-    return "text"
-
-
-def load_vectors(path: InputLike, binary: bool | None = None, *,
-                 unicode_errors: str = "strict") -> Vectors:
-    """Load word vectors from a word2vec text or binary file or a native cw2v model.
-
-    Parameters
-    ----------
-    path : str, os.PathLike or binary file object
-        The file (word2vec files may be ``.gz``, ``.bz2`` or ``.xz`` compressed); ``"-"`` is
-        standard input. What is not a regular file (standard input, a pipe, a FIFO, a file
-        object that cannot seek) is read into memory once, then recognised and parsed.
-    binary : bool, optional
-        True: read a word2vec file as binary, False: as text; None (default): tell by content
-        (``detect_format``). A native cw2v model is recognised by its magic bytes regardless.
-    unicode_errors : str, default "strict"
-        How a word2vec file's undecodable words are handled ("strict" raises; "replace",
-        "ignore"), as in ``cw2v.io.load_word2vec_format``.
-
-    Returns
-    -------
-    cw2v.Vectors
-        The vectors (a native model's ``model.wv``).
-
-    Raises
-    ------
-    OSError, ValueError
-        The file is missing, unreadable, or not a valid vectors file (the message names it).
-    """
-    source = _rereadable(path)
-    kind = detect_format(source)
-    if kind == "cw2v":
-        return Word2Vec.load(source).wv
-    if binary is None:
-        binary = kind == "binary"
-    return io.load_word2vec_format(source, binary=binary, unicode_errors=unicode_errors)
-
-
-def _rereadable(path: InputLike) -> InputLike:
-    """``path`` if it can be read twice (a regular file, a seekable file object); else all of it,
-    read once into memory (``"-"``: standard input)."""
-    if isinstance(path, str) and path == STDIN:
-        return InMemoryInput(read_all(sys.stdin.buffer), "<stdin>")
-    if is_stream(path):
-        if path.seekable():  # type: ignore[union-attr]
-            return path
-    elif is_regular_file(path) or not os.path.exists(path):  # type: ignore[arg-type]
-        return path  # (a missing file: the reader says so)
-    return InMemoryInput(read_all(path), input_name(path))
 
 
 def _check_known(vectors: Vectors, words: Sequence[str]) -> None:
@@ -636,9 +476,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if Path(args.output).is_dir():  # (a new folder's parent is checked by export_projector)
         _check_outputs(targets, [])
     check_distinct(targets, [("vectors file", args.vectors)])
-    source = _rereadable(args.vectors)
+    source = io.rereadable(args.vectors)
     # A native model knows its counts, so --limit keeps its most frequent words.
-    vectors = (Word2Vec.load(source) if detect_format(source) == "cw2v"
+    vectors = (Word2Vec.load(source) if io.detect_format(source) == "cw2v"
                else load_vectors(source, binary=args.binary,
                                   unicode_errors=args.unicode_errors))
     out = export_projector(vectors, args.output, limit=args.limit, config=args.config)
@@ -726,7 +566,7 @@ def _cmd_phrases(args: argparse.Namespace) -> int:
     corpus: list[InputLike] = list(args.corpus) + ([args.train] if args.train else [])
     if not corpus:
         raise UsageError("no corpus given (cw2v phrases CORPUS -o OUT, or -train FILE)")
-    if corpus.count(STDIN) + (args.init_vectors == STDIN) > 1:
+    if corpus.count(STDIN) > 1:
         raise UsageError("standard input (-) can be read only once")
     if args.output is None:
         raise UsageError("no output file given (-o OUT, or -output FILE)")

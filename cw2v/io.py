@@ -60,15 +60,17 @@ import os
 import re
 import stat
 import struct
+import sys
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, BinaryIO
 
 import numpy as np
 
-from ._files import (COMPRESSION_ERRORS, InputLike, PathLike, as_path, atomic_writer,
-                     check_text_encoding, corrupt_stream_reason, input_name, is_stream,
-                     open_input, read_all, regular_file_descriptor)
+from ._files import (COMPRESSION_ERRORS, InMemoryInput, InputLike, PathLike, as_path,
+                     atomic_writer, check_text_encoding, corrupt_stream_reason, decompresses,
+                     input_name, is_regular_file, is_stream, open_input, read_all,
+                     regular_file_descriptor)
 from ._reader import ASCII_WHITESPACE
 from ._rows import rows_contiguous
 from ._version import __version__
@@ -78,9 +80,11 @@ __all__ = [
     "FORMAT_VERSION",
     "MAGIC",
     "Word2VecFormatError",
+    "detect_format",
     "load_arrays",
     "load_vectors",
     "load_word2vec_format",
+    "read_vectors",
     "save_arrays",
     "save_vectors",
     "save_word2vec_format",
@@ -838,3 +842,163 @@ def _stored_words(blob: np.ndarray, ends: np.ndarray) -> list[str]:
     data = blob.tobytes()
     starts = [0, *ends[:-1].tolist()]
     return [data[a:b].decode("utf-8") for a, b in zip(starts, ends.tolist())]
+
+
+# -- any vectors file, its format told by content -----------------------------------------------------------------------------
+
+_SNIFF_LIMIT = 1 << 24  # never read more than 16 MiB to recognise a file
+_TEXT_BYTES = ASCII_WHITESPACE + bytes(range(0x20, 0x7F))
+
+
+def _looks_like_text_record(body: bytes, dim: int) -> bool:
+    """Whether the first line of ``body`` is a text record: a word and ``dim`` numbers."""
+    fields = body.lstrip(b"\r\n").split(b"\n", 1)[0].split()
+    if len(fields) != dim + 1:
+        return False
+    try:
+        for field in fields[1:]:
+            float(field)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_text(data: bytes) -> bool:
+    """Whether ``data`` could be part of a text file: UTF-8 (a character cut at the end allowed)
+    whose ASCII characters are printable or whitespace."""
+    if data.translate(None, _TEXT_BYTES + bytes(range(0x80, 0x100))):
+        return False  # an ASCII control character
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start >= len(data) - 3 and exc.reason == "unexpected end of data"
+    return True
+
+
+def _looks_like_binary_records(body: bytes, dim: int, records: int) -> bool:
+    """Whether ``body`` starts with up to ``records`` binary records -- a word without
+    whitespace, a space, ``4 dim`` bytes -- whose vector bytes are not text. A record cut short
+    by the end of ``body`` counts (a truncated file is still binary; its reader says so)."""
+    pos = 0
+    for _ in range(records):
+        while pos < len(body) and body[pos] in b"\r\n":
+            pos += 1
+        space = body.find(b" ", pos)
+        if space <= pos or any(c in ASCII_WHITESPACE for c in body[pos:space]):
+            return False
+        end = space + 1 + 4 * dim
+        if not _is_text(body[space + 1:end]):
+            return True
+        if end >= len(body):
+            return False
+        pos = end
+    return False
+
+
+def detect_format(path: InputLike) -> str:
+    """Which kind of vectors file ``path`` is: ``"cw2v"``, ``"text"`` or ``"binary"``.
+
+    A native cw2v model starts with ``cw2v.io.MAGIC``. Otherwise the word2vec header ``V d`` is
+    read (from the decompressed stream for ``.gz``/``.bz2``/``.xz``) and the first record looked
+    at: a line holding a word and ``d`` numbers is text; records of a word, a space and ``4 d``
+    bytes that are not all printable are binary. A file that is neither (a bad header, a corrupt
+    first record) is called ``"text"``, so that the text reader's error names the problem.
+
+    Parameters
+    ----------
+    path : str, os.PathLike or seekable binary file object
+        A regular file (a pipe would lose what is read here: ``read_vectors`` reads one into
+        memory first), or a file object, which is left where it stood.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    OSError
+        The file cannot be read (FileNotFoundError when it does not exist).
+    """
+    if is_stream(path):
+        start = path.tell()  # type: ignore[union-attr]
+        try:
+            return _detect_format(path)
+        finally:
+            path.seek(start)  # type: ignore[union-attr]
+    return _detect_format(path)
+
+
+def _detect_format(path: InputLike) -> str:
+    try:
+        with open_input(path) as f:
+            first = f.readline(256)
+            if first.startswith(MAGIC) and not decompresses(f):
+                return "cw2v"
+            fields = first.split()
+            if len(fields) != 2 or not all(x.isdigit() for x in fields):
+                return "text"
+            n_words, dim = int(fields[0]), int(fields[1])
+            records = min(n_words, 3)
+            if records == 0 or dim == 0:
+                return "text"
+            # Enough for three binary records, or one text line of up to 20 bytes a number.
+            body = f.read(min(_SNIFF_LIMIT, records * (20 * dim + 1024)))
+    except COMPRESSION_ERRORS as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        return "text"  # corrupt compressed stream: let the reader report it
+    if _looks_like_text_record(body, dim):
+        return "text"
+    if _looks_like_binary_records(body, dim, records):
+        return "binary"
+    return "text"
+
+
+def read_vectors(path: InputLike, binary: bool | None = None, *,
+                 unicode_errors: str = "strict") -> Vectors:
+    """Load word vectors from a word2vec text or binary file, a native vectors file or a model
+    (``cw2v.Word2Vec.save``: its ``W_in``), the format told by content (``detect_format``).
+
+    Parameters
+    ----------
+    path : str, os.PathLike or binary file object
+        The file (word2vec files may be ``.gz``, ``.bz2`` or ``.xz`` compressed); ``"-"`` is
+        standard input. What is not a regular file (standard input, a pipe, a FIFO, a file
+        object that cannot seek) is read into memory once, then recognised and parsed.
+    binary : bool, optional
+        True: read a word2vec file as binary, False: as text; None (default): tell by content
+        (``detect_format``). A native cw2v model is recognised by its magic bytes regardless.
+    unicode_errors : str, default "strict"
+        How a word2vec file's undecodable words are handled ("strict" raises; "replace",
+        "ignore"), as in ``cw2v.io.load_word2vec_format``.
+
+    Returns
+    -------
+    cw2v.Vectors
+        The vectors (a native model's input vectors).
+
+    Raises
+    ------
+    OSError, ValueError
+        The file is missing, unreadable, or not a valid vectors file (the message names it).
+    """
+    source = rereadable(path)
+    kind = detect_format(source)
+    if kind == "cw2v":
+        return load_vectors(source)
+    if binary is None:
+        binary = kind == "binary"
+    return load_word2vec_format(source, binary=binary, unicode_errors=unicode_errors)
+
+
+def rereadable(path: InputLike) -> InputLike:
+    """``path`` if it can be read twice (a regular file, a seekable file object); else all of it,
+    read once into memory (``"-"``: standard input)."""
+    if isinstance(path, str) and path == "-":
+        return InMemoryInput(read_all(sys.stdin.buffer), "<stdin>")
+    if is_stream(path):
+        if path.seekable():  # type: ignore[union-attr]
+            return path
+    elif is_regular_file(path) or not os.path.exists(path):  # type: ignore[arg-type]
+        return path  # (a missing file: the reader says so)
+    return InMemoryInput(read_all(path), input_name(path))

@@ -117,12 +117,22 @@ def _phrase_passes(phrases) -> int:
     return len(phrases) if isinstance(phrases, (list, tuple)) else 1
 
 
+def load_vectors(path: InputLike, binary: bool | None = None, *,
+                 unicode_errors: str = "strict") -> Vectors:
+    """Word vectors from any file cw2v reads, the format told by content: a native model
+    (``Word2Vec.load``, every check of a model file; its ``wv``), or what
+    ``cw2v.io.read_vectors`` reads (word2vec text or binary, a native vectors file); ``"-"`` is
+    standard input. ``binary`` and ``unicode_errors`` are ``cw2v.io.read_vectors``'s."""
+    source = io.rereadable(path)
+    if io.detect_format(source) == "cw2v":
+        return Word2Vec.load(source).wv
+    return io.read_vectors(source, binary, unicode_errors=unicode_errors)
+
+
 def _pretrained(source, d: int):
     """``init_vectors`` of ``from_corpus`` as ``cw2v.Vectors`` (a path read with
-    ``cw2v.cli.load_vectors``), checked to have dimension ``d`` (ValueError otherwise)."""
-    from .cli import load_vectors  # cw2v's loader, which tells the formats apart (cli
-    # imports this module: imported here)
-
+    ``load_vectors``, which tells the formats apart), checked to have dimension ``d``
+    (ValueError otherwise)."""
     if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__") \
             or hasattr(source, "read"):
         name = input_name(source)

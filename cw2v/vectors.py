@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import ann
 from ._rows import rows_contiguous
 
 if TYPE_CHECKING:
@@ -393,8 +394,7 @@ class Vectors:
         query = np.asarray(query, dtype=np.float32)
         query /= max(float(np.linalg.norm(query)), 1e-30)
         if approximate or index is not None:
-            from .ann import query as ann_query
-            return ann_query(self, index, query, k, pos_rows + neg_rows, restrict_vocab)
+            return ann.query(self, index, query, k, pos_rows + neg_rows, restrict_vocab)
         return self._search(query[None, :], k, limit, [pos_rows + neg_rows])[0]
 
     def most_similar_batch(self, queries, k: int = 5, *, restrict_vocab: int | None = None):
@@ -485,9 +485,7 @@ class Vectors:
     def build_index(self, **params):
         """Build, attach and return an approximate-search index (``cw2v.ann.build_index``:
         ``M``, ``ef_construction``, ``ef_search``, ``threads``); needs ``cw2v[ann]``."""
-        from .ann import build_index
-
-        self._ann_index = build_index(self, **params)
+        self._ann_index = ann.build_index(self, **params)
         return self._ann_index
 
     def save_index(self, path: PathLike) -> None:
@@ -499,9 +497,7 @@ class Vectors:
     def load_index(self, path: PathLike):
         """Read the index saved at ``path``, check it was built from these vectors
         (``cw2v.ann.IndexMismatchError`` otherwise), attach and return it."""
-        from .ann import load_index
-
-        self._ann_index = load_index(path, self)
+        self._ann_index = ann.load_index(path, self)
         return self._ann_index
 
 

@@ -143,7 +143,6 @@ ALLOWED_IN_FUNCTIONS = {
     ("vectors", "Vectors.to_gensim", "interop"),
     ("model", "Word2Vec.to_gensim", "interop"),
     ("model", "Word2Vec.from_gensim", "interop"),
-    ("model", "_pretrained", "cli"),  # from_corpus(init_vectors=PATH): the CLI's loader
 }
 
 

@@ -15,6 +15,7 @@ import pytest
 from conftest import shared_file
 from test_cli import assert_one_line_error, run_cli
 
+import cw2v.io
 from cw2v import phrases as ph
 from cw2v.phrases import ENGLISH_CONNECTOR_WORDS, FrozenPhrases, Phrases
 
@@ -725,7 +726,7 @@ def test_cli_stdin_is_copied_to_a_temporary_file_not_held_in_memory(tmp_path, mo
     def never(*args):
         raise MemoryError("the input was read into memory")
 
-    monkeypatch.setattr(cli, "read_all", never)
+    monkeypatch.setattr(cw2v.io, "read_all", never)  # (where a rereadable copy is read)
     monkeypatch.setattr(sys, "stdin", type("Stdin", (), {"buffer": std_io.BytesIO(text)})())
     args = ["phrases", "-", "-o", "out.txt", "--min-count", "2", "--threshold", "1", "-q"]
     assert cli.main(args) == 0, capsys.readouterr().err
