@@ -44,7 +44,7 @@ def ngrams(word: str, min_n: int = 3, max_n: int = 6) -> List[bytes]:
     _check_range(min_n, max_n)
     if word == EOS or max_n < min_n:
         return []
-    w = _BOW + word.encode("utf-8") + _EOW
+    w = _BOW + word.encode("utf-8", "surrogateescape") + _EOW  # (a file's invalid UTF-8 too)
     size = len(w)
     out: List[bytes] = []
     for i in range(size):
