@@ -604,6 +604,28 @@ def _cmd_phrases(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_print_word_vectors(args: argparse.Namespace) -> int:
+    """fastText's print-word-vectors: the vector of each whitespace-separated word read from
+    standard input, in the vocabulary or not, as ``word v1 ... vd `` with 5 significant digits
+    (a word with no row at all prints zeros, as fastText does)."""
+    from .fasttext_io import read_fasttext_bin
+    from .subword_vectors import mean_of_rows
+    from .subwords import subword_rows
+
+    ft = read_fasttext_bin(args.model, mmap=is_regular_file(args.model))
+    w2i = {w: i for i, w in enumerate(ft.words)}
+    minn, maxn, bucket = ft.args["minn"], ft.args["maxn"], ft.args["bucket"]
+    fmt = "%.5g " * ft.dim
+    out = sys.stdout.buffer
+    for line in sys.stdin.buffer:
+        for token in line.split():
+            word = token.decode("utf-8", "surrogateescape")
+            rows = subword_rows(word, w2i.get(word, -1), ft.nwords, minn, maxn, bucket)
+            vector = mean_of_rows(ft.input_matrix, rows)
+            out.write(token + b" " + (fmt % tuple(vector.tolist())).encode("ascii") + b"\n")
+    return 0
+
+
 # -- the parser ----------------------------------------------------------------------------------
 
 
@@ -750,6 +772,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: yes)")
 
     command("demo", _cmd_demo, "Train on the tiny demo corpus and print neighbours.")
+
+    p = command("print-word-vectors", _cmd_print_word_vectors,
+                "Print the vector of each word read from standard input, in the vocabulary or "
+                "not (composed from its character n-grams), as fastText's print-word-vectors.")
+    p.add_argument("model", metavar="MODEL", help="a fastText .bin model (fastText 0.9's "
+                   "format, written by fastText or cw2v)")
 
     p = command("cache", _cmd_cache, "List or clear the encoded corpora that cw2v train keeps "
                 "for reuse (the least recently used go beyond $CW2V_CACHE_MAX, default 10G).")

@@ -36,7 +36,7 @@ from ._files import InputLike, PathLike, as_path, atomic_writer, input_name, is_
 from .vectors import Vectors
 
 __all__ = ["FastTextFile", "FastTextFormatError", "read_fasttext_bin", "write_fasttext_bin",
-           "write_vec", "FASTTEXT_MAGIC", "FASTTEXT_VERSION"]
+           "write_vec", "DEFAULT_ARGS", "FASTTEXT_MAGIC", "FASTTEXT_VERSION"]
 
 FASTTEXT_MAGIC = 793712314  # FASTTEXT_FILEFORMAT_MAGIC_INT32 (src/fasttext.cc)
 FASTTEXT_VERSION = 12  # FASTTEXT_VERSION: what fastText 0.9 writes

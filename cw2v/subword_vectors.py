@@ -31,6 +31,15 @@ _CONTENT = "cw2v-subword-vectors"  # meta["content"] of a native file written by
 _BLOCK_ROWS = 1 << 16  # input rows gathered at a time while composing the vocabulary
 
 
+def mean_of_rows(matrix: np.ndarray, rows: Sequence[int]) -> np.ndarray:
+    """The mean of ``matrix[rows]`` as fastText's ``getWordVector`` computes it: a float32 sum
+    times ``1 / len(rows)``; a zero vector when ``rows`` is empty (what fastText prints)."""
+    if not len(rows):
+        return np.zeros(matrix.shape[1], dtype=np.float32)
+    total = matrix[np.asarray(rows, dtype=np.intp)].sum(axis=0, dtype=np.float32)
+    return total * np.float32(1.0 / len(rows))
+
+
 class SubwordVectors(Vectors):
     """Vectors of a subword model, with a vector for any word.
 
@@ -117,8 +126,7 @@ class SubwordVectors(Vectors):
             raise KeyError(f"word {word!r} not in vocabulary and has no character n-gram in "
                            f"the buckets (min_n={self.min_n}, max_n={self.max_n}, "
                            f"bucket={self.bucket})")
-        total = self.input_matrix[np.asarray(rows, dtype=np.intp)].sum(axis=0, dtype=np.float32)
-        return total * np.float32(1.0 / len(rows))
+        return mean_of_rows(self.input_matrix, rows)
 
     def __contains__(self, word) -> bool:
         """Whether ``word`` has a vector: in the vocabulary, or with an n-gram in the buckets
