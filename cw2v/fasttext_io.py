@@ -105,6 +105,10 @@ class FastTextFile:
         self.words = list(self.words)
         nwords = len(self.words)
         self.counts = np.asarray(self.counts, dtype=np.int64).reshape(-1)
+        if not isinstance(self.input_matrix, np.ndarray):
+            self.input_matrix = np.asarray(self.input_matrix, dtype=np.float32)
+        if not isinstance(self.output_matrix, np.ndarray):
+            self.output_matrix = np.asarray(self.output_matrix, dtype=np.float32)
         if self.input_matrix.ndim != 2 or self.output_matrix.ndim != 2:
             raise ValueError("input_matrix and output_matrix must be 2-D")
         rows, dim = self.input_matrix.shape

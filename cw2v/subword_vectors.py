@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["SubwordVectors"]
 
 _CONTENT = "cw2v-subword-vectors"  # meta["content"] of a native file written by save
-_BLOCK_ROWS = 1 << 16  # input rows gathered at a time while composing the vocabulary
+_BLOCK_BYTES = 1 << 25  # input rows gathered at a time while composing the vocabulary
 
 
 def _ngram_table(words: Sequence[str], nwords: int, min_n: int, max_n: int,
@@ -116,7 +116,8 @@ class SubwordVectors(Vectors):
         The words' own rows, then the n-gram buckets' rows (fastText's input matrix); float32
         arrays (a ``np.memmap`` included) are kept, not copied.
     min_n, max_n : int
-        The n-grams' lengths in characters (fastText's ``-minn``/``-maxn``; ``max_n=0``: none).
+        The n-grams' lengths in characters (fastText's ``-minn``/``-maxn``; ``max_n=0``: none;
+        ``min_n=0`` counts as 1, as in fastText).
     bucket : int
         The number of n-gram buckets (fastText's ``-bucket``).
     counts : int64 array (len(words),), optional
@@ -137,12 +138,11 @@ class SubwordVectors(Vectors):
         for name, value in (("min_n", min_n), ("max_n", max_n), ("bucket", bucket)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
                 raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
-        if min_n < 1:
-            raise ValueError(f"min_n must be >= 1, got {min_n}")
         if matrix.ndim != 2 or matrix.shape[0] != len(words) + bucket:
             raise ValueError(f"input_matrix must have shape ({len(words)} words + {bucket} "
                              f"buckets, d) = ({len(words) + bucket}, d), got {matrix.shape}")
-        self.min_n, self.max_n, self.bucket = int(min_n), int(max_n), int(bucket)
+        # (fastText's n-grams have n >= 1 characters: its -minn 0, with -maxn 0, means 1)
+        self.min_n, self.max_n, self.bucket = max(int(min_n), 1), int(max_n), int(bucket)
         self.input_matrix = matrix
         self.counts = None if counts is None else np.asarray(counts, dtype=np.int64)
         if self.counts is not None and self.counts.shape != (len(words),):
@@ -157,7 +157,9 @@ class SubwordVectors(Vectors):
         ``1 / count`` as fastText's ``Vector::mul``)."""
         nwords, matrix = len(words), self.input_matrix
         out = np.empty((nwords, matrix.shape[1]), dtype=np.float32)
-        step = max(64, _BLOCK_ROWS // max(1, 4 * (self.max_n - self.min_n + 1) + 1))
+        # ~32 MiB of gathered rows a block (a word has its row and about 8 n-grams per length)
+        rows_per_word = 1 + 8 * max(0, self.max_n - self.min_n + 1)
+        step = max(16, _BLOCK_BYTES // (4 * matrix.shape[1] * rows_per_word))
         for start in range(0, nwords, step):
             stop = min(start + step, nwords)
             offsets, rows = _ngram_table(words[start:stop], nwords, self.min_n, self.max_n,

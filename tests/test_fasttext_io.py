@@ -205,9 +205,11 @@ def test_mmap_round_trip(tmp_path):
     assert np.array_equal(stream.input_matrix, ft.input_matrix)
 
 
-def test_word_without_ngrams_is_a_key_error():
-    ft = _synthetic(WORDS, bucket=0, maxn=0)
-    wv = SubwordVectors(ft.words, ft.input_matrix, 3, 0, 0)
+def test_word_without_ngrams_is_a_key_error(tmp_path):
+    ft = _synthetic(WORDS, bucket=0, minn=0, maxn=0)  # fastText's "-minn 0 -maxn 0"
+    write_fasttext_bin(tmp_path / "m.bin", ft)
+    wv = SubwordVectors.from_fasttext_bin(tmp_path / "m.bin")
+    _check_vectors(wv, fasttext.load_model(str(tmp_path / "m.bin")), WORDS)
     np.testing.assert_array_equal(wv["the"], ft.input_matrix[1])  # its own row alone
     assert "unseen" not in wv
     with pytest.raises(KeyError, match="'unseen'"):
