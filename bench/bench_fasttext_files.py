@@ -6,6 +6,8 @@ at least ``--min-count`` times, ``</s>`` first, by count), random float32 matric
 defaults (``--bucket`` 2,000,000 rows of n-grams, ``--dim`` 100). Each load runs in a fresh
 process (its peak RSS is its own), the systems interleaved, ``--rounds`` times; the figures are
 medians. The page cache holds the file after the first load, so these are warm-cache loads.
+"anon after" and "file after" split the resident memory once loaded: pages of a mapped file
+are file-backed (shared with the page cache, dropped under memory pressure, re-read on use).
 
     python bench/bench_fasttext_files.py [--bucket 2000000] [--dim 100] [--rounds 3]
 """
@@ -68,6 +70,17 @@ def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _rss_now_mib() -> tuple[float, float]:
+    """This process's resident memory now: (anonymous, file-backed) in MiB. Mapped pages of
+    the model file are file-backed: counted in RSS, but the kernel drops them under pressure."""
+    found = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(("RssAnon:", "RssFile:")):
+                found[line.split(":")[0]] = int(line.split()[1]) / 1024
+    return found.get("RssAnon", float("nan")), found.get("RssFile", float("nan"))
+
+
 def measure(system: str, path: str) -> None:
     """(In a fresh process.) Print JSON: seconds to load, peak RSS before and after, in MiB."""
     exec(_IMPORTS[system.split("-")[0]])  # the library's import is not part of the load
@@ -76,7 +89,9 @@ def measure(system: str, path: str) -> None:
     obj = _load(system, path)
     seconds = time.perf_counter() - start
     peak = _peak_rss_mib()
-    print(json.dumps({"seconds": seconds, "rss_before_mib": before, "peak_rss_mib": peak}))
+    anon, mapped = _rss_now_mib()
+    print(json.dumps({"seconds": seconds, "rss_before_mib": before, "peak_rss_mib": peak,
+                      "anon_mib": anon, "file_mib": mapped}))
     del obj
 
 
@@ -139,14 +154,17 @@ def main() -> None:
                     print(f"# {system} failed: {run.stderr.strip().splitlines()[-1:]}")
                     continue
                 results[system].append(json.loads(run.stdout.strip().splitlines()[-1]))
-    print(f"{'system':<20}{'load s':>10}{'peak RSS MiB':>14}{'RSS before':>12}   runs")
+    print(f"{'system':<20}{'load s':>10}{'peak RSS MiB':>14}{'RSS before':>12}"
+          f"{'anon after':>12}{'file after':>12}   runs")
     for system in systems:
         runs = results[system]
         if not runs:
             continue
         print(f"{system:<20}{statistics.median(r['seconds'] for r in runs):>10.2f}"
               f"{statistics.median(r['peak_rss_mib'] for r in runs):>14.0f}"
-              f"{statistics.median(r['rss_before_mib'] for r in runs):>12.0f}   {len(runs)}")
+              f"{statistics.median(r['rss_before_mib'] for r in runs):>12.0f}"
+              f"{statistics.median(r['anon_mib'] for r in runs):>12.0f}"
+              f"{statistics.median(r['file_mib'] for r in runs):>12.0f}   {len(runs)}")
 
 
 if __name__ == "__main__":
