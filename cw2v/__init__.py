@@ -19,7 +19,8 @@ __all__ = ["Word2Vec", "Vectors", "EpochStats", "StopTraining", "TrainingDiverge
 
 _SUBMODULES = frozenset({"ann", "cache", "checkpoint", "cli", "corpus", "demo", "evaluate", "interop",
                          "io", "params", "phrases", "plot", "projector", "reference", "tables",
-                         "fasttext_io", "subword_vectors", "subwords", "trainer", "vectors", "vocab"})
+                         "fasttext_io", "subword_vectors", "subwords", "trainer", "vectors",
+                         "vocab"})
 
 
 def load_word2vec_format(path, binary: bool = False, **kwargs) -> Vectors:
