@@ -146,16 +146,14 @@ class FastTextFile:
 
 
 class _Buffer:
-    """The bytes of a file, read from the start: a regular file mapped (nothing is read until
-    looked at), anything else read whole. ``fd`` is the regular file's descriptor, or None."""
+    """The bytes of a file: a regular file (descriptor ``fd``) mapped, nothing read until looked
+    at; else the ``io.BytesIO`` that ``_open_bin`` made, its bytes shared, not copied."""
 
     def __init__(self, f: BinaryIO, size: int, fd: int | None):
-        self.fd = fd
-        self.size = size
         if fd is not None and size > 0:
             self.data: Any = _mmap.mmap(fd, 0, access=_mmap.ACCESS_READ)
         else:
-            self.data = f.read() if fd is None else b""
+            self.data = f.getvalue() if fd is None else b""  # type: ignore[attr-defined]
 
     def close(self) -> None:
         if isinstance(self.data, _mmap.mmap):

@@ -115,7 +115,12 @@ def test_written_bin_is_fasttexts_own_bytes_and_loads_back(trained, tmp_path):
     write_fasttext_bin(out, read_fasttext_bin(path))
     assert out.read_bytes() == path.read_bytes()
     ref = fasttext.load_model(str(out))
-    _check_vectors(SubwordVectors.from_fasttext_bin(out), ref, ["ah", "ylnobu", *UNSEEN])
+    wv = SubwordVectors.from_fasttext_bin(out)
+    _check_vectors(wv, ref, ["ah", "ylnobu", *UNSEEN])
+    gensim_fasttext = pytest.importorskip("gensim.models.fasttext")
+    model = gensim_fasttext.load_facebook_model(str(out))
+    for word in ["ah", "ylnobu", *UNSEEN]:
+        np.testing.assert_allclose(model.wv[word], wv[word], rtol=1e-5, atol=1e-7, err_msg=word)
 
 
 def _synthetic(words, bucket=500, dim=7, seed=1, **args) -> FastTextFile:
