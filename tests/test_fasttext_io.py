@@ -372,3 +372,16 @@ def test_vocabulary_rows_equal_subword_table(min_n, max_n, bucket):
     offsets, rows = subword_table(words, min_n, max_n, bucket)
     got_offsets, got_rows = _ngram_table(words, len(words), min_n, max_n, bucket)
     assert np.array_equal(got_offsets, offsets) and np.array_equal(got_rows, rows)
+
+
+def test_bucket_matrix_is_not_copied():
+    ft = _synthetic(WORDS, bucket=50_000, dim=50)  # a 10 MB bucket matrix
+    tracemalloc.start()
+    try:
+        wv = SubwordVectors(ft.words, ft.input_matrix, 2, 5, 50_000)
+        wv["unseen"], wv.most_similar("unseen")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert wv.input_matrix is ft.input_matrix
+    assert peak < ft.input_matrix.nbytes // 10
