@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import cw2v
 from cw2v.fasttext_io import (FastTextFile, FastTextFormatError, read_fasttext_bin,
@@ -365,7 +367,7 @@ def test_vocabulary_rows_equal_subword_table(min_n, max_n, bucket):
     from cw2v.subwords import subword_table
 
     rng = random.Random(min_n * 31 + max_n)
-    words = ["</s>", "a", "ab", "é", "日本語x", b"caf\xe9".decode("utf-8", "surrogateescape")]
+    words = ["</s>", "", "a", "ab", "é", "日本語x", b"caf\xe9".decode("utf-8", "surrogateescape")]
     words += ["".join(rng.choice("abcdé日\u0080😀") for _ in range(rng.randint(1, 12)))
               for _ in range(400)]
     words = list(dict.fromkeys(words))
@@ -385,3 +387,15 @@ def test_bucket_matrix_is_not_copied():
         tracemalloc.stop()
     assert wv.input_matrix is ft.input_matrix
     assert peak < ft.input_matrix.nbytes // 10
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(max_size=10), min_size=1, max_size=20, unique=True),
+       st.integers(1, 4), st.integers(0, 7), st.integers(1, 60))
+def test_vocabulary_rows_equal_subword_table_any_text(words, min_n, max_n, bucket):
+    from cw2v.subword_vectors import _ngram_table
+    from cw2v.subwords import subword_table
+
+    offsets, rows = subword_table(words, min_n, max_n, bucket)
+    got_offsets, got_rows = _ngram_table(words, len(words), min_n, max_n, bucket)
+    assert np.array_equal(got_offsets, offsets) and np.array_equal(got_rows, rows)
