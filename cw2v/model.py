@@ -681,7 +681,8 @@ class Word2Vec(ModelState):
                                   self.noise_table, self.counts, encoded, settings,
                                   span_tokens=span_tokens,
                                   tree=self.tree if settings.hs else None,
-                                  syn1=self.syn1 if settings.hs else None)
+                                  syn1=self.syn1 if settings.hs else None,
+                                  **self._run_options())
         if resume is not None:
             try:
                 run.restore(position)
@@ -842,9 +843,19 @@ class Word2Vec(ModelState):
                     or not _rows.rows_contiguous(w)):
                 raise TypeError(f"{name} must be a writeable float32 array whose rows are "
                                 "contiguous (C-contiguous, or the first columns of a wider one)")
-            if w.shape != (len(self.vocab), self.vector_size):
+            if w.shape != (self._weight_rows(name), self.vector_size):
                 raise ValueError(f"{name} has shape {w.shape}, expected "
-                                 f"({len(self.vocab)}, {self.vector_size})")
+                                 f"({self._weight_rows(name)}, {self.vector_size})")
+
+    def _weight_rows(self, name: str) -> int:
+        """Rows weight matrix ``name`` must have: one a word (``cw2v.FastText``'s input
+        matrix adds its n-gram buckets')."""
+        return len(self.vocab)
+
+    def _run_options(self) -> dict:
+        """More keywords of the model's ``trainer.TrainingRun`` (``cw2v.FastText``: its
+        subword table)."""
+        return {}
 
 
     def train_pair(self, center_idx: int, context_idx: int, negatives=None) -> float:
