@@ -38,7 +38,7 @@ def words(V: int, seed: int = 0) -> list[str]:
 
 
 def make_models(kernel, V, d, sg, hs, n_neg, cbow_mean, seed=0, lr=0.05, window=4,
-                keep_prob=None):
+                keep_prob=None, objective="exact"):
     """A subword reference model and a kernel state over copies of the same random weights
     and counts."""
     rng = np.random.default_rng(seed)
@@ -63,6 +63,7 @@ def make_models(kernel, V, d, sg, hs, n_neg, cbow_mean, seed=0, lr=0.05, window=
     state = kernel.KernelState(weights[0], weights[1], ref.sigmoid_tables, ref.noise_table,
                                n_neg, int(ref._rng_state[0]), keep_prob=keep_prob,
                                window=window, sg=sg, hs=hs, cbow_mean=cbow_mean,
+                               objective=objective,
                                tree=tables.huffman_tree(counts) if hs else None,
                                syn1=weights[2] if hs else None, sub_offsets=ref.offsets,
                                sub_rows=ref.rows)
@@ -115,29 +116,38 @@ SPAN_BOUNDS = (0, 5, 6, 200, 330, SPAN_TOKENS)
 
 
 @lru_cache(maxsize=None)
-def reference_span(V, d, sg, hs, n_neg, cbow_mean, window):
+def reference_span(V, d, sg, hs, n_neg, cbow_mean, window, batched):
     rng = np.random.default_rng(4)
     keep = np.minimum(1.0, rng.random(V) + 0.3).astype(np.float32)
     tokens = rng.integers(0, V, SPAN_TOKENS).astype(np.int32)
     ref = make_models(None, V, d, sg, hs, n_neg, cbow_mean, seed=3, window=window)[0]
-    out = ref.train_span(tokens, np.array(SPAN_BOUNDS, np.int64), keep, window, 0.05, 0.01)
+    out = ref.train_span(tokens, np.array(SPAN_BOUNDS, np.int64), keep, window, 0.05, 0.01,
+                         batched=batched)
     return ref, out, keep, tokens
 
 
-@pytest.mark.parametrize("sg, hs, n_neg, cbow_mean", COMBOS, ids=IDS)
-def test_train_span_matches_reference(kernel, sg, hs, n_neg, cbow_mean):
+BATCHED = [(1, 0, 5, 1), (1, 1, 0, 1)]
+
+
+@pytest.mark.parametrize("sg, hs, n_neg, cbow_mean, batched",
+                         [c + (False,) for c in COMBOS] + [c + (True,) for c in BATCHED],
+                         ids=IDS + ["sg-ns-batched", "sg-hs-batched"])
+def test_train_span_matches_reference(kernel, sg, hs, n_neg, cbow_mean, batched):
     """The span trainer (subsampling, dynamic window, noise draws, lr schedule) step for step."""
     V, d, window = 100, 16, 3
-    ref, expected, keep, tokens = reference_span(V, d, sg, hs, n_neg, cbow_mean, window)
+    ref, expected, keep, tokens = reference_span(V, d, sg, hs, n_neg, cbow_mean, window,
+                                                 batched)
     _, state, weights = make_models(kernel, V, d, sg, hs, n_neg, cbow_mean, seed=3,
-                                    window=window, keep_prob=keep)
+                                    window=window, keep_prob=keep,
+                                    objective="batched" if batched else "exact")
     out = state.train_span(tokens, np.array(SPAN_BOUNDS, np.int64), 0.05, 0.01)
     assert out[:3] == expected[:3]
     assert out[3] == pytest.approx(expected[3], rel=1e-4)
     assert_same_weights(ref, weights)
     assert 0 < out[1] < SPAN_TOKENS and out[2] > 0
     assert state.rng_state == ref.rng.state
-    assert state.kernel_function == ("sg_subword" if sg else "cbow_subword")
+    assert state.kernel_function == ("cbow_subword" if not sg else "sg_subword_batched"
+                                     if batched else "sg_subword")
     assert state.subwords
 
 
@@ -193,8 +203,8 @@ def test_subword_table_is_checked_before_training(kernel):
     with pytest.raises(ValueError, match="both sub_offsets and sub_rows"):
         kernel.KernelState(np.zeros((V, d), np.float32), np.zeros((V, d), np.float32), sig,
                            noise, 2, 1, sub_offsets=offsets)
-    with pytest.raises(ValueError, match="exact mode only"):
-        make(objective="batched")
+    with pytest.raises(ValueError, match="batched objective covers skip-gram"):
+        make(objective="batched", sg=0)
     state = make()
     with pytest.raises(IndexError):
         state.train_example(np.array([V], np.int32), 0, 0.1)
