@@ -69,8 +69,12 @@ def _check_state(meta: dict, arrays: dict[str, np.ndarray]) -> None:
     n = len(vocab)
     W_in, W_out = arrays["W_in"], arrays["W_out"]
     if W_in.ndim != 2 or W_in.shape != W_out.shape or W_in.shape[0] != n or W_in.shape[1] < 1:
+        subwords = (W_in.ndim == 2 and W_in.shape[0] > n and W_out.shape == (n, W_in.shape[1])
+                    and "bucket" in meta.get("config", {}))
         raise ValueError(f"saved weights {W_in.shape}/{W_out.shape} do not match a "
-                         f"vocabulary of {n} words")
+                         f"vocabulary of {n} words" + ("; it is a FastText model (words' and "
+                                                       "n-gram buckets' rows): load it with "
+                                                       "cw2v.FastText.load" if subwords else ""))
     for key in ("W_in", "W_out"):
         if arrays[key].dtype != np.float32:
             raise ValueError(f"array {key!r} has dtype {arrays[key].dtype}; a model's weights "

@@ -104,6 +104,12 @@ def test_save_load_round_trip(corpus_file, tmp_path):
     np.testing.assert_array_equal(again.input_matrix, model.input_matrix)
 
 
+def test_word2vec_load_of_a_fasttext_file_says_what_it_is(tmp_path):
+    FastText(["a", "b"], d=4, bucket=10).save(tmp_path / "ft.cw2v")
+    with pytest.raises(ValueError, match="ft.cw2v: .* load it with cw2v.FastText.load"):
+        cw2v.Word2Vec.load(tmp_path / "ft.cw2v")
+
+
 def test_a_file_whose_matrix_does_not_fit_its_config_is_refused(corpus_file, tmp_path):
     model = FastText.from_corpus(corpus_file, **{**KW, "epochs": 1})
     model.config["bucket"] = 499
