@@ -890,19 +890,43 @@ cdef inline void _prefetch_sub_rows(const Model* model, int32_t w) noexcept nogi
                    model.sub_offsets[w + 1] - lo)
 
 
+cdef inline float _sub_growth(const int32_t* rows, int n) noexcept nogil:
+    """How much the mean of the rows rows[0:n] moves when each listed row gets x added (a row
+    listed c times gets c * x): the mean grows by (sum over distinct rows of c**2) / n * x --
+    1 when no row is listed twice."""
+    cdef int k, l
+    cdef int64_t same = 0
+    for k in range(n):
+        for l in range(k):
+            same += rows[k] == rows[l]
+    return <float>(n + 2 * same) / <float>n
+
+
 cdef void _sg_sub_piece(const Model* model, WorkerState* st, const int32_t* words, Py_ssize_t m,
                         float lr, double* loss, int64_t* n_pairs) noexcept nogil:
     """Skip-gram with subwords (fastText's FastText::skipgram), over one piece words[0:m]: for
     each center and each context word of its window, in order, the mean of the center's rows
     predicts the context word (hierarchical softmax's path, then n_neg noise words of the
-    pair). The plan (window size b, then 2 * b * n_neg noise words) is drawn one center ahead,
-    as in ``_sg_ns_exact_piece``; the next center's rows are prefetched."""
+    pair), and the pair's input gradient goes to each of those rows. The plan (window size b,
+    then 2 * b * n_neg noise words) is drawn one center ahead, as in ``_sg_ns_exact_piece``; the
+    next center's rows are prefetched.
+
+    The rows are summed once per center, not once per pair: while a center's window trains,
+    only the center's own rows change on the input side, each pair adding its gradient neu1e to
+    each of them, so the next pair's mean is this one's plus ``_sub_growth`` * neu1e (exactly,
+    but for float32 rounding). The summed gradient goes to the rows once, at the end of the
+    window. Same updates as forming the mean again for each pair (fastText's loop; the
+    reference does that), at about half the row passes."""
     cdef Py_ssize_t d = model.d, n_neg = model.n_neg
     cdef float* neu1e = st.grad
     cdef float* h = st.grad + d
+    cdef float* acc = st.grad + 2 * d
     cdef Plans plans
     cdef Window win
-    cdef Py_ssize_t i, j, c
+    cdef Py_ssize_t i, j, c, t
+    cdef int64_t lo
+    cdef int n
+    cdef float growth
     if m < 2:
         return
     _plans_start(&plans, model, st, True)
@@ -911,13 +935,22 @@ cdef void _sg_sub_piece(const Model* model, WorkerState* st, const int32_t* word
             _plans_draw_next(&plans, model, &st.rng)
             _prefetch_sub_rows(model, words[i + 1])
         win = _window(i, plans.b_cur, m)
+        lo = model.sub_offsets[words[i]]
+        n = <int>(model.sub_offsets[words[i] + 1] - lo)
+        cw2v_sum_rows(model.W_in, model.ld_in, model.sub_rows + lo, n, <float>1.0 / <float>n, h,
+                      d)
+        growth = _sub_growth(model.sub_rows + lo, n)
+        memset(acc, 0, d * sizeof(float))
         c = 0
         for j in range(win.lo, win.hi):
             if j == i:
                 continue
-            _sg_sub_example(model, words[i], words[j], plans.cur + c * n_neg, n_neg, lr, h,
-                            neu1e, loss)
+            _example(model, h, words[j], plans.cur + c * n_neg, n_neg, lr, neu1e, loss)
+            for t in range(d):
+                acc[t] += neu1e[t]
+                h[t] += growth * neu1e[t]
             c += 1
+        cw2v_add_to_rows(acc, model.W_in, model.ld_in, model.sub_rows + lo, n, d)
         n_pairs[0] += c
         _plans_advance(&plans)
 
