@@ -182,15 +182,23 @@ class FastText(Word2Vec):
 
     # -- making and training ---------------------------------------------------------------------
 
+    @staticmethod
+    def _check_mode(parameters: dict) -> None:
+        """ValueError for ``mode="batched"``: the subword model trains in the exact mode (a
+        batched input rule measured only 1.07x faster, docs/performance.rst)."""
+        if parameters.get("mode") == "batched":
+            raise ValueError("mode='batched' is not available with subwords: FastText trains "
+                             "in the exact mode (mode='exact')")
+
     @classmethod
     def from_corpus(cls, corpus, **parameters) -> "FastText":
         """Build the vocabulary of ``corpus`` and train a subword model on it: as
         ``Word2Vec.from_corpus`` (every keyword of it), with fastText's defaults where they
         differ from word2vec's (``cw2v.params.FASTTEXT_DEFAULTS``: lr 0.05, sample 1e-4,
         ns_exponent 0.5) and the n-grams' ``min_n`` (3), ``max_n`` (6), ``bucket``
-        (2,000,000). ``mode="batched"`` (skip-gram) forms a center's mean once for its whole
-        window and updates its rows once (docs/subwords.rst). Each parameter is checked
-        (ValueError naming it) before the corpus is read or the input matrix allocated."""
+        (2,000,000); ``mode`` must be "exact". Each parameter is checked (ValueError naming
+        it) before the corpus is read or the input matrix allocated."""
+        cls._check_mode(parameters)
         given = {k: v for k, v in parameters.items() if k in params.BY_NAME}
         settings = params.resolve({**params.FASTTEXT_DEFAULTS, **given})
         return super().from_corpus(corpus, **{**parameters, **settings})
@@ -200,6 +208,7 @@ class FastText(Word2Vec):
         """An untrained subword model over a ``cw2v.vocab.Vocabulary`` (fastText's start:
         input rows uniform in [-1/d, 1/d], output rows zero; noise counts**ns_exponent),
         ready for ``train``; parameters as in ``from_corpus``."""
+        cls._check_mode(parameters)
         settings = params.resolve({**params.FASTTEXT_DEFAULTS, **parameters})
         _check_subwords(settings["min_n"], settings["max_n"], settings["bucket"],
                         len(vocab.words), settings["d"])
@@ -212,6 +221,11 @@ class FastText(Word2Vec):
         model.counts = np.asarray(vocab.counts, dtype=np.int64)
         model.set_noise_weights(vocab.noise_weights(settings["ns_exponent"]))
         return model
+
+    def train(self, corpus, **kwargs):
+        """``Word2Vec.train`` (every keyword of it); ``mode`` must be "exact"."""
+        self._check_mode(kwargs)
+        return super().train(corpus, **kwargs)
 
     def _add_words(self, words: list[str], counts: np.ndarray) -> None:
         """Append ``words`` (input rows uniform in [-1/d, 1/d], output rows zero, the bucket

@@ -108,27 +108,11 @@ class FastText(_Reference):
             return self._sg_pair(int(ins[0]), t, negs)
         return self._cbow_pair(ins.tolist(), t, negs)
 
-    def _sg_window_batched(self, center: int, ctx: list[int], negatives: list[int]) -> float:
-        """Skip-gram's batched input rule: h, the mean of ``center``'s rows, is formed once;
-        each context word in turn is its target (with its own n_neg noise words, the output
-        rows updated as in the exact rule); the summed input gradient goes to the center's
-        rows once, at the end."""
-        dt = self.input_matrix.dtype.type
-        rows = self.word_rows(center)
-        h = self._row_sum(rows) * dt(dt(1.0) / dt(len(rows)))
-        acc = np.zeros_like(h)
-        loss, k = 0.0, self.n_neg
-        for c, w in enumerate(ctx):
-            loss += self._targets(h, w, negatives[c * k:(c + 1) * k], acc)
-        self._add(rows, acc)
-        return loss
-
     def _train_piece(self, words: list[int], window: int, batched: bool) -> tuple[int, float]:
         """One subsampled piece, in the kernel's order: each center's plan (window size, then
-        its noise words) drawn one center ahead. ``batched``: skip-gram's batched input rule
-        (``_sg_window_batched``)."""
-        if batched and not self.sg:
-            raise ValueError("the subword model's batched mode is skip-gram's")
+        its noise words) drawn one center ahead."""
+        if batched:
+            raise ValueError("the subword model trains in the exact mode only")
         m, pairs, loss, k = len(words), 0, 0.0, self.n_neg
         if m < 2:
             return 0, 0.0
@@ -138,10 +122,7 @@ class FastText(_Reference):
             assert plan is not None
             b, negs = plan
             ctx = [words[j] for j in range(max(i - b, 0), min(i + b + 1, m)) if j != i]
-            if self.sg and batched:
-                loss += self._sg_window_batched(words[i], ctx, negs)
-                pairs += len(ctx)
-            elif self.sg:
+            if self.sg:
                 for c, w in enumerate(ctx):
                     loss += self._sg_pair(words[i], w, negs[c * k:(c + 1) * k])
                 pairs += len(ctx)

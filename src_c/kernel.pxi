@@ -98,7 +98,7 @@ MAX_DIM = 100_000
 OBJECTIVES = ("exact", "batched")
 # The kernel function a state runs, chosen from objective, sg and hs.
 KERNEL_FUNCTIONS = ("sg_ns_exact", "sg_ns_batched", "sg_hs", "cbow", "sg_hs_batched",
-                    "sg_subword", "cbow_subword", "sg_subword_batched")
+                    "sg_subword", "cbow_subword")
 cdef enum Objective:
     SG_NS_EXACT = 0
     SG_NS_BATCHED = 1
@@ -107,7 +107,6 @@ cdef enum Objective:
     SG_HS_BATCHED = 4   # skip-gram, hierarchical softmax alone, HogBatch
     SG_SUB = 5          # skip-gram, fastText's subword input (negative sampling and/or hs)
     CBOW_SUB = 6        # CBOW, fastText's subword input (negative sampling and/or hs)
-    SG_SUB_BATCHED = 7  # skip-gram, subword input, one input update per center
 
 
 def compiled_level():
@@ -955,57 +954,6 @@ cdef void _sg_sub_piece(const Model* model, WorkerState* st, const int32_t* word
         _plans_advance(&plans)
 
 
-cdef void _sg_sub_batched_piece(const Model* model, WorkerState* st, const int32_t* words,
-                                Py_ssize_t m, float lr, double* loss,
-                                int64_t* n_pairs) noexcept nogil:
-    """Skip-gram with subwords, batched input, over one piece words[0:m]: as
-    ``_sg_sub_piece``, but the center's mean h is formed once for its whole window and the
-    input gradients of its context words are summed and added to the center's rows once, at
-    the end (HogBatch's rule on the input side; the output rows are updated per target as in
-    the exact rule). The rows' sum and update, which dominate the exact rule's cost (a word has
-    some 20 rows), are then paid once per center instead of once per pair. Same draws as
-    ``_sg_sub_piece``."""
-    cdef Py_ssize_t d = model.d, n_neg = model.n_neg
-    cdef float* acc = st.grad
-    cdef float* h = st.grad + d
-    cdef Plans plans
-    cdef Window win
-    cdef Py_ssize_t i, j, c
-    cdef int64_t lo, p0
-    cdef int n
-    if m < 2:
-        return
-    _plans_start(&plans, model, st, True)
-    for i in range(m):
-        if i + 1 < m:
-            _plans_draw_next(&plans, model, &st.rng)
-            _prefetch_sub_rows(model, words[i + 1])
-            if model.hs:
-                _prefetch_path_arrays(model, words, i, m)
-        win = _window(i, plans.b_cur, m)
-        lo = model.sub_offsets[words[i]]
-        n = <int>(model.sub_offsets[words[i] + 1] - lo)
-        cw2v_sum_rows(model.W_in, model.ld_in, model.sub_rows + lo, n, <float>1.0 / <float>n, h,
-                      d)
-        memset(acc, 0, d * sizeof(float))
-        c = 0
-        for j in range(win.lo, win.hi):
-            if j == i:
-                continue
-            if model.hs:
-                p0 = model.path_offsets[words[j]]
-                _hs_targets(h, model.syn1, model.ld_syn1, d, model.codes + p0,
-                            model.points + p0, model.path_offsets[words[j] + 1] - p0, lr,
-                            &model.sig, acc, loss)
-            if n_neg:
-                _ns_targets(h, model.W_out, model.ld_out, d, words[j], plans.cur + c * n_neg,
-                            n_neg, lr, &model.sig, acc, loss)
-            c += 1
-        cw2v_add_to_rows(acc, model.W_in, model.ld_in, model.sub_rows + lo, n, d)
-        n_pairs[0] += c
-        _plans_advance(&plans)
-
-
 cdef void _cbow_sub_piece(const Model* model, WorkerState* st, const int32_t* words,
                           Py_ssize_t m, float lr, double* loss, int64_t* n_pairs) noexcept nogil:
     """CBOW with subwords (fastText's FastText::cbow), over one piece words[0:m]: the mean of
@@ -1129,9 +1077,7 @@ cdef class KernelState:
         the mean of the W_in rows ``sub_rows[sub_offsets[w]:sub_offsets[w + 1]]`` (at least
         one each, in [0, len(W_in))), and W_in then has V + bucket rows (V = len(W_out)).
         Skip-gram: the center word's mean predicts each context word (fastText's direction);
-        CBOW: the mean of all the context words' rows predicts the center. objective
-        "batched" (skip-gram only): the center's mean is formed once for its window and its
-        rows updated once, with the window's summed input gradient.
+        CBOW: the mean of all the context words' rows predicts the center. Exact mode only.
     """
     cdef weights_t W_in
     cdef weights_t W_out
@@ -1204,6 +1150,8 @@ cdef class KernelState:
         if self.subwords:
             if sub_offsets is None or sub_rows is None:
                 raise ValueError("the subword model needs both sub_offsets and sub_rows")
+            if objective == "batched":
+                raise ValueError("the subword model trains in the exact mode only")
             _check_subword_weights(self.W_in, self.W_out)
             self.sub_offsets = sub_offsets
             self.sub_rows = sub_rows
@@ -1240,8 +1188,7 @@ cdef class KernelState:
         self.objective = objective
         self.sg, self.hs, self.cbow_mean = sg, hs, cbow_mean
         if self.subwords:
-            self.code = (CBOW_SUB if not sg else SG_SUB_BATCHED if objective == "batched"
-                         else SG_SUB)
+            self.code = SG_SUB if sg else CBOW_SUB
         elif not sg:
             self.code = CBOW
         elif hs:
@@ -1257,10 +1204,9 @@ cdef class KernelState:
         # (CBOW).
         cdef Py_ssize_t grad_rows = (2 * window if self.code in (SG_NS_BATCHED, SG_HS_BATCHED)
                                      else 2 if self.code == CBOW
-                                     else 3 if self.code in (SG_SUB, CBOW_SUB, SG_SUB_BATCHED)
-                                     else 1)
+                                     else 3 if self.code in (SG_SUB, CBOW_SUB) else 1)
         cdef Py_ssize_t plan_len = (2 * window * n_neg
-                                    if self.code in (SG_NS_EXACT, SG_HS, SG_SUB, SG_SUB_BATCHED)
+                                    if self.code in (SG_NS_EXACT, SG_HS, SG_SUB)
                                     else n_neg) + 1
         cdef Py_ssize_t n_ids = 2 * plan_len + 2 * window
         # Private blocks: no cache line shared with another worker's scratch (vecops.h).
@@ -1609,8 +1555,6 @@ cdef class KernelState:
                     _sg_sub_piece(model, &st, words, m, lr, &loss, &n_pairs)
                 elif code == CBOW_SUB:
                     _cbow_sub_piece(model, &st, words, m, lr, &loss, &n_pairs)
-                elif code == SG_SUB_BATCHED:
-                    _sg_sub_batched_piece(model, &st, words, m, lr, &loss, &n_pairs)
                 else:
                     _sg_ns_exact_piece(model, &st, words, m, lr, &loss, &n_pairs)
         self.st.rng = st.rng

@@ -34,8 +34,8 @@ def composed(model, word):
 
 
 @pytest.mark.parametrize("arch", [dict(sg=1), dict(sg=0), dict(sg=1, hs=1, n_neg=0),
-                                  dict(sg=0, hs=1, n_neg=0), dict(sg=1, mode="batched")],
-                         ids=["sg-ns", "cbow-ns", "sg-hs", "cbow-hs", "sg-ns-batched"])
+                                  dict(sg=0, hs=1, n_neg=0)],
+                         ids=["sg-ns", "cbow-ns", "sg-hs", "cbow-hs"])
 def test_trains_and_loss_falls(arch):
     model = FastText.from_corpus(topic_corpus(400), **{**KW, "epochs": 4}, **arch)
     V = len(model.vocab)
@@ -74,7 +74,7 @@ def test_noise_is_counts_to_the_half(corpus_file):
     (dict(min_n=4, max_n=3), r"max_n \(3\) must be 0"),
     (dict(bucket=0), "bucket must be"),
     (dict(bucket=2**31), "bucket must be"),
-    (dict(mode="batched", sg=0), "mode='batched' covers skip-gram"),
+    (dict(mode="batched"), "exact mode"),
 ])
 def test_bad_subword_parameters_fail_before_the_corpus_is_read(tmp_path, bad, match):
     missing = tmp_path / "no-such-corpus.txt"
@@ -157,6 +157,12 @@ def test_init_vectors_set_the_words_own_rows(corpus_file):
     assert model._intersect_vectors(pretrained) == 1
     np.testing.assert_array_equal(model.input_matrix[0], 0.5)
     np.testing.assert_allclose(model.wv["w1"], composed(model, "w1"), rtol=1e-6)
+
+
+def test_train_refuses_the_batched_mode_before_reading(tmp_path):
+    model = FastText(["a", "b"], d=4, bucket=10)
+    with pytest.raises(ValueError, match="exact mode"):
+        model.train(tmp_path / "missing.txt", mode="batched")
 
 
 def test_train_pair_is_refused():
