@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import cw2v
-from cw2v import FastText, params
+from cw2v import FastText
 from cw2v.subwords import subword_rows
 
 KW = dict(d=16, min_count=1, epochs=3, workers=1, seed=3, window=3, sample=0, bucket=500,
