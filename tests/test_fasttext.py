@@ -211,3 +211,16 @@ def test_an_unseen_inflection_lands_among_its_stem_s_topic():
     assert "walking" not in trained.w2i
     assert gap(trained) > 0.3
     assert abs(gap(untrained)) < 0.2
+
+
+def test_two_workers_and_no_ngrams(corpus_file):
+    """Two workers share the input matrix and the subword table (Hogwild); with max_n=0 each
+    word is its own row only, so wv is the words' rows of the input matrix."""
+    model = FastText.from_corpus(corpus_file, **{**KW, "workers": 2, "max_n": 0, "epochs": 1})
+    V = len(model.vocab)
+    assert np.array_equal(np.diff(model.subword_offsets), np.ones(V))
+    np.testing.assert_array_equal(model.wv.vectors, model.input_matrix[:V])
+    assert model.epoch_history[0].pairs > 0 and np.isfinite(model.input_matrix).all()
+    fresh = FastText(model.vocab, d=16, seed=3, max_n=0, bucket=500)
+    np.testing.assert_array_equal(model.input_matrix[V:], fresh.input_matrix[V:])  # untouched
+    assert not np.array_equal(model.input_matrix[:V], fresh.input_matrix[:V])
