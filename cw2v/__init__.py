@@ -10,17 +10,18 @@ first use, so ``import cw2v`` then ``cw2v.evaluate.analogies(...)`` works.
 import importlib
 
 from ._version import __version__
+from .fasttext import FastText
 from .model import Word2Vec
 from .trainer import EpochStats, StopTraining, TrainingDivergedError
 from .vectors import Vectors
 
-__all__ = ["Word2Vec", "Vectors", "EpochStats", "StopTraining", "TrainingDivergedError",
+__all__ = ["Word2Vec", "FastText", "Vectors", "EpochStats", "StopTraining", "TrainingDivergedError",
            "load_word2vec_format", "__version__"]
 
 _SUBMODULES = frozenset({"ann", "cache", "checkpoint", "cli", "corpus", "demo", "evaluate", "interop",
-                         "io", "params", "phrases", "plot", "projector", "reference", "tables",
-                         "fasttext_io", "subword_vectors", "subwords", "trainer", "vectors",
-                         "vocab"})
+                         "fasttext_io", "io", "params", "phrases", "plot", "projector", "reference",
+                         "reference_subwords", "subword_vectors", "subwords", "tables", "trainer",
+                         "vectors", "vocab"})
 
 
 def load_word2vec_format(path, binary: bool = False, **kwargs) -> Vectors:

@@ -69,8 +69,12 @@ def _check_state(meta: dict, arrays: dict[str, np.ndarray]) -> None:
     n = len(vocab)
     W_in, W_out = arrays["W_in"], arrays["W_out"]
     if W_in.ndim != 2 or W_in.shape != W_out.shape or W_in.shape[0] != n or W_in.shape[1] < 1:
+        subwords = (W_in.ndim == 2 and W_in.shape[0] > n and W_out.shape == (n, W_in.shape[1])
+                    and "bucket" in meta.get("config", {}))
         raise ValueError(f"saved weights {W_in.shape}/{W_out.shape} do not match a "
-                         f"vocabulary of {n} words")
+                         f"vocabulary of {n} words" + ("; it is a FastText model (words' and "
+                                                       "n-gram buckets' rows): load it with "
+                                                       "cw2v.FastText.load" if subwords else ""))
     for key in ("W_in", "W_out"):
         if arrays[key].dtype != np.float32:
             raise ValueError(f"array {key!r} has dtype {arrays[key].dtype}; a model's weights "
@@ -681,7 +685,8 @@ class Word2Vec(ModelState):
                                   self.noise_table, self.counts, encoded, settings,
                                   span_tokens=span_tokens,
                                   tree=self.tree if settings.hs else None,
-                                  syn1=self.syn1 if settings.hs else None)
+                                  syn1=self.syn1 if settings.hs else None,
+                                  **self._run_options())
         if resume is not None:
             try:
                 run.restore(position)
@@ -842,9 +847,19 @@ class Word2Vec(ModelState):
                     or not _rows.rows_contiguous(w)):
                 raise TypeError(f"{name} must be a writeable float32 array whose rows are "
                                 "contiguous (C-contiguous, or the first columns of a wider one)")
-            if w.shape != (len(self.vocab), self.vector_size):
+            if w.shape != (self._weight_rows(name), self.vector_size):
                 raise ValueError(f"{name} has shape {w.shape}, expected "
-                                 f"({len(self.vocab)}, {self.vector_size})")
+                                 f"({self._weight_rows(name)}, {self.vector_size})")
+
+    def _weight_rows(self, name: str) -> int:
+        """Rows weight matrix ``name`` must have: one a word (``cw2v.FastText``'s input
+        matrix adds its n-gram buckets')."""
+        return len(self.vocab)
+
+    def _run_options(self) -> dict:
+        """More keywords of the model's ``trainer.TrainingRun`` (``cw2v.FastText``: its
+        subword table)."""
+        return {}
 
 
     def train_pair(self, center_idx: int, context_idx: int, negatives=None) -> float:

@@ -33,6 +33,10 @@ MAX_NEG = 10_000           # n_neg
 MAX_WORKERS = 1024         # training threads
 MAX_EPOCHS = 1_000_000
 MAX_SEED = 2**64 - 1
+# fastText's subword model (cw2v.FastText): n-gram lengths and hash buckets. Input rows (words +
+# buckets) are int32 ids in the kernel.
+MAX_NGRAM = 100            # min_n, max_n
+MAX_BUCKET = 2**30         # bucket
 # The batched mode keeps a window's 2 * window inputs and n_neg + 1 outputs in stack buffers.
 BATCHED_MAX_WINDOW = 32
 BATCHED_MAX_NEG = 32
@@ -208,7 +212,20 @@ PARAMETERS: tuple[Parameter, ...] = (
               "HogBatch (Ji et al. 2016), one set of noise words shared by a center's window, "
               "faster; skip-gram only, with negative sampling or hierarchical softmax alone (its "
               "window shares the center's Huffman path)", "train"),
+    Parameter("min_n", 3, Integer(1, MAX_NGRAM),
+              "FastText: shortest character n-gram of a word, boundary markers < > included "
+              "(fastText's -minn)", "model"),
+    Parameter("max_n", 6, Integer(0, MAX_NGRAM),
+              "FastText: longest character n-gram (fastText's -maxn); 0 turns n-grams off, "
+              "else >= min_n", "model"),
+    Parameter("bucket", 2_000_000, Integer(1, MAX_BUCKET),
+              "FastText: hash buckets of the n-grams, input rows beside the words' (fastText's "
+              "-bucket)", "model"),
 )
+
+# cw2v.FastText's defaults where fastText 0.9's differ from word2vec's (its -lr and -t, and the
+# noise distribution of its negative table, counts**0.5); every other default is the table's.
+FASTTEXT_DEFAULTS: dict[str, Any] = {"lr": 0.05, "sample": 1e-4, "ns_exponent": 0.5}
 
 # Seconds between checkpoints, by default (cw2v.checkpoint).
 CHECKPOINT_EVERY = 600.0
@@ -272,6 +289,9 @@ def resolve(given: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> 
         raise ValueError(f"mode='batched' takes window <= {BATCHED_MAX_WINDOW} and "
                          f"n_neg <= {BATCHED_MAX_NEG}, got window={out['window']}, "
                          f"n_neg={out['n_neg']}")
+    if out["max_n"] and out["max_n"] < out["min_n"]:
+        raise ValueError(f"max_n ({out['max_n']}) must be 0 (no n-grams) or >= min_n "
+                         f"({out['min_n']})")
     if out["workers"] is None:
         out["workers"] = min(os.cpu_count() or 1, MAX_WORKERS)
     return out

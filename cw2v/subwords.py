@@ -17,6 +17,8 @@ from typing import Iterable, List, Sequence, Tuple
 
 import numpy as np
 
+from . import params
+
 __all__ = ["EOS", "fasttext_hash", "ngrams", "ngram_buckets", "subword_rows", "subword_table"]
 
 EOS = "</s>"  # fastText's end-of-sentence token: never given n-grams
@@ -38,7 +40,8 @@ def _check_range(min_n: int, max_n: int) -> None:
         raise ValueError(f"min_n must be >= 1 and max_n >= 0, got min_n={min_n}, max_n={max_n}")
 
 
-def ngrams(word: str, min_n: int = 3, max_n: int = 6) -> List[bytes]:
+def ngrams(word: str, min_n: int = params.default("min_n"),
+           max_n: int = params.default("max_n")) -> List[bytes]:
     """The character n-grams of ``word`` in fastText's order (by start, then by length), as the
     UTF-8 bytes fastText hashes, boundary markers included. Empty when ``max_n < min_n``."""
     _check_range(min_n, max_n)
@@ -81,8 +84,9 @@ def subword_rows(word: str, word_id: int, nwords: int, min_n: int, max_n: int,
     return rows
 
 
-def subword_table(words: Sequence[str] | Iterable[str], min_n: int = 3, max_n: int = 6,
-                  bucket: int = 2_000_000) -> Tuple[np.ndarray, np.ndarray]:
+def subword_table(words: Sequence[str] | Iterable[str], min_n: int = params.default("min_n"),
+                  max_n: int = params.default("max_n"),
+                  bucket: int = params.default("bucket")) -> Tuple[np.ndarray, np.ndarray]:
     """Every vocabulary word's rows (:func:`subword_rows` with its index as id) in CSR form:
     ``offsets`` (int64, V + 1) and ``rows`` (int32), word ``w``'s rows being
     ``rows[offsets[w]:offsets[w + 1]]``. The input matrix these index has ``V + bucket`` rows."""

@@ -315,11 +315,14 @@ class TrainingRun:
         Hierarchical softmax's tree (``settings.hs``).
     syn1 : float32 (V, d), optional
         Hierarchical softmax's inner-node weights (``settings.hs``), trained in place.
+    subwords : (offsets, rows), optional
+        fastText's subword model (``cw2v.FastText``): each word's input rows in CSR form
+        (``cw2v.subwords.subword_table``); ``W_in`` then holds V + bucket rows.
     """
 
     def __init__(self, kernel, W_in, W_out, sigmoid, noise, counts, encoded: EncodedCorpus,
                  settings: Settings, span_tokens: int = SPAN_TOKENS, *, tree=None,
-                 syn1=None):
+                 syn1=None, subwords=None):
         s = self.settings = settings
         self.W_in, self.W_out, self.syn1 = W_in, W_out, syn1
         self.span_tokens = span_tokens
@@ -332,11 +335,12 @@ class TrainingRun:
         keep_prob = keep_probabilities(counts, s.sample)
         seeds = np.random.SeedSequence(s.seed).spawn(s.workers)
         # (the compiled kernel's keyword for the mode is ``objective``)
+        sub = {} if subwords is None else {"sub_offsets": subwords[0], "sub_rows": subwords[1]}
         self.states = [kernel.KernelState(W_in, W_out, sigmoid, noise, s.n_neg,
                                           int(seq.generate_state(1, np.uint64)[0]),
                                           keep_prob=keep_prob, window=s.window,
                                           objective=s.mode, sg=s.sg, hs=s.hs,
-                                          cbow_mean=s.cbow_mean, tree=tree, syn1=syn1)
+                                          cbow_mean=s.cbow_mean, tree=tree, syn1=syn1, **sub)
                        for seq in seeds]
         self.epoch = 0                 # the epoch in progress, or the last one run (1-based)
         self.span = len(self.spans)    # spans of that epoch trained (all: it is finished)

@@ -97,13 +97,16 @@ MAX_DIM = 100_000
 # architecture and objective) and "batched" (HogBatch: skip-gram with negative sampling only).
 OBJECTIVES = ("exact", "batched")
 # The kernel function a state runs, chosen from objective, sg and hs.
-KERNEL_FUNCTIONS = ("sg_ns_exact", "sg_ns_batched", "sg_hs", "cbow", "sg_hs_batched")
+KERNEL_FUNCTIONS = ("sg_ns_exact", "sg_ns_batched", "sg_hs", "cbow", "sg_hs_batched",
+                    "sg_subword", "cbow_subword")
 cdef enum Objective:
     SG_NS_EXACT = 0
     SG_NS_BATCHED = 1
     SG_HS = 2           # skip-gram, hierarchical softmax (+ negative sampling if n_neg > 0)
     CBOW = 3            # CBOW, negative sampling and/or hierarchical softmax
     SG_HS_BATCHED = 4   # skip-gram, hierarchical softmax alone, HogBatch
+    SG_SUB = 5          # skip-gram, fastText's subword input (negative sampling and/or hs)
+    CBOW_SUB = 6        # CBOW, fastText's subword input (negative sampling and/or hs)
 
 
 def compiled_level():
@@ -812,6 +815,212 @@ cdef void _sg_hs_batched_piece(const Model* model, WorkerState* st, const int32_
 
 
 # ---------------------------------------------------------------------------------------------
+# fastText's subword model (Bojanowski et al. 2017), fastText 0.9's rules
+# ---------------------------------------------------------------------------------------------
+#
+# A word's input is the MEAN of its input rows -- its own row and its character n-grams' bucket
+# rows (Model::computeHidden) -- and the input gradient neu1e is added to every one of those
+# rows, unscaled (Model::update scales by 1 / n for the supervised model only). Skip-gram
+# (FastText::skipgram): the CENTER word's mean, recomputed for each context word (the rows
+# change after each pair), predicts that context word. CBOW (FastText::cbow): the mean of all
+# the rows of all the window's context words predicts the center. The targets are cw2v's
+# (``_example``: hierarchical softmax's path, then negative sampling's), the random draws those
+# of the plain architectures: skip-gram n_neg noise words per pair, CBOW n_neg per center.
+
+cdef inline int _sub_sum(const Model* model, int32_t w, float scale, float* y) noexcept nogil:
+    """y = scale * (the sum of word w's input rows); returns how many rows."""
+    cdef int64_t lo = model.sub_offsets[w]
+    cdef int n = <int>(model.sub_offsets[w + 1] - lo)
+    cw2v_sum_rows(model.W_in, model.ld_in, model.sub_rows + lo, n, scale, y, model.d)
+    return n
+
+
+cdef inline void _sub_add(const Model* model, int32_t w, const float* neu1e) noexcept nogil:
+    """neu1e added to each of word w's input rows (a row listed twice gets it twice, as
+    fastText's loop over the n-gram list does)."""
+    cdef int64_t lo = model.sub_offsets[w]
+    cw2v_add_to_rows(neu1e, model.W_in, model.ld_in, model.sub_rows + lo,
+                     <int>(model.sub_offsets[w + 1] - lo), model.d)
+
+
+cdef inline void _sg_sub_example(const Model* model, int32_t center, int32_t target,
+                                 const int32_t* negatives, Py_ssize_t n_neg, float lr, float* h,
+                                 float* neu1e, double* loss) noexcept nogil:
+    """One skip-gram pair of the subword model: h = the mean of ``center``'s rows predicts
+    ``target``; neu1e goes to each of the center's rows."""
+    cdef int64_t lo = model.sub_offsets[center]
+    cdef int n = <int>(model.sub_offsets[center + 1] - lo)
+    cw2v_sum_rows(model.W_in, model.ld_in, model.sub_rows + lo, n, <float>1.0 / <float>n, h,
+                  model.d)
+    _example(model, h, target, negatives, n_neg, lr, neu1e, loss)
+    cw2v_add_to_rows(neu1e, model.W_in, model.ld_in, model.sub_rows + lo, n, model.d)
+
+
+cdef inline void _cbow_sub_example(const Model* model, const int32_t* ctx, Py_ssize_t n_ctx,
+                                   int32_t target, const int32_t* negatives, Py_ssize_t n_neg,
+                                   float lr, float* h, float* neu1e, float* tmp,
+                                   double* loss) noexcept nogil:
+    """One CBOW example of the subword model: h = the mean (cbow_mean; the sum otherwise) of
+    all the rows of the context words ctx[0:n_ctx] predicts ``target``; neu1e goes to each of
+    those rows (divided by their number for the sum)."""
+    cdef Py_ssize_t k, t, d = model.d
+    cdef int64_t n_rows = 0
+    cdef float inv
+    memset(h, 0, d * sizeof(float))
+    for k in range(n_ctx):
+        n_rows += _sub_sum(model, ctx[k], <float>1.0, tmp)
+        cw2v_axpy(<float>1.0, tmp, h, d)
+    inv = <float>1.0 / <float>n_rows
+    if model.cbow_mean:
+        for t in range(d):
+            h[t] *= inv
+    _example(model, h, target, negatives, n_neg, lr, neu1e, loss)
+    if not model.cbow_mean:
+        for t in range(d):
+            neu1e[t] *= inv
+    for k in range(n_ctx):
+        _sub_add(model, ctx[k], neu1e)
+
+
+cdef inline void _prefetch_sub_rows(const Model* model, int32_t w) noexcept nogil:
+    """Prefetch word w's input rows (its own and its n-grams')."""
+    cdef int64_t lo = model.sub_offsets[w]
+    _prefetch_rows(model.W_in, model.ld_in, model.d, model.sub_rows + lo,
+                   model.sub_offsets[w + 1] - lo)
+
+
+cdef inline float _sub_growth(const int32_t* rows, int n) noexcept nogil:
+    """How much the mean of the rows rows[0:n] moves when each listed row gets x added (a row
+    listed c times gets c * x): the mean grows by (sum over distinct rows of c**2) / n * x --
+    1 when no row is listed twice."""
+    cdef int k, l
+    cdef int64_t same = 0
+    for k in range(n):
+        for l in range(k):
+            same += rows[k] == rows[l]
+    return <float>(n + 2 * same) / <float>n
+
+
+cdef void _sg_sub_piece(const Model* model, WorkerState* st, const int32_t* words, Py_ssize_t m,
+                        float lr, double* loss, int64_t* n_pairs) noexcept nogil:
+    """Skip-gram with subwords (fastText's FastText::skipgram), over one piece words[0:m]: for
+    each center and each context word of its window, in order, the mean of the center's rows
+    predicts the context word (hierarchical softmax's path, then n_neg noise words of the
+    pair), and the pair's input gradient goes to each of those rows. The plan (window size b,
+    then 2 * b * n_neg noise words) is drawn one center ahead, as in ``_sg_ns_exact_piece``; the
+    next center's rows are prefetched.
+
+    The rows are summed once per center, not once per pair: while a center's window trains,
+    only the center's own rows change on the input side, each pair adding its gradient neu1e to
+    each of them, so the next pair's mean is this one's plus ``_sub_growth`` * neu1e (exactly,
+    but for float32 rounding). The summed gradient goes to the rows once, at the end of the
+    window. Same updates as forming the mean again for each pair (fastText's loop; the
+    reference does that), at about half the row passes."""
+    cdef Py_ssize_t d = model.d, n_neg = model.n_neg
+    cdef float* neu1e = st.grad
+    cdef float* h = st.grad + d
+    cdef float* acc = st.grad + 2 * d
+    cdef Plans plans
+    cdef Window win
+    cdef Py_ssize_t i, j, c, t
+    cdef int64_t lo
+    cdef int n
+    cdef float growth
+    if m < 2:
+        return
+    _plans_start(&plans, model, st, True)
+    for i in range(m):
+        if i + 1 < m:
+            _plans_draw_next(&plans, model, &st.rng)
+            _prefetch_sub_rows(model, words[i + 1])
+        win = _window(i, plans.b_cur, m)
+        lo = model.sub_offsets[words[i]]
+        n = <int>(model.sub_offsets[words[i] + 1] - lo)
+        cw2v_sum_rows(model.W_in, model.ld_in, model.sub_rows + lo, n, <float>1.0 / <float>n, h,
+                      d)
+        growth = _sub_growth(model.sub_rows + lo, n)
+        memset(acc, 0, d * sizeof(float))
+        c = 0
+        for j in range(win.lo, win.hi):
+            if j == i:
+                continue
+            _example(model, h, words[j], plans.cur + c * n_neg, n_neg, lr, neu1e, loss)
+            for t in range(d):
+                acc[t] += neu1e[t]
+                h[t] += growth * neu1e[t]
+            c += 1
+        cw2v_add_to_rows(acc, model.W_in, model.ld_in, model.sub_rows + lo, n, d)
+        n_pairs[0] += c
+        _plans_advance(&plans)
+
+
+cdef void _cbow_sub_piece(const Model* model, WorkerState* st, const int32_t* words,
+                          Py_ssize_t m, float lr, double* loss, int64_t* n_pairs) noexcept nogil:
+    """CBOW with subwords (fastText's FastText::cbow), over one piece words[0:m]: the mean of
+    all the rows of each center's context words predicts the center. The plan (b, then n_neg
+    noise words) is drawn one center ahead, as in ``_cbow_piece``."""
+    cdef Py_ssize_t d = model.d, n_neg = model.n_neg
+    cdef int32_t* ctx = st.ctx
+    cdef Plans plans
+    cdef Window win
+    cdef Py_ssize_t i, n_ctx
+    if m < 2:
+        return
+    _plans_start(&plans, model, st, False)
+    for i in range(m):
+        if i + 1 < m:
+            _plans_draw_next(&plans, model, &st.rng)
+            if i + 1 + plans.b_next < m:  # the word that enters the next window
+                _prefetch_sub_rows(model, words[i + 1 + plans.b_next])
+        win = _window(i, plans.b_cur, m)
+        n_ctx = _gather_context(words, i, win, ctx)
+        _cbow_sub_example(model, ctx, n_ctx, words[i], plans.cur, n_neg, lr, st.grad + d,
+                          st.grad, st.grad + 2 * d, loss)
+        n_pairs[0] += 1
+        _plans_advance(&plans)
+
+
+cdef int _check_subword_weights(weights_t W_in, weights_t W_out) except -1:
+    """The subword model's weights: W_in holds the V word rows and the bucket rows (at least
+    V rows), W_out V rows, both d wide."""
+    if W_in.shape[1] != W_out.shape[1] or W_in.shape[0] < W_out.shape[0]:
+        raise ValueError(f"W_in ({W_in.shape[0]}, {W_in.shape[1]}) must have W_out's "
+                         f"({W_out.shape[0]}, {W_out.shape[1]}) width and at least its rows "
+                         "(the words' rows, then the n-gram buckets')")
+    if W_out.shape[0] < 1 or W_in.shape[1] < 1:
+        raise ValueError("weights must have at least one row and one column")
+    if W_in.shape[0] >= 2**31:
+        raise ValueError("words + buckets: more than 2**31 - 1 input rows")
+    if W_in.shape[1] > MAX_DIM:
+        raise ValueError(f"vector size d must be <= {MAX_DIM} (the kernel's MAX_DIM), "
+                         f"got {W_in.shape[1]}")
+    return 0
+
+
+cdef int _check_subword_table(const int64_t[::1] offsets, const int32_t[::1] rows,
+                              Py_ssize_t V, Py_ssize_t n_in) except -1:
+    """The words' input rows in CSR form (cw2v.subwords.subword_table): V + 1 non-decreasing
+    offsets from 0 to len(rows), every word at least one row, rows in [0, n_in)."""
+    cdef Py_ssize_t w
+    if offsets.shape[0] != V + 1:
+        raise ValueError(f"sub_offsets has {offsets.shape[0]} entries, the vocabulary {V} + 1")
+    if offsets[0] != 0 or offsets[V] != rows.shape[0]:
+        raise ValueError(f"sub_offsets must run from 0 to len(sub_rows) = {rows.shape[0]}, "
+                         f"got {offsets[0]}..{offsets[V]}")
+    for w in range(V):
+        if not 1 <= offsets[w + 1] - offsets[w] < 2**31:
+            raise ValueError(f"word {w} has {offsets[w + 1] - offsets[w]} input rows in "
+                             "sub_offsets; each word needs 1..2**31 - 1 (its own row first)")
+    cdef Py_ssize_t bad
+    with nogil:
+        bad = _first_out_of_range(&rows[0], rows.shape[0], n_in)
+    if bad >= 0:
+        raise IndexError(f"sub_rows[{bad}] = {rows[bad]} is out of range for an input matrix "
+                         f"of {n_in} rows")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
 # The entry point: one worker's state
 # ---------------------------------------------------------------------------------------------
 
@@ -863,6 +1072,12 @@ cdef class KernelState:
         in [0, V - 1), its codes 0 or 1.
     syn1 : float32 (V, d), writeable, optional, laid out as W_in may be
         Hierarchical softmax's inner-node weights (required when hs=1; row V - 1 unused).
+    sub_offsets, sub_rows : int64 (V + 1,) and int32 arrays, optional
+        fastText's subword model (``cw2v.subwords.subword_table``): word w's input vector is
+        the mean of the W_in rows ``sub_rows[sub_offsets[w]:sub_offsets[w + 1]]`` (at least
+        one each, in [0, len(W_in))), and W_in then has V + bucket rows (V = len(W_out)).
+        Skip-gram: the center word's mean predicts each context word (fastText's direction);
+        CBOW: the mean of all the context words' rows predicts the center. Exact mode only.
     """
     cdef weights_t W_in
     cdef weights_t W_out
@@ -893,10 +1108,14 @@ cdef class KernelState:
     cdef const uint8_t[::1] codes
     cdef const int32_t[::1] points
     cdef const int64_t[::1] path_offsets
+    cdef const int64_t[::1] sub_offsets
+    cdef const int32_t[::1] sub_rows
+    cdef readonly bint subwords
 
     def __cinit__(self, W_in, W_out, sigmoid, noise, Py_ssize_t n_neg, uint64_t rng_state, *,
                   keep_prob=None, Py_ssize_t window=1, str objective="exact", int sg=1,
-                  int hs=0, int cbow_mean=1, tree=None, syn1=None):
+                  int hs=0, int cbow_mean=1, tree=None, syn1=None, sub_offsets=None,
+                  sub_rows=None):
         self.grad = NULL
         self.plans = NULL
         self.grad_raw = NULL
@@ -927,8 +1146,20 @@ cdef class KernelState:
                              f"window={window}, n_neg={n_neg}")
         self.W_in = W_in
         self.W_out = W_out
-        _check_weights(self.W_in, self.W_out)
-        cdef Py_ssize_t V = self.W_in.shape[0], d = self.W_in.shape[1]
+        self.subwords = sub_offsets is not None or sub_rows is not None
+        if self.subwords:
+            if sub_offsets is None or sub_rows is None:
+                raise ValueError("the subword model needs both sub_offsets and sub_rows")
+            if objective == "batched":
+                raise ValueError("the subword model trains in the exact mode only")
+            _check_subword_weights(self.W_in, self.W_out)
+            self.sub_offsets = sub_offsets
+            self.sub_rows = sub_rows
+            _check_subword_table(self.sub_offsets, self.sub_rows, self.W_out.shape[0],
+                                 self.W_in.shape[0])
+        else:
+            _check_weights(self.W_in, self.W_out)
+        cdef Py_ssize_t V = self.W_out.shape[0], d = self.W_in.shape[1]
         self.V = V
         try:
             self.sigmoid = sigmoid.sigmoid
@@ -956,7 +1187,9 @@ cdef class KernelState:
         self.window = window
         self.objective = objective
         self.sg, self.hs, self.cbow_mean = sg, hs, cbow_mean
-        if not sg:
+        if self.subwords:
+            self.code = SG_SUB if sg else CBOW_SUB
+        elif not sg:
             self.code = CBOW
         elif hs:
             self.code = SG_HS_BATCHED if objective == "batched" else SG_HS
@@ -970,8 +1203,10 @@ cdef class KernelState:
         # after one free slot. grad: neu1e (exact), dI (batched: 2 * window rows), h and neu1e
         # (CBOW).
         cdef Py_ssize_t grad_rows = (2 * window if self.code in (SG_NS_BATCHED, SG_HS_BATCHED)
-                                     else 2 if self.code == CBOW else 1)
-        cdef Py_ssize_t plan_len = (2 * window * n_neg if self.code in (SG_NS_EXACT, SG_HS)
+                                     else 2 if self.code == CBOW
+                                     else 3 if self.code in (SG_SUB, CBOW_SUB) else 1)
+        cdef Py_ssize_t plan_len = (2 * window * n_neg
+                                    if self.code in (SG_NS_EXACT, SG_HS, SG_SUB)
                                     else n_neg) + 1
         cdef Py_ssize_t n_ids = 2 * plan_len + 2 * window
         # Private blocks: no cache line shared with another worker's scratch (vecops.h).
@@ -1003,6 +1238,11 @@ cdef class KernelState:
             # Empty paths (V = 1) leave codes and points empty: nothing reads them.
             self.model.codes = &self.codes[0] if self.codes.shape[0] else NULL
             self.model.points = &self.points[0] if self.points.shape[0] else NULL
+        self.model.sub_offsets = NULL
+        self.model.sub_rows = NULL
+        if self.subwords:
+            self.model.sub_offsets = &self.sub_offsets[0]
+            self.model.sub_rows = &self.sub_rows[0]
 
     cdef int _set_tree(self, tree, syn1, Py_ssize_t V, Py_ssize_t d) except -1:
         """Check hierarchical softmax's tree and syn1 against a vocabulary of V words, d wide."""
@@ -1173,7 +1413,10 @@ cdef class KernelState:
         but the noise words (when ``negatives`` is None): the door the tests step through.
 
         Skip-gram: ``inputs`` holds one word, whose input row predicts ``target``; CBOW: the
-        mean (or sum) of the rows of ``inputs`` (1..2 * window ids) predicts ``target``.
+        mean (or sum) of the rows of ``inputs`` (1..2 * window ids) predicts ``target``. With
+        subwords, a word's input row is the mean of its rows (``sub_offsets``, ``sub_rows``):
+        skip-gram's ``inputs[0]`` is the center word, CBOW's h the mean of all the context
+        words' rows.
         Hierarchical softmax's targets (target's Huffman path) come first when hs=1, then
         negative sampling's (target and the noise words) when there are noise words.
 
@@ -1220,7 +1463,14 @@ cdef class KernelState:
         with nogil:
             if draw:
                 _draw_noise(&self.st.rng, &self.model.noise, n_neg, self.st.plan_a)
-            if self.sg:
+            if self.subwords and self.sg:
+                _sg_sub_example(&self.model, inputs[0], <int32_t>target, negs, n_neg, lr,
+                                self.st.grad + d, self.st.grad, &loss)
+            elif self.subwords:
+                _cbow_sub_example(&self.model, &inputs[0], n_in, <int32_t>target, negs, n_neg,
+                                  lr, self.st.grad + d, self.st.grad, self.st.grad + 2 * d,
+                                  &loss)
+            elif self.sg:
                 h = self.model.W_in + inputs[0] * self.model.ld_in
                 _example(&self.model, h, <int32_t>target, negs, n_neg, lr, self.st.grad, &loss)
                 for t in range(d):
@@ -1301,6 +1551,10 @@ cdef class KernelState:
                     _sg_hs_piece(model, &st, words, m, lr, &loss, &n_pairs)
                 elif code == SG_HS_BATCHED:
                     _sg_hs_batched_piece(model, &st, words, m, lr, &loss, &n_pairs)
+                elif code == SG_SUB:
+                    _sg_sub_piece(model, &st, words, m, lr, &loss, &n_pairs)
+                elif code == CBOW_SUB:
+                    _cbow_sub_piece(model, &st, words, m, lr, &loss, &n_pairs)
                 else:
                     _sg_ns_exact_piece(model, &st, words, m, lr, &loss, &n_pairs)
         self.st.rng = st.rng

@@ -40,6 +40,11 @@ cdef struct Model:
     const uint8_t* codes        # Huffman codes, all words' paths back to back
     const int32_t* points       # inner nodes (syn1 rows) on those paths
     const int64_t* path_offsets # (V + 1,): word w's path is [path_offsets[w], path_offsets[w+1])
+    # fastText's subword input (Bojanowski et al. 2017; cw2v.subwords): word w's input vector
+    # is the mean of the W_in rows sub_rows[sub_offsets[w]:sub_offsets[w + 1]] (its own row,
+    # then its n-gram buckets' rows, V + bucket rows in all). NULL: plain word2vec.
+    const int64_t* sub_offsets  # (V + 1,)
+    const int32_t* sub_rows
 
 # One worker's own state: its scratch buffers (owned by its KernelState) and its generator.
 cdef struct WorkerState:
