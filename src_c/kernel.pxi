@@ -320,17 +320,34 @@ cdef inline void _hs_update_kept(const float* G, float* const* rows, Py_ssize_t 
     cw2v_hs_update(kept_g, kept_rows, kept, h, neu1e, d)
 
 
+cdef inline float _lock(const float* lockf, int32_t word) noexcept nogil:
+    """Word ``word``'s lock factor: lockf[word], or 1 when there is no lock (lockf NULL)."""
+    return <float>1.0 if lockf == NULL else lockf[word]
+
+
+cdef inline void _add_input(float lock, const float* neu1e, float* h,
+                            Py_ssize_t d) noexcept nogil:
+    """An input row's update, h += lock * neu1e (gensim's vectors_lockf): the plain sum for
+    lock 1 (the unlocked path, unchanged), nothing at all for lock 0 (the row keeps its bits,
+    whatever neu1e holds)."""
+    cdef Py_ssize_t t
+    if lock == 1.0:
+        for t in range(d):
+            h[t] += neu1e[t]
+    elif lock != 0.0:
+        for t in range(d):
+            h[t] += lock * neu1e[t]
+
+
 cdef inline void _ns_update(float* h, float* W_out, Py_ssize_t ld_out, Py_ssize_t d,
                             int32_t positive, const int32_t* negatives, Py_ssize_t n_neg,
                             float lr, const SigmoidTable* sig, float* neu1e,
-                            double* loss) noexcept nogil:
-    """One negative-sampling step for input row h (updated), positive target and n_neg noise
-    targets (eq. 4)."""
-    cdef Py_ssize_t t
+                            double* loss, float lock) noexcept nogil:
+    """One negative-sampling step for input row h (updated, its update scaled by ``lock``),
+    positive target and n_neg noise targets (eq. 4)."""
     memset(neu1e, 0, d * sizeof(float))
     _ns_targets(h, W_out, ld_out, d, positive, negatives, n_neg, lr, sig, neu1e, loss)
-    for t in range(d):
-        h[t] += neu1e[t]
+    _add_input(lock, neu1e, h, d)
 
 
 cdef inline void _example(const Model* model, const float* h, int32_t target,
@@ -355,8 +372,9 @@ cdef inline void _cbow_example(const Model* model, const int32_t* ctx, Py_ssize_
                                float lr, float* neu1, float* neu1e, double* loss) noexcept nogil:
     """One CBOW example (Mikolov et al. 2013a): h = mean (cbow_mean) or sum of the input rows
     ctx[0:n_ctx] (n_ctx >= 1) predicts ``target``; neu1e then goes to every context row,
-    divided by n_ctx for the sum (gensim's cbow_mean=0), undivided for the mean (word2vec.c)."""
-    cdef Py_ssize_t t, d = model.d
+    divided by n_ctx for the sum (gensim's cbow_mean=0), undivided for the mean (word2vec.c),
+    and scaled by each context word's lock factor when there is a lock (``model.lockf``)."""
+    cdef Py_ssize_t t, k, d = model.d
     cdef float inv = <float>1.0 / <float>n_ctx
     cw2v_sum_rows(model.W_in, model.ld_in, ctx, <int>n_ctx,
                   inv if model.cbow_mean else <float>1.0, neu1, d)
@@ -364,14 +382,18 @@ cdef inline void _cbow_example(const Model* model, const int32_t* ctx, Py_ssize_
     if not model.cbow_mean:
         for t in range(d):
             neu1e[t] *= inv
-    cw2v_add_to_rows(neu1e, model.W_in, model.ld_in, ctx, <int>n_ctx, d)
+    if model.lockf == NULL:
+        cw2v_add_to_rows(neu1e, model.W_in, model.ld_in, ctx, <int>n_ctx, d)
+    else:
+        for k in range(n_ctx):
+            _add_input(model.lockf[ctx[k]], neu1e, model.W_in + ctx[k] * model.ld_in, d)
 
 
 cdef inline void _batched_update(float* W_in, Py_ssize_t ld_in, float* W_out, Py_ssize_t ld_out,
                                  Py_ssize_t d, const int32_t* inputs, int n_in,
                                  const int32_t* outputs,
                                  int n_out, float lr, const SigmoidTable* sig, float* grad_in,
-                                 double* loss) noexcept nogil:
+                                 double* loss, const float* lockf) noexcept nogil:
     """HogBatch step (Ji et al. 2016): inputs share one set of outputs (outputs[0] positive).
 
     With I the input rows (n_in x d) and O the output rows (n_out x d)::
@@ -380,6 +402,7 @@ cdef inline void _batched_update(float* W_in, Py_ssize_t ld_in, float* W_out, Py
 
     dI and dO both use the weights from before this step. Outputs equal to outputs[0] after
     position 0 are skipped, as in the exact rule. n_in <= _BATCH_INPUTS, n_out <= _BATCH_OUTPUTS.
+    Input row a's dI is scaled by its word's lock factor (``_add_inputs``; lockf NULL: none).
     """
     cdef int a, b
     cdef float label
@@ -408,9 +431,21 @@ cdef inline void _batched_update(float* W_in, Py_ssize_t ld_in, float* W_out, Py
     # dO = G^T I, applied in place (I still holds the old inputs).
     for b in range(n_out):
         cw2v_combine(G + b, n_out, in_rows, n_in, <float*>out_rows[b], d)
-    for a in range(n_in):
-        cw2v_axpy(1.0, grad_in + a * d, <float*>in_rows[a], d)
+    _add_inputs(grad_in, in_rows, inputs, n_in, d, lockf)
     loss[0] += step_loss
+
+
+cdef inline void _add_inputs(const float* grad_in, const float* const* in_rows,
+                             const int32_t* inputs, int n_in, Py_ssize_t d,
+                             const float* lockf) noexcept nogil:
+    """A HogBatch step's input updates: in_rows[a] += lock * grad_in[a], lock the factor of
+    word inputs[a] (1 when lockf is NULL; a row of factor 0 is not touched)."""
+    cdef int a
+    cdef float lock
+    for a in range(n_in):
+        lock = _lock(lockf, inputs[a])
+        if lock != 0.0:
+            cw2v_axpy(lock, grad_in + a * d, <float*>in_rows[a], d)
 
 
 cdef inline void _batched_hs_update(float* W_in, Py_ssize_t ld_in, float* syn1,
@@ -418,7 +453,7 @@ cdef inline void _batched_hs_update(float* W_in, Py_ssize_t ld_in, float* syn1,
                                     const int32_t* inputs, int n_in, const uint8_t* code,
                                     const int32_t* point, Py_ssize_t length, float lr,
                                     const SigmoidTable* sig, float* grad_in,
-                                    double* loss) noexcept nogil:
+                                    double* loss, const float* lockf) noexcept nogil:
     """HogBatch for hierarchical softmax: a window's inputs share the center's Huffman path.
 
     With I the input rows (n_in x d) and O the path's inner-node rows (length x d), labels
@@ -429,7 +464,8 @@ cdef inline void _batched_hs_update(float* W_in, Py_ssize_t ld_in, float* syn1,
     all from the weights before this step; an entry with |S| >= max_exp gets G = 0 (word2vec.c
     skips such a node). The path goes in chunks of _BATCH_OUTPUTS nodes (a chunk's rows are
     untouched by the chunks before it, and I changes only at the end, so the chunks make one
-    step). n_in <= _BATCH_INPUTS.
+    step). n_in <= _BATCH_INPUTS. Input row a's dI is scaled by its word's lock factor
+    (``_add_inputs``; lockf NULL: none).
     """
     cdef int a, b, n
     cdef Py_ssize_t start = 0
@@ -454,8 +490,7 @@ cdef inline void _batched_hs_update(float* W_in, Py_ssize_t ld_in, float* syn1,
         for b in range(n):
             cw2v_combine(G + b, n, in_rows, n_in, <float*>out_rows[b], d)
         start += n
-    for a in range(n_in):
-        cw2v_axpy(1.0, grad_in + a * d, <float*>in_rows[a], d)
+    _add_inputs(grad_in, in_rows, inputs, n_in, d, lockf)
 
 
 cdef inline Py_ssize_t _draw_window(uint64_t* rng, Py_ssize_t window) noexcept nogil:
@@ -617,7 +652,8 @@ cdef void _sg_ns_exact_piece(const Model* model, WorkerState* st, const int32_t*
                 _prefetch_rows(W_in, ld_in, d,
                                &words[i + 1 - plans.b_next if i + 1 >= plans.b_next else 0], 1)
             _ns_update(W_in + words[j] * ld_in, W_out, ld_out, d, words[i],
-                       plans.cur + c * n_neg, n_neg, lr, sig, neu1e, loss)
+                       plans.cur + c * n_neg, n_neg, lr, sig, neu1e, loss,
+                       _lock(model.lockf, words[j]))
             c += 1
         n_pairs[0] += c
         _plans_advance(&plans)
@@ -658,7 +694,7 @@ cdef void _sg_ns_batched_piece(const Model* model, WorkerState* st, const int32_
         # outputs: the center word in the slot before the plan, then the shared noise words.
         (plans.cur - 1)[0] = words[i]
         _batched_update(W_in, ld_in, W_out, ld_out, d, ctx, <int>n_ctx, plans.cur - 1,
-                        <int>(n_neg + 1), lr, &model.sig, st.grad, loss)
+                        <int>(n_neg + 1), lr, &model.sig, st.grad, loss, model.lockf)
         n_pairs[0] += n_ctx
         _plans_advance(&plans)
 
@@ -733,8 +769,7 @@ cdef void _sg_hs_piece(const Model* model, WorkerState* st, const int32_t* words
                                 n_neg, lr, &model.sig, neu1e, loss)
             else:
                 _example(model, h, words[i], plans.cur + c * n_neg, n_neg, lr, neu1e, loss)
-            for t in range(d):
-                h[t] += neu1e[t]
+            _add_input(_lock(model.lockf, words[j]), neu1e, h, d)
             c += 1
         n_pairs[0] += c
         _plans_advance(&plans)
@@ -806,7 +841,8 @@ cdef void _sg_hs_batched_piece(const Model* model, WorkerState* st, const int32_
         p0 = model.path_offsets[words[i]]
         _batched_hs_update(model.W_in, model.ld_in, model.syn1, model.ld_syn1, d, ctx,
                            <int>n_ctx, model.codes + p0, model.points + p0,
-                           model.path_offsets[words[i] + 1] - p0, lr, &model.sig, st.grad, loss)
+                           model.path_offsets[words[i] + 1] - p0, lr, &model.sig, st.grad, loss,
+                           model.lockf)
         n_pairs[0] += n_ctx
         _plans_advance(&plans)
 
@@ -863,6 +899,11 @@ cdef class KernelState:
         in [0, V - 1), its codes 0 or 1.
     syn1 : float32 (V, d), writeable, optional, laid out as W_in may be
         Hierarchical softmax's inner-node weights (required when hs=1; row V - 1 unused).
+    lockf : float32 (V,), optional
+        Each word's lock factor (gensim's ``vectors_lockf``): every update of ``W_in[w]``, in
+        every method and objective, is scaled by ``lockf[w]`` -- 0 leaves the row unchanged,
+        1 trains it as usual. Output rows (``W_out``, ``syn1``) train as usual. Values must be
+        in [0, 1]. None: no locking (the kernel does no extra work).
     """
     cdef weights_t W_in
     cdef weights_t W_out
@@ -893,10 +934,11 @@ cdef class KernelState:
     cdef const uint8_t[::1] codes
     cdef const int32_t[::1] points
     cdef const int64_t[::1] path_offsets
+    cdef const float[::1] lockf
 
     def __cinit__(self, W_in, W_out, sigmoid, noise, Py_ssize_t n_neg, uint64_t rng_state, *,
                   keep_prob=None, Py_ssize_t window=1, str objective="exact", int sg=1,
-                  int hs=0, int cbow_mean=1, tree=None, syn1=None):
+                  int hs=0, int cbow_mean=1, tree=None, syn1=None, lockf=None):
         self.grad = NULL
         self.plans = NULL
         self.grad_raw = NULL
@@ -952,6 +994,9 @@ cdef class KernelState:
                              f"vocabulary {V}")
         if hs:
             self._set_tree(tree, syn1, V, d)
+        self.model.lockf = NULL
+        if lockf is not None:
+            self._set_lockf(lockf, V)
         self.n_neg = n_neg
         self.window = window
         self.objective = objective
@@ -963,7 +1008,7 @@ cdef class KernelState:
         else:
             self.code = SG_NS_BATCHED if objective == "batched" else SG_NS_EXACT
         self.st.rng = rng_state
-        self.sources = (W_in, W_out, sigmoid, noise)
+        self.sources = (W_in, W_out, sigmoid, noise, lockf)
 
         # Scratch, sized in Py_ssize_t from the bounded sizes. A plan holds a center's noise
         # words (skip-gram's exact rule: n_neg per context; batched and CBOW: one shared set)
@@ -1034,6 +1079,19 @@ cdef class KernelState:
                 raise ValueError(f"tree.codes[{k}] = {self.codes[k]}, not 0 or 1")
         if n:
             _check_ids(&self.points[0], n, V - 1, "tree.points")
+        return 0
+
+    cdef int _set_lockf(self, lockf, Py_ssize_t V) except -1:
+        """Check the lock factors (float32, V of them, each in [0, 1]) and point the model at
+        them."""
+        self.lockf = lockf
+        if self.lockf.shape[0] != V:
+            raise ValueError(f"lockf has {self.lockf.shape[0]} entries, the vocabulary {V}")
+        cdef Py_ssize_t w
+        for w in range(V):
+            if not 0.0 <= self.lockf[w] <= 1.0:
+                raise ValueError(f"lockf[{w}] = {self.lockf[w]}, not in [0, 1]")
+        self.model.lockf = &self.lockf[0]
         return 0
 
     @property
@@ -1107,7 +1165,8 @@ cdef class KernelState:
                 _draw_noise(&self.st.rng, &self.model.noise, n_neg, self.st.plan_a)
             _ns_update(self.model.W_in + center * self.model.ld_in, self.model.W_out,
                          self.model.ld_out, self.model.d,
-                         <int32_t>context, negs, n_neg, lr, &self.model.sig, self.st.grad, &loss)
+                         <int32_t>context, negs, n_neg, lr, &self.model.sig, self.st.grad, &loss,
+                         _lock(self.model.lockf, <int32_t>center))
         self.busy = False
         return loss
 
@@ -1162,7 +1221,8 @@ cdef class KernelState:
                     negs = &negatives[p, 0]
                 _ns_update(self.model.W_in + centers[p] * self.model.ld_in, self.model.W_out,
                              self.model.ld_out, d, contexts[p], negs,
-                             n_neg, lr, &self.model.sig, self.st.grad, &loss)
+                             n_neg, lr, &self.model.sig, self.st.grad, &loss,
+                             _lock(self.model.lockf, centers[p]))
         self.st.rng = state
         self.busy = False
         return loss
@@ -1223,8 +1283,7 @@ cdef class KernelState:
             if self.sg:
                 h = self.model.W_in + inputs[0] * self.model.ld_in
                 _example(&self.model, h, <int32_t>target, negs, n_neg, lr, self.st.grad, &loss)
-                for t in range(d):
-                    h[t] += self.st.grad[t]
+                _add_input(_lock(self.model.lockf, inputs[0]), self.st.grad, h, d)
             else:
                 _cbow_example(&self.model, &inputs[0], n_in, <int32_t>target, negs, n_neg, lr,
                               self.st.grad, self.st.grad + d, &loss)
@@ -1359,11 +1418,21 @@ def _sigmoid_lookup(const float[::1] x, sigmoid):
     return out
 
 
+cdef const float* _lock_door(const float[::1] lockf, Py_ssize_t V) except? NULL:
+    """The test doors' lock factors: NULL for None, else checked to hold V entries."""
+    if lockf is None:
+        return NULL
+    if lockf.shape[0] != V:
+        raise ValueError(f"lockf has {lockf.shape[0]} entries, the vocabulary {V}")
+    return &lockf[0]
+
+
 def _batched_window(weights_t W_in, weights_t W_out, const int32_t[::1] inputs,
-                    const int32_t[::1] outputs, float lr, sigmoid):
+                    const int32_t[::1] outputs, float lr, sigmoid,
+                    const float[::1] lockf=None):
     """One HogBatch step: W_in rows ``inputs`` against W_out rows ``outputs`` (``outputs[0]``
-    the positive, the rest shared noise words), the batched objective's update. Returns the
-    step's summed loss."""
+    the positive, the rest shared noise words), the batched objective's update, input rows
+    scaled by ``lockf`` (V factors; None: no locking). Returns the step's summed loss."""
     _check_weights(W_in, W_out)
     cdef Py_ssize_t V = W_in.shape[0], d = W_in.shape[1]
     cdef Py_ssize_t ld_in = _row_stride(W_in, "W_in"), ld_out = _row_stride(W_out, "W_out")
@@ -1374,6 +1443,7 @@ def _batched_window(weights_t W_in, weights_t W_out, const int32_t[::1] inputs,
         raise ValueError(f"need 1..{_BATCH_OUTPUTS} outputs, got {n_out}")
     _check_ids(&inputs[0], n_in, V, "inputs")
     _check_ids(&outputs[0], n_out, V, "outputs")
+    cdef const float* lock = _lock_door(lockf, V)
     cdef const float[::1] table = sigmoid.sigmoid
     cdef const float[::1] log_table = sigmoid.log_sigmoid
     cdef SigmoidTable sig = _sigmoid_view(table, log_table, float(sigmoid.max_exp))
@@ -1383,16 +1453,17 @@ def _batched_window(weights_t W_in, weights_t W_out, const int32_t[::1] inputs,
         raise MemoryError()
     with nogil:
         _batched_update(&W_in[0, 0], ld_in, &W_out[0, 0], ld_out, d, &inputs[0], <int>n_in,
-                        &outputs[0], <int>n_out, lr, &sig, grad_in, &loss)
+                        &outputs[0], <int>n_out, lr, &sig, grad_in, &loss, lock)
     free(grad_in)
     return loss
 
 
 def _batched_hs_window(weights_t W_in, weights_t syn1, tree, const int32_t[::1] inputs,
-                       Py_ssize_t target, float lr, sigmoid):
+                       Py_ssize_t target, float lr, sigmoid, const float[::1] lockf=None):
     """One HogBatch hierarchical-softmax step: W_in rows ``inputs`` against the inner nodes of
     ``target``'s path in ``tree`` (a cw2v.tables.HuffmanTree), the batched skip-gram's update
-    with hs=1, n_neg=0. Returns the step's summed loss."""
+    with hs=1, n_neg=0, input rows scaled by ``lockf`` (V factors; None: no locking). Returns
+    the step's summed loss."""
     _check_weights(W_in, syn1)
     cdef Py_ssize_t V = W_in.shape[0], d = W_in.shape[1]
     cdef Py_ssize_t ld_in = _row_stride(W_in, "W_in"), ld_syn1 = _row_stride(syn1, "syn1")
@@ -1402,6 +1473,7 @@ def _batched_hs_window(weights_t W_in, weights_t syn1, tree, const int32_t[::1] 
     _check_ids(&inputs[0], n_in, V, "inputs")
     if not 0 <= target < V:
         raise IndexError(f"target {target} is out of range for a vocabulary of {V}")
+    cdef const float* lock = _lock_door(lockf, V)
     cdef const uint8_t[::1] codes = tree.codes
     cdef const int32_t[::1] points = tree.points
     cdef const int64_t[::1] offsets = tree.offsets
@@ -1422,6 +1494,6 @@ def _batched_hs_window(weights_t W_in, weights_t syn1, tree, const int32_t[::1] 
         with nogil:
             _batched_hs_update(&W_in[0, 0], ld_in, &syn1[0, 0], ld_syn1, d, &inputs[0],
                                <int>n_in,
-                               &codes[lo], &points[lo], length, lr, &sig, grad_in, &loss)
+                               &codes[lo], &points[lo], length, lr, &sig, grad_in, &loss, lock)
     free(grad_in)
     return loss

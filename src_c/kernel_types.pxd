@@ -40,6 +40,9 @@ cdef struct Model:
     const uint8_t* codes        # Huffman codes, all words' paths back to back
     const int32_t* points       # inner nodes (syn1 rows) on those paths
     const int64_t* path_offsets # (V + 1,): word w's path is [path_offsets[w], path_offsets[w+1])
+    # gensim's vectors_lockf: W_in row w's update is scaled by lockf[w] (0 freezes the row, 1
+    # trains it as usual); NULL: no locking (every row 1, the path with no extra work).
+    const float* lockf          # (V,) or NULL
 
 # One worker's own state: its scratch buffers (owned by its KernelState) and its generator.
 cdef struct WorkerState:

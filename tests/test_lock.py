@@ -1,0 +1,192 @@
+"""Locked rows (gensim's ``vectors_lockf``): each compiled kernel copy scales every input-row
+update by the word's lock factor, as the NumPy reference does, in every objective and mode;
+locked rows keep their bits through whole training runs; the model's ``lock=`` API."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pytest
+from test_objectives import (COMBOS, IDS, SPAN_BOUNDS, assert_same_weights, example_steps,
+                             make_models)
+
+# Every combination, skip-gram with negative sampling alone included (test_objectives leaves it
+# to test_kernel's pair tests).
+ALL_COMBOS = COMBOS + [(1, 0, 5, 1)]
+ALL_IDS = IDS + ["sg-ns"]
+# (sg, hs, n_neg, cbow_mean, batched): every kernel function of train_span.
+SPAN_CASES = ([c + (False,) for c in ALL_COMBOS]
+              + [(1, 0, 5, 1, True), (1, 1, 0, 1, True)])
+SPAN_IDS = ALL_IDS + ["sg-ns-batched", "sg-hs-batched"]
+
+
+def mixed_lock(V: int) -> np.ndarray:
+    """Factors 0, 0.5 and 1 in turn: frequent and rare words get each."""
+    return np.array([0.0, 0.5, 1.0], dtype=np.float32)[np.arange(V) % 3]
+
+
+# -- step by step against the reference --------------------------------------------------------
+
+@lru_cache(maxsize=None)
+def reference_examples(V, d, sg, hs, n_neg, cbow_mean, window):
+    ref = make_models(None, V, d, sg, hs, n_neg, cbow_mean, seed=d, window=window)[0]
+    ref.lockf = mixed_lock(V)
+    start = ref.W_in.copy()
+    loss = sum(ref.train_example(*step) for step in example_steps(V, d, sg, n_neg, window, d))
+    return ref, loss, start
+
+
+@pytest.mark.parametrize("sg, hs, n_neg, cbow_mean", ALL_COMBOS, ids=ALL_IDS)
+@pytest.mark.parametrize("d", [7, 17])
+def test_train_example_with_lock_matches_reference(kernel, sg, hs, n_neg, cbow_mean, d):
+    """train_example (the exact rule of every architecture and objective) with a lock vector:
+    the compiled copy's weights equal the reference's after each of 300 examples' updates."""
+    V, window = 90, 4
+    ref0, _, weights = make_models(kernel, V, d, sg, hs, n_neg, cbow_mean, seed=d,
+                                   window=window)
+    lockf = mixed_lock(V)
+    state = kernel.KernelState(weights[0], weights[1], ref0.sigmoid_tables, ref0.noise_table,
+                               n_neg, 0, window=window, sg=sg, hs=hs, cbow_mean=cbow_mean,
+                               tree=ref0.tree if hs else None, syn1=weights[2] if hs else None,
+                               lockf=lockf)
+    loss = sum(state.train_example(inputs, target, 0.05, negs)
+               for inputs, target, negs in example_steps(V, d, sg, n_neg, window, d))
+    ref, loss_ref, start = reference_examples(V, d, sg, hs, n_neg, cbow_mean, window)
+    assert_same_weights(ref, weights)
+    assert loss == pytest.approx(loss_ref, rel=1e-4)
+    locked, half, free = (lockf == 0), (lockf == 0.5), (lockf == 1)
+    np.testing.assert_array_equal(weights[0][locked], start[locked])
+    assert np.abs(weights[0][half] - start[half]).max() > 1e-3
+    assert np.abs(weights[0][free] - start[free]).max() > 1e-3
+
+
+@lru_cache(maxsize=None)
+def reference_span(V, d, sg, hs, n_neg, cbow_mean, window, batched):
+    rng = np.random.default_rng(4)
+    keep = np.minimum(1.0, rng.random(V) + 0.3).astype(np.float32)
+    tokens = rng.integers(0, V, 500).astype(np.int32)
+    ref = make_models(None, V, d, sg, hs, n_neg, cbow_mean, seed=3, window=window)[0]
+    ref.lockf = mixed_lock(V)
+    start = ref.W_in.copy()
+    bounds = np.array(SPAN_BOUNDS[:-1] + (500,), np.int64)
+    out = ref.train_span(tokens, bounds, keep, window, 0.05, 0.01, batched=batched)
+    return ref, out, keep, tokens, bounds, start
+
+
+@pytest.mark.parametrize("sg, hs, n_neg, cbow_mean, batched", SPAN_CASES, ids=SPAN_IDS)
+def test_train_span_with_lock_matches_reference(kernel, sg, hs, n_neg, cbow_mean, batched):
+    """Each kernel function (the training paths: skip-gram NS exact and batched, HS exact and
+    batched, CBOW NS and HS) with a lock vector, step for step with the reference."""
+    V, d, window = 60, 16, 4
+    ref, expected, keep, tokens, bounds, start = reference_span(V, d, sg, hs, n_neg,
+                                                                cbow_mean, window, batched)
+    lockf = mixed_lock(V)
+    ref0, state, weights = make_models(kernel, V, d, sg, hs, n_neg, cbow_mean, seed=3,
+                                       window=window)
+    state = kernel.KernelState(weights[0], weights[1], ref0.sigmoid_tables, ref0.noise_table,
+                               n_neg, state.rng_state, keep_prob=keep, window=window,
+                               objective="batched" if batched else "exact", sg=sg, hs=hs,
+                               cbow_mean=cbow_mean, tree=ref.tree if hs else None,
+                               syn1=weights[2] if hs else None, lockf=lockf)
+    out = state.train_span(tokens, bounds, 0.05, 0.01)
+    assert out[:3] == expected[:3]
+    assert out[3] == pytest.approx(expected[3], rel=1e-4)
+    assert_same_weights(ref, weights)
+    seen = np.zeros(V, bool)
+    seen[tokens] = True
+    for factor in (0.0, 0.5, 1.0):
+        rows = seen & (lockf == factor)
+        moved = np.abs(weights[0][rows] - start[rows]).max()
+        assert moved == 0 if factor == 0 else moved > 1e-4, factor
+
+
+@pytest.mark.parametrize("d", [7, 50])
+def test_batched_windows_with_lock_match_reference(kernel, d):
+    """The HogBatch steps (negative sampling and hierarchical softmax) with a lock vector;
+    windows with repeated words (one row's updates summed)."""
+    V = 90
+    ref, state, weights = make_models(kernel, V, d, 1, 1, 5, 1, seed=d)
+    ref.lockf = lockf = mixed_lock(V)
+    start = ref.W_in.copy()
+    rng = np.random.default_rng(d)
+    t = ref.sigmoid_tables
+    loss = loss_ref = 0.0
+    for step in range(150):
+        inputs = rng.integers(0, V, rng.integers(1, 9)).astype(np.int32)
+        inputs[-1] = inputs[0]
+        outputs = rng.integers(0, V, 6).astype(np.int32)
+        if step % 2:
+            loss += kernel._batched_window(weights[0], weights[1], inputs, outputs, 0.05, t,
+                                           lockf)
+            loss_ref += ref.train_window_batched(inputs, int(outputs[0]), outputs[1:])
+        else:
+            loss += kernel._batched_hs_window(weights[0], weights[2], ref.tree, inputs,
+                                              int(outputs[0]), 0.05, t, lockf)
+            loss_ref += ref.train_window_batched_hs(inputs, int(outputs[0]))
+    assert_same_weights(ref, weights)
+    assert loss == pytest.approx(loss_ref, rel=1e-4)
+    np.testing.assert_array_equal(weights[0][lockf == 0], start[lockf == 0])
+    with pytest.raises(ValueError, match="lockf has 3 entries"):
+        kernel._batched_window(weights[0], weights[1], inputs, outputs, 0.05, t, lockf[:3])
+
+
+def test_train_pairs_with_lock_match_reference(kernel):
+    """train_pair and train_pairs scale the center's (input row's) update."""
+    V, d = 90, 16
+    ref, state, weights = make_models(kernel, V, d, 1, 0, 5, 1, seed=2)
+    ref.lockf = lockf = mixed_lock(V)
+    start = ref.W_in.copy()
+    state = kernel.KernelState(weights[0], weights[1], ref.sigmoid_tables, ref.noise_table, 5,
+                               0, lockf=lockf)
+    rng = np.random.default_rng(0)
+    centers, contexts = (rng.integers(0, V, 400).astype(np.int32) for _ in range(2))
+    negatives = rng.integers(0, V, (400, 5)).astype(np.int32)
+    loss = state.train_pairs(centers, contexts, 0.05, negatives)
+    loss += sum(state.train_pair(int(c), int(o), 0.05, n)
+                for c, o, n in zip(centers[:50], contexts[:50], negatives[:50]))
+    ref.lr = 0.05
+    loss_ref = ref.train_pairs(centers, contexts, negatives)
+    loss_ref += sum(ref.train_pair(int(c), int(o), n)
+                    for c, o, n in zip(centers[:50], contexts[:50], negatives[:50]))
+    assert_same_weights(ref, weights)
+    assert loss == pytest.approx(loss_ref, rel=1e-4)
+    np.testing.assert_array_equal(weights[0][lockf == 0], start[lockf == 0])
+
+
+@pytest.mark.parametrize("sg, hs, n_neg, cbow_mean, batched", SPAN_CASES, ids=SPAN_IDS)
+def test_lock_of_ones_is_no_lock_and_zeros_freeze_w_in(kernel, sg, hs, n_neg, cbow_mean,
+                                                       batched):
+    """A lock of all ones trains bit for bit as no lock (the factor's path for 1 is the plain
+    sum); all zeros leave every input row as it was while the output rows train."""
+    V, d, window = 60, 16, 4
+    rng = np.random.default_rng(1)
+    tokens = rng.integers(0, V, 400).astype(np.int32)
+    bounds = np.array([0, 200, 400], np.int64)
+    results = []
+    for lockf in (None, np.ones(V, np.float32), np.zeros(V, np.float32)):
+        ref, state, weights = make_models(kernel, V, d, sg, hs, n_neg, cbow_mean, seed=3,
+                                          window=window)
+        start = [w.copy() for w in weights]
+        state = kernel.KernelState(weights[0], weights[1], ref.sigmoid_tables,
+                                   ref.noise_table, n_neg, 7, window=window,
+                                   objective="batched" if batched else "exact", sg=sg, hs=hs,
+                                   cbow_mean=cbow_mean, tree=ref.tree if hs else None,
+                                   syn1=weights[2] if hs else None, lockf=lockf)
+        state.train_span(tokens, bounds, 0.05, 0.01)
+        results.append(weights)
+    for a, b in zip(results[0], results[1]):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(results[2][0], start[0])
+    out = 2 if hs else 1
+    assert np.abs(results[2][out] - start[out]).max() > 1e-3
+
+
+def test_state_checks_lockf(kernel):
+    ref, state, weights = make_models(kernel, 20, 4, 1, 0, 5, 1)
+    args = (weights[0], weights[1], ref.sigmoid_tables, ref.noise_table, 5, 0)
+    for bad, match in ((np.ones(19, np.float32), "lockf has 19 entries"),
+                       (np.full(20, 1.5, np.float32), r"lockf\[0\] = 1.5"),
+                       (np.full(20, np.nan, np.float32), r"lockf\[0\] = nan"),
+                       (np.full(20, -0.1, np.float32), r"not in \[0, 1\]")):
+        with pytest.raises(ValueError, match=match):
+            kernel.KernelState(*args, lockf=bad)
