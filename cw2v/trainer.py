@@ -315,11 +315,14 @@ class TrainingRun:
         Hierarchical softmax's tree (``settings.hs``).
     syn1 : float32 (V, d), optional
         Hierarchical softmax's inner-node weights (``settings.hs``), trained in place.
+    lockf : float32 (V,), optional
+        Each word's lock factor (gensim's ``vectors_lockf``): the updates of ``W_in[w]`` are
+        scaled by ``lockf[w]`` (0: the row stays as it is). None: no locking.
     """
 
     def __init__(self, kernel, W_in, W_out, sigmoid, noise, counts, encoded: EncodedCorpus,
                  settings: Settings, span_tokens: int = SPAN_TOKENS, *, tree=None,
-                 syn1=None):
+                 syn1=None, lockf=None):
         s = self.settings = settings
         self.W_in, self.W_out, self.syn1 = W_in, W_out, syn1
         self.span_tokens = span_tokens
@@ -336,7 +339,8 @@ class TrainingRun:
                                           int(seq.generate_state(1, np.uint64)[0]),
                                           keep_prob=keep_prob, window=s.window,
                                           objective=s.mode, sg=s.sg, hs=s.hs,
-                                          cbow_mean=s.cbow_mean, tree=tree, syn1=syn1)
+                                          cbow_mean=s.cbow_mean, tree=tree, syn1=syn1,
+                                          lockf=lockf)
                        for seq in seeds]
         self.epoch = 0                 # the epoch in progress, or the last one run (1-based)
         self.span = len(self.spans)    # spans of that epoch trained (all: it is finished)

@@ -190,3 +190,181 @@ def test_state_checks_lockf(kernel):
                        (np.full(20, -0.1, np.float32), r"not in \[0, 1\]")):
         with pytest.raises(ValueError, match=match):
             kernel.KernelState(*args, lockf=bad)
+
+
+# -- whole training runs and the model's lock= ---------------------------------------------------
+
+from cw2v import Vectors, Word2Vec, checkpoint, cli  # noqa: E402
+
+KW = dict(d=8, min_count=1, seed=5, window=3, epochs=3, progress=False, cache_dir=False)
+# (sg, hs, n_neg, cbow_mean, mode): every objective and mode corpus training has.
+RUNS = [(1, 0, 3, 1, "exact"), (1, 0, 3, 1, "batched"), (1, 1, 0, 1, "exact"),
+        (1, 1, 0, 1, "batched"), (1, 1, 3, 1, "exact"), (0, 0, 3, 1, "exact"),
+        (0, 0, 3, 0, "exact"), (0, 1, 0, 1, "exact"), (0, 1, 3, 1, "exact")]
+RUN_IDS = [f"{'sg' if sg else 'cbow'}-{'hs' if hs else ''}{'ns' if neg else ''}"
+           f"{'' if sg else ('-mean' if mean else '-sum')}-{mode}"
+           for sg, hs, neg, mean, mode in RUNS]
+
+
+def sentences() -> list[list[str]]:
+    rng = np.random.default_rng(1)
+    return [[f"w{j % 40}" for j in rng.zipf(1.3, 12)] for _ in range(300)]
+
+
+def start_and_end(monkeypatch, **kw):
+    """W_in as ``from_corpus`` starts training, and the trained model."""
+    seen = {}
+    original = Word2Vec._train_encoded
+
+    def record(self, *args, **kwargs):
+        seen["W_in"] = self.W_in.copy()
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Word2Vec, "_train_encoded", record)
+    model = Word2Vec.from_corpus(sentences(), **{**KW, **kw})
+    return seen["W_in"], model
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("sg, hs, n_neg, cbow_mean, mode", RUNS, ids=RUN_IDS)
+def test_locked_rows_keep_their_bits_through_training(monkeypatch, sg, hs, n_neg, cbow_mean,
+                                                      mode, workers):
+    """A whole multi-epoch run, one or two workers, every objective and mode: the locked
+    words' rows are bit for bit their start, every other word's row has moved."""
+    locked = ["w0", "w1", "w5", "w17", "w33"]  # frequent and rare words
+    start, model = start_and_end(monkeypatch, lock=locked, sg=sg, hs=hs, n_neg=n_neg,
+                                 cbow_mean=cbow_mean, mode=mode, workers=workers)
+    rows = np.array([model.w2i[w] for w in locked])
+    np.testing.assert_array_equal(model.W_in[rows], start[rows])
+    others = np.setdiff1d(np.arange(len(model.vocab)), rows)
+    assert (np.abs(model.W_in[others] - start[others]).max(axis=1) > 0).all()
+    assert model.lockf.dtype == np.float32 and model.lockf[rows].max() == 0
+    assert model.lockf[others].min() == 1
+
+
+def test_the_forms_of_lock_agree(monkeypatch):
+    """Words, a boolean mask and float factors of 0 lock the same rows the same way."""
+    _, by_words = start_and_end(monkeypatch, lock=("w3", "w4"), workers=1)
+    V = len(by_words.vocab)
+    mask = np.zeros(V, bool)
+    mask[[by_words.w2i["w3"], by_words.w2i["w4"]]] = True
+    _, by_mask = start_and_end(monkeypatch, lock=mask, workers=1)
+    _, by_factors = start_and_end(monkeypatch, lock=list(np.where(mask, 0.0, 1.0)), workers=1)
+    np.testing.assert_array_equal(by_words.W_in, by_mask.W_in)
+    np.testing.assert_array_equal(by_words.W_in, by_factors.W_in)
+    np.testing.assert_array_equal(by_words.lockf, by_mask.lockf)
+    # all ones: the same weights as no lock at all
+    _, ones = start_and_end(monkeypatch, lock=np.ones(V), workers=1)
+    _, plain = start_and_end(monkeypatch, workers=1)
+    np.testing.assert_array_equal(ones.W_in, plain.W_in)
+    assert plain.lockf is None
+
+
+def test_lock_init_keeps_the_pretrained_rows(monkeypatch):
+    rng = np.random.default_rng(7)
+    words = [f"w{i}" for i in range(10)] + ["absent"]
+    pre = Vectors(words, (rng.standard_normal((11, 8)) + 3).astype(np.float32))
+    for kw in ({"lock_init": True}, {"lock": "init"}):
+        start, model = start_and_end(monkeypatch, init_vectors=pre, workers=2, **kw)
+        for i, word in enumerate(model.vocab):
+            if word in pre:
+                np.testing.assert_array_equal(model.wv[word], pre[word])
+                assert model.lockf[i] == 0
+            else:
+                assert model.lockf[i] == 1 and not np.array_equal(model.W_in[i], start[i])
+
+
+def never_read():
+    raise AssertionError("the corpus was read")
+    yield
+
+
+def test_bad_locks_are_refused_before_the_corpus_is_read():
+    model = Word2Vec.from_corpus(sentences(), **KW, workers=1)
+    V = len(model.vocab)
+    cases = [
+        (np.ones(V - 1), ValueError, f"lock has {V - 1} entries, the vocabulary {V}"),
+        (np.full(V, np.nan), ValueError, r"lock's factors must be in \[0, 1\].*nan"),
+        (np.full(V, 2.0), ValueError, r"lock\[0\] = 2.0"),
+        (np.full(V, -1), ValueError, r"lock\[0\] = -1"),
+        (np.ones((V, 1)), ValueError, "lock must be one-dimensional"),
+        (np.ones(V, complex), ValueError, "lock must hold factors.*complex"),
+        ("w3", ValueError, r"lock must be .*to lock one word, pass \['w3'\]"),
+        (["w3", 1.0], ValueError, "lock mixes words and numbers"),
+        (3.0, ValueError, "lock must be"),
+        (["w3", "nosuchword"], KeyError, "nosuchword"),
+        ("init", ValueError, "lock='init' applies to from_corpus"),
+    ]
+    for lock, error, match in cases:
+        with pytest.raises(error, match=match):
+            model.train(never_read(), lock=lock, workers=1)
+        assert model.lockf is None
+    # from_corpus: what needs no vocabulary, before the corpus is read
+    for kw, match in (({"lock": np.full(3, np.nan)}, "lock's factors"),
+                      ({"lock_init": True}, "pass init_vectors= too"),
+                      ({"lock": ["w1"], "lock_init": True}, "cannot be combined"),
+                      ({"lock_init": "yes"}, "lock_init must be True or False")):
+        with pytest.raises(ValueError, match=match):
+            Word2Vec.from_corpus(never_read(), **KW, **kw)
+    # ... the length and the words once the vocabulary is built, before training
+    with pytest.raises(KeyError, match="nosuchword"):
+        Word2Vec.from_corpus(sentences(), **KW, lock=["nosuchword"])
+    with pytest.raises(ValueError, match="lock has 3 entries"):
+        Word2Vec.from_corpus(sentences(), **KW, lock=np.zeros(3))
+
+
+def test_lockf_is_kept_saved_grown_and_used_by_train_calls(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _, model = start_and_end(monkeypatch, lock=["w0", "w2"], workers=1)
+    model.save("m.cw2v")
+    loaded = Word2Vec.load("m.cw2v")
+    np.testing.assert_array_equal(loaded.lockf, model.lockf)
+    # a later train() call keeps the model's factors...
+    before = loaded.W_in.copy()
+    loaded.train(sentences(), epochs=1, workers=2)
+    rows = [loaded.w2i["w0"], loaded.w2i["w2"]]
+    np.testing.assert_array_equal(loaded.W_in[rows], before[rows])
+    # ... and train_pair honours them
+    loaded.train_pair(rows[0], 5)
+    np.testing.assert_array_equal(loaded.W_in[rows], before[rows])
+    # train(lock=...) replaces them (checked against the vocabulary before it grows); new words
+    # get the factor 1
+    V = len(loaded.vocab)
+    loaded.train([["w1", "new", "new", "w3"]] * 20, epochs=1, workers=1, lock=["w1"],
+                 update_vocab=True)
+    assert loaded.lockf.shape == (V + 1,) and loaded.lockf[loaded.w2i["new"]] == 1
+    assert loaded.lockf[loaded.w2i["w1"]] == 0 and loaded.lockf[rows].min() == 1
+    # a corrupt saved lockf is refused naming the file
+    meta, arrays = model._export_state()
+    arrays["lockf"] = np.full(len(model.vocab), 3.0, np.float32)
+    from cw2v import io
+    io.save_arrays("bad.cw2v", meta, arrays)
+    with pytest.raises(ValueError, match=r"bad\.cw2v.*lockf"):
+        Word2Vec.load("bad.cw2v")
+
+
+def test_a_checkpoint_keeps_the_lock(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _, model = start_and_end(monkeypatch, lock=["w0"], workers=1, checkpoint="run.ckpt")
+    saved = checkpoint.read("run.ckpt", Word2Vec)
+    np.testing.assert_array_equal(saved.model.lockf, model.lockf)
+
+
+def test_the_command_line_takes_lock_init(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # relative paths, outputs beside inputs
+    (tmp_path / "c.txt").write_text("\n".join(" ".join(s) for s in sentences()) + "\n")
+    rng = np.random.default_rng(7)
+    pre = Vectors([f"w{i}" for i in range(10)],
+                  (rng.standard_normal((10, 8)) + 3).astype(np.float32))
+    pre.save_word2vec_format("pre.bin", binary=True)
+    args = ["train", "c.txt", "-o", "out.bin", "--binary", "--d", "8", "--min-count", "1",
+            "--epochs", "2", "--workers", "2", "--no-cache", "--init-vectors", "pre.bin",
+            "--lock-init"]
+    assert cli.main(args) == 0
+    out = cli.load_vectors("out.bin")
+    for word in pre.vocab:
+        np.testing.assert_array_equal(out[word], pre[word])
+    capsys.readouterr()
+    assert cli.main(args[:-3] + ["--lock-init"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--lock-init" in err and "--init-vectors" in err
