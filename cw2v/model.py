@@ -298,6 +298,10 @@ class Word2Vec(ModelState):
     ``counts`` when needed (deterministic, so a loaded model continues training). ``W_out`` is
     negative sampling's output weights (word2vec.c's syn1neg), unused when ``n_neg=0``.
     ``train_pair`` and ``train_pairs`` train skip-gram with negative sampling.
+
+    ``lockf`` holds each word's lock factor (gensim's ``vectors_lockf``; float32 (V,) in
+    [0, 1], or None: no lock), set by ``lock=`` of ``from_corpus`` and ``train``: every update
+    of ``W_in[w]``, by any method, is scaled by ``lockf[w]`` (0 keeps the row as it is).
     """
 
     @staticmethod
