@@ -43,6 +43,11 @@
 # for the mean (word2vec.c, gensim), divided by the window's size for the sum (gensim's
 # cbow_mean=0; word2vec.c has no sum).
 #
+# Locked rows (gensim's vectors_lockf): with ``Model.lockf`` set, every input-row update (a
+# pair's or a CBOW context's neu1e, a HogBatch row's dI) is scaled by the word's factor, and a
+# row of factor 0 is not written at all; output rows (W_out, syn1) train as usual. lockf NULL
+# (no lock) leaves every path as it was, bit for bit.
+#
 # Random draws, per subsampled piece of m >= 2 words, each center's plan drawn one center ahead
 # (the reference, cw2v.reference, draws in the same order):
 #   skip-gram (both modes' exact rule, and with hierarchical softmax): window size b in
