@@ -11,7 +11,8 @@ import dataclasses
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from numbers import Real
 
 import numpy as np
 
@@ -155,14 +156,14 @@ def _pretrained(source, d: int):
 
 
 _LOCK_FORMS = ("a float array of factors in [0, 1] (one per word), a boolean mask (True: "
-               "locked), a collection of words to lock, or 'init'")
+               "locked), a collection of words to lock, a mapping {word: factor}, or 'init'")
 
 
 def _lock_form(lock, lock_init: bool = False):
     """What ``lock=`` (and ``lock_init=``) of ``from_corpus`` and ``train`` can be told without
-    the vocabulary, checked: None (no lock given), "init", a list of words, or float32 factors
-    (their length is checked against the vocabulary by ``_lock_factors``). ValueError naming
-    ``lock`` for a malformed one."""
+    the vocabulary, checked: None (no lock given), "init", a dict {word: factor} (a collection
+    of words: factor 0), or float32 factors (their length is checked against the vocabulary by
+    ``_lock_factors``). ValueError naming ``lock`` for a malformed one."""
     if lock_init not in (False, True):
         raise ValueError(f"lock_init must be True or False, got {lock_init!r}")
     if lock_init:
@@ -177,6 +178,17 @@ def _lock_form(lock, lock_init: bool = False):
             return "init"
         raise ValueError(f"lock must be {_LOCK_FORMS}; got the string {lock!r} (to lock one "
                          f"word, pass [{lock!r}])")
+    if isinstance(lock, Mapping):
+        words = {}
+        for word, factor in lock.items():
+            if not isinstance(word, str):
+                raise ValueError(f"lock's keys must be words (str), got {word!r}")
+            if isinstance(factor, (bool, np.bool_)) or not isinstance(factor, Real) \
+                    or not 0 <= factor <= 1:
+                raise ValueError(f"lock's factors must be numbers in [0, 1] (0 freezes a row, "
+                                 f"1 trains it); lock[{word!r}] = {factor!r}")
+            words[word] = float(factor)
+        return words
     if isinstance(lock, np.ndarray) and lock.dtype.kind not in "OUS":
         array = lock
     else:
@@ -185,7 +197,7 @@ def _lock_form(lock, lock_init: bool = False):
         except TypeError:
             raise ValueError(f"lock must be {_LOCK_FORMS}; got {type(lock).__name__}") from None
         if all(isinstance(x, str) for x in items):
-            return items
+            return dict.fromkeys(items, 0.0)
         if any(isinstance(x, str) for x in items):
             raise ValueError("lock mixes words and numbers: give words, a mask or factors")
         array = np.asarray(items)
@@ -219,12 +231,12 @@ def _lock_factors(form, vocab: list, w2i: dict, init_rows=None) -> np.ndarray | 
         factors = np.ones(V, dtype=np.float32)
         factors[np.asarray(init_rows, dtype=np.int64)] = 0
         return factors
-    if isinstance(form, list):
+    if isinstance(form, dict):
         factors = np.ones(V, dtype=np.float32)
-        for word in form:
+        for word, factor in form.items():
             if word not in w2i:
                 raise KeyError(f"lock: word {word!r} not in vocabulary")
-            factors[w2i[word]] = 0
+            factors[w2i[word]] = factor
         return factors
     if form.shape[0] != V:
         raise ValueError(f"lock has {form.shape[0]} entries, the vocabulary {V} words")
@@ -404,11 +416,12 @@ class Word2Vec(ModelState):
             ``cw2v.cli.load_vectors`` reads it (word2vec text or binary, or a native model,
             told by content) before the corpus is; their dimension must be ``d`` (ValueError
             otherwise, before the corpus is read).
-        lock : array, collection of words or "init", optional
+        lock : array, collection of words, mapping or "init", optional
             Rows that training leaves unchanged (gensim's ``vectors_lockf``): a float array of
             one factor per word in [0, 1] (each update of the word's input vector is scaled by
             it: 0 freezes the row, 1 trains it as usual), a boolean mask (True: locked), a
-            collection of words to lock, or "init": the rows taken from ``init_vectors``
+            collection of words to lock, a mapping {word: factor} (the other words: 1), or
+            "init": the rows taken from ``init_vectors``
             (gensim's ``intersect_word2vec_format(lockf=0.0)``). The factors are kept as
             ``model.lockf`` (saved with the model) and apply to later ``train`` calls too.
             Output weights (``W_out``, ``syn1``) train as usual, as in gensim. An array's

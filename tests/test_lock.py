@@ -250,9 +250,12 @@ def test_the_forms_of_lock_agree(monkeypatch):
     mask[[by_words.w2i["w3"], by_words.w2i["w4"]]] = True
     _, by_mask = start_and_end(monkeypatch, lock=mask, workers=1)
     _, by_factors = start_and_end(monkeypatch, lock=list(np.where(mask, 0.0, 1.0)), workers=1)
-    np.testing.assert_array_equal(by_words.W_in, by_mask.W_in)
-    np.testing.assert_array_equal(by_words.W_in, by_factors.W_in)
-    np.testing.assert_array_equal(by_words.lockf, by_mask.lockf)
+    _, by_map = start_and_end(monkeypatch, lock={"w3": 0, "w4": 0.0}, workers=1)
+    for other in (by_mask, by_factors, by_map):
+        np.testing.assert_array_equal(by_words.W_in, other.W_in)
+        np.testing.assert_array_equal(by_words.lockf, other.lockf)
+    _, half = start_and_end(monkeypatch, lock={"w3": 0.5}, workers=1)
+    assert half.lockf[half.w2i["w3"]] == 0.5 and half.lockf.sum() == V - 0.5
     # all ones: the same weights as no lock at all
     _, ones = start_and_end(monkeypatch, lock=np.ones(V), workers=1)
     _, plain = start_and_end(monkeypatch, workers=1)
@@ -293,6 +296,11 @@ def test_bad_locks_are_refused_before_the_corpus_is_read():
         (["w3", 1.0], ValueError, "lock mixes words and numbers"),
         (3.0, ValueError, "lock must be"),
         (["w3", "nosuchword"], KeyError, "nosuchword"),
+        ({"nosuchword": 0.5}, KeyError, "nosuchword"),
+        ({"w3": 1.5}, ValueError, r"lock\['w3'\] = 1.5"),
+        ({"w3": float("nan")}, ValueError, r"lock\['w3'\] = nan"),
+        ({"w3": "0"}, ValueError, r"lock's factors must be numbers"),
+        ({3: 0.0}, ValueError, "lock's keys must be words"),
         ("init", ValueError, "lock='init' applies to from_corpus"),
     ]
     for lock, error, match in cases:
