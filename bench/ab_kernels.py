@@ -13,6 +13,11 @@ whose speed drifts by 10-20% is what makes a few per cent measurable: the figure
 over rounds of each build's time divided by the first build's. On a machine shared with other
 work, ``--clock cpu`` times the thread's CPU time instead of the wall clock: the time the
 thread waited for a core is left out (cache and memory contention still count).
+
+A BUILD ending in ``@lock`` trains with lock factors (``KernelState(lockf=...)``, gensim's
+``vectors_lockf``): 1 for most words and 0.5 for every tenth, so every input row is still
+updated and the figure is the cost of reading and applying the factors (a build before the
+factor existed cannot take it).
 """
 from __future__ import annotations
 
@@ -39,8 +44,9 @@ COMBOS.update({f"{name}-b": (*OBJECTIVES[name], "batched") for name in ("sg-ns",
 
 def load_kernel(build: str):
     """The kernel module of the cw2v package under ``build``, loaded under its own name:
-    ``PATH`` (the AVX2 copy) or ``PATH:ISA`` (``baseline``, ``avx2`` or ``avx512``)."""
-    path, _, isa = build.partition(":")
+    ``PATH`` (the AVX2 copy) or ``PATH:ISA`` (``baseline``, ``avx2`` or ``avx512``), either
+    one followed by ``@lock`` or not."""
+    path, _, isa = build.removesuffix("@lock").partition(":")
     isa = isa or "avx2"
     if isa not in ("baseline", "avx2", "avx512"):
         sys.exit(f"unknown kernel copy {isa!r} in {build!r} (baseline, avx2 or avx512)")
@@ -68,7 +74,7 @@ def training_setup(corpus: str, combo: str) -> dict:
     caught = {}
 
     def catch(self, kernel, W_in, W_out, sigmoid, noise, counts, encoded, settings,
-              span_tokens=trainer.SPAN_TOKENS, *, tree=None, syn1=None):
+              span_tokens=trainer.SPAN_TOKENS, *, tree=None, syn1=None, **unused):
         caught.update(W_in=W_in, W_out=W_out, sigmoid=sigmoid, noise=noise, counts=counts,
                       encoded=encoded, settings=settings, tree=tree, syn1=syn1)
         raise Caught
@@ -114,6 +120,8 @@ def main() -> None:
         n += len(tokens)
         if n >= args.tokens:
             break
+    lockf = np.where(np.arange(c["W_in"].shape[0]) % 10 == 9, 0.5, 1.0).astype(np.float32)
+    locks = [{"lockf": lockf} if b.endswith("@lock") else {} for b in args.builds]
     weights = [w for w in (c["W_in"], c["W_out"], c["syn1"]) if w is not None]
     start = [w.copy() for w in weights]
     times = [[] for _ in kernels]
@@ -127,7 +135,7 @@ def main() -> None:
             state = kernels[k].KernelState(
                 c["W_in"], c["W_out"], c["sigmoid"], c["noise"], s.n_neg, 12345,
                 keep_prob=keep, window=s.window, objective=s.mode, sg=s.sg, hs=s.hs,
-                cbow_mean=s.cbow_mean, tree=c["tree"], syn1=c["syn1"])
+                cbow_mean=s.cbow_mean, tree=c["tree"], syn1=c["syn1"], **locks[k])
             t0 = clock()
             for tokens, bounds in spans:
                 state.train_span(tokens, bounds, 0.025, 0.02)

@@ -47,7 +47,7 @@ class KernelState:
     hs: int
     cbow_mean: int
     kernel_function: str
-    sources: tuple[_F32, _F32, SigmoidTables, AliasTable]
+    sources: tuple[_F32, _F32, SigmoidTables, AliasTable, _F32 | None]
     rng_state: int
     def __init__(
         self,
@@ -66,6 +66,9 @@ class KernelState:
         cbow_mean: int = 1,
         tree: HuffmanTree | None = None,
         syn1: _F32 | None = None,
+        sub_offsets: npt.NDArray[np.int64] | None = None,
+        sub_rows: _I32 | None = None,
+        lockf: _F32 | None = None,
     ) -> None: ...
     def train_example(
         self, inputs: _I32, target: int, lr: float, negatives: _I32 | None = None
@@ -107,14 +110,15 @@ def _sigmoid_lookup(x: _F32, sigmoid: SigmoidTables) -> _F32:
     """The kernel's table sigmoid of each x."""
 
 def _batched_window(
-    W_in: _F32, W_out: _F32, inputs: _I32, outputs: _I32, lr: float, sigmoid: SigmoidTables
+    W_in: _F32, W_out: _F32, inputs: _I32, outputs: _I32, lr: float, sigmoid: SigmoidTables,
+    lockf: _F32 | None = None,
 ) -> float:
     """One HogBatch step of ``inputs`` against ``outputs`` (``outputs[0]`` positive). Returns
     the summed loss."""
 
 def _batched_hs_window(
     W_in: _F32, syn1: _F32, tree: HuffmanTree, inputs: _I32, target: int, lr: float,
-    sigmoid: SigmoidTables,
+    sigmoid: SigmoidTables, lockf: _F32 | None = None,
 ) -> float:
     """One HogBatch hierarchical-softmax step of ``inputs`` against ``target``'s path.
     Returns the summed loss."""

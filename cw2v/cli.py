@@ -309,9 +309,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if args.checkpoint is not None:
             raise UsageError("--resume keeps writing to the checkpoint it resumes; drop "
                              "--checkpoint")
-        if args.init_vectors is not None:
-            raise UsageError("--resume continues from the checkpoint's weights; drop "
-                             "--init-vectors")
+        if args.init_vectors is not None or args.lock_init:
+            raise UsageError("--resume continues from the checkpoint's weights (and locked "
+                             "rows); drop --init-vectors and --lock-init")
+    if args.lock_init and args.init_vectors is None:
+        raise UsageError("--lock-init locks the rows taken from --init-vectors FILE; give "
+                         "--init-vectors too")
     checkpoint = args.resume if args.resume is not None else args.checkpoint
     if args.no_cache and args.cache_dir is not None:
         raise UsageError("--no-cache and --cache-dir exclude each other")
@@ -332,7 +335,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             model = Word2Vec.from_corpus(
                 source, progress=args.progress, encoding=args.encoding, errors=args.errors,
                 checkpoint=args.checkpoint, cache_dir=cache_dir, **every,
-                init_vectors=args.init_vectors,
+                init_vectors=args.init_vectors, lock_init=args.lock_init,
                 **{name: getattr(args, name) for name in params.BY_NAME})
     except KeyboardInterrupt:
         raise Interrupted(f"interrupted; nothing was written to {output}") from None
@@ -714,6 +717,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--init-vectors", metavar="FILE", default=None,
                    help="start the words FILE holds from its vectors (word2vec text or binary, "
                         "or a cw2v model; of dimension --d), the others at random")
+    p.add_argument("--lock-init", action="store_true",
+                   help="keep the rows taken from --init-vectors as they are: training "
+                        "updates only the other words' vectors (gensim's lockf=0.0)")
     p.add_argument("--plot-curve", metavar="FILE", default=None,
                    help="also draw the loss and words/s per epoch to FILE (.png or .svg; "
                         "needs matplotlib)")

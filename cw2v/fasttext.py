@@ -185,10 +185,14 @@ class FastText(Word2Vec):
     @staticmethod
     def _check_mode(parameters: dict) -> None:
         """ValueError for ``mode="batched"``: the subword model trains in the exact mode (a
-        batched input rule measured only 1.07x faster, docs/performance.rst)."""
+        batched input rule measured only 1.07x faster, docs/performance.rst); and for
+        ``lock=``/``lock_init=``."""
         if parameters.get("mode") == "batched":
             raise ValueError("mode='batched' is not available with subwords: FastText trains "
                              "in the exact mode (mode='exact')")
+        if parameters.get("lock") is not None or parameters.get("lock_init"):
+            raise ValueError("lock= is not available with subwords: a word's n-gram rows are "
+                             "shared with other words, so FastText cannot freeze one word")
 
     @classmethod
     def from_corpus(cls, corpus, **parameters) -> "FastText":

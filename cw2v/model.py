@@ -11,7 +11,8 @@ import dataclasses
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from numbers import Real
 
 import numpy as np
 
@@ -94,6 +95,13 @@ def _check_state(meta: dict, arrays: dict[str, np.ndarray]) -> None:
                              f"must be float32 of W_in's shape {W_in.shape}")
     elif hs:
         raise ValueError("the model uses hierarchical softmax (hs=1) but has no array 'syn1'")
+    if "lockf" in arrays:
+        lockf = arrays["lockf"]
+        if lockf.dtype != np.float32 or lockf.shape != (n,):
+            raise ValueError(f"array 'lockf' ({lockf.dtype}, {lockf.shape}) must be float32 "
+                             f"of shape ({n},)")
+        if not ((lockf >= 0) & (lockf <= 1)).all():
+            raise ValueError("array 'lockf' holds factors outside [0, 1]")
 
 
 def describe_objective(sg: int, hs: int, n_neg: int,
@@ -151,6 +159,112 @@ def _pretrained(source, d: int):
     return vectors
 
 
+_LOCK_FORMS = ("a float array of factors in [0, 1] (one per word), a boolean mask (True: "
+               "locked), a collection of words to lock, a mapping {word: factor}, or 'init'")
+
+
+def _lock_form(lock, lock_init: bool = False):
+    """What ``lock=`` (and ``lock_init=``) of ``from_corpus`` and ``train`` can be told without
+    the vocabulary, checked: None (no lock given), "init", a dict {word: factor} (a collection
+    of words: factor 0), or float32 factors (their length is checked against the vocabulary by
+    ``_lock_factors``). ValueError naming ``lock`` for a malformed one."""
+    if lock_init not in (False, True):
+        raise ValueError(f"lock_init must be True or False, got {lock_init!r}")
+    if lock_init:
+        if lock is not None and not (isinstance(lock, str) and lock == "init"):
+            raise ValueError("lock_init=True locks the rows taken from init_vectors; it "
+                             "cannot be combined with another lock=")
+        return "init"
+    if lock is None:
+        return None
+    if isinstance(lock, str):
+        if lock == "init":
+            return "init"
+        raise ValueError(f"lock must be {_LOCK_FORMS}; got the string {lock!r} (to lock one "
+                         f"word, pass [{lock!r}])")
+    if isinstance(lock, Mapping):
+        words = {}
+        for word, factor in lock.items():
+            if not isinstance(word, str):
+                raise ValueError(f"lock's keys must be words (str), got {word!r}")
+            if isinstance(factor, (bool, np.bool_)) or not isinstance(factor, Real) \
+                    or not 0 <= factor <= 1:
+                raise ValueError(f"lock's factors must be numbers in [0, 1] (0 freezes a row, "
+                                 f"1 trains it); lock[{word!r}] = {factor!r}")
+            words[word] = float(factor)
+        return words
+    if isinstance(lock, np.ndarray) and lock.dtype.kind not in "OUS":
+        array = lock
+    else:
+        try:
+            items = list(lock)
+        except TypeError:
+            raise ValueError(f"lock must be {_LOCK_FORMS}; got {type(lock).__name__}") from None
+        if all(isinstance(x, str) for x in items):
+            return dict.fromkeys(items, 0.0)
+        if any(isinstance(x, str) for x in items):
+            raise ValueError("lock mixes words and numbers: give words, a mask or factors")
+        array = np.asarray(items)
+    if array.ndim != 1:
+        raise ValueError(f"lock must be one-dimensional (one entry per word), got shape "
+                         f"{array.shape}")
+    if array.dtype == np.bool_:
+        return np.where(array, np.float32(0), np.float32(1))
+    if array.dtype.kind not in "iuf":
+        raise ValueError(f"lock must hold factors (float) or a mask (bool), got dtype "
+                         f"{array.dtype}")
+    factors = array.astype(np.float32)
+    bad = np.flatnonzero(~((factors >= 0) & (factors <= 1)))  # NaN fails both
+    if bad.size:
+        raise ValueError(f"lock's factors must be in [0, 1] (0 freezes a row, 1 trains it); "
+                         f"lock[{bad[0]}] = {array[bad[0]]}")
+    return factors
+
+
+def _lock_factors(form, vocab: list, w2i: dict, init_rows=None) -> np.ndarray | None:
+    """The lock factors (float32, one per word of ``vocab``) of a ``_lock_form``; None for
+    None. ValueError naming ``lock`` for factors of another length or "init" without the rows
+    of init_vectors; KeyError naming a word to lock that is not in the vocabulary."""
+    if form is None:
+        return None
+    V = len(vocab)
+    if isinstance(form, str):  # "init"
+        if init_rows is None:
+            raise ValueError("lock='init' (lock_init=True) locks the rows taken from "
+                             "init_vectors: pass init_vectors= to from_corpus")
+        factors = np.ones(V, dtype=np.float32)
+        factors[np.asarray(init_rows, dtype=np.int64)] = 0
+        return factors
+    if isinstance(form, dict):
+        factors = np.ones(V, dtype=np.float32)
+        for word, factor in form.items():
+            if word not in w2i:
+                raise KeyError(f"lock: word {word!r} not in vocabulary")
+            factors[w2i[word]] = factor
+        return factors
+    if form.shape[0] != V:
+        raise ValueError(f"lock has {form.shape[0]} entries, the vocabulary {V} words")
+    return form.copy()
+
+
+def _check_lockf(lockf, V: int) -> None:
+    """ValueError unless ``lockf`` (a model's lock factors) is None or V float32 factors in
+    [0, 1]."""
+    if lockf is None:
+        return
+    if not isinstance(lockf, np.ndarray) or lockf.dtype != np.float32 or lockf.shape != (V,):
+        raise ValueError(f"lockf must be None or a float32 array of {V} factors (one per "
+                         f"word), got {type(lockf).__name__} "
+                         f"{getattr(lockf, 'dtype', '')}{getattr(lockf, 'shape', '')}")
+    if not ((lockf >= 0) & (lockf <= 1)).all():
+        raise ValueError("lockf's factors must be in [0, 1]")
+
+
+def _kernel_lockf(lockf):
+    """What the kernel gets: None (no locking, no extra work) when no factor is below 1."""
+    return None if lockf is None or (lockf == 1).all() else lockf
+
+
 def _check_checkpoint(path, every) -> float:
     """Check a checkpoint target and interval before any corpus is read (ValueError /
     OSError naming them); returns the interval as a float."""
@@ -200,6 +314,10 @@ class Word2Vec(ModelState):
     ``counts`` when needed (deterministic, so a loaded model continues training). ``W_out`` is
     negative sampling's output weights (word2vec.c's syn1neg), unused when ``n_neg=0``.
     ``train_pair`` and ``train_pairs`` train skip-gram with negative sampling.
+
+    ``lockf`` holds each word's lock factor (gensim's ``vectors_lockf``; float32 (V,) in
+    [0, 1], or None: no lock), set by ``lock=`` of ``from_corpus`` and ``train``: every update
+    of ``W_in[w]``, by any method, is scaled by ``lockf[w]`` (0 keeps the row as it is).
     """
 
     @staticmethod
@@ -227,6 +345,8 @@ class Word2Vec(ModelState):
         self.training_stopped: str | None = None
         self.vocab_seconds = 0.0
         self.syn1: np.ndarray | None = None
+        # each word's lock factor (gensim's vectors_lockf): None, or float32 (V,) in [0, 1]
+        self.lockf: np.ndarray | None = None
         # each worker's generator where the last training call left it (saved with the model):
         # the next call continuing its schedule (start_epoch > 0) goes on from them
         self._run_rng_states: list[int] = []
@@ -257,7 +377,8 @@ class Word2Vec(ModelState):
                     errors: str = "strict", checkpoint: PathLike | None = None,
                     checkpoint_every: float = ckpt.DEFAULT_EVERY,
                     cache_dir: PathLike | bool | None = None, phrases=None,
-                    init_vectors=None, **parameters) -> "Word2Vec":
+                    init_vectors=None, lock=None, lock_init: bool = False,
+                    **parameters) -> "Word2Vec":
         """Build the vocabulary of ``corpus`` and train word vectors on it (skip-gram with
         negative sampling unless ``sg``, ``hs``, ``n_neg`` say otherwise).
 
@@ -299,6 +420,20 @@ class Word2Vec(ModelState):
             ``cw2v.cli.load_vectors`` reads it (word2vec text or binary, or a native model,
             told by content) before the corpus is; their dimension must be ``d`` (ValueError
             otherwise, before the corpus is read).
+        lock : array, collection of words, mapping or "init", optional
+            Rows that training leaves unchanged (gensim's ``vectors_lockf``): a float array of
+            one factor per word in [0, 1] (each update of the word's input vector is scaled by
+            it: 0 freezes the row, 1 trains it as usual), a boolean mask (True: locked), a
+            collection of words to lock, a mapping {word: factor} (the other words: 1), or
+            "init": the rows taken from ``init_vectors``
+            (gensim's ``intersect_word2vec_format(lockf=0.0)``). The factors are kept as
+            ``model.lockf`` (saved with the model) and apply to later ``train`` calls too.
+            Output weights (``W_out``, ``syn1``) train as usual, as in gensim. An array's
+            length and the words are checked against the vocabulary (ValueError naming
+            ``lock``, KeyError naming an unknown word) once it is built, before training; the
+            rest before the corpus is read.
+        lock_init : bool, default False
+            ``lock="init"``.
 
         The training parameters are the rows of ``cw2v.params.PARAMETERS``; each is checked
         (ValueError naming it) before the corpus is read.
@@ -311,6 +446,10 @@ class Word2Vec(ModelState):
         """
         settings = params.resolve(parameters)
         every = _check_checkpoint(checkpoint, checkpoint_every)
+        lock_form = _lock_form(lock, lock_init)
+        if isinstance(lock_form, str) and init_vectors is None:
+            raise ValueError("lock='init' (lock_init=True) locks the rows taken from "
+                             "init_vectors: pass init_vectors= too")
         if init_vectors is not None:
             init_vectors = _pretrained(init_vectors, settings["d"])
         if phrases is not None:
@@ -326,8 +465,10 @@ class Word2Vec(ModelState):
         model = cls.from_vocabulary(vocab, **settings)
         model.vocab_seconds = time.perf_counter() - start
         model.config.update(settings)
+        init_rows = None
         if init_vectors is not None:
-            model._intersect_vectors(init_vectors)
+            init_rows = model._intersect_vectors(init_vectors, return_rows=True)
+        model.lockf = _lock_factors(lock_form, model.vocab, model.w2i, init_rows)
         if phrases is not None:  # (for resume's message)
             model.config["phrases"] = _phrase_passes(phrases)
         log.info("vocabulary: %d words from %d tokens in %.1f s", len(vocab), encoded.raw_words,
@@ -382,7 +523,7 @@ class Word2Vec(ModelState):
               encoding: str = "utf-8", errors: str = "strict",
               checkpoint: PathLike | None = None, checkpoint_every: float = ckpt.DEFAULT_EVERY,
               cache_dir: PathLike | bool | None = None, update_vocab: bool = False,
-              **parameters) -> list[trainer.EpochStats]:
+              lock=None, **parameters) -> list[trainer.EpochStats]:
         """Continue training on ``corpus`` with the existing vocabulary (unknown words are
         skipped), or, with ``update_vocab=True``, after adding its new words to the vocabulary
         (``build_vocab(corpus, update=True)``, the corpus read once for both).
@@ -408,6 +549,11 @@ class Word2Vec(ModelState):
         ``workers=1`` the loop ends with one call's weights, bit for bit. These four apply to
         one call only (``config`` keeps their defaults). See :doc:`training`.
 
+        ``lock`` (as in ``from_corpus``, but for "init") replaces the model's lock factors
+        (``model.lockf``, kept for later calls); left as None, the model's own apply. It is
+        checked against the vocabulary before the corpus is read (with ``update_vocab``, the
+        vocabulary before it grows: new words get the factor 1).
+
         Parameters
         ----------
 {parameters}
@@ -424,10 +570,18 @@ class Word2Vec(ModelState):
                                                if k in params.BY_NAME})
         every = _check_checkpoint(checkpoint, checkpoint_every)
         self._check_weights()  # before the corpus is read, not after
+        lock_form = _lock_form(lock)
+        if isinstance(lock_form, str):
+            raise ValueError("lock='init' applies to from_corpus(init_vectors=...); train() "
+                             "takes factors, a mask or words to lock (the model keeps its "
+                             "lockf from from_corpus)")
+        lockf = _lock_factors(lock_form, self.vocab, self.w2i)
         if update_vocab and isinstance(corpus, corpus_io.EncodedCorpus):
             raise TypeError("update_vocab=True needs the corpus's words, not an EncodedCorpus "
                             "(its ids belong to a vocabulary already)")
         self.config.update(settings)
+        if lockf is not None:
+            self.lockf = lockf
         if update_vocab:
             encoded = self.build_vocab(corpus, update=True, encoding=encoding, errors=errors)
         elif isinstance(corpus, corpus_io.EncodedCorpus):
@@ -438,7 +592,7 @@ class Word2Vec(ModelState):
         return self._train_encoded(encoded, progress=progress, callbacks=callbacks,
                                    checkpoint=checkpoint, checkpoint_every=every)
 
-    def _intersect_vectors(self, vectors) -> int:
+    def _intersect_vectors(self, vectors, return_rows: bool = False):
         """Copy the pretrained vectors of the words this model and ``vectors`` share into
         ``W_in`` (gensim's ``intersect_word2vec_format``); the other rows stay as they are.
         ``from_corpus(..., init_vectors=...)`` calls it before training.
@@ -450,7 +604,7 @@ class Word2Vec(ModelState):
 
         Returns
         -------
-        int
+        int, or (``return_rows=True``) the int64 array of the rows copied
             How many rows were copied.
         """
         vectors = as_vectors(vectors)
@@ -471,7 +625,7 @@ class Word2Vec(ModelState):
             self.invalidate_norms()
         log.info("init_vectors: %d of %d words start from their pretrained vectors", len(rows),
                  len(self.vocab))
-        return len(rows)
+        return np.asarray(rows, dtype=np.int64) if return_rows else len(rows)
 
     def build_vocab(self, corpus, *, update: bool = True, encoding: str = "utf-8",
                     errors: str = "strict") -> corpus_io.EncodedCorpus:
@@ -579,6 +733,8 @@ class Word2Vec(ModelState):
             syn1 = self._zeros(n_new, d)
             syn1[:n_old] = self.syn1
             self.syn1 = syn1
+        if self.lockf is not None:  # new words train as usual
+            self.lockf = np.concatenate([self.lockf, np.ones(len(words), dtype=np.float32)])
         self.counts = counts
         exponent = float(self.config["ns_exponent"])
         self.set_noise_weights(self.counts.astype(np.float64) ** exponent)
@@ -669,6 +825,7 @@ class Word2Vec(ModelState):
             if weights is not None and not np.isfinite(weights).all():
                 raise ValueError(f"{name} holds NaN or infinite values (a diverged run?); "
                                  "training cannot repair them")
+        _check_lockf(self.lockf, len(self.vocab))
         c = self.config
         if c["hs"] and self.syn1 is None:
             self.syn1 = self._zeros(*self.W_out.shape)
@@ -686,6 +843,7 @@ class Word2Vec(ModelState):
                                   span_tokens=span_tokens,
                                   tree=self.tree if settings.hs else None,
                                   syn1=self.syn1 if settings.hs else None,
+                                  lockf=_kernel_lockf(self.lockf),
                                   **self._run_options())
         if resume is not None:
             try:
@@ -744,7 +902,8 @@ class Word2Vec(ModelState):
         metadata: {"vocab": [...], "config": {...}, "lr": ..., "n_neg": ...,
         "loss_history": [...], "rng_state": int, "run_rng_states": [int, ...]}; arrays: W_in, W_out (float32, (V, d)),
         counts (int64, (V,)), noise_weights (float64, (V,)), and syn1 (float32, (V, d)) for
-        hierarchical softmax. ``config`` records the architecture and objective (sg, hs,
+        hierarchical softmax, and lockf (float32, (V,)) when the model has lock factors.
+        ``config`` records the architecture and objective (sg, hs,
         cbow_mean, n_neg); the Huffman tree is rebuilt from counts on load.
         """
         meta = {"vocab": list(self.vocab), "config": dict(self.config), "lr": self.lr,
@@ -756,6 +915,8 @@ class Word2Vec(ModelState):
                   "noise_weights": np.asarray(self.freq, dtype=np.float64)}
         if self.syn1 is not None:
             arrays["syn1"] = self.syn1
+        if self.lockf is not None:
+            arrays["lockf"] = self.lockf
         return meta, arrays
 
     @classmethod
@@ -781,6 +942,7 @@ class Word2Vec(ModelState):
         model._rng_state[0] = np.uint64(meta.get("rng_state", 0))
         model._run_rng_states = list(meta.get("run_rng_states", []))
         model.syn1 = arrays.get("syn1")
+        model.lockf = arrays.get("lockf")
         return model
 
     def save(self, path: PathLike) -> None:
@@ -903,7 +1065,7 @@ class Word2Vec(ModelState):
 
     def _pair_state(self):
         """The kernel state that ``train_pair`` and ``train_pairs`` run on, cached while the
-        weights, tables, ``n_neg`` and ``_rng_state`` array stay the same objects.
+        weights, tables, ``n_neg``, ``lockf`` and ``_rng_state`` array stay the same objects.
 
         ``_rng_state`` (saved with the model) mirrors the state's generator: the state starts
         from it, and each call writes the advanced generator back.
@@ -914,11 +1076,13 @@ class Word2Vec(ModelState):
             src = state.sources
             if (src[0] is self.W_in and src[1] is self.W_out and src[2] is self.sigmoid_tables
                     and src[3] is self.noise_table and rng is self._rng_state
-                    and state.n_neg == self.n_neg):
+                    and state.n_neg == self.n_neg and src[4] is self.lockf):
                 return state
         self._check_weights()
+        _check_lockf(self.lockf, len(self.vocab))
         state = _kernel.KernelState(self.W_in, self.W_out, self.sigmoid_tables,
-                                    self.noise_table, self.n_neg, int(self._rng_state[0]))
+                                    self.noise_table, self.n_neg, int(self._rng_state[0]),
+                                    lockf=self.lockf)
         self._pairs = (state, self._rng_state)
         return state
 

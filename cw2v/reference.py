@@ -16,6 +16,9 @@ Hierarchical softmax (2013b, eq. 3) trains the nodes of the target's Huffman pat
 rows, label 1 - code bit) by the same rule, skipping a node whose ``|f| >= MAX_EXP`` as word2vec.c
 does; CBOW (Mikolov et al. 2013a) predicts the target from the mean (or sum) of the window's
 input rows and adds neu1e to each of them (divided by the window's size for the sum, as gensim).
+With ``lockf`` set (gensim's ``vectors_lockf``, one factor per word), every update of an input
+row ``W_in[w]`` is scaled by ``lockf[w]``: 0 leaves the row as it is, 1 trains it as usual;
+output rows train as usual.
 The span trainer draws its random numbers in the kernel's order (see ``train_span``).
 
 ``sigmoid="table"`` uses the kernel's interpolated lookup table with its float32 arithmetic;
@@ -123,7 +126,8 @@ class Word2Vec(ModelState):
     Extra parameters: ``sigmoid`` ("table" or "exact"), ``dtype`` (float32 or float64), and the
     architecture and objective: ``sg`` (1 skip-gram, 0 CBOW), ``hs`` (1: hierarchical softmax
     over ``tree``, a Huffman tree of ``counts`` built by ``build_tree``, with inner-node weights
-    ``syn1``, zeros as in word2vec.c) and ``cbow_mean`` (CBOW: 1 mean, 0 sum).
+    ``syn1``, zeros as in word2vec.c) and ``cbow_mean`` (CBOW: 1 mean, 0 sum). The attribute
+    ``lockf`` (None, or a factor in [0, 1] per word) scales each input row's updates.
     """
 
     def __init__(self, vocab, d: int = 50, lr: float = params.default("lr"),
@@ -143,6 +147,7 @@ class Word2Vec(ModelState):
                 raise ValueError(f"{name} must be 0 or 1, got {value!r}")
         self.sg, self.hs, self.cbow_mean = int(sg), int(hs), int(cbow_mean)
         self.syn1 = np.zeros_like(self.W_out)
+        self.lockf: np.ndarray | None = None
         self.tree: HuffmanTree | None = None
         if self.hs:
             self.build_tree()
@@ -182,11 +187,30 @@ class Word2Vec(ModelState):
 
     # -- the update rule ----------------------------------------------------------------------
 
-    def _update(self, h: np.ndarray, positive: int, negatives) -> float:
-        """One SGNS step for the input row view ``h`` (updated in place); returns the loss."""
+    def _add_input(self, w: int, neu1e: np.ndarray) -> None:
+        """Input row ``w``'s update: ``W_in[w] += lockf[w] * neu1e`` (gensim's vectors_lockf;
+        no lock: the plain sum), the row not touched at all for a factor of 0."""
+        lock = 1.0 if self.lockf is None else float(self.lockf[w])
+        if lock == 1.0:
+            self.W_in[w] += neu1e
+        elif lock != 0.0:
+            self.W_in[w] += self.W_in.dtype.type(lock) * neu1e
+
+    def _add_inputs(self, ins: np.ndarray, dI: np.ndarray) -> None:
+        """A HogBatch step's input updates ``dI`` (one row per id of ``ins``, repeats summed),
+        each scaled by its word's lock factor."""
+        if self.lockf is not None:
+            lock = np.asarray(self.lockf, dtype=np.float64)[ins]
+            dI = (dI * lock[:, None].astype(dI.dtype)).astype(dI.dtype)
+            ins, dI = ins[lock != 0], dI[lock != 0]
+        np.add.at(self.W_in, ins, dI)
+
+    def _update(self, w: int, positive: int, negatives) -> float:
+        """One SGNS step for input row ``w`` (updated in place); returns the loss."""
+        h = self.W_in[w]
         neu1e = np.zeros_like(h)
         loss = self._ns_targets(h, positive, negatives, neu1e)
-        h += neu1e
+        self._add_input(w, neu1e)
         return loss
 
     def _ns_targets(self, h: np.ndarray, positive: int, negatives,
@@ -243,7 +267,7 @@ class Word2Vec(ModelState):
             h = self.W_in[int(ins[0])]
             neu1e = np.zeros_like(h)
             loss = self._targets(h, t, negs, neu1e)
-            h += neu1e
+            self._add_input(int(ins[0]), neu1e)
             return loss
         return self._cbow(ins.tolist(), t, negs)
 
@@ -262,7 +286,7 @@ class Word2Vec(ModelState):
         if not self.cbow_mean:
             neu1e *= inv
         for w in ctx:
-            self.W_in[w] += neu1e
+            self._add_input(w, neu1e)
         return loss
 
     def train_pair(self, center_idx: int, context_idx: int, negatives=None) -> float:
@@ -272,7 +296,7 @@ class Word2Vec(ModelState):
         negs = (self._draw_negatives(self.n_neg) if negatives is None
                 else self._check_negatives(negatives).tolist())
         self.invalidate_norms()
-        return self._update(self.W_in[c], o, negs)
+        return self._update(c, o, negs)
 
     def train_pairs(self, centers, contexts, negatives=None) -> float:
         """``train_pair`` for each (center, context) in order; returns the summed loss."""
@@ -282,7 +306,7 @@ class Word2Vec(ModelState):
         loss = 0.0
         for p in range(c.shape[0]):
             row = self._draw_negatives(self.n_neg) if negs is None else negs[p].tolist()
-            loss += self._update(self.W_in[c[p]], int(o[p]), row)
+            loss += self._update(int(c[p]), int(o[p]), row)
         return loss
 
     def train_window_batched(self, inputs, positive: int, negatives) -> float:
@@ -304,7 +328,7 @@ class Word2Vec(ModelState):
         G[:, 1:][:, outs[1:] == outs[0]] = 0
         loss = sum(self._loss(S[a, b], int(b == 0)) for a in range(len(ins))
                    for b in range(len(outs)) if b == 0 or outs[b] != outs[0])
-        np.add.at(self.W_in, ins, (G @ O).astype(dt))
+        self._add_inputs(ins, (G @ O).astype(dt))
         np.add.at(self.W_out, outs, (G.T @ I).astype(dt))
         self.invalidate_norms()
         return loss
@@ -330,7 +354,7 @@ class Word2Vec(ModelState):
         G[np.abs(S) >= self.sigmoid_tables.max_exp] = 0
         loss = sum(self._loss(S[a, b], int(labels[b])) for a in range(len(ins))
                    for b in range(len(points)))
-        np.add.at(self.W_in, ins, (G @ O).astype(dt))
+        self._add_inputs(ins, (G @ O).astype(dt))
         np.add.at(self.syn1, points, (G.T @ I).astype(dt))
         self.invalidate_norms()
         return loss
@@ -398,12 +422,12 @@ class Word2Vec(ModelState):
                     neu1e = np.zeros_like(h)
                     loss += self._targets(h, words[i], negs[c * self.n_neg:(c + 1) * self.n_neg],
                                           neu1e)
-                    h += neu1e
+                    self._add_input(w, neu1e)
             elif batched:
                 loss += self.train_window_batched(ctx, words[i], negs)
             else:
                 for c, w in enumerate(ctx):
-                    loss += self._update(self.W_in[w], words[i],
+                    loss += self._update(w, words[i],
                                          negs[c * self.n_neg:(c + 1) * self.n_neg])
             pairs += len(ctx)
             plan = nxt

@@ -318,11 +318,14 @@ class TrainingRun:
     subwords : (offsets, rows), optional
         fastText's subword model (``cw2v.FastText``): each word's input rows in CSR form
         (``cw2v.subwords.subword_table``); ``W_in`` then holds V + bucket rows.
+    lockf : float32 (V,), optional
+        Each word's lock factor (gensim's ``vectors_lockf``): the updates of ``W_in[w]`` are
+        scaled by ``lockf[w]`` (0: the row stays as it is). None: no locking.
     """
 
     def __init__(self, kernel, W_in, W_out, sigmoid, noise, counts, encoded: EncodedCorpus,
                  settings: Settings, span_tokens: int = SPAN_TOKENS, *, tree=None,
-                 syn1=None, subwords=None):
+                 syn1=None, subwords=None, lockf=None):
         s = self.settings = settings
         self.W_in, self.W_out, self.syn1 = W_in, W_out, syn1
         self.span_tokens = span_tokens
@@ -340,7 +343,8 @@ class TrainingRun:
                                           int(seq.generate_state(1, np.uint64)[0]),
                                           keep_prob=keep_prob, window=s.window,
                                           objective=s.mode, sg=s.sg, hs=s.hs,
-                                          cbow_mean=s.cbow_mean, tree=tree, syn1=syn1, **sub)
+                                          cbow_mean=s.cbow_mean, tree=tree, syn1=syn1,
+                                          lockf=lockf, **sub)
                        for seq in seeds]
         self.epoch = 0                 # the epoch in progress, or the last one run (1-based)
         self.span = len(self.spans)    # spans of that epoch trained (all: it is finished)

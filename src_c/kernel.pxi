@@ -43,6 +43,11 @@
 # for the mean (word2vec.c, gensim), divided by the window's size for the sum (gensim's
 # cbow_mean=0; word2vec.c has no sum).
 #
+# Locked rows (gensim's vectors_lockf): with ``Model.lockf`` set, every input-row update (a
+# pair's or a CBOW context's neu1e, a HogBatch row's dI) is scaled by the word's factor, and a
+# row of factor 0 is not written at all; output rows (W_out, syn1) train as usual. lockf NULL
+# (no lock) leaves every path as it was, bit for bit.
+#
 # Random draws, per subsampled piece of m >= 2 words, each center's plan drawn one center ahead
 # (the reference, cw2v.reference, draws in the same order):
 #   skip-gram (both modes' exact rule, and with hierarchical softmax): window size b in
@@ -323,17 +328,34 @@ cdef inline void _hs_update_kept(const float* G, float* const* rows, Py_ssize_t 
     cw2v_hs_update(kept_g, kept_rows, kept, h, neu1e, d)
 
 
+cdef inline float _lock(const float* lockf, int32_t word) noexcept nogil:
+    """Word ``word``'s lock factor: lockf[word], or 1 when there is no lock (lockf NULL)."""
+    return <float>1.0 if lockf == NULL else lockf[word]
+
+
+cdef inline void _add_input(float lock, const float* neu1e, float* h,
+                            Py_ssize_t d) noexcept nogil:
+    """An input row's update, h += lock * neu1e (gensim's vectors_lockf): the plain sum for
+    lock 1 (the unlocked path, unchanged), nothing at all for lock 0 (the row keeps its bits,
+    whatever neu1e holds)."""
+    cdef Py_ssize_t t
+    if lock == 1.0:
+        for t in range(d):
+            h[t] += neu1e[t]
+    elif lock != 0.0:
+        for t in range(d):
+            h[t] += lock * neu1e[t]
+
+
 cdef inline void _ns_update(float* h, float* W_out, Py_ssize_t ld_out, Py_ssize_t d,
                             int32_t positive, const int32_t* negatives, Py_ssize_t n_neg,
                             float lr, const SigmoidTable* sig, float* neu1e,
-                            double* loss) noexcept nogil:
-    """One negative-sampling step for input row h (updated), positive target and n_neg noise
-    targets (eq. 4)."""
-    cdef Py_ssize_t t
+                            double* loss, float lock) noexcept nogil:
+    """One negative-sampling step for input row h (updated, its update scaled by ``lock``),
+    positive target and n_neg noise targets (eq. 4)."""
     memset(neu1e, 0, d * sizeof(float))
     _ns_targets(h, W_out, ld_out, d, positive, negatives, n_neg, lr, sig, neu1e, loss)
-    for t in range(d):
-        h[t] += neu1e[t]
+    _add_input(lock, neu1e, h, d)
 
 
 cdef inline void _example(const Model* model, const float* h, int32_t target,
@@ -358,8 +380,9 @@ cdef inline void _cbow_example(const Model* model, const int32_t* ctx, Py_ssize_
                                float lr, float* neu1, float* neu1e, double* loss) noexcept nogil:
     """One CBOW example (Mikolov et al. 2013a): h = mean (cbow_mean) or sum of the input rows
     ctx[0:n_ctx] (n_ctx >= 1) predicts ``target``; neu1e then goes to every context row,
-    divided by n_ctx for the sum (gensim's cbow_mean=0), undivided for the mean (word2vec.c)."""
-    cdef Py_ssize_t t, d = model.d
+    divided by n_ctx for the sum (gensim's cbow_mean=0), undivided for the mean (word2vec.c),
+    and scaled by each context word's lock factor when there is a lock (``model.lockf``)."""
+    cdef Py_ssize_t t, k, d = model.d
     cdef float inv = <float>1.0 / <float>n_ctx
     cw2v_sum_rows(model.W_in, model.ld_in, ctx, <int>n_ctx,
                   inv if model.cbow_mean else <float>1.0, neu1, d)
@@ -367,14 +390,18 @@ cdef inline void _cbow_example(const Model* model, const int32_t* ctx, Py_ssize_
     if not model.cbow_mean:
         for t in range(d):
             neu1e[t] *= inv
-    cw2v_add_to_rows(neu1e, model.W_in, model.ld_in, ctx, <int>n_ctx, d)
+    if model.lockf == NULL:
+        cw2v_add_to_rows(neu1e, model.W_in, model.ld_in, ctx, <int>n_ctx, d)
+    else:
+        for k in range(n_ctx):
+            _add_input(model.lockf[ctx[k]], neu1e, model.W_in + ctx[k] * model.ld_in, d)
 
 
 cdef inline void _batched_update(float* W_in, Py_ssize_t ld_in, float* W_out, Py_ssize_t ld_out,
                                  Py_ssize_t d, const int32_t* inputs, int n_in,
                                  const int32_t* outputs,
                                  int n_out, float lr, const SigmoidTable* sig, float* grad_in,
-                                 double* loss) noexcept nogil:
+                                 double* loss, const float* lockf) noexcept nogil:
     """HogBatch step (Ji et al. 2016): inputs share one set of outputs (outputs[0] positive).
 
     With I the input rows (n_in x d) and O the output rows (n_out x d)::
@@ -383,6 +410,7 @@ cdef inline void _batched_update(float* W_in, Py_ssize_t ld_in, float* W_out, Py
 
     dI and dO both use the weights from before this step. Outputs equal to outputs[0] after
     position 0 are skipped, as in the exact rule. n_in <= _BATCH_INPUTS, n_out <= _BATCH_OUTPUTS.
+    Input row a's dI is scaled by its word's lock factor (``_add_inputs``; lockf NULL: none).
     """
     cdef int a, b
     cdef float label
@@ -411,9 +439,21 @@ cdef inline void _batched_update(float* W_in, Py_ssize_t ld_in, float* W_out, Py
     # dO = G^T I, applied in place (I still holds the old inputs).
     for b in range(n_out):
         cw2v_combine(G + b, n_out, in_rows, n_in, <float*>out_rows[b], d)
-    for a in range(n_in):
-        cw2v_axpy(1.0, grad_in + a * d, <float*>in_rows[a], d)
+    _add_inputs(grad_in, in_rows, inputs, n_in, d, lockf)
     loss[0] += step_loss
+
+
+cdef inline void _add_inputs(const float* grad_in, const float* const* in_rows,
+                             const int32_t* inputs, int n_in, Py_ssize_t d,
+                             const float* lockf) noexcept nogil:
+    """A HogBatch step's input updates: in_rows[a] += lock * grad_in[a], lock the factor of
+    word inputs[a] (1 when lockf is NULL; a row of factor 0 is not touched)."""
+    cdef int a
+    cdef float lock
+    for a in range(n_in):
+        lock = _lock(lockf, inputs[a])
+        if lock != 0.0:
+            cw2v_axpy(lock, grad_in + a * d, <float*>in_rows[a], d)
 
 
 cdef inline void _batched_hs_update(float* W_in, Py_ssize_t ld_in, float* syn1,
@@ -421,7 +461,7 @@ cdef inline void _batched_hs_update(float* W_in, Py_ssize_t ld_in, float* syn1,
                                     const int32_t* inputs, int n_in, const uint8_t* code,
                                     const int32_t* point, Py_ssize_t length, float lr,
                                     const SigmoidTable* sig, float* grad_in,
-                                    double* loss) noexcept nogil:
+                                    double* loss, const float* lockf) noexcept nogil:
     """HogBatch for hierarchical softmax: a window's inputs share the center's Huffman path.
 
     With I the input rows (n_in x d) and O the path's inner-node rows (length x d), labels
@@ -432,7 +472,8 @@ cdef inline void _batched_hs_update(float* W_in, Py_ssize_t ld_in, float* syn1,
     all from the weights before this step; an entry with |S| >= max_exp gets G = 0 (word2vec.c
     skips such a node). The path goes in chunks of _BATCH_OUTPUTS nodes (a chunk's rows are
     untouched by the chunks before it, and I changes only at the end, so the chunks make one
-    step). n_in <= _BATCH_INPUTS.
+    step). n_in <= _BATCH_INPUTS. Input row a's dI is scaled by its word's lock factor
+    (``_add_inputs``; lockf NULL: none).
     """
     cdef int a, b, n
     cdef Py_ssize_t start = 0
@@ -457,8 +498,7 @@ cdef inline void _batched_hs_update(float* W_in, Py_ssize_t ld_in, float* syn1,
         for b in range(n):
             cw2v_combine(G + b, n, in_rows, n_in, <float*>out_rows[b], d)
         start += n
-    for a in range(n_in):
-        cw2v_axpy(1.0, grad_in + a * d, <float*>in_rows[a], d)
+    _add_inputs(grad_in, in_rows, inputs, n_in, d, lockf)
 
 
 cdef inline Py_ssize_t _draw_window(uint64_t* rng, Py_ssize_t window) noexcept nogil:
@@ -620,7 +660,8 @@ cdef void _sg_ns_exact_piece(const Model* model, WorkerState* st, const int32_t*
                 _prefetch_rows(W_in, ld_in, d,
                                &words[i + 1 - plans.b_next if i + 1 >= plans.b_next else 0], 1)
             _ns_update(W_in + words[j] * ld_in, W_out, ld_out, d, words[i],
-                       plans.cur + c * n_neg, n_neg, lr, sig, neu1e, loss)
+                       plans.cur + c * n_neg, n_neg, lr, sig, neu1e, loss,
+                       _lock(model.lockf, words[j]))
             c += 1
         n_pairs[0] += c
         _plans_advance(&plans)
@@ -661,7 +702,7 @@ cdef void _sg_ns_batched_piece(const Model* model, WorkerState* st, const int32_
         # outputs: the center word in the slot before the plan, then the shared noise words.
         (plans.cur - 1)[0] = words[i]
         _batched_update(W_in, ld_in, W_out, ld_out, d, ctx, <int>n_ctx, plans.cur - 1,
-                        <int>(n_neg + 1), lr, &model.sig, st.grad, loss)
+                        <int>(n_neg + 1), lr, &model.sig, st.grad, loss, model.lockf)
         n_pairs[0] += n_ctx
         _plans_advance(&plans)
 
@@ -736,8 +777,7 @@ cdef void _sg_hs_piece(const Model* model, WorkerState* st, const int32_t* words
                                 n_neg, lr, &model.sig, neu1e, loss)
             else:
                 _example(model, h, words[i], plans.cur + c * n_neg, n_neg, lr, neu1e, loss)
-            for t in range(d):
-                h[t] += neu1e[t]
+            _add_input(_lock(model.lockf, words[j]), neu1e, h, d)
             c += 1
         n_pairs[0] += c
         _plans_advance(&plans)
@@ -809,7 +849,8 @@ cdef void _sg_hs_batched_piece(const Model* model, WorkerState* st, const int32_
         p0 = model.path_offsets[words[i]]
         _batched_hs_update(model.W_in, model.ld_in, model.syn1, model.ld_syn1, d, ctx,
                            <int>n_ctx, model.codes + p0, model.points + p0,
-                           model.path_offsets[words[i] + 1] - p0, lr, &model.sig, st.grad, loss)
+                           model.path_offsets[words[i] + 1] - p0, lr, &model.sig, st.grad, loss,
+                           model.lockf)
         n_pairs[0] += n_ctx
         _plans_advance(&plans)
 
@@ -1078,6 +1119,11 @@ cdef class KernelState:
         one each, in [0, len(W_in))), and W_in then has V + bucket rows (V = len(W_out)).
         Skip-gram: the center word's mean predicts each context word (fastText's direction);
         CBOW: the mean of all the context words' rows predicts the center. Exact mode only.
+    lockf : float32 (V,), optional
+        Each word's lock factor (gensim's ``vectors_lockf``): every update of ``W_in[w]``, in
+        every method and objective, is scaled by ``lockf[w]`` -- 0 leaves the row unchanged,
+        1 trains it as usual. Output rows (``W_out``, ``syn1``) train as usual. Values must be
+        in [0, 1]. None: no locking (the kernel does no extra work).
     """
     cdef weights_t W_in
     cdef weights_t W_out
@@ -1111,11 +1157,12 @@ cdef class KernelState:
     cdef const int64_t[::1] sub_offsets
     cdef const int32_t[::1] sub_rows
     cdef readonly bint subwords
+    cdef const float[::1] lockf
 
     def __cinit__(self, W_in, W_out, sigmoid, noise, Py_ssize_t n_neg, uint64_t rng_state, *,
                   keep_prob=None, Py_ssize_t window=1, str objective="exact", int sg=1,
                   int hs=0, int cbow_mean=1, tree=None, syn1=None, sub_offsets=None,
-                  sub_rows=None):
+                  sub_rows=None, lockf=None):
         self.grad = NULL
         self.plans = NULL
         self.grad_raw = NULL
@@ -1152,6 +1199,8 @@ cdef class KernelState:
                 raise ValueError("the subword model needs both sub_offsets and sub_rows")
             if objective == "batched":
                 raise ValueError("the subword model trains in the exact mode only")
+            if lockf is not None:
+                raise ValueError("lock factors (lockf) are not supported with the subword model")
             _check_subword_weights(self.W_in, self.W_out)
             self.sub_offsets = sub_offsets
             self.sub_rows = sub_rows
@@ -1183,6 +1232,9 @@ cdef class KernelState:
                              f"vocabulary {V}")
         if hs:
             self._set_tree(tree, syn1, V, d)
+        self.model.lockf = NULL
+        if lockf is not None:
+            self._set_lockf(lockf, V)
         self.n_neg = n_neg
         self.window = window
         self.objective = objective
@@ -1196,7 +1248,7 @@ cdef class KernelState:
         else:
             self.code = SG_NS_BATCHED if objective == "batched" else SG_NS_EXACT
         self.st.rng = rng_state
-        self.sources = (W_in, W_out, sigmoid, noise)
+        self.sources = (W_in, W_out, sigmoid, noise, lockf)
 
         # Scratch, sized in Py_ssize_t from the bounded sizes. A plan holds a center's noise
         # words (skip-gram's exact rule: n_neg per context; batched and CBOW: one shared set)
@@ -1276,6 +1328,19 @@ cdef class KernelState:
             _check_ids(&self.points[0], n, V - 1, "tree.points")
         return 0
 
+    cdef int _set_lockf(self, lockf, Py_ssize_t V) except -1:
+        """Check the lock factors (float32, V of them, each in [0, 1]) and point the model at
+        them."""
+        self.lockf = lockf
+        if self.lockf.shape[0] != V:
+            raise ValueError(f"lockf has {self.lockf.shape[0]} entries, the vocabulary {V}")
+        cdef Py_ssize_t w
+        for w in range(V):
+            if not 0.0 <= self.lockf[w] <= 1.0:
+                raise ValueError(f"lockf[{w}] = {self.lockf[w]}, not in [0, 1]")
+        self.model.lockf = &self.lockf[0]
+        return 0
+
     @property
     def kernel_function(self):
         """The kernel function ``train_span`` runs: one of KERNEL_FUNCTIONS."""
@@ -1347,7 +1412,8 @@ cdef class KernelState:
                 _draw_noise(&self.st.rng, &self.model.noise, n_neg, self.st.plan_a)
             _ns_update(self.model.W_in + center * self.model.ld_in, self.model.W_out,
                          self.model.ld_out, self.model.d,
-                         <int32_t>context, negs, n_neg, lr, &self.model.sig, self.st.grad, &loss)
+                         <int32_t>context, negs, n_neg, lr, &self.model.sig, self.st.grad, &loss,
+                         _lock(self.model.lockf, <int32_t>center))
         self.busy = False
         return loss
 
@@ -1402,7 +1468,8 @@ cdef class KernelState:
                     negs = &negatives[p, 0]
                 _ns_update(self.model.W_in + centers[p] * self.model.ld_in, self.model.W_out,
                              self.model.ld_out, d, contexts[p], negs,
-                             n_neg, lr, &self.model.sig, self.st.grad, &loss)
+                             n_neg, lr, &self.model.sig, self.st.grad, &loss,
+                             _lock(self.model.lockf, centers[p]))
         self.st.rng = state
         self.busy = False
         return loss
@@ -1473,8 +1540,7 @@ cdef class KernelState:
             elif self.sg:
                 h = self.model.W_in + inputs[0] * self.model.ld_in
                 _example(&self.model, h, <int32_t>target, negs, n_neg, lr, self.st.grad, &loss)
-                for t in range(d):
-                    h[t] += self.st.grad[t]
+                _add_input(_lock(self.model.lockf, inputs[0]), self.st.grad, h, d)
             else:
                 _cbow_example(&self.model, &inputs[0], n_in, <int32_t>target, negs, n_neg, lr,
                               self.st.grad, self.st.grad + d, &loss)
@@ -1613,11 +1679,21 @@ def _sigmoid_lookup(const float[::1] x, sigmoid):
     return out
 
 
+cdef const float* _lock_door(const float[::1] lockf, Py_ssize_t V) except? NULL:
+    """The test doors' lock factors: NULL for None, else checked to hold V entries."""
+    if lockf is None:
+        return NULL
+    if lockf.shape[0] != V:
+        raise ValueError(f"lockf has {lockf.shape[0]} entries, the vocabulary {V}")
+    return &lockf[0]
+
+
 def _batched_window(weights_t W_in, weights_t W_out, const int32_t[::1] inputs,
-                    const int32_t[::1] outputs, float lr, sigmoid):
+                    const int32_t[::1] outputs, float lr, sigmoid,
+                    const float[::1] lockf=None):
     """One HogBatch step: W_in rows ``inputs`` against W_out rows ``outputs`` (``outputs[0]``
-    the positive, the rest shared noise words), the batched objective's update. Returns the
-    step's summed loss."""
+    the positive, the rest shared noise words), the batched objective's update, input rows
+    scaled by ``lockf`` (V factors; None: no locking). Returns the step's summed loss."""
     _check_weights(W_in, W_out)
     cdef Py_ssize_t V = W_in.shape[0], d = W_in.shape[1]
     cdef Py_ssize_t ld_in = _row_stride(W_in, "W_in"), ld_out = _row_stride(W_out, "W_out")
@@ -1628,6 +1704,7 @@ def _batched_window(weights_t W_in, weights_t W_out, const int32_t[::1] inputs,
         raise ValueError(f"need 1..{_BATCH_OUTPUTS} outputs, got {n_out}")
     _check_ids(&inputs[0], n_in, V, "inputs")
     _check_ids(&outputs[0], n_out, V, "outputs")
+    cdef const float* lock = _lock_door(lockf, V)
     cdef const float[::1] table = sigmoid.sigmoid
     cdef const float[::1] log_table = sigmoid.log_sigmoid
     cdef SigmoidTable sig = _sigmoid_view(table, log_table, float(sigmoid.max_exp))
@@ -1637,16 +1714,17 @@ def _batched_window(weights_t W_in, weights_t W_out, const int32_t[::1] inputs,
         raise MemoryError()
     with nogil:
         _batched_update(&W_in[0, 0], ld_in, &W_out[0, 0], ld_out, d, &inputs[0], <int>n_in,
-                        &outputs[0], <int>n_out, lr, &sig, grad_in, &loss)
+                        &outputs[0], <int>n_out, lr, &sig, grad_in, &loss, lock)
     free(grad_in)
     return loss
 
 
 def _batched_hs_window(weights_t W_in, weights_t syn1, tree, const int32_t[::1] inputs,
-                       Py_ssize_t target, float lr, sigmoid):
+                       Py_ssize_t target, float lr, sigmoid, const float[::1] lockf=None):
     """One HogBatch hierarchical-softmax step: W_in rows ``inputs`` against the inner nodes of
     ``target``'s path in ``tree`` (a cw2v.tables.HuffmanTree), the batched skip-gram's update
-    with hs=1, n_neg=0. Returns the step's summed loss."""
+    with hs=1, n_neg=0, input rows scaled by ``lockf`` (V factors; None: no locking). Returns
+    the step's summed loss."""
     _check_weights(W_in, syn1)
     cdef Py_ssize_t V = W_in.shape[0], d = W_in.shape[1]
     cdef Py_ssize_t ld_in = _row_stride(W_in, "W_in"), ld_syn1 = _row_stride(syn1, "syn1")
@@ -1656,6 +1734,7 @@ def _batched_hs_window(weights_t W_in, weights_t syn1, tree, const int32_t[::1] 
     _check_ids(&inputs[0], n_in, V, "inputs")
     if not 0 <= target < V:
         raise IndexError(f"target {target} is out of range for a vocabulary of {V}")
+    cdef const float* lock = _lock_door(lockf, V)
     cdef const uint8_t[::1] codes = tree.codes
     cdef const int32_t[::1] points = tree.points
     cdef const int64_t[::1] offsets = tree.offsets
@@ -1676,6 +1755,6 @@ def _batched_hs_window(weights_t W_in, weights_t syn1, tree, const int32_t[::1] 
         with nogil:
             _batched_hs_update(&W_in[0, 0], ld_in, &syn1[0, 0], ld_syn1, d, &inputs[0],
                                <int>n_in,
-                               &codes[lo], &points[lo], length, lr, &sig, grad_in, &loss)
+                               &codes[lo], &points[lo], length, lr, &sig, grad_in, &loss, lock)
     free(grad_in)
     return loss

@@ -45,6 +45,9 @@ cdef struct Model:
     # then its n-gram buckets' rows, V + bucket rows in all). NULL: plain word2vec.
     const int64_t* sub_offsets  # (V + 1,)
     const int32_t* sub_rows
+    # gensim's vectors_lockf: W_in row w's update is scaled by lockf[w] (0 freezes the row, 1
+    # trains it as usual); NULL: no locking (every row 1, the path with no extra work).
+    const float* lockf          # (V,) or NULL
 
 # One worker's own state: its scratch buffers (owned by its KernelState) and its generator.
 cdef struct WorkerState:
