@@ -8,6 +8,8 @@ here, before it reaches the kernel's ``nogil`` code.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import inspect
 import logging
 import sys
 import time
@@ -159,6 +161,41 @@ def _check_checkpoint(path, every) -> float:
     return every
 
 
+def _distributable(entry: str):
+    """Route a call with ``distributed=`` (True, or a ``cw2v.comm.Communicator``) to
+    ``cw2v._cluster``'s ``entry``, past the checkpoint lock (rank 0 alone writes and holds it
+    there); other calls run the decorated method, which checks that no distributed-only
+    option (``rule``, ``sync_tokens``) was given."""
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(cls, *args, distributed=False, rule=None, sync_tokens=None, **kwargs):
+            if distributed is not False and distributed is not None:
+                from . import _cluster
+
+                extra = {} if entry == "resume" else {"rule": rule, "sync_tokens": sync_tokens}
+                if entry == "resume" and (rule is not None or sync_tokens is not None):
+                    raise TypeError("resume continues with the checkpoint's rule and "
+                                    "sync_tokens: drop rule= and sync_tokens=")
+                return getattr(_cluster, entry)(cls, *args, distributed, **extra, **kwargs)
+            if rule is not None or sync_tokens is not None:
+                raise ValueError("rule= and sync_tokens= apply to distributed training only "
+                                 "(distributed=True, under mpiexec)")
+            return func(cls, *args, **kwargs)
+
+        sig = inspect.signature(func)
+        extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+                 for name, default in (("distributed", False), ("rule", None),
+                                       ("sync_tokens", None))
+                 if entry != "resume" or name == "distributed"]
+        wrapper.__signature__ = sig.replace(parameters=list(sig.parameters.values())[:-1]
+                                            + extra + list(sig.parameters.values())[-1:]
+                                            if list(sig.parameters.values())[-1].kind
+                                            is inspect.Parameter.VAR_KEYWORD
+                                            else list(sig.parameters.values()) + extra)
+        return wrapper
+    return decorate
+
+
 class Word2Vec(ModelState):
     """word2vec trained by a Cython kernel with the GIL released: skip-gram with negative sampling
     (SGNS) by default, and CBOW and hierarchical softmax for corpus training (``sg``, ``hs``,
@@ -247,6 +284,7 @@ class Word2Vec(ModelState):
 
     @classmethod
     @params.with_parameters(params.names("model", "vocab", "train"))
+    @_distributable("from_corpus")
     @owns_checkpoint
     def from_corpus(cls, corpus, *, progress: bool | None = None,
                     callbacks: Iterable[Callable] = (), encoding: str = "utf-8",
@@ -295,6 +333,20 @@ class Word2Vec(ModelState):
             ``cw2v.cli.load_vectors`` reads it (word2vec text or binary, or a native model,
             told by content) before the corpus is; their dimension must be ``d`` (ValueError
             otherwise, before the corpus is read).
+        distributed : bool or cw2v.comm.Communicator, default False
+            Train across the processes of an MPI job, one per node (``mpiexec -n 4 python
+            script.py``; needs ``pip install "cw2v[mpi]"``): each rank reads its shard of the
+            corpus files, the ranks share one vocabulary and combine what they learn every
+            ``sync_tokens`` tokens by ``rule`` (``cw2v.distributed``). Every rank returns the
+            trained model (the same weights); write outputs from rank 0. ``workers`` is per
+            rank (default: the machine's cores shared among its ranks); ``checkpoint`` is
+            written by rank 0 and resumed at the same number of ranks. An error on any rank
+            ends the whole job with one line naming the rank. A ``Communicator``
+            (``cw2v.comm.LocalGroup``) runs the ranks in one process. See "Beyond one machine"
+            in the documentation.
+        rule, sync_tokens : optional
+            Distributed training's combine rule (``cw2v.distributed.RULES``) and the tokens
+            each rank trains between two combines (default: ``cw2v.distributed``'s).
 
         The training parameters are the rows of ``cw2v.params.PARAMETERS``; each is checked
         (ValueError naming it) before the corpus is read.
@@ -580,6 +632,7 @@ class Word2Vec(ModelState):
         self.set_noise_weights(self.counts.astype(np.float64) ** exponent)
 
     @classmethod
+    @_distributable("resume")
     @owns_checkpoint
     def resume(cls, checkpoint: PathLike, corpus, *, progress: bool | None = None,
                callbacks: Iterable[Callable] = (), encoding: str = "utf-8",
@@ -598,6 +651,9 @@ class Word2Vec(ModelState):
         progress, callbacks, encoding, errors, cache_dir : as in ``from_corpus``
         phrases : as in ``from_corpus``
             The phrases the run was started with (its corpus is the phrased text).
+        distributed : bool or cw2v.comm.Communicator, default False
+            Continue a distributed run's checkpoint, at the same number of ranks (each rank
+            reads the checkpoint file: on a shared file system, or copied to every node).
         checkpoint_every : float, optional
             Seconds between checkpoints (default: as the run was started).
         workers : int, optional
