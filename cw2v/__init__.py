@@ -17,7 +17,8 @@ from .vectors import Vectors
 __all__ = ["Word2Vec", "Vectors", "EpochStats", "StopTraining", "TrainingDivergedError",
            "load_word2vec_format", "__version__"]
 
-_SUBMODULES = frozenset({"ann", "cache", "checkpoint", "cli", "corpus", "demo", "evaluate", "interop",
+_SUBMODULES = frozenset({"ann", "cache", "checkpoint", "cli", "comm", "corpus", "demo", "distributed",
+                         "evaluate", "interop",
                          "io", "params", "phrases", "plot", "projector", "reference", "tables",
                          "subwords", "trainer", "vectors", "vocab"})
 
