@@ -229,7 +229,7 @@ def _train(model, encoded, comm, rule, sync_tokens, progress, callbacks, checkpo
 
         def write(position, state):
             _write(checkpoint, comm, model, position, state, corpus_id, rule, sync_tokens,
-                   every)
+                   every, int(encoded.tokens.shape[0]))
 
     lock = contextlib.nullcontext()
     if checkpoint is not None and comm.rank == 0:
@@ -252,12 +252,20 @@ def _crc(array) -> int:
     return zlib.crc32(np.ascontiguousarray(array).view(np.uint8))
 
 
-def _write(path, comm, model, position, state, corpus_id, rule, sync_tokens, every) -> None:
+def _write(path, comm, model, position, state, corpus_id, rule, sync_tokens, every,
+           shard_tokens) -> None:
     """Called on every rank at a full combine: rank 0 writes the model and every rank's
     position and state (the rule's arrays once, and again for a rank whose arrays differ)."""
     arrays = state.get("arrays", {})
     sums = {k: _crc(v) for k, v in arrays.items()}
-    first = comm.allgather(sums)[0]
+    # A combine at an epoch's end comes before the epoch's figures join the history: that
+    # position cannot be restored, so no rank writes it (the next combine's is written).
+    ended = position.figures[0] == shard_tokens \
+        and len(position.history) < position.epoch
+    every_sum = comm.allgather((sums, ended))
+    if any(e for _, e in every_sum):
+        return
+    first = every_sum[0][0]
     own = {k: v for k, v in arrays.items() if sums[k] != first.get(k)} if comm.rank else arrays
     small = {k: v for k, v in state.items() if k != "arrays"}
     every_rank = comm.allgather((position.to_json(), small, own, corpus_id))
@@ -292,7 +300,7 @@ def read(path, cls):
     """(``cw2v.checkpoint.Checkpoint``, the distributed entry with each rank's arrays) of a
     distributed run's checkpoint; ValueError naming the file for one of a single process."""
     name = input_name(path)
-    saved = ckpt.read(path, cls)
+    saved = ckpt.read(path, cls, distributed=True)
     meta, arrays = io.load_arrays(path)
     entry = meta["checkpoint"].get("distributed")
     if not isinstance(entry, dict):
