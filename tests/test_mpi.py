@@ -253,16 +253,17 @@ def test_trained_model_matches_one_process(wiki_cut, tmp_path):
     shutil.copy(wiki_cut, corpus)
     options = ["--epochs", "3", "--min-count", "5", "--no-cache", "--seed", "1"]
     result = cw2v_train(2, "wiki.txt", "-o", "dist.bin", "--binary", "--workers", "1",
-                        *options, cwd=tmp_path)
+                        "--sync-tokens", "10000", *options, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     one = Word2Vec.from_corpus(str(corpus), workers=2, epochs=3, min_count=5, cache_dir=False,
                                seed=1)
     dist = cw2v.load_word2vec_format(tmp_path / "dist.bin", binary=True)
-    assert list(dist.index_to_key) == list(one.vocab)
+    assert sorted(dist.vocab) == sorted(one.vocab)  # (equal counts may come in other orders)
     assert np.isfinite(dist.vectors).all()
     pairs = shared_file("eval/wordsim353.tsv")
     ws_one = evaluate.word_pairs(one, pairs).spearman
     ws_dist = evaluate.word_pairs(dist, pairs).spearman
+    print(f"WordSim-353: one process {ws_one:.3f}, mpiexec -n 2 {ws_dist:.3f}")
     assert abs(ws_dist - ws_one) <= 0.05, (ws_dist, ws_one)
     assert "[rank 1/2]" in result.stderr  # logs say which rank wrote them
 
