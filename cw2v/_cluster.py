@@ -18,13 +18,18 @@ import hashlib
 import json
 import logging
 import math
+import sys
+import zlib
 
 import numpy as np
 
-from . import _shard, io, params
+from . import _mpi, _shard, io, params
 from . import checkpoint as ckpt
+from . import distributed as dist
 from ._files import input_name
+from ._lock import checkpoint_lock
 from ._version import __version__
+from .comm import Communicator
 from .trainer import SPAN_TOKENS, RunPosition
 
 log = logging.getLogger(__name__)
@@ -33,13 +38,9 @@ log = logging.getLogger(__name__)
 def communicator(distributed):
     """The communicator ``distributed`` asks for: ``True`` -> this MPI job's (``cw2v._mpi``),
     a ``cw2v.comm.Communicator`` -> itself."""
-    from .comm import Communicator
-
     if isinstance(distributed, Communicator):
         return distributed
     if distributed is True:
-        from . import _mpi
-
         comm = _mpi.world()
         _mpi.prefix_logs(comm.rank, comm.size)
         return comm
@@ -54,17 +55,13 @@ def _ending_the_job_on_error(comm):
     try:
         yield
     except BaseException as exc:
-        if type(comm).__name__ == "MPIComm" and not isinstance(exc, SystemExit):
-            from . import _mpi
-
+        if isinstance(comm, _mpi.MPIComm) and not isinstance(exc, SystemExit):
             _mpi.fail(comm, exc)
         raise
 
 
 def _agree(comm, **facts) -> None:
-    if type(comm).__name__ == "MPIComm":
-        from . import _mpi
-
+    if isinstance(comm, _mpi.MPIComm):
         _mpi.check_agreement(comm, **facts)
         return
     every = comm.allgather(facts)
@@ -86,9 +83,7 @@ def _workers(comm, given) -> int:
     its ranks."""
     if given is not None:
         return params.check("workers", given)
-    from ._mpi import default_workers
-
-    return default_workers(comm)
+    return _mpi.default_workers(comm)
 
 
 def _shared_corpus(comm, corpus, settings, encoding, errors, cache_dir, progress):
@@ -107,8 +102,6 @@ def _shared_corpus(comm, corpus, settings, encoding, errors, cache_dir, progress
 
 
 def _train_options(rule, sync_tokens):
-    from . import distributed as dist
-
     rule = dist.DEFAULT_RULE if rule is None else rule
     sync_tokens = dist.DEFAULT_SYNC_TOKENS if sync_tokens is None else sync_tokens
     if rule not in dist.RULES:
@@ -123,9 +116,12 @@ def _train_options(rule, sync_tokens):
 def from_corpus(cls, corpus, distributed, *, progress=None, callbacks=(), encoding="utf-8",
                 errors="strict", checkpoint=None, checkpoint_every=ckpt.DEFAULT_EVERY,
                 cache_dir=None, phrases=None, init_vectors=None, rule=None, sync_tokens=None,
-                **parameters):
-    """``Word2Vec.from_corpus(corpus, distributed=...)`` on this rank (see its docstring)."""
-    from .model import _cache_folder, _check_checkpoint, _pretrained
+                helpers, **parameters):
+    """``Word2Vec.from_corpus(corpus, distributed=...)`` on this rank (see its docstring);
+    ``helpers`` are the model module's checks that the one-process path makes too
+    (``cache_folder``, ``check_checkpoint``, ``pretrained``)."""
+    _cache_folder, _check_checkpoint = helpers.cache_folder, helpers.check_checkpoint
+    _pretrained = helpers.pretrained
 
     given_workers = parameters.pop("workers", None)
     settings = params.resolve({**parameters, "workers": given_workers or 1})
@@ -157,10 +153,11 @@ def from_corpus(cls, corpus, distributed, *, progress=None, callbacks=(), encodi
 
 def resume(cls, checkpoint, corpus, distributed, *, progress=None, callbacks=(),
            encoding="utf-8", errors="strict", checkpoint_every=None, workers=None,
-           cache_dir=None, phrases=None):
+           cache_dir=None, phrases=None, helpers):
     """``Word2Vec.resume(checkpoint, corpus, distributed=...)`` on this rank: the run of a
-    distributed checkpoint continued at the same number of ranks."""
-    from .model import _cache_folder, _check_checkpoint
+    distributed checkpoint continued at the same number of ranks (``helpers`` as for
+    ``from_corpus``)."""
+    _cache_folder, _check_checkpoint = helpers.cache_folder, helpers.check_checkpoint
 
     if phrases is not None:
         raise ValueError("phrases= with distributed training: join the phrases into the corpus "
@@ -203,26 +200,20 @@ def resume(cls, checkpoint, corpus, distributed, *, progress=None, callbacks=(),
 
 
 def _tty() -> bool:
-    import sys
-
     return sys.stderr.isatty()
 
 
 def _announce(comm) -> None:
     """Log, on rank 0, where every rank runs (a launcher names a dead process by its id)."""
-    if type(comm).__name__ != "MPIComm":
+    if not isinstance(comm, _mpi.MPIComm):
         return
-    from ._mpi import describe_ranks
-
-    where = describe_ranks(comm)
+    where = _mpi.describe_ranks(comm)
     if comm.rank == 0:
         log.info("%d ranks: %s", comm.size, where)
 
 
 def _train(model, encoded, comm, rule, sync_tokens, progress, callbacks, checkpoint, every,
            resume=None):
-    from . import distributed as dist
-
     write = None
     if checkpoint is not None:
         corpus_id = ckpt.fingerprint(encoded)
@@ -233,8 +224,6 @@ def _train(model, encoded, comm, rule, sync_tokens, progress, callbacks, checkpo
 
     lock = contextlib.nullcontext()
     if checkpoint is not None and comm.rank == 0:
-        from ._lock import checkpoint_lock
-
         lock = checkpoint_lock(checkpoint)
     with lock:
         result = dist.train_rank(model, encoded, comm, rule=rule, sync_tokens=sync_tokens,
@@ -247,8 +236,6 @@ def _train(model, encoded, comm, rule, sync_tokens, progress, callbacks, checkpo
 
 
 def _crc(array) -> int:
-    import zlib
-
     return zlib.crc32(np.ascontiguousarray(array).view(np.uint8))
 
 

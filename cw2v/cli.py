@@ -47,8 +47,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import cache, demo, evaluate, io, params, plot
+from . import _mpi, cache, demo, evaluate, io, params, plot
 from . import phrases as ph
+from ._cluster import communicator
 from ._files import (InputLike, check_distinct, check_output, check_text_encoding,
                      is_regular_file, is_stream)
 from ._reader import corpus_inputs
@@ -283,9 +284,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if args.rule is not None or args.sync_tokens is not None:
             raise UsageError("--rule and --sync-tokens apply to --distributed training only")
         return _train(args, None)
-    from . import _mpi
-    from ._cluster import communicator
-
     try:
         comm = communicator(True)
     except _mpi.NotLaunchedError as exc:

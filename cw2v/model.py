@@ -13,6 +13,7 @@ import inspect
 import logging
 import sys
 import time
+import types
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -20,7 +21,7 @@ import numpy as np
 from . import cache as corpus_cache
 from . import checkpoint as ckpt
 from . import corpus as corpus_io
-from . import _rows, io, params, trainer
+from . import _cluster, _rows, io, params, trainer
 from ._files import InputLike, PathLike, check_save_target, input_name
 from ._lock import owns_checkpoint
 from ._simd import kernel as _kernel
@@ -170,13 +171,15 @@ def _distributable(entry: str):
         @functools.wraps(func)
         def wrapper(cls, *args, distributed=False, rule=None, sync_tokens=None, **kwargs):
             if distributed is not False and distributed is not None:
-                from . import _cluster
-
                 extra = {} if entry == "resume" else {"rule": rule, "sync_tokens": sync_tokens}
                 if entry == "resume" and (rule is not None or sync_tokens is not None):
                     raise TypeError("resume continues with the checkpoint's rule and "
                                     "sync_tokens: drop rule= and sync_tokens=")
-                return getattr(_cluster, entry)(cls, *args, distributed, **extra, **kwargs)
+                helpers = types.SimpleNamespace(cache_folder=_cache_folder,
+                                                check_checkpoint=_check_checkpoint,
+                                                pretrained=_pretrained)
+                return getattr(_cluster, entry)(cls, *args, distributed, **extra, **kwargs,
+                                                helpers=helpers)
             if rule is not None or sync_tokens is not None:
                 raise ValueError("rule= and sync_tokens= apply to distributed training only "
                                  "(distributed=True, under mpiexec)")
