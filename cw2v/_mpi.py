@@ -184,14 +184,19 @@ def _short(value) -> str:
 def fail(comm, exc: BaseException) -> None:
     """End the whole job for ``exc`` raised on this rank: one line on stderr naming the rank and
     the cause (a disagreement, raised alike everywhere, is said once, by rank 0), then
-    ``MPI_Abort`` (exit status 1; 130 for Ctrl-C). Does not return."""
+    ``MPI_Abort`` (exit status 1; 130 for Ctrl-C, or an exception whose ``exit_status`` says
+    so: the command line's interruption). Does not return."""
+    code = getattr(exc, "exit_status", None)
     if isinstance(exc, KeyboardInterrupt):
         message, code = "interrupted", 130
+    elif code is not None:
+        message = " ".join(str(exc).split())
     else:
         text = " ".join((str(exc) or type(exc).__name__).split())
         message, code = f"{type(exc).__name__}: {text}", 1
     if not isinstance(exc, RanksDisagreeError) or comm.rank == 0:
-        print(f"cw2v: rank {comm.rank} of {comm.size} failed: {message}; ending the job",
+        what = "stopped" if code == 130 else "failed"
+        print(f"cw2v: rank {comm.rank} of {comm.size} {what}: {message}; ending the job",
               file=sys.stderr, flush=True)
     try:
         sys.stdout.flush()

@@ -168,6 +168,8 @@ class UsageError(Exception):
 class Interrupted(Exception):
     """Ctrl-C stopped a command; the message says what was left undone (exit status 130)."""
 
+    exit_status = EXIT_INTERRUPTED  # (a distributed run's rank ends the job with it)
+
 
 # -- word2vec.c's flags --------------------------------------------------------------------------
 
@@ -371,7 +373,7 @@ def _train(args: argparse.Namespace, comm) -> int:
         message = f"training {model.training_stopped}; nothing was written to {output}"
         if checkpoint is not None:
             message += (f"; checkpoint written to {checkpoint} (continue with: "
-                        f"{_resume_command(args, checkpoint)})")
+                        f"{_resume_command(args, checkpoint, comm)})")
         raise Interrupted(message)
     if comm is not None and comm.rank != 0:
         return 0  # every rank holds the same model: rank 0 writes it
@@ -389,12 +391,14 @@ def _train(args: argparse.Namespace, comm) -> int:
     return 0
 
 
-def _resume_command(args: argparse.Namespace, checkpoint: str) -> str:
+def _resume_command(args: argparse.Namespace, checkpoint: str, comm=None) -> str:
     """The ``cw2v train --resume`` command line that continues this run: its corpus, and every
-    option that decides what is read and written (output, format, encoding, cache, curve)."""
+    option that decides what is read and written (output, format, encoding, cache, curve);
+    under ``mpiexec -n K`` for a distributed run (``comm``)."""
     import shlex
 
-    words = ["cw2v", "train", "--resume", checkpoint, *args.corpus,
+    launch = [] if comm is None else ["mpiexec", "-n", str(comm.size)]
+    words = [*launch, "cw2v", "train", "--resume", checkpoint, *args.corpus,
              *([args.train] if args.train else []), "-o", args.output]
     if args.format != "word2vec":
         words += ["--format", args.format]
