@@ -234,6 +234,17 @@ class _RankRun(trainer.TrainingRun):
         self._last_rank_checkpoint = time.monotonic()
         self.sync_at = self._target(1)
 
+    # A Ctrl-C must stop every rank at the same combine (a rank that stopped alone would
+    # leave the others waiting in a collective): the run's flag is kept here, unseen by the
+    # span loop, and carried in each combine's header.
+    @property
+    def _interrupted(self) -> bool:
+        return False
+
+    @_interrupted.setter
+    def _interrupted(self, value: bool) -> None:
+        self._ctrl_c = value
+
     def _target(self, j: int, epoch: int | None = None) -> float:
         """The dispatched tokens at which combine j (1-based) of ``epoch`` (default: the one
         in progress) is due; its last one (at the epoch's end) waits for
@@ -268,8 +279,10 @@ class _RankRun(trainer.TrainingRun):
         comm, rule = self.comm, self.rule
         want = (self._rank_checkpoint is not None and comm.rank == 0
                 and time.monotonic() - self._last_rank_checkpoint >= self._rank_checkpoint_every)
-        header = np.array([self.words_done, int(want)], dtype=np.int64)
+        header = np.array([self.words_done, int(want), int(self._ctrl_c)], dtype=np.int64)
         comm.allreduce_sum(header)
+        if header[2]:
+            raise trainer._Stop("interrupted")
         checkpoint_now = bool(header[1])
         full = full or checkpoint_now
         sent = header.nbytes

@@ -243,7 +243,7 @@ def test_one_rank_is_plain_training(topic_corpus):
     ranked = make_model(vocab)
     [result] = run_group(1, lambda c: distributed.train_rank(ranked, encoded, c,
                                                              sync_tokens=50_000))
-    assert result.syncs == 3 and result.bytes_sent == 3 * 16  # the headers only
+    assert result.syncs == 3 and result.bytes_sent == 3 * 24  # the headers only
     np.testing.assert_array_equal(ranked.W_in, plain.W_in)
     np.testing.assert_array_equal(ranked.W_out, plain.W_out)
     assert len(ranked.epoch_history) == 3
@@ -296,6 +296,23 @@ def test_stop_on_one_rank_stops_every_rank(topic_corpus):
     results = run_group(2, lambda c: distributed.train_rank(
         models[c.rank], shards[c.rank], c, callbacks=[stop_on_rank_1], sync_tokens=5_000))
     assert all(len(r.epochs) == 1 and r.stopped for r in results)
+
+
+def test_ctrl_c_on_one_rank_stops_every_rank_at_the_same_combine(topic_corpus, monkeypatch):
+    vocab, _, shards = topic_corpus
+    models = [make_model(vocab) for _ in range(2)]
+    sync = distributed._RankRun.sync
+
+    def ctrl_c_on_rank_1(self, end_of_epoch):
+        if self.comm.rank == 1 and self.syncs == 4:
+            self._interrupted = True  # what the SIGINT handler sets
+        sync(self, end_of_epoch)
+
+    monkeypatch.setattr(distributed._RankRun, "sync", ctrl_c_on_rank_1)
+    results = run_group(2, lambda c: distributed.train_rank(
+        models[c.rank], shards[c.rank], c, sync_tokens=2_000))
+    assert [r.syncs for r in results] == [4, 4]
+    assert all(r.stopped.startswith("interrupted in epoch 1") for r in results)
 
 
 def test_checkpoint_and_resume_continue_exactly(topic_corpus):
