@@ -9,11 +9,15 @@ about equal size, trains K replicas (skip-gram NS, d=100, window 5, 5 noise word
 (30,000 words, 3CosAdd) and WordSim-353 Spearman. Each configuration runs with 2 threads in all
 (K=1: 2 workers; K>=2: 1 worker a rank, the ranks' threads sharing the 2 cores), so the rows
 differ by the rule and K only. Appends one JSON line per run to --out as it goes.
+
+python bench/bench_distributed.py --table bench/results/distributed-*.json prints the medians as
+the rst table of docs/performance.rst.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -77,7 +81,45 @@ def run(vocab, encoded, k: int, rule: str, seed: int, args) -> dict:
             "note": "shared 2-core machine"}
 
 
+def table(paths: list[str]) -> str:
+    """An rst table of the runs in JSON-lines files: medians over seeds per (mode, rule, K),
+    and the difference from K=1 (the same mode) in analogy points and WordSim."""
+    rows = [json.loads(line) for path in paths for line in open(path) if line.strip()]
+    groups: dict = {}
+    for r in rows:
+        groups.setdefault((r["mode"], r["rule"] if r["K"] > 1 else "(one process)", r["K"]),
+                          []).append(r)
+    base = {}
+    for (mode, rule, k), runs in groups.items():
+        if k == 1:
+            base[mode] = (np.median([r["analogy"] for r in runs]),
+                          np.median([r["wordsim"] for r in runs]))
+    head = ["mode", "rule", "K", "seeds", "analogy", "vs K=1", "WordSim", "vs K=1",
+            "bytes/token"]
+    lines = []
+    for (mode, rule, k), runs in sorted(groups.items(), key=lambda g: (g[0][0], g[0][2] > 1,
+                                                                       g[0][1], g[0][2])):
+        ok = [r for r in runs if r["finite"]]
+        if not ok:
+            lines.append([mode, rule, str(k), str(len(runs)), "NaN", "", "NaN", "", ""])
+            continue
+        a = float(np.median([r["analogy"] for r in ok]))
+        w = float(np.median([r["wordsim"] for r in ok]))
+        ba, bw = base.get(mode, (math.nan, math.nan))
+        lines.append([mode, rule, str(k), str(len(runs)), f"{100 * a:.1f}",
+                      f"{100 * (a - ba):+.1f}" if k > 1 else "", f"{w:.3f}",
+                      f"{w - bw:+.3f}" if k > 1 else "",
+                      f"{np.median([r['bytes_per_token'] for r in ok]):.1f}"])
+    widths = [max(len(x) for x in col) for col in zip(head, *lines)]
+    rule_line = "  ".join("=" * n for n in widths)
+    fmt = lambda cells: "  ".join(c.ljust(n) for c, n in zip(cells, widths)).rstrip()  # noqa: E731
+    return "\n".join([rule_line, fmt(head), rule_line, *map(fmt, lines), rule_line])
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--table"]:
+        print(table(sys.argv[2:]))
+        return
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--corpus", default=str(DATA / "corpus" / "wiki8.txt.xz"))
     p.add_argument("--max-tokens", type=int, default=0, help="train on the first N tokens only")
