@@ -40,7 +40,7 @@ from .corpus import EncodedCorpus
 
 __all__ = ["RULES", "DEFAULT_RULE", "DEFAULT_SYNC_TOKENS", "Rule", "Average", "MLlibAverage",
            "TieredAverage", "TieredSum", "BlockMomentum", "RankResult", "frequency_tiers",
-           "due_rows", "train_rank"]
+           "due_rows", "combine_matrix", "train_rank"]
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +53,13 @@ N_TIERS = 4
 
 def frequency_tiers(counts, sync_tokens: int, n_tiers: int = N_TIERS) -> np.ndarray:
     """The tier of each row (uint8): 0 for rows whose word (or tree node) is expected at least
-    once per sync period of ``sync_tokens`` tokens, t for 2**-t times or fewer, at most
-    ``n_tiers - 1``. Tier t is combined every 2**t syncs."""
+    once per sync period of ``sync_tokens`` tokens, t for rows expected between 2**-t and
+    2**(1 - t) times, at most ``n_tiers - 1``. Tier t is combined every 2**t syncs."""
     counts = np.asarray(counts, dtype=np.float64)
     total = max(float(counts.sum()), 1.0)
     per_sync = counts * (sync_tokens / total)
     with np.errstate(divide="ignore"):
-        tier = np.floor(-np.log2(np.maximum(per_sync, 1e-300))) + 1
+        tier = np.ceil(-np.log2(np.maximum(per_sync, 1e-300)))
     return np.clip(tier, 0, n_tiers - 1).astype(np.uint8)
 
 
@@ -81,6 +81,14 @@ def due_rows(tiers: np.ndarray, index: int, full: bool) -> np.ndarray:
     return np.flatnonzero((index + 1) % period == 0)
 
 
+def _as_slice(rows: np.ndarray):
+    """``rows`` (ascending) as a slice where they are one run (tiers follow the rows'
+    frequency order, so they mostly are): views and no gathering copy."""
+    if rows.size and int(rows[-1]) - int(rows[0]) + 1 == rows.size:
+        return slice(int(rows[0]), int(rows[-1]) + 1)
+    return rows
+
+
 class Rule:
     """A combine rule: ``combine`` turns the ranks' summed deltas of the due rows into the delta
     each rank applies. ``tiered`` rules combine tier t every 2**t syncs; the others every row
@@ -95,7 +103,8 @@ class Rule:
 
     def combine(self, key: str, due: np.ndarray, total: np.ndarray,
                 touched: np.ndarray) -> np.ndarray:
-        """The delta (float32, like ``total``) to apply to rows ``due`` of matrix ``key``,
+        """The delta (float32, like ``total``) to apply to rows ``due`` (an index array or a
+        slice) of matrix ``key``,
         from ``total``, the sum of the ranks' deltas of those rows since they were last
         combined, and ``touched``, how many ranks changed each row."""
         raise NotImplementedError
@@ -180,6 +189,31 @@ class RankResult(trainer.RunResult):
         return self.bytes_sent / max(self.tokens, 1)
 
 
+def combine_matrix(comm: Communicator, rule: Rule, key: str, W: np.ndarray, R: np.ndarray,
+                   due: np.ndarray) -> int:
+    """One combine of rows ``due`` of matrix ``key`` (every rank calls it at once): this
+    rank's delta ``W - R`` of those rows, the ranks' touched counts and summed deltas
+    all-reduced (only rows some rank changed travel), then ``R[due] += rule.combine(...)`` and
+    ``W[due] = R[due]`` (the same floats on every rank). ``R`` holds the weights as the group
+    last left them. Returns the bytes this rank put into the collectives."""
+    due = _as_slice(np.asarray(due, dtype=np.int64))
+    delta = W[due] - R[due]
+    changed = np.any(delta != 0, axis=1)
+    touched = changed.astype(np.uint8 if comm.size < 256 else np.int32)
+    comm.allreduce_sum(touched)
+    rows = np.flatnonzero(touched)
+    total = np.zeros_like(delta)
+    sent = touched.nbytes
+    if rows.size:
+        buf = np.ascontiguousarray(delta[rows])
+        comm.allreduce_sum(buf)
+        total[rows] = buf
+        sent += buf.nbytes
+    R[due] += rule.combine(key, due, total, touched)
+    W[due] = R[due]
+    return sent
+
+
 class _RankRun(trainer.TrainingRun):
     """A TrainingRun that combines with the other ranks at its sync points and sets the
     learning rate from the group's progress."""
@@ -199,6 +233,17 @@ class _RankRun(trainer.TrainingRun):
         self._rank_checkpoint, self._rank_checkpoint_every = checkpoint, checkpoint_every
         self._last_rank_checkpoint = time.monotonic()
         self.sync_at = self._target(1)
+
+    # A Ctrl-C must stop every rank at the same combine (a rank that stopped alone would
+    # leave the others waiting in a collective): the run's flag is kept here, unseen by the
+    # span loop, and carried in each combine's header.
+    @property
+    def _interrupted(self) -> bool:
+        return False
+
+    @_interrupted.setter
+    def _interrupted(self, value: bool) -> None:
+        self._ctrl_c = value
 
     def _target(self, j: int, epoch: int | None = None) -> float:
         """The dispatched tokens at which combine j (1-based) of ``epoch`` (default: the one
@@ -234,28 +279,16 @@ class _RankRun(trainer.TrainingRun):
         comm, rule = self.comm, self.rule
         want = (self._rank_checkpoint is not None and comm.rank == 0
                 and time.monotonic() - self._last_rank_checkpoint >= self._rank_checkpoint_every)
-        header = np.array([self.words_done, int(want)], dtype=np.int64)
+        header = np.array([self.words_done, int(want), int(self._ctrl_c)], dtype=np.int64)
         comm.allreduce_sum(header)
+        if header[2]:
+            raise trainer._Stop("interrupted")
         checkpoint_now = bool(header[1])
         full = full or checkpoint_now
         sent = header.nbytes
         for key, W, R, tiers in self.matrices if comm.size > 1 else ():  # (one rank: as is)
             due = due_rows(tiers, self.syncs, full or not rule.tiered)
-            delta = W[due] - R[due]
-            changed = np.any(delta != 0, axis=1)
-            touched = changed.astype(np.uint8 if comm.size < 256 else np.int32)
-            comm.allreduce_sum(touched)
-            rows = np.flatnonzero(touched)
-            total = np.zeros_like(delta)
-            if rows.size:
-                buf = np.ascontiguousarray(delta[rows])
-                comm.allreduce_sum(buf)
-                total[rows] = buf
-                sent += buf.nbytes
-            sent += touched.nbytes
-            step = rule.combine(key, due, total, touched)
-            R[due] += step  # (the same floats on every rank)
-            W[due] = R[due]
+            sent += combine_matrix(comm, rule, key, W, R, due)
         self._global_done = int(header[0])
         self._local_at_sync = self.words_done
         self.syncs += 1
