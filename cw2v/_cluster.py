@@ -26,8 +26,9 @@ import numpy as np
 from . import _mpi, _shard, io, params
 from . import checkpoint as ckpt
 from . import distributed as dist
-from ._files import input_name
+from ._files import check_distinct, check_output, input_name
 from ._lock import checkpoint_lock
+from ._reader import corpus_inputs
 from ._version import __version__
 from .comm import Communicator
 from .trainer import SPAN_TOKENS, RunPosition
@@ -123,8 +124,8 @@ def from_corpus(cls, corpus, distributed, *, progress=None, callbacks=(), encodi
     _cache_folder, _check_checkpoint = helpers.cache_folder, helpers.check_checkpoint
     _pretrained = helpers.pretrained
 
-    given_workers = parameters.pop("workers", None)
-    settings = params.resolve({**parameters, "workers": given_workers or 1})
+    given_workers = parameters.get("workers")
+    settings = params.resolve(parameters)
     every = _check_checkpoint(checkpoint, checkpoint_every)
     rule, sync_tokens = _train_options(rule, sync_tokens)
     if phrases is not None:
@@ -133,6 +134,9 @@ def from_corpus(cls, corpus, distributed, *, progress=None, callbacks=(), encodi
     comm = communicator(distributed)
     with _ending_the_job_on_error(comm):
         settings["workers"] = _workers(comm, given_workers)
+        if checkpoint is not None and comm.rank == 0:  # (rank 0 writes it)
+            check_output(checkpoint, "checkpoint")
+            check_distinct([("checkpoint", checkpoint)], corpus_inputs(corpus))
         if init_vectors is not None:
             init_vectors = _pretrained(init_vectors, settings["d"])
         _announce(comm)
