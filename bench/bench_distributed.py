@@ -61,11 +61,17 @@ def run(vocab, encoded, k: int, rule: str, seed: int, args) -> dict:
                                             window=5, lr=args.lr)
               for _ in range(k)]
     start = time.perf_counter()
-    results = comm.LocalGroup(k).run(lambda c: distributed.train_rank(
-        models[c.rank], pieces[c.rank], c, rule=rule, sync_tokens=args.sync_tokens))
+    try:
+        results = comm.LocalGroup(k).run(lambda c: distributed.train_rank(
+            models[c.rank], pieces[c.rank], c, rule=rule, sync_tokens=args.sync_tokens))
+        diverged = None
+    except comm.RankError as exc:
+        if not isinstance(exc.__cause__, cw2v.TrainingDivergedError):
+            raise
+        results, diverged = [], str(exc)
     seconds = time.perf_counter() - start
     m = models[0]
-    finite = bool(np.isfinite(m.W_in).all())
+    finite = diverged is None and bool(np.isfinite(m.W_in).all())
     a = evaluate.analogies(m, DATA / "eval" / "questions-words.txt", restrict_vocab=30000) \
         if finite else None
     w = evaluate.word_pairs(m, DATA / "eval" / "wordsim353.tsv") if finite else None
@@ -74,9 +80,11 @@ def run(vocab, encoded, k: int, rule: str, seed: int, args) -> dict:
             "analogy": round(a.accuracy, 4) if a else None,
             "wordsim": round(w.spearman, 4) if w else None, "finite": finite,
             "seconds": round(seconds, 1),
-            "syncs": results[0].syncs,
-            "bytes_per_token": round(float(np.mean([r.bytes_per_token for r in results])), 2),
-            "sync_seconds": round(float(np.mean([r.sync_seconds for r in results])), 1),
+            "diverged": diverged, "syncs": results[0].syncs if results else None,
+            "bytes_per_token": round(float(np.mean([r.bytes_per_token for r in results])), 2)
+            if results else None,
+            "sync_seconds": round(float(np.mean([r.sync_seconds for r in results])), 1)
+            if results else None,
             "tokens": int(encoded.tokens.shape[0]), "cpu": cpu_model(),
             "note": "shared 2-core machine"}
 
@@ -101,7 +109,8 @@ def table(paths: list[str]) -> str:
                                                                        g[0][1], g[0][2])):
         ok = [r for r in runs if r["finite"]]
         if not ok:
-            lines.append([mode, rule, str(k), str(len(runs)), "NaN", "", "NaN", "", ""])
+            lines.append([mode, rule, str(k), str(len(runs)), "diverged", "", "diverged", "",
+                          ""])
             continue
         a = float(np.median([r["analogy"] for r in ok]))
         w = float(np.median([r["wordsim"] for r in ok]))

@@ -103,8 +103,8 @@ class Rule:
 
     def combine(self, key: str, due: np.ndarray, total: np.ndarray,
                 touched: np.ndarray) -> np.ndarray:
-        """The delta (float32, like ``total``) to apply to rows ``due`` (an index array or a
-        slice) of matrix ``key``,
+        """The delta (float32, like ``total``, which it may overwrite) to apply to rows
+        ``due`` (an index array or a slice) of matrix ``key``,
         from ``total``, the sum of the ranks' deltas of those rows since they were last
         combined, and ``touched``, how many ranks changed each row."""
         raise NotImplementedError
@@ -117,7 +117,8 @@ class Average(Rule):
 
     def combine(self, key, due, total, touched):
         """``total / K``."""
-        return total / np.float32(self.size)
+        total /= np.float32(self.size)
+        return total
 
 
 class MLlibAverage(Rule):
@@ -127,7 +128,8 @@ class MLlibAverage(Rule):
 
     def combine(self, key, due, total, touched):
         """``total / touched`` (rows nobody touched: 0)."""
-        return total / np.maximum(touched, 1).astype(np.float32)[:, None]
+        total /= np.maximum(touched, 1).astype(np.float32)[:, None]
+        return total
 
 
 class TieredAverage(Average):
@@ -163,7 +165,12 @@ class BlockMomentum(Rule):
     def combine(self, key, due, total, touched):
         """G[due] = (1 - 1/K) G[due] + total / K; returns G[due]."""
         G = self.state[f"G_{key}"]
-        g = G[due] * self.momentum + total / np.float32(self.size)
+        total /= np.float32(self.size)
+        if isinstance(due, slice):  # in place: no matrix-sized temporaries
+            G[due] *= self.momentum
+            G[due] += total
+            return G[due]
+        g = G[due] * self.momentum + total
         G[due] = g
         return g
 
