@@ -190,11 +190,9 @@ def _distributable(entry: str):
                  for name, default in (("distributed", False), ("rule", None),
                                        ("sync_tokens", None))
                  if entry != "resume" or name == "distributed"]
-        wrapper.__signature__ = sig.replace(parameters=list(sig.parameters.values())[:-1]
-                                            + extra + list(sig.parameters.values())[-1:]
-                                            if list(sig.parameters.values())[-1].kind
-                                            is inspect.Parameter.VAR_KEYWORD
-                                            else list(sig.parameters.values()) + extra)
+        own = list(sig.parameters.values())
+        n = len(own) - (own[-1].kind is inspect.Parameter.VAR_KEYWORD)  # (**parameters last)
+        wrapper.__signature__ = sig.replace(parameters=own[:n] + extra + own[n:])
         return wrapper
     return decorate
 
