@@ -218,6 +218,14 @@ def _train(model, encoded, comm, rule, sync_tokens, progress, callbacks, checkpo
             _write(checkpoint, comm, model, position, state, corpus_id, rule, sync_tokens,
                    every, int(encoded.tokens.shape[0]))
 
+    def cluster_speed(model, stats) -> None:  # (first: every rank runs it, a collective)
+        every = comm.allgather((stats.words, stats.seconds))
+        if comm.rank == 0:
+            words, seconds = sum(w for w, _ in every), max(s for _, s in every)
+            log.info("epoch %d: %.0f words/s over the %d ranks", stats.epoch,
+                     words / max(seconds, 1e-9), comm.size)
+
+    callbacks = [cluster_speed, *callbacks]
     lock = contextlib.nullcontext()
     if checkpoint is not None and comm.rank == 0:
         lock = checkpoint_lock(checkpoint)
