@@ -266,6 +266,7 @@ def test_trained_model_matches_one_process(wiki_cut, tmp_path):
     print(f"WordSim-353: one process {ws_one:.3f}, mpiexec -n 2 {ws_dist:.3f}")
     assert abs(ws_dist - ws_one) <= 0.05, (ws_dist, ws_one)
     assert "[rank 1/2]" in result.stderr  # logs say which rank wrote them
+    assert "[rank 0/2] epoch 3: " in result.stderr and "words/s over the 2 ranks" in result.stderr
 
 
 @needs_mpi
