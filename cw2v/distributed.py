@@ -27,8 +27,8 @@ too far: its error is multiplied by (1 - K) every sync, which grows for K >= 3 (
 diverged at K=4). Averaging fixes those rows but keeps only 1/K of what every rarer row learnt
 (it lost 18 analogy points at K=4). Block momentum averages first and gives the rest back over
 the next syncs (a row one rank changed by d receives d/K, then (1 - 1/K) of that again..., d in
-all), and on a frequent row it is heavy-ball momentum, whose error shrinks by sqrt(1 - 1/K)
-a sync at any K.
+all), and on a frequent row it is heavy-ball momentum: in the model above its error shrinks
+by sqrt(1 - 1/K) a sync, at any K.
 
 ``train_rank`` runs one rank (``cw2v.comm.LocalGroup`` or MPI's communicator supplies ``comm``).
 The learning rate follows global progress: the tokens of every rank, all-reduced at each sync.
