@@ -95,27 +95,28 @@ def table(paths: list[str]) -> str:
     rows = [json.loads(line) for path in paths for line in open(path) if line.strip()]
     groups: dict = {}
     for r in rows:
-        groups.setdefault((r["mode"], r["rule"] if r["K"] > 1 else "(one process)", r["K"]),
-                          []).append(r)
+        groups.setdefault((r["mode"], r["rule"] if r["K"] > 1 else "(one process)", r["K"],
+                           r["sync_tokens"] if r["K"] > 1 else 0), []).append(r)
     base = {}
-    for (mode, rule, k), runs in groups.items():
+    for (mode, rule, k, _), runs in groups.items():
         if k == 1:
             base[mode] = (np.median([r["analogy"] for r in runs]),
                           np.median([r["wordsim"] for r in runs]))
-    head = ["mode", "rule", "K", "seeds", "analogy", "vs K=1", "WordSim", "vs K=1",
+    head = ["mode", "rule", "K", "sync every", "seeds", "analogy", "vs K=1", "WordSim", "vs K=1",
             "bytes/token"]
     lines = []
-    for (mode, rule, k), runs in sorted(groups.items(), key=lambda g: (g[0][0], g[0][2] > 1,
-                                                                       g[0][1], g[0][2])):
+    for (mode, rule, k, every), runs in sorted(groups.items(), key=lambda g: (
+            g[0][0], g[0][2] > 1, g[0][1], g[0][3], g[0][2])):
+        every = f"{every:,}" if every else ""
         ok = [r for r in runs if r["finite"]]
         if not ok:
-            lines.append([mode, rule, str(k), str(len(runs)), "diverged", "", "diverged", "",
-                          ""])
+            lines.append([mode, rule, str(k), every, str(len(runs)), "diverged", "", "diverged",
+                          "", ""])
             continue
         a = float(np.median([r["analogy"] for r in ok]))
         w = float(np.median([r["wordsim"] for r in ok]))
         ba, bw = base.get(mode, (math.nan, math.nan))
-        lines.append([mode, rule, str(k), str(len(runs)), f"{100 * a:.1f}",
+        lines.append([mode, rule, str(k), every, str(len(runs)), f"{100 * a:.1f}",
                       f"{100 * (a - ba):+.1f}" if k > 1 else "", f"{w:.3f}",
                       f"{w - bw:+.3f}" if k > 1 else "",
                       f"{np.median([r['bytes_per_token'] for r in ok]):.1f}"])

@@ -20,6 +20,16 @@ The rules (``RULES``):
 - ``bmuf``: block momentum over averaged deltas (Chen & Huo 2016): ``G = (1 - 1/K) G + mean
   delta; W += G``, every row every sync.
 
+Why ``bmuf`` is the default (measured on wiki8, docs/performance.rst, "Beyond one machine:
+quality per rule"): a frequent row reaches what its rank's data says within one sync period,
+so each rank's delta is about the whole way there. Summing K such deltas moves the row K times
+too far: its error is multiplied by (1 - K) every sync, which grows for K >= 3 (the sum
+diverged at K=4). Averaging fixes those rows but keeps only 1/K of what every rarer row learnt
+(it lost 18 analogy points at K=4). Block momentum averages first and gives the rest back over
+the next syncs (a row one rank changed by d receives d/K, then (1 - 1/K) of that again..., d in
+all), and on a frequent row it is heavy-ball momentum: in the model above its error shrinks
+by sqrt(1 - 1/K) a sync, at any K.
+
 ``train_rank`` runs one rank (``cw2v.comm.LocalGroup`` or MPI's communicator supplies ``comm``).
 The learning rate follows global progress: the tokens of every rank, all-reduced at each sync.
 """
@@ -45,7 +55,8 @@ __all__ = ["RULES", "DEFAULT_RULE", "DEFAULT_SYNC_TOKENS", "Rule", "Average", "M
 log = logging.getLogger(__name__)
 
 # Tokens each rank trains between two syncs: about 0.1 s of one node's training (Intel's
-# pWord2Vec syncs every 0.1 s), and few enough that a frequent row's delta stays small.
+# pWord2Vec syncs every 0.1 s). Measured on wiki8 at K=4 with bmuf: 100,000 lost 0.2 analogy
+# points, 400,000 lost 3.4 (docs/performance.rst).
 DEFAULT_SYNC_TOKENS = 100_000
 # Frequency tiers of the tiered rules: tier t (periods 1, 2, 4, 8 syncs).
 N_TIERS = 4
