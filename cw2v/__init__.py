@@ -18,10 +18,10 @@ from .vectors import Vectors
 __all__ = ["Word2Vec", "FastText", "Vectors", "EpochStats", "StopTraining", "TrainingDivergedError",
            "load_word2vec_format", "__version__"]
 
-_SUBMODULES = frozenset({"ann", "cache", "checkpoint", "cli", "corpus", "demo", "evaluate", "interop",
-                         "fasttext_io", "io", "params", "phrases", "plot", "projector", "reference",
-                         "reference_subwords", "subword_vectors", "subwords", "tables", "trainer",
-                         "vectors", "vocab"})
+_SUBMODULES = frozenset({"ann", "cache", "checkpoint", "cli", "comm", "corpus", "demo", "distributed",
+                         "evaluate", "fasttext_io", "interop", "io", "params", "phrases", "plot",
+                         "projector", "reference", "reference_subwords", "subword_vectors",
+                         "subwords", "tables", "trainer", "vectors", "vocab"})
 
 
 def load_word2vec_format(path, binary: bool = False, **kwargs) -> Vectors:

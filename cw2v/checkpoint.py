@@ -87,11 +87,12 @@ def write(path: PathLike, model, position: RunPosition, settings: params.Setting
     io.save_arrays(path, meta, arrays, extra={"class": f"{cls.__module__}.{cls.__qualname__}"})
 
 
-def read(path: InputLike, model_class) -> Checkpoint:
+def read(path: InputLike, model_class, distributed: bool = False) -> Checkpoint:
     """The checkpoint at ``path``, its model an instance of ``model_class``.
 
     Raises FileNotFoundError, or ValueError naming the file: not a cw2v model, or a model
-    without (or with a damaged) checkpoint entry.
+    without (or with a damaged) checkpoint entry, or the checkpoint of a distributed run
+    (``cw2v._cluster``) unless ``distributed``.
     """
     name = input_name(path)
     meta, arrays = io.load_arrays(path, empty=getattr(model_class, "_read_buffer", None))
@@ -99,6 +100,11 @@ def read(path: InputLike, model_class) -> Checkpoint:
     if entry is None:
         raise ValueError(f"{name}: a cw2v model but not a checkpoint (no training position; "
                          "it was saved by Word2Vec.save, not written by checkpoint=)")
+    if not distributed and isinstance(entry, dict) and isinstance(entry.get("distributed"), dict):
+        size = entry["distributed"].get("size")
+        raise ValueError(f"{name}: the checkpoint of a distributed run of {size} ranks; resume "
+                         f"it the same way: mpiexec -n {size} cw2v train --resume {name} ... "
+                         "--distributed (Word2Vec.resume(..., distributed=True))")
     try:
         if not isinstance(entry, dict) or entry.get("format") not in READ_FORMATS:
             raise ValueError(f"unknown checkpoint format {entry.get('format')!r}"

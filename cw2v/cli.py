@@ -47,8 +47,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import cache, demo, evaluate, io, params, plot
+from . import _mpi, cache, demo, evaluate, io, params, plot
 from . import phrases as ph
+from ._cluster import communicator
 from ._files import (InputLike, check_distinct, check_output, check_text_encoding,
                      is_regular_file, is_stream)
 from ._reader import corpus_inputs
@@ -167,6 +168,8 @@ class UsageError(Exception):
 class Interrupted(Exception):
     """Ctrl-C stopped a command; the message says what was left undone (exit status 130)."""
 
+    exit_status = EXIT_INTERRUPTED  # (a distributed run's rank ends the job with it)
+
 
 # -- word2vec.c's flags --------------------------------------------------------------------------
 
@@ -276,7 +279,27 @@ def _print_neighbours(pairs: list[tuple[str, float]]) -> None:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    """``cw2v train``: vectors from a corpus, written in word2vec's format or as a cw2v model."""
+    """``cw2v train``: vectors from a corpus, written in word2vec's format or as a cw2v model;
+    with ``--distributed``, this process's rank of an MPI job (rank 0 writes the outputs; an
+    error on any rank ends the job with one line naming it)."""
+    if not args.distributed:
+        if args.rule is not None or args.sync_tokens is not None:
+            raise UsageError("--rule and --sync-tokens apply to --distributed training only")
+        return _train(args, None)
+    try:
+        comm = communicator(True)
+    except _mpi.NotLaunchedError as exc:
+        raise UsageError(str(exc).replace("CORPUS -o vectors.bin", " ".join(
+            [*map(str, args.corpus), "-o", str(args.output or "vectors.bin")]))) from None
+    try:
+        return _train(args, comm)
+    except BaseException as exc:  # (SystemExit included: a rank must not leave the others)
+        _mpi.fail(comm, exc)
+        raise
+
+
+def _train(args: argparse.Namespace, comm) -> int:
+    """``cw2v train`` on one process (``comm`` None) or on one rank of ``comm``."""
     corpus: list[InputLike] = list(args.corpus) + ([args.train] if args.train else [])
     if not corpus:
         raise UsageError("no corpus given (cw2v train CORPUS -o OUT, or -train FILE)")
@@ -293,8 +316,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
     # Fail before a long training run, not after it: every output writable, none an input.
     outputs = [("-o", output), ("--checkpoint", args.checkpoint),
                ("--resume", args.resume), ("--plot-curve", args.plot_curve)]
-    _check_outputs(outputs, corpus_inputs(corpus) + (
-        [] if args.init_vectors in (None, STDIN) else [("vectors file", args.init_vectors)]))
+    if comm is None or comm.rank == 0:  # (rank 0 alone writes)
+        _check_outputs(outputs, corpus_inputs(corpus) + (
+            [] if args.init_vectors in (None, STDIN) else [("vectors file", args.init_vectors)]))
+    distributed = {} if comm is None else {"distributed": comm}
+    rule = {} if comm is None else {"rule": args.rule, "sync_tokens": args.sync_tokens}
 
     if args.resume is not None:
         typed = getattr(args, "word2vec_flags", ())  # name the flags as the user typed them
@@ -306,6 +332,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if changed:
             raise UsageError(f"--resume continues with the checkpoint's settings; drop "
                              f"{', '.join(changed)}")
+        if args.rule is not None or args.sync_tokens is not None:
+            raise UsageError("--resume continues with the checkpoint's --rule and "
+                             "--sync-tokens; drop them")
         if args.checkpoint is not None:
             raise UsageError("--resume keeps writing to the checkpoint it resumes; drop "
                              "--checkpoint")
@@ -328,14 +357,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
             model = Word2Vec.resume(args.resume, source, progress=args.progress,
                                     encoding=args.encoding, errors=args.errors,
                                     checkpoint_every=args.checkpoint_every, workers=workers,
-                                    cache_dir=cache_dir)
+                                    cache_dir=cache_dir, **distributed)
         else:
             every = {} if args.checkpoint_every is None else {
                 "checkpoint_every": args.checkpoint_every}
             model = Word2Vec.from_corpus(
                 source, progress=args.progress, encoding=args.encoding, errors=args.errors,
                 checkpoint=args.checkpoint, cache_dir=cache_dir, **every,
-                init_vectors=args.init_vectors, lock_init=args.lock_init,
+                init_vectors=args.init_vectors, lock_init=args.lock_init, **distributed, **rule,
                 **{name: getattr(args, name) for name in params.BY_NAME})
     except KeyboardInterrupt:
         raise Interrupted(f"interrupted; nothing was written to {output}") from None
@@ -347,8 +376,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
         message = f"training {model.training_stopped}; nothing was written to {output}"
         if checkpoint is not None:
             message += (f"; checkpoint written to {checkpoint} (continue with: "
-                        f"{_resume_command(args, checkpoint)})")
+                        f"{_resume_command(args, checkpoint, comm)})")
         raise Interrupted(message)
+    if comm is not None and comm.rank != 0:
+        return 0  # every rank holds the same model: rank 0 writes it
     if args.format == "cw2v":
         model.save(output)
     else:
@@ -363,12 +394,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _resume_command(args: argparse.Namespace, checkpoint: str) -> str:
+def _resume_command(args: argparse.Namespace, checkpoint: str, comm=None) -> str:
     """The ``cw2v train --resume`` command line that continues this run: its corpus, and every
-    option that decides what is read and written (output, format, encoding, cache, curve)."""
+    option that decides what is read and written (output, format, encoding, cache, curve);
+    under ``mpiexec -n K`` for a distributed run (``comm``)."""
     import shlex
 
-    words = ["cw2v", "train", "--resume", checkpoint, *args.corpus,
+    launch = [] if comm is None else ["mpiexec", "-n", str(comm.size)]
+    words = [*launch, "cw2v", "train", "--resume", checkpoint, *args.corpus,
              *([args.train] if args.train else []), "-o", args.output]
     if args.format != "word2vec":
         words += ["--format", args.format]
@@ -385,6 +418,8 @@ def _resume_command(args: argparse.Namespace, checkpoint: str) -> str:
         words.append("--no-cache")
     if args.workers != params.BY_NAME["workers"].default:
         words += ["--workers", str(args.workers)]
+    if args.distributed:
+        words.append("--distributed")
     return shlex.join(words)
 
 
@@ -723,6 +758,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot-curve", metavar="FILE", default=None,
                    help="also draw the loss and words/s per epoch to FILE (.png or .svg; "
                         "needs matplotlib)")
+    p.add_argument("--distributed", action="store_true",
+                   help="train across the processes of an MPI job, one per node: mpiexec -n 4 "
+                        "cw2v train CORPUS -o OUT --distributed (needs cw2v[mpi]; --workers "
+                        "is per process; rank 0 writes the outputs)")
+    p.add_argument("--sync-tokens", type=int, default=None, metavar="N",
+                   help="with --distributed: tokens each process trains between two combines")
+    p.add_argument("--rule", default=None, metavar="NAME",
+                   help="with --distributed: how the processes combine what they learn "
+                        "(cw2v.distributed.RULES)")
     p.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
 
     p = command("similar", _cmd_similar, "Print the nearest neighbours of words.")

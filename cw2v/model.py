@@ -8,9 +8,12 @@ here, before it reaches the kernel's ``nogil`` code.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import inspect
 import logging
 import sys
 import time
+import types
 from collections.abc import Callable, Iterable, Mapping
 from numbers import Real
 
@@ -19,7 +22,7 @@ import numpy as np
 from . import cache as corpus_cache
 from . import checkpoint as ckpt
 from . import corpus as corpus_io
-from . import _rows, io, params, trainer
+from . import _cluster, _rows, io, params, trainer
 from ._files import InputLike, PathLike, check_save_target, input_name
 from ._lock import owns_checkpoint
 from ._simd import kernel as _kernel
@@ -277,6 +280,41 @@ def _check_checkpoint(path, every) -> float:
     return every
 
 
+def _distributable(entry: str):
+    """Route a call with ``distributed=`` (True, or a ``cw2v.comm.Communicator``) to
+    ``cw2v._cluster``'s ``entry``, past the checkpoint lock (rank 0 alone writes and holds it
+    there); other calls run the decorated method, which checks that no distributed-only
+    option (``rule``, ``sync_tokens``) was given."""
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(cls, *args, distributed=False, rule=None, sync_tokens=None, **kwargs):
+            if distributed is not False and distributed is not None:
+                extra = {} if entry == "resume" else {"rule": rule, "sync_tokens": sync_tokens}
+                if entry == "resume" and (rule is not None or sync_tokens is not None):
+                    raise TypeError("resume continues with the checkpoint's rule and "
+                                    "sync_tokens: drop rule= and sync_tokens=")
+                helpers = types.SimpleNamespace(cache_folder=_cache_folder,
+                                                check_checkpoint=_check_checkpoint,
+                                                pretrained=_pretrained)
+                return getattr(_cluster, entry)(cls, *args, distributed, **extra, **kwargs,
+                                                helpers=helpers)
+            if rule is not None or sync_tokens is not None:
+                raise ValueError("rule= and sync_tokens= apply to distributed training only "
+                                 "(distributed=True, under mpiexec)")
+            return func(cls, *args, **kwargs)
+
+        sig = inspect.signature(func)
+        extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+                 for name, default in (("distributed", False), ("rule", None),
+                                       ("sync_tokens", None))
+                 if entry != "resume" or name == "distributed"]
+        own = list(sig.parameters.values())
+        n = len(own) - (own[-1].kind is inspect.Parameter.VAR_KEYWORD)  # (**parameters last)
+        wrapper.__signature__ = sig.replace(parameters=own[:n] + extra + own[n:])
+        return wrapper
+    return decorate
+
+
 class Word2Vec(ModelState):
     """word2vec trained by a Cython kernel with the GIL released: skip-gram with negative sampling
     (SGNS) by default, and CBOW and hierarchical softmax for corpus training (``sg``, ``hs``,
@@ -371,6 +409,7 @@ class Word2Vec(ModelState):
 
     @classmethod
     @params.with_parameters(params.names("model", "vocab", "train"))
+    @_distributable("from_corpus")
     @owns_checkpoint
     def from_corpus(cls, corpus, *, progress: bool | None = None,
                     callbacks: Iterable[Callable] = (), encoding: str = "utf-8",
@@ -434,6 +473,20 @@ class Word2Vec(ModelState):
             rest before the corpus is read.
         lock_init : bool, default False
             ``lock="init"``.
+        distributed : bool or cw2v.comm.Communicator, default False
+            Train across the processes of an MPI job, one per node (``mpiexec -n 4 python
+            script.py``; needs ``pip install "cw2v[mpi]"``): each rank reads its shard of the
+            corpus files, the ranks share one vocabulary and combine what they learn every
+            ``sync_tokens`` tokens by ``rule`` (``cw2v.distributed``). Every rank returns the
+            trained model (the same weights); write outputs from rank 0. ``workers`` is per
+            rank (default: the machine's cores shared among its ranks); ``checkpoint`` is
+            written by rank 0 and resumed at the same number of ranks. An error on any rank
+            ends the whole job with one line naming the rank. A ``Communicator``
+            (``cw2v.comm.LocalGroup``) runs the ranks in one process. See "Beyond one machine"
+            in the documentation.
+        rule, sync_tokens : optional
+            Distributed training's combine rule (``cw2v.distributed.RULES``) and the tokens
+            each rank trains between two combines (default: ``cw2v.distributed``'s).
 
         The training parameters are the rows of ``cw2v.params.PARAMETERS``; each is checked
         (ValueError naming it) before the corpus is read.
@@ -740,6 +793,7 @@ class Word2Vec(ModelState):
         self.set_noise_weights(self.counts.astype(np.float64) ** exponent)
 
     @classmethod
+    @_distributable("resume")
     @owns_checkpoint
     def resume(cls, checkpoint: PathLike, corpus, *, progress: bool | None = None,
                callbacks: Iterable[Callable] = (), encoding: str = "utf-8",
@@ -758,6 +812,9 @@ class Word2Vec(ModelState):
         progress, callbacks, encoding, errors, cache_dir : as in ``from_corpus``
         phrases : as in ``from_corpus``
             The phrases the run was started with (its corpus is the phrased text).
+        distributed : bool or cw2v.comm.Communicator, default False
+            Continue a distributed run's checkpoint, at the same number of ranks (each rank
+            reads the checkpoint file: on a shared file system, or copied to every node).
         checkpoint_every : float, optional
             Seconds between checkpoints (default: as the run was started).
         workers : int, optional

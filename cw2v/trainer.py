@@ -364,6 +364,9 @@ class TrainingRun:
         self._last_checkpoint = 0.0
         self._checkpointed: tuple[int, int] | None = None  # (epoch, span) last written
         self._chance_loss = chance_loss(s.n_neg, s.hs, tree, counts)
+        # distributed training (cw2v.distributed): ``sync`` is called, no span running, once
+        # ``dispatched`` reaches ``sync_at``, and at each epoch's end; never, by default
+        self.sync_at = math.inf
 
     @property
     def rng_states(self) -> list[int]:
@@ -535,6 +538,9 @@ class TrainingRun:
         for i in range(self.span, len(self.spans)):
             if self._interrupted:
                 raise _Stop("interrupted")
+            if self.dispatched >= self.sync_at:
+                self._collect(block=True)
+                self.sync(end_of_epoch=False)
             if time.monotonic() - self._last_checkpoint >= self._checkpoint_every:
                 self._collect(block=True)
                 self._epoch_seconds = time.perf_counter() - start
@@ -552,10 +558,17 @@ class TrainingRun:
             self._pending += 1
             self._collect(block=False)
         self._collect(block=True)
+        if self.sync_at != math.inf:
+            self.sync(end_of_epoch=True)
         self._epoch_seconds = time.perf_counter() - start
         words, kept, pairs, loss = self._figures
         return EpochStats(self.epoch, float(loss), int(pairs), int(words), int(kept),
                           self._epoch_seconds, self.lr_at(self.dispatched))
+
+    def sync(self, end_of_epoch: bool) -> None:
+        """Combine with the other ranks of a distributed run (``cw2v.distributed`` overrides
+        it); called with no span running once ``dispatched`` reaches ``sync_at`` and at the end
+        of each epoch (only when ``sync_at`` is finite). Does nothing here."""
 
     def _record(self, out) -> None:
         self._pending -= 1
