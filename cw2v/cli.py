@@ -55,8 +55,11 @@ from ._files import (InputLike, check_distinct, check_output, check_text_encodin
 from ._reader import corpus_inputs
 from ._version import __version__
 from .io import detect_format  # noqa: F401 (cw2v.cli.detect_format, public before cw2v.io's)
+from .fasttext_io import read_fasttext_bin
 from .model import Word2Vec, load_vectors
 from .projector import CONFIG_FILE, METADATA_FILE, VECTORS_FILE, export_projector
+from .subword_vectors import mean_of_rows
+from .subwords import subword_rows
 
 if TYPE_CHECKING:
     from .vectors import Vectors
@@ -646,9 +649,6 @@ def _cmd_print_word_vectors(args: argparse.Namespace) -> int:
     """fastText's print-word-vectors: the vector of each whitespace-separated word read from
     standard input, in the vocabulary or not, as ``word v1 ... vd `` with 5 significant digits
     (a word with no row at all prints zeros, as fastText does)."""
-    from .fasttext_io import read_fasttext_bin
-    from .subword_vectors import mean_of_rows
-    from .subwords import subword_rows
 
     ft = read_fasttext_bin(args.model, mmap=is_regular_file(args.model))
     w2i = {w: i for i, w in enumerate(ft.words)}

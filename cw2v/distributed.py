@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import params, trainer
+from ._simd import kernel as _kernel
 from .comm import Communicator
 from .corpus import EncodedCorpus
 
@@ -384,7 +385,6 @@ def train_rank(model, encoded: EncodedCorpus, comm: Communicator, *, rule: str =
             or sync_tokens < 1:
         raise ValueError(f"sync_tokens must be an integer >= 1 (tokens each rank trains "
                          f"between two combines), got {sync_tokens!r}")
-    from .model import _kernel  # (model imports trainer; imported here, not at load)
     model._check_weights()
     shard = int(encoded.tokens.shape[0])
     if shard and any(block.min() < 0 or block.max() >= len(model.vocab)

@@ -18,6 +18,8 @@ import numpy as np
 
 from . import params
 from .model import Word2Vec, _check_state
+from . import fasttext_io
+from .subword_vectors import SubwordVectors
 from .subwords import subword_table
 from .tables import sigmoid_tables
 from .vectors import Vectors
@@ -73,9 +75,14 @@ class FastText(Word2Vec):
         Starts uniform in [-1/d, 1/d], as fastText's.
     output_matrix : float32 (V, d)
         ``W_out`` (negative sampling), or ``syn1`` with hierarchical softmax; zeros at first.
-    wv : cw2v.Vectors
+    wv : cw2v.subword_vectors.SubwordVectors
         The vocabulary's word vectors, each the mean of its rows (fastText's
-        ``getWordVector``), recomposed after each training call.
+        ``getWordVector``), recomposed after each training call, and a vector for any other
+        word from its n-grams (``model.wv["unseen"]``).
+
+    fastText's files: ``save_fasttext_bin`` / ``load_fasttext_bin`` (fastText 0.9's ``.bin``,
+    read by the ``fasttext`` package and gensim's ``load_facebook_model``) and
+    ``save_fasttext_vec``.
     """
 
     def __init__(self, vocab, d: int = params.default("d"),
@@ -158,9 +165,11 @@ class FastText(Word2Vec):
         return out
 
     def _make_wv(self) -> None:
-        """``wv``: the vocabulary's composed vectors (one place, so that a vectors class that
-        composes any word's vector can take its place)."""
-        self.wv = Vectors(self.vocab, self.word_vectors())
+        """``wv``: a ``cw2v.subword_vectors.SubwordVectors`` over the input matrix (not a
+        copy): the vocabulary's composed vectors, and a vector for any other word from its
+        n-grams."""
+        self.wv = SubwordVectors(self.vocab, self.input_matrix, self.min_n, self.max_n,
+                                 self.bucket, counts=self.counts)
 
     def invalidate_norms(self) -> None:
         """Recompose ``wv`` from the input matrix (training calls this; so may a user after
@@ -252,12 +261,68 @@ class FastText(Word2Vec):
             syn1 = self._zeros(n_new, d)
             syn1[:n_old] = self.syn1
             self.syn1 = syn1
-        self.wv = Vectors(self.vocab + list(words), np.zeros((n_new, d), np.float32))
+        self.wv = Vectors(self.vocab + list(words), np.zeros((n_new, 1), np.float32))  # vocab
         self.input_matrix = matrix
         self.counts = counts
         self.set_noise_weights(self.counts.astype(np.float64) ** float(self.config["ns_exponent"]))
         self._set_subwords()
         self._make_wv()
+
+    # -- fastText's files ------------------------------------------------------------------------
+
+    def to_fasttext_file(self) -> "fasttext_io.FastTextFile":
+        """The model as a ``cw2v.fasttext_io.FastTextFile`` (fastText's names for the settings;
+        the matrices are this model's, not copies)."""
+        c = self.config
+        args = {"dim": self.vector_size, "ws": int(c["window"]), "epoch": int(c["epochs"]),
+                "minCount": int(c["min_count"]), "neg": int(self.n_neg), "wordNgrams": 1,
+                "loss": "hs" if c["hs"] else "ns", "model": "sg" if c["sg"] else "cbow",
+                "bucket": self.bucket, "minn": self.min_n, "maxn": self.max_n,
+                "lrUpdateRate": 100, "t": float(c["sample"]),
+                "ntokens": int(getattr(self, "raw_words", 0) or int(self.counts.sum()))}
+        return fasttext_io.FastTextFile(args, list(self.vocab), self.counts, self.input_matrix,
+                                        self.output_matrix)
+
+    def save_fasttext_bin(self, path) -> None:
+        """Write fastText 0.9's ``.bin`` (magic, version 12, args, dictionary, input and output
+        matrices): ``fasttext.load_model`` and gensim's ``load_facebook_model`` read it and give
+        the same vectors for known and unseen words. Atomic (``cw2v.fasttext_io``)."""
+        fasttext_io.write_fasttext_bin(path, self.to_fasttext_file())
+
+    def save_fasttext_vec(self, path) -> None:
+        """Write fastText's ``.vec`` (word2vec text) of the vocabulary's composed vectors."""
+        fasttext_io.write_vec(path, self.vocab, self.wv.vectors)
+
+    @classmethod
+    def load_fasttext_bin(cls, path) -> "FastText":
+        """Read a fastText ``.bin`` (written by fastText 0.9, gensim or cw2v) as a model that
+        ``train`` continues (gensim's ``load_facebook_model``). fastText does not save its
+        learning rate: the model takes fastText's 0.05. A quantised, supervised or otherwise
+        foreign file raises ``cw2v.fasttext_io.FastTextFormatError`` (a ValueError) naming
+        it."""
+        ft = fasttext_io.read_fasttext_bin(path)
+        a = ft.args
+        if a["loss"] not in ("ns", "hs") or a["model"] not in ("sg", "cbow"):
+            raise fasttext_io.FastTextFormatError(
+                str(path), f"a {a['model']}/{a['loss']} model is not a word-vector model "
+                           "cw2v can train (skip-gram or CBOW, ns or hs)")
+        hs = a["loss"] == "hs"
+        config = {**params.defaults(), **params.FASTTEXT_DEFAULTS,
+                  "d": ft.dim, "window": a["ws"], "epochs": a["epoch"], "min_count": a["minCount"],
+                  "n_neg": 0 if hs else a["neg"], "hs": int(hs), "sg": int(a["model"] == "sg"),
+                  "sample": a["t"], "min_n": max(a["minn"], 1), "max_n": a["maxn"],
+                  "bucket": a["bucket"]}
+        n, d = ft.nwords, ft.dim
+        output = np.array(ft.output_matrix, dtype=np.float32)
+        arrays = {"W_in": np.array(ft.input_matrix, dtype=np.float32),
+                  "W_out": np.zeros((n, d), np.float32) if hs else output,
+                  "counts": ft.counts,
+                  "noise_weights": ft.counts.astype(np.float64) ** config["ns_exponent"]}
+        if hs:
+            arrays["syn1"] = output
+        meta = {"vocab": list(ft.words), "lr": config["lr"], "n_neg": config["n_neg"],
+                "config": config}
+        return cls._import_state(meta, arrays)
 
     # -- saving ----------------------------------------------------------------------------------
 

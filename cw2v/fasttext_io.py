@@ -33,6 +33,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from ._files import InputLike, PathLike, as_path, atomic_writer, input_name, is_stream, read_all
+from .io import save_word2vec_format
 from .vectors import Vectors
 
 __all__ = ["FastTextFile", "FastTextFormatError", "read_fasttext_bin", "write_fasttext_bin",
@@ -408,6 +409,5 @@ def write_vec(path: PathLike, words, vectors) -> None:
     """Write fastText's ``.vec``: word2vec's text format (a ``"<count> <dim>"`` line, then
     ``word v1 ... vd`` per word), values with 9 significant digits so float32 reads back exactly;
     replaced atomically. ``cw2v.load_word2vec_format`` and gensim read it."""
-    from .io import save_word2vec_format
 
     save_word2vec_format(Vectors(list(words), vectors), path)

@@ -900,7 +900,6 @@ class Word2Vec(ModelState):
                                   span_tokens=span_tokens,
                                   tree=self.tree if settings.hs else None,
                                   syn1=self.syn1 if settings.hs else None,
-                                  lockf=_kernel_lockf(self.lockf),
                                   **self._run_options())
         if resume is not None:
             try:
@@ -1076,9 +1075,9 @@ class Word2Vec(ModelState):
         return len(self.vocab)
 
     def _run_options(self) -> dict:
-        """More keywords of the model's ``trainer.TrainingRun`` (``cw2v.FastText``: its
-        subword table)."""
-        return {}
+        """More keywords of the model's ``trainer.TrainingRun``: its lock factors
+        (``cw2v.FastText``: its subword table instead)."""
+        return {"lockf": _kernel_lockf(self.lockf)}
 
 
     def train_pair(self, center_idx: int, context_idx: int, negatives=None) -> float:

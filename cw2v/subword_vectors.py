@@ -19,6 +19,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._files import input_name
+from .fasttext_io import read_fasttext_bin
+from .io import load_arrays, save_arrays
 from .subwords import EOS, subword_rows
 from .vectors import Vectors, _as_list
 
@@ -256,7 +259,6 @@ class SubwordVectors(Vectors):
     def from_fasttext_bin(cls, path: InputLike, mmap: bool = False) -> "SubwordVectors":
         """The vectors of a fastText ``.bin`` (``cw2v.fasttext_io.read_fasttext_bin``; its
         errors). ``mmap=True`` maps the input matrix instead of reading it."""
-        from .fasttext_io import read_fasttext_bin
 
         ft = read_fasttext_bin(path, mmap=mmap)
         return cls(ft.words, ft.input_matrix, ft.args["minn"], ft.args["maxn"],
@@ -266,7 +268,6 @@ class SubwordVectors(Vectors):
         """Write the words, the input matrix, the composed vectors and the n-gram settings in
         cw2v's native format (``cw2v.io.save_arrays``), replaced atomically;
         ``SubwordVectors.load`` reads it back."""
-        from .io import save_arrays
 
         encoded = [w.encode("utf-8", "surrogateescape") for w in self.vocab]
         arrays = {"words": np.frombuffer(b"".join(encoded), dtype=np.uint8),
@@ -283,8 +284,6 @@ class SubwordVectors(Vectors):
         """Read what ``save`` wrote. ``mmap=True`` maps the input matrix and the composed
         vectors read-only (nothing is composed again); ``mmap="c"`` copy-on-write. ValueError
         naming the file if it is not a subword vectors file, or is corrupt."""
-        from ._files import input_name
-        from .io import load_arrays
 
         name = input_name(path)
         meta, arrays = load_arrays(path, mmap=mmap)

@@ -399,3 +399,51 @@ def test_vocabulary_rows_equal_subword_table_any_text(words, min_n, max_n, bucke
     offsets, rows = subword_table(words, min_n, max_n, bucket)
     got_offsets, got_rows = _ngram_table(words, len(words), min_n, max_n, bucket)
     assert np.array_equal(got_offsets, offsets) and np.array_equal(got_rows, rows)
+
+
+# -- cw2v.FastText and fastText's files ------------------------------------------------------------
+
+@pytest.mark.parametrize("sg,hs", [(1, 0), (0, 1)])
+def test_fasttext_and_gensim_read_what_cw2v_trained(tmp_path, monkeypatch, sg, hs):
+    gensim_fasttext = pytest.importorskip("gensim.models.fasttext")
+    _corpus(tmp_path / "corpus.txt")
+    monkeypatch.chdir(tmp_path)
+    model = cw2v.FastText.from_corpus("corpus.txt", min_count=1, d=12, epochs=1, bucket=3000,
+                                      sg=sg, hs=hs, n_neg=0 if hs else 5, workers=1, seed=3)
+    model.save_fasttext_bin("model.bin")
+    model.save_fasttext_vec("model.vec")
+    ref = fasttext.load_model("model.bin")
+    assert ref.get_words() == model.vocab
+    theirs = gensim_fasttext.load_facebook_model("model.bin").wv
+    for word in model.vocab[:20] + UNSEEN:
+        np.testing.assert_allclose(ref.get_word_vector(word), model.wv[word], rtol=1e-5,
+                                   atol=1e-7, err_msg=word)
+        np.testing.assert_allclose(theirs[word], model.wv[word], rtol=1e-5, atol=1e-6,
+                                   err_msg=word)
+    assert cw2v.load_word2vec_format("model.vec").vocab == model.vocab
+
+
+@pytest.mark.parametrize("model_kind,loss", [("skipgram", "ns"), ("cbow", "hs")])
+def test_a_bin_fasttext_trained_loads_as_a_model_and_trains_on(trained, tmp_path, model_kind,
+                                                              loss):
+    path = trained[model_kind, loss]
+    ref = fasttext.load_model(str(path))
+    model = cw2v.FastText.load_fasttext_bin(path)
+    assert model.config["sg"] == (model_kind == "skipgram") and model.config["hs"] == (loss == "hs")
+    _check_vectors(model.wv, ref, model.vocab[:10] + UNSEEN)
+    before = model.input_matrix.copy()
+    _corpus(tmp_path / "more.txt")
+    model.train(str(tmp_path / "more.txt"), epochs=1)
+    assert np.isfinite(model.input_matrix).all()
+    assert not np.array_equal(before, model.input_matrix)
+    model.save_fasttext_bin(tmp_path / "again.bin")
+    again = fasttext.load_model(str(tmp_path / "again.bin"))
+    np.testing.assert_allclose(again.get_word_vector(UNSEEN[0]), model.wv[UNSEEN[0]],
+                               rtol=1e-5, atol=1e-7)
+
+
+def test_a_foreign_file_is_not_a_model(tmp_path):
+    path = tmp_path / "x.bin"
+    path.write_bytes(b"not a fasttext file at all" * 4)
+    with pytest.raises(FastTextFormatError, match="x.bin"):
+        cw2v.FastText.load_fasttext_bin(path)
