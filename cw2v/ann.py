@@ -69,12 +69,11 @@ def _check_int(name: str, value, low: int, high: int) -> int:
 
 
 def _unit_blocks(vectors: Vectors, rows: np.ndarray | None = None):
-    """The rows of ``vectors.vectors`` (all, or ``rows``) as float32 unit vectors, one block of
-    rows at a time (zero rows stay zero)."""
-    matrix = vectors.vectors
-    for start in range(0, matrix.shape[0] if rows is None else len(rows), _BLOCK):
+    """The rows of ``vectors`` (all, or ``rows``) as float32 unit vectors, one block of rows at
+    a time (zero rows stay zero; int8 rows times their scales)."""
+    for start in range(0, len(vectors) if rows is None else len(rows), _BLOCK):
         picked = slice(start, start + _BLOCK) if rows is None else rows[start:start + _BLOCK]
-        block = np.array(matrix[picked], dtype=np.float32)
+        block = np.array(vectors._float_rows(picked), dtype=np.float32)
         norms = np.linalg.norm(block, axis=1, keepdims=True)
         with np.errstate(invalid="ignore"):
             block /= np.maximum(norms, np.finfo(np.float32).tiny)
@@ -82,8 +81,9 @@ def _unit_blocks(vectors: Vectors, rows: np.ndarray | None = None):
 
 
 def digest(vectors: Vectors) -> str:
-    """BLAKE2b digest (hex) of the words and the matrix's values and dtype: what an index
-    records to know its vectors. Cached on ``vectors`` until they change."""
+    """BLAKE2b digest (hex) of the words and the matrix's values and dtype (and int8 vectors'
+    scales): what an index records to know its vectors. Cached on ``vectors`` until they
+    change."""
     cached = vectors.__dict__.get("_ann_digest")
     if cached is not None and cached[0] == vectors._version:
         return cached[1]
@@ -94,6 +94,9 @@ def digest(vectors: Vectors) -> str:
     h.update(f"\0{matrix.dtype.str}{matrix.shape}".encode())
     for start in range(0, matrix.shape[0], _BLOCK):
         h.update(np.ascontiguousarray(matrix[start:start + _BLOCK]).data)
+    if vectors.scales is not None:
+        h.update(b"\0scales")
+        h.update(np.ascontiguousarray(vectors.scales).data)
     value = h.hexdigest()
     vectors.__dict__["_ann_digest"] = (version, value)
     return value
