@@ -779,6 +779,9 @@ def load_arrays(path: InputLike, mmap: bool | str = False,
 
 _VECTORS_CONTENT = "cw2v-vectors"
 """``meta["content"]`` of a native file written by ``save_vectors``."""
+_INT8_CONTENT = "cw2v-vectors-int8"
+"""``meta["content"]`` of one holding int8 vectors and their scales: cw2v versions that predate
+int8 refuse it (no word vectors) instead of reading the bare codes as values."""
 
 
 def save_vectors(vectors: Vectors, path: PathLike) -> None:
@@ -787,8 +790,8 @@ def save_vectors(vectors: Vectors, path: PathLike) -> None:
     The file holds three arrays: ``vectors`` (V x d, in the vectors' own dtype: float16 stays
     float16, half the size; int8 stays int8), ``words`` (the words' UTF-8 bytes, one after
     another, uint8) and ``word_ends`` (where each word's bytes end, int64), and ``meta =
-    {"content": "cw2v-vectors"}``; int8 vectors add a fourth, ``scales`` (V float32). The file
-    is replaced atomically. ``load_vectors`` reads it back, and can
+    {"content": "cw2v-vectors"}``; int8 vectors add a fourth, ``scales`` (V float32), under
+    ``{"content": "cw2v-vectors-int8"}``. The file is replaced atomically. ``load_vectors`` reads it back, and can
     map the matrix with ``mmap=True``.
     """
     vectors = as_vectors(vectors)
@@ -796,9 +799,10 @@ def save_vectors(vectors: Vectors, path: PathLike) -> None:
     ends = np.cumsum([len(w) for w in encoded], dtype=np.int64)
     words = np.frombuffer(b"".join(encoded), dtype=np.uint8)
     arrays = {"vectors": vectors.vectors, "words": words, "word_ends": ends}
+    content = _VECTORS_CONTENT
     if vectors.scales is not None:
-        arrays["scales"] = vectors.scales
-    save_arrays(path, {"content": _VECTORS_CONTENT}, arrays,
+        arrays["scales"], content = vectors.scales, _INT8_CONTENT
+    save_arrays(path, {"content": content}, arrays,
                 extra={"class": "cw2v.vectors.Vectors"})
 
 
@@ -817,14 +821,15 @@ def load_vectors(path: InputLike, mmap: bool | str = False) -> Vectors:
     name = input_name(path)
     meta, arrays = load_arrays(path, mmap=mmap)
     try:
-        if meta.get("content") == _VECTORS_CONTENT:
+        if meta.get("content") in (_VECTORS_CONTENT, _INT8_CONTENT):
             words = _stored_words(arrays["words"], arrays["word_ends"])
             if len(words) != arrays["vectors"].shape[0]:
                 raise ValueError("the words do not match the vectors")
             w2i = {w: i for i, w in enumerate(words)}
             if len(w2i) != len(words):
                 raise ValueError("duplicate words")
-            if (arrays["vectors"].dtype == np.int8) != ("scales" in arrays):
+            int8 = meta["content"] == _INT8_CONTENT
+            if int8 != (arrays["vectors"].dtype == np.int8) or int8 != ("scales" in arrays):
                 raise ValueError("int8 vectors need their scales, and only they have scales")
             return Vectors._indexed(words, w2i, arrays["vectors"], arrays.get("scales"))
         if isinstance(meta.get("vocab"), list) and "W_in" in arrays:
