@@ -250,6 +250,8 @@ def build_index(vectors: Vectors, *, kind: str = "hnsw", M: int | None = None,
         if kind == "hnsw":
             index = faiss.IndexHNSWFlat(d, params["M"], faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = params["ef_construction"]
+            for block in _unit_blocks(vectors):
+                index.add(block)
         else:
             quantizer = faiss.IndexFlatIP(d)
             index = faiss.IndexIVFFlat(quantizer, d, params["nlist"], faiss.METRIC_INNER_PRODUCT)
@@ -259,11 +261,26 @@ def build_index(vectors: Vectors, *, kind: str = "hnsw", M: int | None = None,
             sample = np.sort(np.random.default_rng(0).choice(n, params["train_size"],
                                                              replace=False))
             index.train(np.concatenate(list(_unit_blocks(vectors, sample))))
-        for block in _unit_blocks(vectors):
-            index.add(block)
+            _add_reserved(faiss, index, vectors)
     finally:
         faiss.omp_set_num_threads(before)
     return AnnIndex(index, n, d, digest(vectors), params)
+
+
+def _add_reserved(faiss, index, vectors: Vectors) -> None:
+    """Add the unit rows to a trained IVF index, each cell's storage sized once: the rows'
+    cells first, then each list reserved at its final size, then the rows (faiss's own
+    ``add`` grows the lists by doubling, which holds up to 2x the index at the end)."""
+    cells = np.empty(len(vectors), dtype=np.int64)
+    for start, block in zip(range(0, len(vectors), _BLOCK), _unit_blocks(vectors)):
+        cells[start:start + len(block)] = index.quantizer.assign(block, 1).ravel()
+    lists = index.invlists
+    for cell, size in enumerate(np.bincount(cells, minlength=index.nlist).tolist()):
+        lists.resize(cell, size)  # (std::vector: shrinking back to 0 keeps the capacity)
+        lists.resize(cell, 0)
+    for start, block in zip(range(0, len(vectors), _BLOCK), _unit_blocks(vectors)):
+        index.add_core(len(block), faiss.swig_ptr(block), None,
+                       faiss.swig_ptr(cells[start:start + len(block)]))
 
 
 def load_index(path: PathLike, vectors: Vectors | None = None) -> AnnIndex:
