@@ -9,7 +9,8 @@ gives, and ``most_similar(..., approximate=True)`` searches it instead:
   (``IndexHNSWFlat``): the fastest queries, but slow to build over millions of rows;
 * ``kind="ivf"``: an inverted file (``IndexIVFFlat``): the rows are split into ``nlist``
   cells by k-means (trained on a sample), and a query scans the ``nprobe`` nearest cells;
-  builds many times faster than the graph.
+  cheaper to build and smaller than the graph, but a query scans a fixed share of the rows,
+  so its speed-up over exact search is about ``nlist / nprobe`` at best.
 
 The index is an optional extra: ``pip install "cw2v[ann]"`` (faiss-cpu); nothing else in cw2v
 imports faiss.
@@ -207,7 +208,7 @@ def build_index(vectors: Vectors, *, kind: str = "hnsw", M: int | None = None,
     graph); ``ef_search``: search breadth of queries (default 128; ``AnnIndex.ef_search``,
     settable later).
 
-    ``kind="ivf"`` (``IndexIVFFlat``, builds much faster): ``nlist`` cells (default
+    ``kind="ivf"`` (``IndexIVFFlat``, cheaper to build): ``nlist`` cells (default
     4 * sqrt(rows)), found by spherical k-means on ``train_size`` rows drawn at random (default
     40 * nlist, at most all of them); ``nprobe``: cells a query scans (default 64, at most
     nlist; ``AnnIndex.nprobe``, settable later). It stores the unit vectors, 4 * d bytes a row,
