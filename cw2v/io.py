@@ -791,8 +791,8 @@ def save_vectors(vectors: Vectors, path: PathLike) -> None:
     float16, half the size; int8 stays int8), ``words`` (the words' UTF-8 bytes, one after
     another, uint8) and ``word_ends`` (where each word's bytes end, int64), and ``meta =
     {"content": "cw2v-vectors"}``; int8 vectors add a fourth, ``scales`` (V float32), under
-    ``{"content": "cw2v-vectors-int8"}``. The file is replaced atomically. ``load_vectors`` reads it back, and can
-    map the matrix with ``mmap=True``.
+    ``{"content": "cw2v-vectors-int8"}``. The file is replaced atomically. ``load_vectors``
+    reads it back, and can map the matrix with ``mmap=True``.
     """
     vectors = as_vectors(vectors)
     encoded = [w.encode("utf-8") for w in vectors.vocab]

@@ -256,7 +256,8 @@ def test_int8_queries_equal_float32_queries_of_the_dequantised_matrix(monkeypatc
     assert q.most_similar("w3", 10) == f.most_similar("w3", 10)
     assert q.most_similar(["w3", "w5"], 8, ["w9"], restrict_vocab=900) == \
         f.most_similar(["w3", "w5"], 8, ["w9"], restrict_vocab=900)
-    assert q.most_similar_batch(["w1", "w2", "w7"], 6) == f.most_similar_batch(["w1", "w2", "w7"], 6)
+    batch = ["w1", "w2", "w7"]
+    assert q.most_similar_batch(batch, 6) == f.most_similar_batch(batch, 6)
     assert q.most_similar_cosmul(["w3", "w5"], 5, ["w9"]) == \
         f.most_similar_cosmul(["w3", "w5"], 5, ["w9"])
     assert q.similarity("w3", "w5") == f.similarity("w3", "w5")
