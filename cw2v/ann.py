@@ -305,6 +305,9 @@ def load_index(path: PathLike, vectors: Vectors | None = None) -> AnnIndex:
             if kind not in _KINDS:
                 raise ValueError(f"unknown kind {kind!r}")
             params = {"kind": kind, **{k: int(meta["params"][k]) for k in _KINDS[kind]}}
+            for name in _KINDS[kind]:
+                _check_int(name, params[name], 1, params.get("nlist", 1 << 20)
+                           if name == "nprobe" else 1 << 30)
             stored_digest = str(meta["digest"])
             if meta.get("format") != 1 or meta.get("library") != "faiss":
                 raise ValueError(f"format {meta.get('format')!r} of {meta.get('library')!r}")

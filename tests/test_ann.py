@@ -280,6 +280,10 @@ def test_header_kind_checked_and_old_files_read(wv, wv_ivf, tmp_path):
         {"kind": "hnsw", "M": 8, "ef_construction": 8, "ef_search": 8}))
     with pytest.raises(ValueError, match="ivf.ann"):
         load_index(tmp_path / "ivf.ann")
+    wv_ivf.save_index(tmp_path / "probe.ann")
+    _rewrite_header(tmp_path / "probe.ann", lambda m: m["params"].update({"nprobe": 0}))
+    with pytest.raises(ValueError, match="probe.ann"):
+        load_index(tmp_path / "probe.ann")
     wv.save_index(tmp_path / "old.ann")
     _rewrite_header(tmp_path / "old.ann", lambda m: m["params"].pop("kind"))
     assert load_index(tmp_path / "old.ann", wv).kind == "hnsw"
