@@ -75,7 +75,8 @@ def to_gensim(obj) -> Any:
     kv = models.KeyedVectors(vectors.vector_size, count=0, dtype=np.float32)
     kv.index_to_key = list(vectors.vocab)
     kv.key_to_index = dict(vectors.w2i)
-    kv.vectors = np.array(vectors.vectors, dtype=np.float32, order="C", copy=True)
+    kv.vectors = np.array(vectors._float_rows(slice(None)), dtype=np.float32, order="C",
+                          copy=True)
     kv.next_index = len(vectors)  # where gensim's add_vector puts the next word
     kv.norms = None
     counts = getattr(obj, "counts", None)

@@ -175,6 +175,7 @@ def save_word2vec_format(vectors: Vectors, path: PathLike, binary: bool = False)
     vectors = as_vectors(vectors)
     vocab = list(vectors.vocab)
     matrix = np.asarray(vectors.vectors)
+    rows_of = vectors._float_rows  # (int8 vectors: their codes times their scales)
     if matrix.ndim != 2 or matrix.shape[0] != len(vocab):
         raise ValueError(f"vectors has shape {matrix.shape} for {len(vocab)} words")
     _check_words(vocab)
@@ -185,7 +186,7 @@ def save_word2vec_format(vectors: Vectors, path: PathLike, binary: bool = False)
         if binary:
             for start in range(0, n_words, _TEXT_CHUNK_LINES):
                 stop = min(start + _TEXT_CHUNK_LINES, n_words)
-                rows = np.ascontiguousarray(matrix[start:stop], dtype="<f4")
+                rows = np.ascontiguousarray(rows_of(slice(start, stop)), dtype="<f4")
                 parts = []
                 for word, row in zip(vocab[start:stop], rows.view(np.uint8).reshape(-1, 4 * dim)):
                     parts.append(word.encode("utf-8") + b" ")
@@ -194,11 +195,11 @@ def save_word2vec_format(vectors: Vectors, path: PathLike, binary: bool = False)
                 out.write(b"".join(parts))
         else:
             fmt = " ".join(["%.9g"] * dim) + "\n"
-            values = np.asarray(matrix, dtype=np.float32)
             for start in range(0, n_words, _TEXT_CHUNK_LINES):
                 stop = min(start + _TEXT_CHUNK_LINES, n_words)
+                values = np.asarray(rows_of(slice(start, stop)), dtype=np.float32)
                 lines = [word + " " + fmt % tuple(row)
-                         for word, row in zip(vocab[start:stop], values[start:stop].tolist())]
+                         for word, row in zip(vocab[start:stop], values.tolist())]
                 out.write("".join(lines).encode("utf-8"))
 
 
@@ -778,23 +779,30 @@ def load_arrays(path: InputLike, mmap: bool | str = False,
 
 _VECTORS_CONTENT = "cw2v-vectors"
 """``meta["content"]`` of a native file written by ``save_vectors``."""
+_INT8_CONTENT = "cw2v-vectors-int8"
+"""``meta["content"]`` of one holding int8 vectors and their scales: cw2v versions that predate
+int8 refuse it (no word vectors) instead of reading the bare codes as values."""
 
 
 def save_vectors(vectors: Vectors, path: PathLike) -> None:
     """Write words and vectors in the native cw2v format (``cw2v.Vectors.save``).
 
     The file holds three arrays: ``vectors`` (V x d, in the vectors' own dtype: float16 stays
-    float16, half the size), ``words`` (the words' UTF-8 bytes, one after another, uint8) and
-    ``word_ends`` (where each word's bytes end, int64), and ``meta = {"content":
-    "cw2v-vectors"}``; the file is replaced atomically. ``load_vectors`` reads it back, and can
-    map the matrix with ``mmap=True``.
+    float16, half the size; int8 stays int8), ``words`` (the words' UTF-8 bytes, one after
+    another, uint8) and ``word_ends`` (where each word's bytes end, int64), and ``meta =
+    {"content": "cw2v-vectors"}``; int8 vectors add a fourth, ``scales`` (V float32), under
+    ``{"content": "cw2v-vectors-int8"}``. The file is replaced atomically. ``load_vectors``
+    reads it back, and can map the matrix with ``mmap=True``.
     """
     vectors = as_vectors(vectors)
     encoded = [w.encode("utf-8") for w in vectors.vocab]
     ends = np.cumsum([len(w) for w in encoded], dtype=np.int64)
     words = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-    save_arrays(path, {"content": _VECTORS_CONTENT},
-                {"vectors": vectors.vectors, "words": words, "word_ends": ends},
+    arrays = {"vectors": vectors.vectors, "words": words, "word_ends": ends}
+    content = _VECTORS_CONTENT
+    if vectors.scales is not None:
+        arrays["scales"], content = vectors.scales, _INT8_CONTENT
+    save_arrays(path, {"content": content}, arrays,
                 extra={"class": "cw2v.vectors.Vectors"})
 
 
@@ -804,7 +812,8 @@ def load_vectors(path: InputLike, mmap: bool | str = False) -> Vectors:
 
     ``mmap=True`` maps the matrix read-only (``np.memmap``; nothing is read until a query needs
     it, and queries never copy it); ``mmap="c"`` maps it copy-on-write; see ``load_arrays``.
-    The matrix keeps the dtype it was saved in (float16 included).
+    The matrix keeps the dtype it was saved in (float16 and int8 included; int8 with its
+    scales, mapped too).
 
     Raises FileNotFoundError (no such file) or ValueError naming the file: not a cw2v file, a
     corrupt or truncated one (see ``load_arrays``), or one that holds no word vectors.
@@ -812,14 +821,17 @@ def load_vectors(path: InputLike, mmap: bool | str = False) -> Vectors:
     name = input_name(path)
     meta, arrays = load_arrays(path, mmap=mmap)
     try:
-        if meta.get("content") == _VECTORS_CONTENT:
+        if meta.get("content") in (_VECTORS_CONTENT, _INT8_CONTENT):
             words = _stored_words(arrays["words"], arrays["word_ends"])
             if len(words) != arrays["vectors"].shape[0]:
                 raise ValueError("the words do not match the vectors")
             w2i = {w: i for i, w in enumerate(words)}
             if len(w2i) != len(words):
                 raise ValueError("duplicate words")
-            return Vectors._indexed(words, w2i, arrays["vectors"])
+            int8 = meta["content"] == _INT8_CONTENT
+            if int8 != (arrays["vectors"].dtype == np.int8) or int8 != ("scales" in arrays):
+                raise ValueError("int8 vectors need their scales, and only they have scales")
+            return Vectors._indexed(words, w2i, arrays["vectors"], arrays.get("scales"))
         if isinstance(meta.get("vocab"), list) and "W_in" in arrays:
             return Vectors(meta["vocab"], arrays["W_in"])
         raise ValueError("the file holds no word vectors")

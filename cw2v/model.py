@@ -671,7 +671,7 @@ class Word2Vec(ModelState):
                 rows.append(i)
                 found.append(vectors.index(word))
         if found:
-            pretrained = np.asarray(vectors.vectors[np.asarray(found)], dtype=np.float32)
+            pretrained = np.asarray(vectors._float_rows(np.asarray(found)), dtype=np.float32)
             if not np.isfinite(pretrained).all():
                 raise ValueError("the pretrained vectors hold NaN or infinite values")
             self.W_in[np.asarray(rows)] = pretrained

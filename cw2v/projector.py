@@ -113,13 +113,12 @@ def export_projector(vectors, directory: PathLike, *, limit: int | None = None,
     if not out.parent.is_dir():
         raise FileNotFoundError(f"{out}: its parent directory {out.parent} does not exist")
     out.mkdir(exist_ok=True)
-    matrix = wv.vectors
     # Every file goes to its temporary file first; they replace the old ones together at the
     # end, so a failure (a full disk...) leaves the folder's earlier export whole.
     with contextlib.ExitStack() as files:
         f = files.enter_context(atomic_writer(out / VECTORS_FILE))
         for start in range(0, rows.size, _ROWS_PER_WRITE):
-            block = np.asarray(matrix[rows[start:start + _ROWS_PER_WRITE]])
+            block = np.asarray(wv._float_rows(rows[start:start + _ROWS_PER_WRITE]))
             text = io.StringIO()
             np.savetxt(text, block, fmt="%.9g", delimiter="\t")
             f.write(text.getvalue().encode("ascii"))

@@ -15,10 +15,12 @@ carries a version that ``invalidate_norms()`` bumps: every training entry point 
 has changed the weights (call it yourself after editing the vectors by hand), so a query never sees
 stale norms, even one that ran in another thread while training was under way.
 
-Vectors may be stored as float16 (``astype("float16")``, half the memory); queries convert each
-block to float32 before the product. ``save`` / ``load`` keep vectors in cw2v's native format,
-which ``load(path, mmap=True)`` maps without reading it (the first query reads the pages, it does
-not copy the matrix).
+Vectors may be stored as float16 (``astype("float16")``, half the memory) or as int8 with one
+float32 scale a row (``astype("int8")``, a quarter: row i is ``vectors[i] * scales[i]``); queries
+convert each block to float32 (int8 blocks times their scales) before the product, so they are
+exact over the stored values and never build a V x d float32 copy. ``save`` / ``load`` keep
+vectors in cw2v's native format, in their dtype, which ``load(path, mmap=True)`` maps without
+reading it (the first query reads the pages, it does not copy the matrix).
 """
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ def _as_list(words) -> list:
 
 
 _FLOATS = (np.float16, np.float32, np.float64)
+_DTYPES = "float16, float32, float64 or int8"
 _BLOCK_BYTES = 1 << 22  # a query's working set: about 4 MiB of float32 rows at a time
 
 
@@ -68,24 +71,48 @@ class Vectors:
     vectors : array (len(vocab), d)
         The vectors; a float32 (or float16, float64) array with contiguous rows is used as it is,
         not copied (a ``np.memmap`` stays mapped); anything else is converted to float32.
+    scales : array (len(vocab),), optional
+        With an int8 ``vectors`` (C-contiguous, used as it is): one float32 scale a row, finite
+        and >= 0; row i stands for ``vectors[i] * scales[i]`` (``astype("int8")`` makes both).
     """
 
-    def __init__(self, vocab: Sequence[str], vectors: np.ndarray):
+    def __init__(self, vocab: Sequence[str], vectors: np.ndarray, *, scales=None):
         self.vocab = list(vocab)
         self.w2i = _index_words(self.vocab)
         self._version = 0
         self._norms: tuple[int, np.ndarray] | None = None
-        self.vectors = vectors
+        self._set_matrix(vectors, scales)
 
     @classmethod
-    def _indexed(cls, vocab: list, w2i: dict, vectors: np.ndarray) -> "Vectors":
+    def _indexed(cls, vocab: list, w2i: dict, vectors: np.ndarray,
+                 scales: np.ndarray | None = None) -> "Vectors":
         """A ``Vectors`` over a list of distinct str and its index ``{word: row}``, both kept as
         they are (a reader's, built once: no second list or dict of millions of words)."""
         self = cls.__new__(cls)
         self.vocab, self.w2i = vocab, w2i
         self._version, self._norms = 0, None
-        self.vectors = vectors
+        self._set_matrix(vectors, scales)
         return self
+
+    def _set_matrix(self, vectors, scales) -> None:
+        """Set float vectors (``scales`` None) or int8 codes and their per-row scales, checked."""
+        if scales is None:
+            self.vectors = vectors
+            return
+        codes = vectors if isinstance(vectors, np.ndarray) else np.asarray(vectors)
+        scales = scales if isinstance(scales, np.ndarray) else np.asarray(scales)
+        n = len(self.vocab)
+        if codes.dtype != np.int8 or codes.ndim != 2 or codes.shape[0] != n \
+                or not codes.flags.c_contiguous:
+            raise ValueError(f"with scales, vectors must be a C-contiguous int8 array of shape "
+                             f"({n}, d), got {codes.dtype} {codes.shape}")
+        if scales.dtype != np.float32 or scales.shape != (n,):
+            raise ValueError(f"scales must be a float32 array of shape ({n},), got "
+                             f"{scales.dtype} {scales.shape}")
+        if not np.all(np.isfinite(scales) & (scales >= 0)):
+            raise ValueError("scales must be finite and >= 0")
+        self._vectors, self._scales = codes, scales
+        self.invalidate_norms()
 
     @classmethod
     def load_word2vec_format(cls, path: PathLike, binary: bool = False, **kwargs) -> "Vectors":
@@ -138,7 +165,9 @@ class Vectors:
 
     @property
     def vectors(self) -> np.ndarray:
-        """The word vectors, one row a word (a trained model's ``W_in``)."""
+        """The word vectors, one row a word (a trained model's ``W_in``); stored as int8
+        (``astype("int8")``), the int8 codes, row i standing for ``vectors[i] * scales[i]``.
+        Setting it sets float vectors (any scales are dropped)."""
         return self._vectors
 
     @vectors.setter
@@ -148,8 +177,23 @@ class Vectors:
             raise ValueError(
                 f"vectors must have shape ({len(self.vocab)}, d), got {matrix.shape}"
             )
-        self._vectors = matrix
+        self._vectors, self._scales = matrix, None
         self.invalidate_norms()
+
+    @property
+    def scales(self) -> np.ndarray | None:
+        """int8 storage: the float32 scale of each row (V floats); None for float vectors."""
+        return self._scales
+
+    def _float_rows(self, rows) -> np.ndarray:
+        """Rows ``rows`` (a slice or indices) as floats: int8 rows as a new float32 array
+        (codes times scales); float rows as stored (a slice gives a view)."""
+        block = self._vectors[rows]
+        if self._scales is None:
+            return block
+        block = block.astype(np.float32)
+        block *= self._scales[rows][:, None]
+        return block
 
     @property
     def vector_size(self) -> int:
@@ -175,7 +219,7 @@ class Vectors:
     def get_vector(self, word: str, norm: bool = False) -> np.ndarray:
         """A copy of the vector of ``word``; L2-normalised if ``norm``."""
         i = self.index(word)
-        return self._unit_rows([i])[0] if norm else self._vectors[i].copy()
+        return self._unit_rows([i])[0] if norm else np.array(self._float_rows([i])[0])
 
     def invalidate_norms(self) -> None:
         """Forget the cached norms (training calls this; call it after editing the vectors).
@@ -189,12 +233,13 @@ class Vectors:
     def _blocks(self, limit: int | None = None,
                 step: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
         """``(start, rows)`` over the first ``limit`` rows, ``step`` rows (by default about
-        4 MiB) at a time; float16 rows come as a float32 copy of the block, others as a view."""
+        4 MiB) at a time; float16 and int8 rows come as a float32 copy of the block (int8 times
+        the rows' scales), others as a view."""
         matrix = self._vectors
         stop = matrix.shape[0] if limit is None else limit
         step = step or max(1, _BLOCK_BYTES // (4 * max(matrix.shape[1], 1)))
         for start in range(0, stop, step):
-            block = matrix[start:min(start + step, stop)]
+            block = self._float_rows(slice(start, min(start + step, stop)))
             if block.dtype == np.float16:
                 block = block.astype(np.float32)
             yield start, block
@@ -242,11 +287,22 @@ class Vectors:
         returns ``self``: no second copy is ever made (gensim's old ``init_sims(replace=True)``),
         but the raw vectors (their lengths) are lost -- on a model's ``wv`` this changes the
         model's ``W_in``. ``replace=False`` returns a new ``Vectors`` holding a normalised copy
-        in the same dtype. Queries give the same answers before and after.
+        in the same dtype. Queries give the same answers before and after. int8 vectors keep
+        their codes: only their scales are divided by the norms.
 
         Raises ValueError if ``replace=True`` and the matrix is read-only (mapped with
         ``mmap=True``; load with ``mmap="c"`` or without mmap to normalise in place).
         """
+        if self._scales is not None:
+            scales = (self._scales / self._divisors(slice(None))).astype(np.float32)
+            if not replace:
+                return Vectors(self.vocab, self._vectors.copy(), scales=scales)
+            if not self._scales.flags.writeable:
+                raise ValueError("normalize(replace=True) needs writeable vectors; these are "
+                                 "read-only (mapped with mmap=True)")
+            self._scales[...] = scales
+            self.invalidate_norms()
+            return self
         if not replace:
             return Vectors(self.vocab, self.unit_vectors.astype(self._vectors.dtype, copy=False))
         if not self._vectors.flags.writeable:
@@ -263,12 +319,45 @@ class Vectors:
 
     def astype(self, dtype) -> "Vectors":
         """A new ``Vectors`` with the same words and the matrix converted to ``dtype``:
-        ``"float16"`` (half the memory of float32; queries still compute in float32, a block at
-        a time), ``"float32"`` or ``"float64"``. ValueError for any other dtype."""
-        dtype = np.dtype(dtype)
-        if dtype not in _FLOATS:
-            raise ValueError(f"dtype must be float16, float32 or float64, got {dtype}")
-        return Vectors(self.vocab, np.ascontiguousarray(self._vectors, dtype=dtype))
+        ``"float16"`` (half the memory of float32), ``"int8"`` (a quarter, plus one float32
+        scale a row), ``"float32"`` or ``"float64"``; queries compute in float32 whatever the
+        storage, a block of rows at a time. ValueError for any other dtype.
+
+        int8 is symmetric per row: ``scales[i] = max(abs(row i)) / 127`` and ``vectors[i] =
+        rint(row i / scales[i])`` in [-127, 127], so each value is kept within ``scales[i] / 2``
+        (zero rows stay zero); ValueError if a row holds NaN or an infinity. Converting back
+        (``astype("float32")``) gives ``vectors[i] * scales[i]``.
+        """
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise ValueError(f"dtype must be {_DTYPES}, got {dtype!r}") from None
+        if dtype not in _FLOATS and dtype != np.int8:
+            raise ValueError(f"dtype must be {_DTYPES}, got {dtype}")
+        if dtype != np.int8:
+            if self._scales is None:
+                return Vectors(self.vocab, np.ascontiguousarray(self._vectors, dtype=dtype))
+            out = np.empty(self._vectors.shape, dtype=dtype)
+            for start, block in self._blocks():
+                out[start:start + block.shape[0]] = block
+            return Vectors(self.vocab, out)
+        if self._scales is not None:
+            return Vectors(self.vocab, self._vectors.copy(), scales=self._scales.copy())
+        codes = np.empty(self._vectors.shape, dtype=np.int8)
+        scales = np.empty(len(self.vocab), dtype=np.float32)
+        for start, block in self._blocks():
+            stop = start + block.shape[0]
+            block = block.astype(np.float64)  # the codes rounded from exact quotients
+            peak = np.abs(block).max(axis=1) if block.shape[1] else np.zeros(len(block))
+            if not np.all(np.isfinite(peak)):
+                bad = start + int(np.flatnonzero(~np.isfinite(peak))[0])
+                raise ValueError(f"cannot store word {self.vocab[bad]!r} as int8: its vector "
+                                 "holds NaN or an infinity")
+            scale = (peak / 127).astype(np.float32)
+            divisor = np.where(scale > 0, scale, 1.0)[:, None]
+            codes[start:stop] = np.clip(np.rint(block / divisor), -127, 127)
+            scales[start:stop] = scale
+        return Vectors(self.vocab, codes, scales=scales)
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -276,7 +365,7 @@ class Vectors:
         """Rows ``rows`` (a list of indices) at unit length, as a float32 array."""
         rows = np.asarray(rows, dtype=np.intp)
         with np.errstate(invalid="ignore"):
-            return (self._vectors[rows].astype(np.float32)
+            return (self._float_rows(rows).astype(np.float32)
                     / self._divisors(rows)[:, None]).astype(np.float32, copy=False)
 
     def similarity(self, w1: str, w2: str) -> float:

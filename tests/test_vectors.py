@@ -1,6 +1,8 @@
 """``Vectors`` as a model holds it: a view of ``W_in`` that follows every weight change."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -159,8 +161,8 @@ def test_float16_queries_and_round_trip(tmp_path):
     m16 = h.vectors.astype(np.float32)
     check_same(h.most_similar("w3", 10), *numpy_nearest(m16, m16[3], 10, [3]))
     assert [w for w, _ in h.most_similar("w3", 5)] == [w for w, _ in v.most_similar("w3", 5)]
-    with pytest.raises(ValueError, match="float16, float32 or float64"):
-        v.astype("int8")
+    with pytest.raises(ValueError, match="float16, float32, float64 or int8"):
+        v.astype("int16")
     h.save(tmp_path / "h.cw2v")
     for mmap in (False, True):
         back = Vectors.load(tmp_path / "h.cw2v", mmap=mmap)
@@ -213,3 +215,151 @@ def test_native_vectors_file_with_broken_word_offsets_names_the_file(tmp_path):
     save_arrays(tmp_path / "short.cw2v", meta, arrays)
     with pytest.raises(ValueError, match="short.cw2v"):
         Vectors.load(tmp_path / "short.cw2v")
+
+
+# -- int8 storage with a per-row scale -------------------------------------------------------------
+
+def dequantised(q: Vectors) -> np.ndarray:
+    """The float32 matrix int8 vectors stand for, computed here: codes times scales."""
+    return q.vectors.astype(np.float32) * q.scales[:, None]
+
+
+def test_int8_scales_codes_and_error_bound():
+    v = random_vectors()
+    x = v.vectors.astype(np.float64)
+    q = v.astype("int8")
+    assert q.vectors.dtype == np.int8 and q.vectors.shape == v.vectors.shape
+    assert q.scales.dtype == np.float32 and q.scales.shape == (len(v),)
+    assert q.vectors.nbytes * 4 == v.vectors.nbytes
+    np.testing.assert_array_equal(q.scales, (np.abs(x).max(axis=1) / 127).astype(np.float32))
+    assert np.abs(q.vectors).max() == 127 and q.vectors.min() >= -127
+    err = np.abs(q.vectors * q.scales[:, None].astype(np.float64) - x)
+    assert np.all(err <= q.scales[:, None] / 2 * (1 + 1e-6))  # each value within scale / 2
+    assert err.max() > 0.45 * q.scales.max()  # (the bound is tight, not vacuous)
+    assert q.scales[7] == 0 and not q.vectors[7].any()  # the zero row stays zero
+    back = q.astype("float32")
+    assert back.vectors.dtype == np.float32 and back.scales is None
+    np.testing.assert_array_equal(back.vectors, dequantised(q))
+    np.testing.assert_array_equal(q.astype("float16").vectors, dequantised(q).astype(np.float16))
+    again = q.astype("int8")
+    assert again.vectors is not q.vectors and np.array_equal(again.vectors, q.vectors)
+    np.testing.assert_array_equal(q.get_vector("w3"), dequantised(q)[3])
+
+
+@pytest.mark.parametrize("block_bytes", [1 << 22, 4096])
+def test_int8_queries_equal_float32_queries_of_the_dequantised_matrix(monkeypatch, block_bytes):
+    monkeypatch.setattr(vectors_module, "_BLOCK_BYTES", block_bytes)
+    q = random_vectors().astype("int8")
+    m = dequantised(q)
+    f = Vectors(q.vocab, m)
+    check_same(q.most_similar("w3", 10), *numpy_nearest(m, m[3], 10, [3]))
+    assert q.most_similar("w3", 10) == f.most_similar("w3", 10)
+    assert q.most_similar(["w3", "w5"], 8, ["w9"], restrict_vocab=900) == \
+        f.most_similar(["w3", "w5"], 8, ["w9"], restrict_vocab=900)
+    batch = ["w1", "w2", "w7"]
+    assert q.most_similar_batch(batch, 6) == f.most_similar_batch(batch, 6)
+    assert q.most_similar_cosmul(["w3", "w5"], 5, ["w9"]) == \
+        f.most_similar_cosmul(["w3", "w5"], 5, ["w9"])
+    assert q.similarity("w3", "w5") == f.similarity("w3", "w5")
+    assert q.doesnt_match(["w1", "w2", "w3", "w4"]) == f.doesnt_match(["w1", "w2", "w3", "w4"])
+    np.testing.assert_array_equal(q.norms, f.norms)
+    np.testing.assert_array_equal(q.unit_vectors, f.unit_vectors)
+
+
+def test_int8_normalize_scales_only():
+    q = random_vectors().astype("int8")
+    before, codes = q.most_similar("w3", 10), q.vectors.copy()
+    copy = q.normalize()
+    assert np.array_equal(copy.vectors, codes) and copy.vectors is not q.vectors
+    lengths = np.linalg.norm(dequantised(copy), axis=1)
+    np.testing.assert_allclose(np.delete(lengths, 7), 1.0, rtol=1e-6)
+    assert q.normalize(replace=True) is q and np.array_equal(q.vectors, codes)
+    np.testing.assert_array_equal(q.scales, copy.scales)
+    assert q.most_similar("w3", 10) == before
+
+
+def test_int8_native_file_round_trip_and_mapped_query_copies_nothing(tmp_path, monkeypatch):
+    q = random_vectors(100_000, 64).astype("int8")
+    monkeypatch.chdir(tmp_path)
+    q.save("q.cw2v")  # a relative path
+    assert os.path.getsize("q.cw2v") < q.vectors.nbytes + q.scales.nbytes + 2_000_000
+    for mmap in (False, True):
+        back = Vectors.load("q.cw2v", mmap=mmap)
+        assert back.vectors.dtype == np.int8 and back.vocab == q.vocab
+        assert np.array_equal(back.vectors, q.vectors) and np.array_equal(back.scales, q.scales)
+        assert back.most_similar("w3", 5) == q.most_similar("w3", 5)
+    v = Vectors.load("q.cw2v", mmap=True)
+    assert isinstance(v.vectors, np.memmap)
+    tracemalloc.start()
+    try:
+        v.most_similar("w1", 10)
+        v.most_similar_batch(["w1", "w2"], 10)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # a float32 copy would be 4x the int8 matrix (25.6 MB); the queries hold a block or two
+    assert isinstance(v.vectors, np.memmap) and peak < v.vectors.nbytes * 4 / 2
+    with pytest.raises(ValueError, match="read-only"):
+        v.normalize(replace=True)
+
+
+def test_int8_file_without_scales_names_the_file(tmp_path):
+    from cw2v.io import load_arrays, save_arrays
+
+    random_vectors(20, 3).astype("int8").save(tmp_path / "q.cw2v")
+    meta, arrays = load_arrays(tmp_path / "q.cw2v")
+    del arrays["scales"]
+    save_arrays(tmp_path / "noscale.cw2v", meta, arrays)
+    with pytest.raises(ValueError, match="noscale.cw2v"):
+        Vectors.load(tmp_path / "noscale.cw2v")
+
+
+def test_int8_word2vec_files_hold_the_dequantised_values(tmp_path):
+    q = random_vectors(30, 5).astype("int8")
+    q.save_word2vec_format(tmp_path / "q.bin", binary=True)
+    q.save_word2vec_format(tmp_path / "q.txt")
+    np.testing.assert_array_equal(Vectors.load_word2vec_format(tmp_path / "q.bin",
+                                                               binary=True).vectors, dequantised(q))
+    np.testing.assert_array_equal(Vectors.load_word2vec_format(tmp_path / "q.txt").vectors,
+                                  dequantised(q))
+
+
+@pytest.mark.parametrize("dtype", ["int16", "complex64", "nonsense", "uint8"])
+def test_bad_storage_dtype_is_a_value_error(dtype):
+    with pytest.raises(ValueError, match="int8"):
+        random_vectors(10, 3).astype(dtype)
+
+
+def test_int8_refuses_non_finite_rows_and_bad_scales():
+    v = random_vectors(10, 3)
+    v.vectors[4, 1] = np.nan
+    with pytest.raises(ValueError, match="'w4'"):
+        v.astype("int8")
+    codes = np.zeros((3, 2), dtype=np.int8)
+    with pytest.raises(ValueError, match="scales"):
+        Vectors(["a", "b", "c"], codes, scales=np.ones(2, dtype=np.float32))
+    with pytest.raises(ValueError, match="scales"):
+        Vectors(["a", "b", "c"], codes, scales=np.array([1, -1, 1], dtype=np.float32))
+    with pytest.raises(ValueError, match="int8"):
+        Vectors(["a", "b", "c"], codes.astype(np.float32), scales=np.ones(3, dtype=np.float32))
+
+
+def test_int8_through_gensim_projector_and_an_index(tmp_path):
+    """Everything that reads the rows gets codes times scales, not the bare codes."""
+    q = random_vectors(300, 6).astype("int8")
+    pytest.importorskip("gensim")
+    np.testing.assert_array_equal(q.to_gensim().vectors, dequantised(q))
+    from cw2v.projector import export_projector
+
+    export_projector(q, tmp_path / "proj")
+    np.testing.assert_allclose(np.loadtxt(tmp_path / "proj" / "vectors.tsv", delimiter="\t"),
+                               dequantised(q), rtol=1e-6)
+    pytest.importorskip("faiss")
+    from cw2v.ann import IndexMismatchError
+
+    index = q.build_index(kind="ivf", nlist=4, nprobe=4, threads=1)
+    assert [w for w, _ in q.most_similar("w3", 5, index=index)] == \
+        [w for w, _ in q.most_similar("w3", 5)]
+    other = Vectors(q.vocab, q.vectors.copy(), scales=q.scales * 2)  # same codes, other scales
+    with pytest.raises(IndexMismatchError):
+        other.most_similar("w3", 5, index=index)
