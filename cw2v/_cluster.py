@@ -108,8 +108,8 @@ def _train_options(rule, sync_tokens):
 
 def from_corpus(cls, corpus, distributed, *, progress=None, callbacks=(), encoding="utf-8",
                 errors="strict", checkpoint=None, checkpoint_every=ckpt.DEFAULT_EVERY,
-                cache_dir=None, phrases=None, init_vectors=None, rule=None, sync_tokens=None,
-                helpers, **parameters):
+                cache_dir=None, phrases=None, init_vectors=None, lock=None, lock_init=False,
+                rule=None, sync_tokens=None, helpers, **parameters):
     """``Word2Vec.from_corpus(corpus, distributed=...)`` on this rank (see its docstring);
     ``helpers`` are the model module's checks that the one-process path makes too
     (``cache_folder``, ``check_checkpoint``, ``pretrained``)."""
@@ -120,6 +120,7 @@ def from_corpus(cls, corpus, distributed, *, progress=None, callbacks=(), encodi
     settings = params.resolve(parameters)
     every = _check_checkpoint(checkpoint, checkpoint_every)
     rule, sync_tokens = _train_options(rule, sync_tokens)
+    lock_form = helpers.lock_form(lock, lock_init)
     if phrases is not None:
         raise ValueError("phrases= with distributed training: join the phrases into the corpus "
                          "files first (cw2v phrases), then train on them")
@@ -141,8 +142,10 @@ def from_corpus(cls, corpus, distributed, *, progress=None, callbacks=(), encodi
                                         _cache_folder(cache_dir), show)
         model = cls.from_vocabulary(vocab, **settings)
         model.config.update(settings)
+        init_rows = None
         if init_vectors is not None:
-            model._intersect_vectors(init_vectors)
+            init_rows = model._intersect_vectors(init_vectors, return_rows=True)
+        model.lockf = helpers.lock_factors(lock_form, model.vocab, model.w2i, init_rows)
         _train(model, encoded, comm, rule, sync_tokens, show, callbacks, checkpoint, every)
         return model
 

@@ -385,6 +385,9 @@ def train_rank(model, encoded: EncodedCorpus, comm: Communicator, *, rule: str =
             or sync_tokens < 1:
         raise ValueError(f"sync_tokens must be an integer >= 1 (tokens each rank trains "
                          f"between two combines), got {sync_tokens!r}")
+    if model.W_in.shape[0] != len(model.vocab):
+        raise ValueError("distributed training of a subword model (cw2v.FastText) is not "
+                         "available: train it in one process")
     model._check_weights()
     shard = int(encoded.tokens.shape[0])
     if shard and any(block.min() < 0 or block.max() >= len(model.vocab)
@@ -411,7 +414,7 @@ def train_rank(model, encoded: EncodedCorpus, comm: Communicator, *, rule: str =
     tree = model.tree if settings.hs else None
     run = _RankRun(_kernel, model.W_in, model.W_out, model.sigmoid_tables, model.noise_table,
                    model.counts, encoded, settings, span_tokens=span_tokens, tree=tree,
-                   syn1=model.syn1 if settings.hs else None)
+                   syn1=model.syn1 if settings.hs else None, **model._run_options())
     if comm.rank > 0:
         seeds = np.random.SeedSequence([settings.seed or 0, comm.rank]).spawn(settings.workers)
         for state, seq in zip(run.states, seeds):

@@ -295,7 +295,8 @@ def _distributable(entry: str):
                                     "sync_tokens: drop rule= and sync_tokens=")
                 helpers = types.SimpleNamespace(cache_folder=_cache_folder,
                                                 check_checkpoint=_check_checkpoint,
-                                                pretrained=_pretrained)
+                                                pretrained=_pretrained, lock_form=_lock_form,
+                                                lock_factors=_lock_factors)
                 return getattr(_cluster, entry)(cls, *args, distributed, **extra, **kwargs,
                                                 helpers=helpers)
             if rule is not None or sync_tokens is not None:

@@ -376,3 +376,28 @@ def test_the_command_line_takes_lock_init(tmp_path, capsys, monkeypatch):
     assert cli.main(args[:-3] + ["--lock-init"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--lock-init" in err and "--init-vectors" in err
+
+
+@pytest.mark.parametrize("rule", ["bmuf", "average"])
+def test_locked_rows_stay_in_distributed_training(rule):
+    """train_rank (two ranks in one process) passes the lock factors to the kernel: the locked
+    rows come out bit-identical on every rank, the others move."""
+    from cw2v import comm, corpus, distributed
+    rng = np.random.default_rng(1)
+    words = [f"w{i}" for i in range(40)]
+    sentences = [[words[i] for i in rng.integers(40, size=10)] for _ in range(1200)]
+    vocab, _ = corpus.build(sentences, min_count=1)
+    shards = [corpus.encode(sentences[:600], vocab), corpus.encode(sentences[600:], vocab)]
+    mask = np.zeros(len(vocab.words), dtype=bool)
+    mask[::3] = True
+    models = []
+    for _ in range(2):
+        m = Word2Vec.from_vocabulary(vocab, d=8, seed=2, workers=1, epochs=2)
+        m.lockf = np.where(mask, 0.0, 1.0).astype(np.float32)
+        models.append(m)
+    before = models[0].W_in.copy()
+    comm.LocalGroup(2).run(lambda c: distributed.train_rank(models[c.rank], shards[c.rank], c,
+                                                            rule=rule, sync_tokens=1_000))
+    for m in models:
+        np.testing.assert_array_equal(m.W_in[mask], before[mask])
+        assert (m.W_in[~mask] != before[~mask]).any(axis=1).all()
