@@ -214,6 +214,9 @@ def child_train(spec: dict) -> dict:
         # Held-out words (composed when unseen) and anchors, for the held-out protocol.
         names = spec["heldout"] + spec["anchors"]
         np.save(spec["rows"], vectors_of(lookup, names))
+        known = set(words)
+        res["heldout_in_vocab"] = sum(w in known for w in spec["heldout"])
+        res["anchors_in_vocab"] = sum(w in known for w in spec["anchors"])
     return res
 
 
@@ -380,7 +383,7 @@ def report(rst: bool) -> None:
         return b[key] / a[key] if lower_is_better else a[key] / b[key]
 
     head = ["run", "system", "train s", "vocab s", "words/s/thread", "peak RSS MB",
-            "cw2v/this"]
+            "cw2v/this", "load avg"]
     for step in ("speed-1w-1e", "speed-1w-5e", "speed-2w-1e"):
         for s in systems:
             r = by.get((s, step, 1))
@@ -389,17 +392,20 @@ def report(rst: bool) -> None:
                              fmt(r["words_per_s_per_thread"], ",.0f"),
                              fmt(r["peak_rss_mb"], ",.0f"),
                              fmt(ratio(step, s, "words_per_s_per_thread"), ".2f")
-                             if s != "cw2v" else ""])
+                             if s != "cw2v" else "",
+                             fmt(r.get("loadavg_before"), ".1f")])
     tables = [("Speed (raw corpus words/s per thread; seed 1)", head, rows)]
 
     rows = []
+    medians: dict[str, dict] = {}
     for s in systems:
-        runs = [r for r in recs if r["system"] == s and "analogy" in r
-                and r["step"] in ("speed-1w-5e", "quality")]
+        runs = sorted((r for r in recs if r["system"] == s and "analogy" in r
+                       and r["step"] in ("speed-1w-5e", "quality")), key=lambda r: r["seed"])
         if not runs:
             continue
         med = {k: statistics.median(r[k] for r in runs)
                for k in ("analogy", "analogy_semantic", "analogy_syntactic", "wordsim")}
+        medians[s] = med
         rows.append([s, str(len(runs)), ",".join(str(r["seed"]) for r in runs),
                      fmt(med["analogy"], ".4f"), fmt(med["analogy_semantic"], ".4f"),
                      fmt(med["analogy_syntactic"], ".4f"), fmt(med["wordsim"], ".3f")])
@@ -425,6 +431,25 @@ def report(rst: bool) -> None:
                      fmt(r["load_s"], ".1f")])
     tables.append(("Loading a .bin (peak RSS of a fresh process)",
                    ["loader", "file", "file MB", "peak RSS MB", "before MB", "seconds"], rows))
+
+    rows = []  # the issue's targets, where cw2v and the other system have both run
+    for other, speed_x in (("fasttext", 3.0), ("gensim", 5.0)):
+        for step in ("speed-1w-1e", "speed-1w-5e", "speed-2w-1e"):
+            x = ratio(step, other, "words_per_s_per_thread")
+            if x is not None:
+                rows.append([f"speed {step} vs {other}", f">= {speed_x:g}x", f"{x:.2f}x",
+                             "met" if x >= speed_x else "not met"])
+    if "cw2v" in medians and "fasttext" in medians:
+        for key, slack in (("analogy", 0.005), ("analogy_syntactic", 0.005), ("wordsim", 0.01)):
+            a, b = medians["cw2v"][key], medians["fasttext"][key]
+            rows.append([f"{key} vs fasttext", f">= {b - slack:.4f}", f"{a:.4f}",
+                         "met" if a >= b - slack else "not met"])
+    held = {s: by.get((s, "heldout", 1), {}).get("heldout_median_spearman") for s in systems}
+    if held.get("cw2v") is not None and held.get("fasttext") is not None:
+        rows.append(["held-out median rho vs fasttext", f">= {held['fasttext']:.3f}",
+                     f"{held['cw2v']:.3f}", "met" if held["cw2v"] >= held["fasttext"] else
+                     "not met"])
+    tables.append(("Issue 30's targets", ["target", "needs", "cw2v", "verdict"], rows))
 
     print(f"CPU: {', '.join(cpus)}; machine shared with other jobs")
     for title, head, rows in tables:
