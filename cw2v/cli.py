@@ -284,6 +284,9 @@ def _cmd_fasttext(args: argparse.Namespace) -> int:
         model = FastText.from_corpus(corpus, progress=progress, **fasttext_settings(args))
     except KeyboardInterrupt:
         raise Interrupted(f"interrupted; nothing was written to {bin_path}") from None
+    if model.training_stopped is not None and model.training_stopped.startswith("interrupted"):
+        raise Interrupted(f"training {model.training_stopped}; nothing was written to "
+                          f"{bin_path}")
     write_fasttext_bin(model, bin_path)
     write_vec(model, vec_path)
     log.info("wrote %s and %s", bin_path, vec_path)

@@ -123,6 +123,79 @@ def test_help_lists_the_fasttext_flags(tmp_path, monkeypatch, capsys):
     assert "skipgram" in capsys.readouterr().out
 
 
+class _StubFastText:
+    """Stands in for cw2v.FastText: records how ``from_corpus`` was called."""
+
+    calls: list = []
+    training_stopped = None
+    vocab = ["a", "b", "c"]
+    vector_size = 100
+
+    @classmethod
+    def from_corpus(cls, corpus, **kwargs):
+        cls.calls.append((corpus, kwargs))
+        return cls()
+
+
+def _stub_writer(kind):
+    def write(model, path):
+        assert isinstance(model, _StubFastText)
+        with open(path, "w") as f:
+            f.write(kind)
+    return write
+
+
+@pytest.fixture
+def stub_model(monkeypatch):
+    """cli's FastText and fastText writers replaced by stubs (the command's own logic only)."""
+    _StubFastText.calls = []
+    monkeypatch.setattr(cli, "FastText", _StubFastText)
+    monkeypatch.setattr(cli, "write_fasttext_bin", _stub_writer("bin"))
+    monkeypatch.setattr(cli, "write_vec", _stub_writer("vec"))
+    return _StubFastText
+
+
+def test_skipgram_trains_with_the_mapped_settings_and_writes_beside(tmp_path, monkeypatch,
+                                                                   capsys, stub_model):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "data.txt").write_text("a b c\n")
+    result = main_in(tmp_path, monkeypatch, capsys, "cbow", "-input", "sub/data.txt",
+                     "-output", "sub/model", "-dim", "12", "-verbose", "0")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == [
+        "data.txt", "model.bin", "model.vec"]
+    assert (tmp_path / "sub" / "model.bin").read_text() == "bin"
+    [(corpus, kwargs)] = stub_model.calls
+    assert corpus == "sub/data.txt" and kwargs["progress"] is False
+    assert kwargs["d"] == 12 and kwargs["sg"] == 0 and kwargs["lr"] == 0.05
+
+
+def test_skipgram_checks_its_outputs_before_training(tmp_path, monkeypatch, capsys, stub_model):
+    (tmp_path / "model.vec").write_text("a b c\n")  # the corpus is named like an output
+    result = main_in(tmp_path, monkeypatch, capsys, "skipgram", "-input", "model.vec",
+                     "-output", "model", "-verbose", "0")
+    assert result.returncode == cli.EXIT_FAILURE
+    assert_one_line_error(result, "model.vec")
+    assert stub_model.calls == [] and (tmp_path / "model.vec").read_text() == "a b c\n"
+    (tmp_path / "out.bin").mkdir()
+    result = main_in(tmp_path, monkeypatch, capsys, "skipgram", "-input", "model.vec",
+                     "-output", "out", "-verbose", "0")
+    assert result.returncode == cli.EXIT_FAILURE
+    assert_one_line_error(result, "out.bin", "directory")
+    assert stub_model.calls == []
+
+
+def test_train_subwords_passes_the_subword_options(tmp_path, monkeypatch, capsys, stub_model):
+    (tmp_path / "c.txt").write_text("a b c\n")
+    result = main_in(tmp_path, monkeypatch, capsys, "train", "c.txt", "-o", "m.bin", "-q",
+                     "--subwords", "--format", "fasttext", "--min-n", "2", "--bucket", "100")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "m.bin").read_text() == "bin"
+    [(corpus, kwargs)] = stub_model.calls
+    assert (kwargs["min_n"], kwargs["max_n"], kwargs["bucket"]) == (2, 6, 100)
+    assert kwargs["lr"] == params.default("lr") and "init_vectors" not in kwargs
+
+
 # -- cw2v train --subwords ------------------------------------------------------------------------
 
 def test_subword_options_parse_in_cw2v_style():
