@@ -425,20 +425,22 @@ def report(rst: bool) -> None:
             return None
         return a[key] / b[key]
 
-    head = ["run", "system", "wall s", "vocab s", "words/s/thread", "CPU s", "words/CPU s",
-            "cw2v/this", "peak RSS MB", "load avg"]
+    head = ["run", "system", "wall s", "vocab s", "words/s/thread", "CPU s", "train CPU s",
+            "words/CPU s", "cw2v/this", "peak RSS MB", "load avg"]
     for step in ("speed-1w-1e", "speed-1w-5e", "speed-2w-1e"):
         for s in systems:
             r = by.get((s, step, 1))
             if r:
                 rows.append([step, s, fmt(r["train_s"], ".1f"), fmt(r["vocab_s"], ".1f"),
                              fmt(r["words_per_s_per_thread"], ",.0f"),
-                             fmt(r.get("cpu_s"), ".1f"), fmt(r.get("words_per_cpu_s"), ",.0f"),
+                             fmt(r.get("cpu_s"), ".1f"), fmt(r.get("train_cpu_s"), ".1f"),
+                             fmt(r.get("words_per_cpu_s"), ",.0f"),
                              fmt(ratio(step, s), ".2f") if s != "cw2v" else "",
                              fmt(r["peak_rss_mb"], ",.0f"), fmt(r.get("loadavg_before"), ".1f")])
     tables = [("Speed, seed 1: wall s and words/s/thread of training alone (vocabulary pass "
-               "apart); CPU s of the whole run (vocabulary pass included, all threads) and raw "
-               "words x epochs per CPU second; cw2v/this on words per CPU second", head, rows)]
+               "apart); CPU s of the whole run (vocabulary pass included, all threads), of "
+               "training alone where it can be split, and raw words x epochs per CPU second of "
+               "the whole run; cw2v/this on words per CPU second", head, rows)]
 
     rows = []
     medians: dict[str, dict] = {}
