@@ -197,7 +197,7 @@ FASTTEXT_DEFAULTS: dict[str, object] = {
 FASTTEXT_UNSUPPORTED: dict[str, str] = {
     "-wordNgrams": "word n-grams (a supervised-model feature)",
     "-lrUpdateRate": "cw2v updates the learning rate continuously",
-    "-pretrainedVectors": "use cw2v train --subwords --init-vectors FILE",
+    "-pretrainedVectors": "starting from given vectors is not implemented for subwords",
     "-saveOutput": "the output matrix is in OUTPUT.bin",
     "-label": "a supervised-model flag", "-minCountLabel": "a supervised-model flag",
     "-cutoff": "a quantization flag", "-retrain": "a quantization flag",
