@@ -61,9 +61,9 @@ from .projector import CONFIG_FILE, METADATA_FILE, VECTORS_FILE, export_projecto
 
 try:  # issue 30's subword model and fastText's files (from their own branches; see the report)
     from .fasttext import FastText
-    from .fasttext_io import write_fasttext_bin, write_vec
+    from .fasttext_io import FastTextFile, write_fasttext_bin, write_vec
 except ImportError:  # pragma: no cover - this build has no subword model
-    FastText = write_fasttext_bin = write_vec = None  # type: ignore[assignment,misc]
+    FastText = FastTextFile = write_fasttext_bin = write_vec = None  # type: ignore[assignment,misc]
 
 if TYPE_CHECKING:
     from .vectors import Vectors
@@ -268,6 +268,28 @@ def _add_fasttext_commands(command) -> None:
             p.add_argument(flag, action=_Unsupported, help=argparse.SUPPRESS)
 
 
+def _fasttext_file(model) -> FastTextFile:
+    """A trained ``cw2v.FastText`` as fastText's ``.bin`` content (``cw2v.fasttext_io``): its
+    settings in fastText's names, its dictionary, input matrix (words, then buckets) and output
+    matrix (hierarchical softmax's when ``hs``)."""
+    c = model.config
+    args = {"dim": model.input_matrix.shape[1], "ws": c["window"], "epoch": c["epochs"],
+            "minCount": c["min_count"], "neg": c["n_neg"], "loss": "hs" if c["hs"] else "ns",
+            "model": "sg" if c["sg"] else "cbow", "bucket": model.bucket, "minn": model.min_n,
+            "maxn": model.max_n, "t": c["sample"], "ntokens": getattr(model, "raw_words", 0)}
+    return FastTextFile(args, model.vocab, model.counts, model.input_matrix,
+                        model.output_matrix)
+
+
+def _write_fasttext(model, bin_path: Path | None = None,
+                    vec_path: Path | None = None) -> None:
+    """Write ``model`` as fastText's ``.bin`` and/or ``.vec`` (its vocabulary's vectors)."""
+    if bin_path is not None:
+        write_fasttext_bin(bin_path, _fasttext_file(model))
+    if vec_path is not None:
+        write_vec(vec_path, model.vocab, model.wv.vectors)
+
+
 def _cmd_fasttext(args: argparse.Namespace) -> int:
     """``cw2v skipgram`` / ``cw2v cbow``: a subword model trained with fastText's flags, written
     to OUTPUT.bin (fastText's format) and OUTPUT.vec (its vectors, word2vec's text format)."""
@@ -287,8 +309,7 @@ def _cmd_fasttext(args: argparse.Namespace) -> int:
     if model.training_stopped is not None and model.training_stopped.startswith("interrupted"):
         raise Interrupted(f"training {model.training_stopped}; nothing was written to "
                           f"{bin_path}")
-    write_fasttext_bin(model, bin_path)
-    write_vec(model, vec_path)
+    _write_fasttext(model, bin_path, vec_path)
     log.info("wrote %s and %s", bin_path, vec_path)
     return 0
 
@@ -525,7 +546,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.format == "cw2v":
         model.save(output)
     elif args.format == "fasttext":
-        write_fasttext_bin(model, output)
+        _write_fasttext(model, bin_path=output)
     else:
         model.save_word2vec_format(output, binary=args.binary)
     kind = {"cw2v": "cw2v model", "fasttext": "fastText .bin"}.get(args.format) or (

@@ -137,21 +137,20 @@ class _StubFastText:
         return cls()
 
 
-def _stub_writer(kind):
-    def write(model, path):
-        assert isinstance(model, _StubFastText)
-        with open(path, "w") as f:
-            f.write(kind)
-    return write
+def _stub_write(model, bin_path=None, vec_path=None):
+    assert isinstance(model, _StubFastText)
+    for path, kind in ((bin_path, "bin"), (vec_path, "vec")):
+        if path is not None:
+            with open(path, "w") as f:
+                f.write(kind)
 
 
 @pytest.fixture
 def stub_model(monkeypatch):
-    """cli's FastText and fastText writers replaced by stubs (the command's own logic only)."""
+    """cli's FastText and its fastText writer replaced by stubs (the command's own logic)."""
     _StubFastText.calls = []
     monkeypatch.setattr(cli, "FastText", _StubFastText)
-    monkeypatch.setattr(cli, "write_fasttext_bin", _stub_writer("bin"))
-    monkeypatch.setattr(cli, "write_vec", _stub_writer("vec"))
+    monkeypatch.setattr(cli, "_write_fasttext", _stub_write)
     return _StubFastText
 
 
