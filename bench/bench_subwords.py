@@ -174,15 +174,18 @@ def train_gensim(spec: dict):
 
 
 def train_cw2v(spec: dict):
-    """cw2v.FastText.from_corpus (vocabulary and training times from the model's own record)."""
+    """cw2v.FastText.from_corpus (vocabulary and training times from the model's own record);
+    the corpus encoded afresh each run (``cache_dir=False``), as the others read theirs."""
     from cw2v.fasttext import FastText
+    from cw2v.subword_vectors import SubwordVectors
 
     t0, c0 = time.perf_counter(), cpu_s()
     m = FastText.from_corpus(spec["corpus"], sg=1, hs=0, n_neg=HYPER["neg"], d=HYPER["d"],
                              window=HYPER["window"], epochs=spec["epochs"], lr=HYPER["lr"],
                              sample=HYPER["sample"], min_count=HYPER["min_count"],
                              min_n=HYPER["min_n"], max_n=HYPER["max_n"], bucket=HYPER["bucket"],
-                             workers=spec["workers"], seed=spec["seed"], progress=False)
+                             workers=spec["workers"], seed=spec["seed"], progress=False,
+                             cache_dir=False)
     wall = time.perf_counter() - t0
     # The vocabulary pass and training are one call: their CPU seconds together only.
     spec["cpu"] = dict(cpu_s=cpu_s() - c0, vocab_cpu_s=None, train_cpu_s=None)
@@ -192,10 +195,11 @@ def train_cw2v(spec: dict):
     if vocab_s is None:
         vocab_s = wall - train_s
     if spec.get("save"):
-        from cw2v.fasttext_io import write_fasttext_bin
-        write_fasttext_bin(m, spec["save"])
-    wv = m.wv
-    return vocab_s, train_s, wv.__getitem__, list(getattr(wv, "vocab", None) or wv.words)
+        from cw2v.cli import _write_fasttext  # the glue cw2v skipgram writes its .bin with
+        _write_fasttext(m, bin_path=spec["save"])
+    # Any word's vector, composed from its n-grams (the vocabulary's: the same as m.wv's).
+    wv = SubwordVectors(m.vocab, m.input_matrix, m.min_n, m.max_n, m.bucket)
+    return vocab_s, train_s, wv.__getitem__, list(m.vocab)
 
 
 def vectors_of(lookup, words):
