@@ -4,6 +4,8 @@
 
     cw2v train corpus.txt -o vectors.txt --d 100 --epochs 5
     cw2v train -train corpus.txt -output vectors.bin -size 100 -binary 1   # word2vec.c's flags
+    cw2v skipgram -input corpus.txt -output model -minn 3 -maxn 6   # fastText's: model.bin, .vec
+    cw2v train corpus.txt -o model.bin --format fasttext --subwords --min-n 3 --max-n 6
     cw2v similar vectors.txt king queen -k 10
     cw2v analogy vectors.txt man king woman          # man : king :: woman : ?
     cw2v evaluate vectors.txt                        # Google analogies and WordSim-353
@@ -55,6 +57,7 @@ from ._files import (InputLike, check_distinct, check_output, check_text_encodin
 from ._reader import corpus_inputs
 from ._version import __version__
 from .io import detect_format  # noqa: F401 (cw2v.cli.detect_format, public before cw2v.io's)
+from .fasttext import FastText
 from .fasttext_io import read_fasttext_bin
 from .model import Word2Vec, load_vectors
 from .projector import CONFIG_FILE, METADATA_FILE, VECTORS_FILE, export_projector
@@ -162,6 +165,139 @@ With word2vec.c's flags, word2vec.c's defaults apply: -cbow 1, -alpha 0.05 for C
 
 #: The path that stands for standard input.
 STDIN = "-"
+
+
+# -- fastText's command lines (cw2v skipgram / cw2v cbow) ----------------------------------------
+
+#: fastText flag -> the cw2v training parameter (a row of ``cw2v.params``) it sets.
+FASTTEXT_FLAGS: dict[str, str] = {
+    "-dim": "d",
+    "-ws": "window",
+    "-epoch": "epochs",
+    "-neg": "n_neg",
+    "-thread": "workers",
+    "-lr": "lr",
+    "-t": "sample",
+    "-minCount": "min_count",
+    "-minn": "min_n",
+    "-maxn": "max_n",
+    "-bucket": "bucket",
+}
+
+#: fastText's defaults for ``skipgram`` and ``cbow`` (its src/args.cc), by cw2v parameter.
+#: Its learning rate decays linearly to 0 (cw2v's to ``min_lr``). Not here: ``-thread`` (12 in
+#: fastText; cw2v uses every core, its ``workers`` default).
+FASTTEXT_DEFAULTS: dict[str, object] = {
+    "d": 100, "window": 5, "epochs": 5, "n_neg": 5, "lr": 0.05, "sample": 1e-4,
+    "min_count": 5, "min_n": 3, "max_n": 6, "bucket": 2_000_000, "min_lr": 0.0,
+}
+
+#: fastText flags that ``skipgram``/``cbow`` take and cw2v does not: why, for the error.
+FASTTEXT_UNSUPPORTED: dict[str, str] = {
+    "-wordNgrams": "word n-grams (a supervised-model feature)",
+    "-lrUpdateRate": "cw2v updates the learning rate continuously",
+    "-pretrainedVectors": "starting from given vectors is not implemented for subwords",
+    "-saveOutput": "the output matrix is in OUTPUT.bin",
+    "-label": "a supervised-model flag", "-minCountLabel": "a supervised-model flag",
+    "-cutoff": "a quantization flag", "-retrain": "a quantization flag",
+    "-qnorm": "a quantization flag", "-qout": "a quantization flag", "-dsub": "a quantization flag",
+}
+
+FASTTEXT_COMMANDS = ("skipgram", "cbow")
+
+# fastText's help line of each flag (its src/args.cc), for --help.
+_FASTTEXT_HELP = {
+    "-dim": "size of word vectors", "-ws": "size of the context window",
+    "-epoch": "number of epochs", "-neg": "number of negatives sampled",
+    "-lr": "learning rate", "-t": "sampling threshold",
+    "-minCount": "minimal number of word occurences", "-minn": "min length of char ngram",
+    "-maxn": "max length of char ngram (0: no subwords)", "-bucket": "number of buckets",
+}
+
+
+def fasttext_settings(args: argparse.Namespace) -> dict[str, object]:
+    """The keyword arguments of ``FastText.from_corpus`` that a parsed ``cw2v skipgram`` or
+    ``cw2v cbow`` command line asks for: fastText's defaults, the flags given (by
+    ``FASTTEXT_FLAGS``), ``sg`` from the command, and ``-loss hs`` as hierarchical softmax
+    alone (``hs=1, n_neg=0``, as fastText ignores ``-neg`` then)."""
+    out = {**FASTTEXT_DEFAULTS, **{name: getattr(args, name) for name in FASTTEXT_FLAGS.values()}}
+    out["sg"] = 1 if args.command == "skipgram" else 0
+    out["hs"] = 1 if args.loss == "hs" else 0
+    if out["hs"]:
+        out["n_neg"] = 0
+    return out
+
+
+class _Unsupported(argparse.Action):
+    """A fastText flag cw2v does not implement: a one-line usage error naming it and why."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        raise UsageError(f"fastText's {option_string} is not supported by {parser.prog}: "
+                         f"{FASTTEXT_UNSUPPORTED[option_string]}")
+
+
+def _add_fasttext_commands(command) -> None:
+    """``cw2v skipgram`` and ``cw2v cbow``: fastText's flags and defaults (``FASTTEXT_FLAGS``,
+    ``FASTTEXT_DEFAULTS``), writing OUTPUT.bin and OUTPUT.vec."""
+    for name, model in (("skipgram", "skip-gram"), ("cbow", "CBOW")):
+        p = command(name, _cmd_fasttext, f"Train a {model} subword model with fastText's flags; "
+                    "write OUTPUT.bin and OUTPUT.vec, as fastText does.")
+        p.add_argument("-input", required=True, metavar="FILE",
+                       help="training file path ('-' reads standard input)")
+        p.add_argument("-output", required=True, metavar="OUTPUT",
+                       help="output file path, without extension: writes OUTPUT.bin and "
+                            "OUTPUT.vec")
+        for flag, dest in FASTTEXT_FLAGS.items():
+            if dest == "workers":
+                p.add_argument(flag, dest=dest, type=int, default=None, metavar="N",
+                               help="number of threads (fastText's default: 12; cw2v's: "
+                                    "every core)")
+                continue
+            default = FASTTEXT_DEFAULTS[dest]
+            kind = float if isinstance(default, float) else int
+            p.add_argument(flag, dest=dest, type=kind, default=default,
+                           metavar="F" if kind is float else "N",
+                           help=f"{_FASTTEXT_HELP[flag]} (cw2v's {dest}; default: {default})")
+        p.add_argument("-loss", choices=("ns", "hs"), default="ns",
+                       help="ns: negative sampling, hs: hierarchical softmax (default: ns)")
+        p.add_argument("-verbose", type=int, choices=(0, 1, 2), default=2, metavar="N",
+                       help="0 quiet, 1 log, 2 log and a progress bar on a terminal "
+                            "(default: 2)")
+        for flag in FASTTEXT_UNSUPPORTED:
+            p.add_argument(flag, action=_Unsupported, help=argparse.SUPPRESS)
+
+
+def _write_fasttext(model, bin_path: Path | None = None,
+                    vec_path: Path | None = None) -> None:
+    """Write ``model`` as fastText's ``.bin`` and/or ``.vec`` (its vocabulary's vectors)."""
+    if bin_path is not None:
+        model.save_fasttext_bin(bin_path)
+    if vec_path is not None:
+        model.save_fasttext_vec(vec_path)
+
+
+def _cmd_fasttext(args: argparse.Namespace) -> int:
+    """``cw2v skipgram`` / ``cw2v cbow``: a subword model trained with fastText's flags, written
+    to OUTPUT.bin (fastText's format) and OUTPUT.vec (its vectors, word2vec's text format)."""
+    corpus = sys.stdin.buffer if args.input == STDIN else args.input
+    bin_path, vec_path = Path(args.output + ".bin"), Path(args.output + ".vec")
+    outputs = [("-output", bin_path), ("-output", vec_path)]
+    for option, path in outputs:
+        check_output(path, f"{option} {path.suffix}")
+    check_distinct(outputs, corpus_inputs(corpus))
+    progress = None if args.verbose == 2 else False
+    try:
+        model = FastText.from_corpus(corpus, progress=progress, **fasttext_settings(args))
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted; nothing was written to {bin_path}") from None
+    if model.training_stopped is not None and model.training_stopped.startswith("interrupted"):
+        raise Interrupted(f"training {model.training_stopped}; nothing was written to "
+                          f"{bin_path}")
+    _write_fasttext(model, bin_path, vec_path)
+    log.info("wrote %s and %s", bin_path, vec_path)
+    return 0
+
+
 
 
 class UsageError(Exception):
@@ -281,6 +417,43 @@ def _print_neighbours(pairs: list[tuple[str, float]]) -> None:
 # -- commands ------------------------------------------------------------------------------------
 
 
+#: ``cw2v train --subwords``'s own parameters (issue 30's rows of ``cw2v.params``).
+SUBWORD_PARAMETERS = ("min_n", "max_n", "bucket")
+
+
+def _add_subword_options(p: argparse.ArgumentParser) -> None:
+    """``cw2v train --subwords`` and its options (--min-n, --max-n, --bucket; those the
+    parameter table already gives ``cw2v train`` are not added twice)."""
+    p.add_argument("--subwords", action="store_true",
+                   help="train fastText's subword model (cw2v.FastText): a word is its own row "
+                        "plus its character n-grams' rows, so any word gets a vector")
+    for name in SUBWORD_PARAMETERS:
+        if name not in params.BY_NAME:
+            p.add_argument(params.option(name), dest=name, type=int,
+                           default=FASTTEXT_DEFAULTS[name], metavar="N",
+                           help=f"with --subwords: {_FASTTEXT_HELP['-' + name.replace('_', '')]}"
+                                f" (default: {FASTTEXT_DEFAULTS[name]})")
+
+
+def _subword_settings(args: argparse.Namespace) -> dict:
+    """``--min-n``, ``--max-n`` and ``--bucket`` as keyword arguments (with ``--subwords``);
+    UsageError for options that need ``--subwords`` or that it cannot take."""
+    given = [params.option(n) for n in SUBWORD_PARAMETERS
+             if getattr(args, n) != FASTTEXT_DEFAULTS[n]]
+    if not args.subwords:
+        if given:
+            raise UsageError(f"{', '.join(given)} applies with --subwords only")
+        if args.format == "fasttext":
+            raise UsageError("--format fasttext needs --subwords")
+        return {}
+    for option, value in (("--resume", args.resume), ("--init-vectors", args.init_vectors)):
+        if value is not None:
+            raise UsageError(f"{option} is not supported with --subwords")
+    if args.format == "fasttext" and args.binary:
+        raise UsageError("--binary applies to --format word2vec only")
+    return {n: getattr(args, n) for n in SUBWORD_PARAMETERS}
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     """``cw2v train``: vectors from a corpus, written in word2vec's format or as a cw2v model;
     with ``--distributed``, this process's rank of an MPI job (rank 0 writes the outputs; an
@@ -313,6 +486,7 @@ def _train(args: argparse.Namespace, comm) -> int:
         raise UsageError("no output file given (-o OUT, or -output FILE)")
     if args.format == "cw2v" and args.binary:
         raise UsageError("--binary applies to --format word2vec only")
+    subwords = _subword_settings(args)
     if args.plot_curve is not None:
         plot.image_format(args.plot_curve)  # a bad extension fails before training, not after
     output = Path(args.output)
@@ -364,11 +538,13 @@ def _train(args: argparse.Namespace, comm) -> int:
         else:
             every = {} if args.checkpoint_every is None else {
                 "checkpoint_every": args.checkpoint_every}
-            model = Word2Vec.from_corpus(
+            init = {} if args.subwords else {"init_vectors": args.init_vectors}
+            model = (FastText if args.subwords else Word2Vec).from_corpus(
                 source, progress=args.progress, encoding=args.encoding, errors=args.errors,
-                checkpoint=args.checkpoint, cache_dir=cache_dir, **every,
-                init_vectors=args.init_vectors, lock_init=args.lock_init, **distributed, **rule,
-                **{name: getattr(args, name) for name in params.BY_NAME})
+                checkpoint=args.checkpoint, cache_dir=cache_dir, **every, **init,
+                lock_init=args.lock_init, **distributed, **rule,
+                **{name: getattr(args, name) for name in params.BY_NAME
+                   if name not in SUBWORD_PARAMETERS}, **subwords)
     except KeyboardInterrupt:
         raise Interrupted(f"interrupted; nothing was written to {output}") from None
     finally:
@@ -385,9 +561,11 @@ def _train(args: argparse.Namespace, comm) -> int:
         return 0  # every rank holds the same model: rank 0 writes it
     if args.format == "cw2v":
         model.save(output)
+    elif args.format == "fasttext":
+        _write_fasttext(model, bin_path=output)
     else:
         model.save_word2vec_format(output, binary=args.binary)
-    kind = "cw2v model" if args.format == "cw2v" else (
+    kind = {"cw2v": "cw2v model", "fasttext": "fastText .bin"}.get(args.format) or (
         "word2vec binary" if args.binary else "word2vec text")
     log.info("wrote %d vectors of dimension %d to %s (%s)", len(model.vocab), model.vector_size,
              output, kind)
@@ -723,11 +901,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "single line; '-' reads standard input")
     p.add_argument("--train", metavar="FILE", help=argparse.SUPPRESS)  # from -train FILE
     p.add_argument("-o", "--output", metavar="OUT", help="file to write (required)")
-    p.add_argument("--format", choices=("word2vec", "cw2v"), default="word2vec",
+    p.add_argument("--format", choices=("word2vec", "cw2v", "fasttext"), default="word2vec",
                    help="word2vec: word2vec.c's vectors (text, or binary with --binary); cw2v: "
-                        "the whole model in cw2v's native format (default: word2vec)")
+                        "the whole model in cw2v's native format; fasttext: fastText's .bin "
+                        "(with --subwords) (default: word2vec)")
     p.add_argument("--binary", action="store_true", help="write word2vec's binary format")
     params.add_options(p)  # one option per row of cw2v.params.PARAMETERS
+    _add_subword_options(p)
     p.add_argument("--encoding", default="utf-8", type=_text_encoding,
                    help="corpus encoding (default: utf-8)")
     p.add_argument("--errors", default="strict", choices=("strict", "replace", "ignore"),
@@ -865,6 +1045,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show a progress bar (default: when stderr is a terminal)")
     p.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
+
+    _add_fasttext_commands(command)
     return parser
 
 
@@ -896,6 +1078,9 @@ _API_TO_CLI = {
 _CLI_WORDS = {"train": _API_TO_CLI["errors"] + _API_TO_CLI["cache"],
               **{c: _API_TO_CLI["unicode"] for c in ("similar", "analogy", "evaluate", "plot",
                                                       "export")}}
+# cw2v skipgram / cbow: a parameter named in a message is said as its fastText flag.
+_CLI_WORDS.update({c: [(rf"(?<![\w-]){name}(?= must| \()", flag)
+                       for flag, name in FASTTEXT_FLAGS.items()] for c in FASTTEXT_COMMANDS})
 
 
 def _in_cli_words(message: str, rules) -> str:
@@ -912,7 +1097,8 @@ def _configure_logging(args: argparse.Namespace) -> None:
     """Warnings from every logger; cw2v's INFO messages too when training (unless --quiet)."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s",
                         datefmt="%H:%M:%S")
-    if args.command in ("train", "phrases") and not args.quiet:
+    if (args.command in ("train", "phrases") and not args.quiet
+            or args.command in FASTTEXT_COMMANDS and args.verbose > 0):
         logging.getLogger("cw2v").setLevel(logging.INFO)
     if args.command in _CLI_WORDS:  # warnings too name the command's options, not the API's
         rules = _CLI_WORDS[args.command]

@@ -8,6 +8,9 @@
     gensim's ``Word2Vec`` arguments and the cw2v parameter each becomes.
 ``.. cw2v-word2vec-flags::``
     word2vec.c's flags and the ``cw2v train`` option each becomes (``cw2v.cli.WORD2VEC_FLAGS``).
+``.. cw2v-fasttext-flags::``
+    fastText's flags, the cw2v parameter each sets and fastText's default
+    (``cw2v.cli.FASTTEXT_FLAGS``, ``FASTTEXT_DEFAULTS``, ``FASTTEXT_UNSUPPORTED``).
 
 Docstrings that carry reStructuredText section titles (``Title`` over ``-----``) are turned
 into rubrics, since a title cannot sit inside an autodoc directive.
@@ -96,6 +99,26 @@ class Word2VecFlagsDirective(_Generated):
         return _table(["word2vec.c", "cw2v train"], rows, [25, 75])
 
 
+class FastTextFlagsDirective(_Generated):
+    def lines(self) -> list[str]:
+        from cw2v import cli
+
+        rows = [["``-input FILE``", "the corpus", "(required)"],
+                ["``-output OUTPUT``", "writes ``OUTPUT.bin`` and ``OUTPUT.vec``", "(required)"]]
+        for flag, name in cli.FASTTEXT_FLAGS.items():
+            default = "12 (cw2v: every core)" if name == "workers" else _literal(
+                cli.FASTTEXT_DEFAULTS[name])
+            rows.append([f"``{flag} VALUE``", f"``{name}``", default])
+        rows.append(["``-loss ns|hs``", "``ns``: ``hs=0``; ``hs``: ``hs=1, n_neg=0``",
+                     "``'ns'``"])
+        rows.append(["``-verbose 0|1|2``", "0 quiet, 1 log, 2 log and progress bar", "``2``"])
+        rows.append(["(no flag)", "``min_lr``: the rate decays to 0, as fastText's",
+                     _literal(cli.FASTTEXT_DEFAULTS["min_lr"])])
+        for flag, why in cli.FASTTEXT_UNSUPPORTED.items():
+            rows.append([f"``{flag} VALUE``", f"refused: {why}", ""])
+        return _table(["fastText", "cw2v parameter", "default"], rows, [25, 50, 25])
+
+
 class CliDirective(_Generated):
     def lines(self) -> list[str]:
         from cw2v import cli
@@ -139,5 +162,6 @@ def setup(app):
     app.add_directive("cw2v-parameters", ParametersDirective)
     app.add_directive("cw2v-gensim-names", GensimNamesDirective)
     app.add_directive("cw2v-word2vec-flags", Word2VecFlagsDirective)
+    app.add_directive("cw2v-fasttext-flags", FastTextFlagsDirective)
     app.connect("autodoc-process-docstring", _titles_to_rubrics, priority=400)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
