@@ -273,17 +273,29 @@ def _unit(rows: np.ndarray, divisors: np.ndarray) -> np.ndarray:
     return out
 
 
-def _cosines(model: Vectors, limit: int, divisors: np.ndarray, queries: np.ndarray) -> np.ndarray:
-    """Cosines of the unit ``queries`` (rows) with the first ``limit`` rows of ``model``
-    (columns), normalising those a block of rows at a time: no V x d copy is made."""
+def _unit_blocks(model: Vectors, limit: int, divisors: np.ndarray) -> Callable:
+    """A function giving ``(start, unit rows)`` over the first ``limit`` rows: the rows
+    normalised once, as one block, when they take no more memory than a block of scores;
+    otherwise a block of rows (about 4 MiB) at a time, normalised anew at each use."""
+    if limit * model.vector_size <= _BLOCK_ELEMENTS:
+        whole = [(0, _unit(model.vectors[:limit], divisors))]
+        return lambda: whole
+    return lambda: ((start, _unit(rows, divisors[start:start + rows.shape[0]]))
+                    for start, rows in model._blocks(limit))
+
+
+def _cosines(unit_blocks: Callable, limit: int, queries: np.ndarray) -> np.ndarray:
+    """Cosines of the unit ``queries`` (rows) with the ``limit`` candidate rows (columns)."""
+    blocks = unit_blocks()
+    if isinstance(blocks, list):  # one block, normalised once: one product
+        return queries @ blocks[0][1].T
     out = np.empty((queries.shape[0], limit), dtype=np.float32)
-    for start, rows in model._blocks(limit):
-        stop = start + rows.shape[0]
-        out[:, start:stop] = queries @ _unit(rows, divisors[start:stop]).T
+    for start, unit in blocks:
+        out[:, start:start + unit.shape[0]] = queries @ unit.T
     return out
 
 
-def _scores(model: Vectors, limit: int, divisors: np.ndarray, ia, ib, ic,
+def _scores(model: Vectors, limit: int, divisors: np.ndarray, unit_blocks: Callable, ia, ib, ic,
             method: str) -> np.ndarray:
     """Scores of every candidate row (columns) for each question of a block (rows)."""
     matrix = model.vectors
@@ -294,13 +306,17 @@ def _scores(model: Vectors, limit: int, divisors: np.ndarray, ia, ib, ic,
     if method == "add":
         # 3CosAdd: cos(x, b - a + c); scaling the query does not change the argmax.
         query = unit_rows(ib) + unit_rows(ic) - unit_rows(ia)
-        return _cosines(model, limit, divisors, query)
+        return _cosines(unit_blocks, limit, query)
     # 3CosMul, gensim's most_similar_cosmul: (1 + cos) / 2 shifts cosines to [0, 1].
-    m = len(ia)
-    cos = _cosines(model, limit, divisors, unit_rows(np.concatenate([ib, ic, ia])))
-    cos += 1.0
-    cos *= 0.5
-    cos_b, cos_c, cos_a = cos[:m], cos[m:2 * m], cos[2 * m:]
+    cos_b = _cosines(unit_blocks, limit, unit_rows(ib))
+    cos_b += 1.0
+    cos_b *= 0.5
+    cos_c = _cosines(unit_blocks, limit, unit_rows(ic))
+    cos_c += 1.0
+    cos_c *= 0.5
+    cos_a = _cosines(unit_blocks, limit, unit_rows(ia))
+    cos_a += 1.0
+    cos_a *= 0.5
     cos_a += _COSMUL_EPS
     cos_b *= cos_c
     cos_b /= cos_a
@@ -310,14 +326,17 @@ def _scores(model: Vectors, limit: int, divisors: np.ndarray, ia, ib, ic,
 def _predict(model: Vectors, limit: int, ia: np.ndarray, ib: np.ndarray, ic: np.ndarray,
              key_row: np.ndarray, method: str) -> np.ndarray:
     """The predicted row (among the first ``limit``) of each question (gensim's rule), -1 where
-    there is no candidate. Memory: a block of scores and a block of unit rows, whatever V."""
+    there is no candidate. Memory: a block of scores and at most as much of unit rows,
+    whatever V."""
     out = np.full(len(ia), -1, dtype=np.intp)
     divisors = model._divisors(slice(0, limit))
+    unit_blocks = _unit_blocks(model, limit, divisors)
     block = max(1, _BLOCK_ELEMENTS // max(limit, 1))
     for start in range(0, len(ia), block):
         stop = min(start + block, len(ia))
         a, b, c = ia[start:stop], ib[start:stop], ic[start:stop]
-        scores = _scores(model, limit, divisors, a, b, c, method)
+        scores = row = None  # (the last block's scores go before the next are made)
+        scores = _scores(model, limit, divisors, unit_blocks, a, b, c, method)
         local = np.arange(stop - start)
         saved = np.stack([scores[local, a], scores[local, b], scores[local, c]])
         scores[local, a] = -np.inf
