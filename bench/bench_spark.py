@@ -44,8 +44,10 @@ from __future__ import annotations
 import argparse
 import json
 import lzma
+import math
 import os
 import statistics
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -109,8 +111,30 @@ def quality(vectors) -> dict:
 # -- Spark ----------------------------------------------------------------------------------------
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux /proc), NaN elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+def spark_child(path: Path, partitions: int, iterations: int, seed: int) -> dict:
+    """``spark_run`` in a child process of its own: a fresh JVM each time, started in the
+    timing "with startup"."""
+    command = [sys.executable, __file__, "--child", str(path), str(partitions),
+               str(iterations), str(seed)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"the Spark child failed ({done.returncode}): {done.stderr[-800:]}")
+    return json.loads(done.stdout.splitlines()[-1])
+
+
 def spark_run(path: Path, counts: Counter, partitions: int, iterations: int, seed: int) -> dict:
-    """One MLlib Word2Vec training in a fresh local[2] session: times, words/s, quality."""
+    """One MLlib Word2Vec training in a fresh local[2] session: times, the JVM's CPU seconds
+    during ``fit``, words/s, quality."""
     from cw2v import Vectors
 
     t_start = time.perf_counter()
@@ -119,7 +143,7 @@ def spark_run(path: Path, counts: Counter, partitions: int, iterations: int, see
     from pyspark.ml.feature import Word2Vec as SparkWord2Vec
 
     spark = (SparkSession.builder.master("local[2]").appName("cw2v-bench-spark")
-             .config("spark.driver.memory", "6g").config("spark.ui.enabled", "false")
+             .config("spark.driver.memory", "4g").config("spark.ui.enabled", "false")
              .config("spark.ui.showConsoleProgress", "false")
              .config("spark.driver.host", "127.0.0.1")
              .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate())
@@ -128,12 +152,16 @@ def spark_run(path: Path, counts: Counter, partitions: int, iterations: int, see
         frame = (spark.read.text(str(path))
                  .select(F.split(F.col("value"), " ").alias("text")).cache())
         frame.count()
+        gateway = getattr(spark.sparkContext, "_gateway", None)
+        jvm = getattr(getattr(gateway, "proc", None), "pid", None)
+        cpu0 = _cpu_seconds(jvm) if jvm else float("nan")
         t_fit = time.perf_counter()
         model = SparkWord2Vec(vectorSize=D, windowSize=WINDOW, minCount=MIN_COUNT,
                               maxIter=iterations, numPartitions=partitions, seed=seed,
                               maxSentenceLength=SENTENCE, inputCol="text",
                               outputCol="vector").fit(frame)
         fit_s = time.perf_counter() - t_fit
+        fit_cpu_s = (_cpu_seconds(jvm) if jvm else float("nan")) - cpu0
         rows = model.getVectors().collect()
     finally:
         spark.stop()
@@ -142,9 +170,9 @@ def spark_run(path: Path, counts: Counter, partitions: int, iterations: int, see
     vectors = Vectors([r["word"] for r in rows],
                       np.array([r["vector"].toArray() for r in rows], dtype=np.float32))
     words = sum(c for c in counts.values() if c >= MIN_COUNT)
-    return {"fit_s": fit_s, "total_s": total_s, "words_per_s": words * iterations / fit_s,
-            "vocab": len(vectors), "finite": bool(np.isfinite(vectors.vectors).all()),
-            **quality(vectors)}
+    return {"fit_s": fit_s, "total_s": total_s, "fit_cpu_s": fit_cpu_s,
+            "words_per_s": words * iterations / fit_s, "vocab": len(vectors),
+            "finite": bool(np.isfinite(vectors.vectors).all()), **quality(vectors)}
 
 
 # -- cw2v -----------------------------------------------------------------------------------------
@@ -160,13 +188,13 @@ def cw2v_run(path: Path, iterations: int, seed: int, workers: int, sample: float
     """One cw2v SG-HS training in this process (K=1)."""
     from cw2v import Word2Vec
 
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     model = Word2Vec.from_corpus(str(path), progress=False, cache_dir=False,
                                  **cw2v_settings(iterations, seed, workers=workers,
                                                  sample=sample))
-    fit_s = time.perf_counter() - t0
+    fit_s, fit_cpu_s = time.perf_counter() - t0, time.process_time() - cpu0
     words = sum(e.words for e in model.epoch_history)
-    return {"fit_s": fit_s, "total_s": fit_s, "words_per_s": words / fit_s,
+    return {"fit_s": fit_s, "total_s": fit_s, "fit_cpu_s": fit_cpu_s, "words_per_s": words / fit_s,
             "vocab": len(model.wv), "finite": bool(np.isfinite(model.wv.vectors).all()),
             **quality(model.wv)}
 
@@ -200,7 +228,7 @@ def cw2v_dist_run(path: Path, iterations: int, seed: int, size: int, modules,
     from cw2v.corpus import build
 
     comm, distributed = modules
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     vocab, encoded = build(str(path), min_count=MIN_COUNT)
     settings = cw2v_settings(iterations, seed, workers=1, sample=0.0)
 
@@ -211,16 +239,16 @@ def cw2v_dist_run(path: Path, iterations: int, seed: int, size: int, modules,
         return model if communicator.rank == 0 else None
 
     model = comm.LocalGroup(size).run(rank_main)[0]
-    fit_s = time.perf_counter() - t0
+    fit_s, fit_cpu_s = time.perf_counter() - t0, time.process_time() - cpu0
     words = len(encoded.tokens) * iterations
-    return {"fit_s": fit_s, "total_s": fit_s, "words_per_s": words / fit_s,
+    return {"fit_s": fit_s, "total_s": fit_s, "fit_cpu_s": fit_cpu_s, "words_per_s": words / fit_s,
             "vocab": len(model.wv), "finite": bool(np.isfinite(model.wv.vectors).all()),
             **quality(model.wv)}
 
 
 # -- driver ---------------------------------------------------------------------------------------
 
-FIGURES = ("fit_s", "total_s", "words_per_s", "analogy", "wordsim")
+FIGURES = ("fit_s", "total_s", "fit_cpu_s", "words_per_s", "analogy", "wordsim")
 
 
 def medians(rows: list[dict]) -> list[dict]:
@@ -230,7 +258,7 @@ def medians(rows: list[dict]) -> list[dict]:
         if "error" not in row:
             groups.setdefault(_key(row)[:-1], []).append(row)
     return [{"system": s, "K": k, "workers": w, "sample": smp, "rule": rule, "runs": len(g),
-             **{f: statistics.median(r[f] for r in g) for f in FIGURES}}
+             **{f: statistics.median(r.get(f, math.nan) for r in g) for f in FIGURES}}
             for (s, k, w, smp, rule), g in groups.items()]
 
 
@@ -239,8 +267,11 @@ def _key(row: dict) -> tuple:
     return row["system"], row["K"], row["workers"], row["sample"], row.get("rule"), row["seed"]
 
 
-def write(out: Path, report: dict) -> None:
-    """The report as JSON, replaced atomically (a partial run leaves the rows so far)."""
+def write(out: Path, report: dict, row: dict) -> None:
+    """Add ``row`` to the report (replacing a row of the same configuration and seed) and write
+    it as JSON, atomically; rows another run wrote to the file meanwhile are kept."""
+    rows = json.loads(out.read_text())["rows"] if out.exists() else report["rows"]
+    report["rows"] = [r for r in rows if _key(r) != _key(row)] + [row]
     report["medians"] = medians(report["rows"])
     tmp = out.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(report, indent=1) + "\n")
@@ -248,6 +279,12 @@ def write(out: Path, report: dict) -> None:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--child"]:  # spark_child's process: one row as JSON on stdout
+        path = Path(argv[1])
+        row = spark_run(path, word_counts(path), *map(int, argv[2:5]))
+        print(json.dumps(row))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--iterations", type=int, default=5,
                         help="MLlib's numIterations and cw2v's epochs (default 5)")
@@ -269,8 +306,7 @@ def main(argv=None) -> int:
     counts = word_counts(path)
     report = json.loads(out.read_text()) if out.exists() else {}
     report.update({
-        "command": "python bench/bench_spark.py " + " ".join(argv if argv is not None
-                                                             else sys.argv[1:]),
+        "command": "python bench/bench_spark.py " + " ".join(argv),
         "cpu": cpu_model(), "cores": os.cpu_count(),
         "machine": "shared with other jobs: times are noisy",
         "corpus": f"{args.corpus}, {sum(counts.values())} tokens in lines of {SENTENCE}",
@@ -290,7 +326,7 @@ def main(argv=None) -> int:
                 sys.exit('bench: the Spark rows need pyspark (pip install "cw2v[bench]") and a '
                          'Java runtime')
             jobs += [("spark", k, 1, 0.0, None, seed,
-                      lambda k=k, s=seed: spark_run(path, counts, k, args.iterations, s))
+                      lambda k=k, s=seed: spark_child(path, k, args.iterations, s))
                      for k in args.partitions]
         if "cw2v" in args.systems:
             jobs += [("cw2v", 1, w, smp, None, seed,
@@ -319,15 +355,15 @@ def main(argv=None) -> int:
         except Exception as exc:  # one failed configuration does not lose the others
             row["error"] = f"{type(exc).__name__}: {exc}"[:500]
         print(f"  {row}", flush=True)
-        report["rows"] = [r for r in report["rows"] if _key(r) != _key(row)] + [row]
-        write(out, report)
+        write(out, report, row)
 
     print(f"\n{'system':10} {'K':>2} {'workers':>7} {'sample':>6} {'rule':>6} {'train s':>8} "
-          f"{'total s':>8} {'words/s':>10} {'analogy':>8} {'WS353':>6}")
+          f"{'total s':>8} {'CPU s':>7} {'words/s':>10} {'analogy':>8} {'WS353':>6}")
     for m in medians(report["rows"]):
         print(f"{m['system']:10} {m['K']:2d} {m['workers']:7d} {m['sample']:6g} "
               f"{m['rule'] or '':>6} "
-              f"{m['fit_s']:8.1f} {m['total_s']:8.1f} {m['words_per_s']:10.0f} "
+              f"{m['fit_s']:8.1f} {m['total_s']:8.1f} {m['fit_cpu_s']:7.1f} "
+              f"{m['words_per_s']:10.0f} "
               f"{m['analogy']:8.4f} {m['wordsim']:6.3f}")
     return 0
 
