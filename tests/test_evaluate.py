@@ -590,12 +590,21 @@ def small_trained() -> Vectors:
     return model.wv
 
 
+@pytest.mark.parametrize("blockwise", [False, True], ids=["rows-once", "rows-by-block"])
 @pytest.mark.parametrize("method", ["add", "mul"])
-def test_same_answers_as_the_old_unit_copy(small_trained, method, tmp_path):
+def test_same_answers_as_the_old_unit_copy(small_trained, method, blockwise, tmp_path,
+                                           monkeypatch):
     """Issue 31: analogies no longer normalise a V x d copy, and answer exactly as before.
     Every other question's expected word is the old code's answer, so the accuracy pins each
-    answer, not just a count."""
+    answer, not just a count. ``rows-by-block``: the searched rows outgrow a block of scores,
+    so they are normalised 100 rows at a time, for blocks of 20 questions."""
     v, limit = small_trained, 600
+    if blockwise:
+        import cw2v.vectors
+
+        monkeypatch.setattr(ev, "_BLOCK_ELEMENTS", 20 * limit)
+        monkeypatch.setattr(cw2v.vectors, "_BLOCK_BYTES", 100 * 4 * v.vector_size)
+        assert limit * v.vector_size > ev._BLOCK_ELEMENTS
     rows = {w.upper(): i for i, w in enumerate(v.vocab[:limit])}
     questions, sections = [], []
     for line in question_lines():
