@@ -7,8 +7,8 @@ tree's (issue 31's change: the one before it normalised a V x d copy of the matr
 call). Both run in this process on bench_eval.py's vectors (gensim's wiki8, one epoch, ~71k x
 100, trained on the first run of either script and cached): ``analogies`` (3CosAdd and 3CosMul
 over the packaged Google set) and ``word_pairs`` (WordSim-353), old and new alternating each
-round (the order swapped every round). Printed: the median time of each, their ratio, the
-peak of Python-tracked memory of one call (tracemalloc, which sees NumPy's arrays) and whether
+round (the order swapped every round). Printed: the median wall and CPU (process) time of
+each, their ratios, the peak of Python-tracked memory of one call (tracemalloc, which sees NumPy's arrays) and whether
 the results are equal.
 """
 from __future__ import annotations
@@ -55,6 +55,8 @@ def main(argv=None) -> int:
     parser.add_argument("--old", required=True, help="the git commit to compare with")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--restrict-vocab", type=int, default=30000)
+    parser.add_argument("--tasks", nargs="+", default=["add", "mul", "pairs"],
+                        choices=["add", "mul", "pairs"])
     args = parser.parse_args(argv)
     from bench_eval import cached_vectors
     from common import cpu_model
@@ -70,20 +72,25 @@ def main(argv=None) -> int:
         "analogies mul": lambda m: m.analogies(vecs, restrict_vocab=r, method="mul"),
         "word_pairs": lambda m: m.word_pairs(vecs),
     }
+    tasks = {name: task for name, task in tasks.items() if name.split()[-1] in args.tasks
+             or (name == "word_pairs" and "pairs" in args.tasks)}
     print(f"{len(vecs)} x {vecs.vector_size} vectors; restrict_vocab={r}; old = {args.old}, "
           f"new = working tree; {args.rounds} rounds alternating; {cpu_model()}, machine "
           f"shared with other jobs")
-    print(f"{'':14} {'old s':>7} {'new s':>7} {'new/old':>7} {'old MB':>7} {'new MB':>7} same")
+    print(f"{'':14} {'old s':>7} {'new s':>7} {'new/old':>7} {'old CPU':>7} {'new CPU':>7} "
+          f"{'new/old':>7} {'old MB':>7} {'new MB':>7} same")
     worst = 0
     for name, task in tasks.items():
         times = {"old": [], "new": []}
+        cpu = {"old": [], "new": []}
         results = {}
         for k in range(args.rounds):
             for label, module in (("old", old), ("new", new))[::1 if k % 2 == 0 else -1]:
                 vecs.invalidate_norms()
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 results[label] = task(module)
                 times[label].append(time.perf_counter() - t0)
+                cpu[label].append(time.process_time() - c0)
         peaks = {}
         for label, module in (("old", old), ("new", new)):
             vecs.invalidate_norms()
@@ -92,8 +99,10 @@ def main(argv=None) -> int:
         same = repr(dataclasses.asdict(results["old"])) == repr(dataclasses.asdict(results["new"]))
         worst |= not same
         t_old, t_new = statistics.median(times["old"]), statistics.median(times["new"])
-        print(f"{name:14} {t_old:7.3f} {t_new:7.3f} {t_new / t_old:7.2f} {peaks['old']:7.1f} "
-              f"{peaks['new']:7.1f} {same}")
+        c_old, c_new = statistics.median(cpu["old"]), statistics.median(cpu["new"])
+        print(f"{name:14} {t_old:7.3f} {t_new:7.3f} {t_new / t_old:7.2f} {c_old:7.3f} "
+              f"{c_new:7.3f} {c_new / c_old:7.2f} {peaks['old']:7.1f} {peaks['new']:7.1f} "
+              f"{same}")
     return int(worst)
 
 
