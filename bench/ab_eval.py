@@ -4,12 +4,13 @@
 
 REV is a git commit of this repository whose ``cw2v/evaluate.py`` is compared with the working
 tree's (issue 31's change: the one before it normalised a V x d copy of the matrix for every
-call). Both run in this process on bench_eval.py's vectors (gensim's wiki8, one epoch, ~71k x
-100, trained on the first run of either script and cached): ``analogies`` (3CosAdd and 3CosMul
-over the packaged Google set) and ``word_pairs`` (WordSim-353), old and new alternating each
-round (the order swapped every round). Printed: the median wall and CPU (process) time of
-each, their ratios, the peak of Python-tracked memory of one call (tracemalloc, which sees NumPy's arrays) and whether
-the results are equal.
+call). Both run in this process on bench_eval.py's vectors (gensim's wiki8, one epoch, 68,038
+x 100, trained on the first run of either script and cached): ``analogies`` (3CosAdd and
+3CosMul over the packaged Google set) and ``word_pairs`` (WordSim-353), old and new
+alternating each round (the order swapped every round); ``--tasks`` picks among them.
+Printed: the median wall and CPU (process) time of each, their ratios, the peak of
+Python-tracked memory of one call (tracemalloc, which sees NumPy's arrays) and whether the
+results are equal.
 """
 from __future__ import annotations
 

@@ -27,15 +27,18 @@ Against it, in the same script:
   module's ``DEFAULT_RULE``; ``mllib`` is MLlib's averaging, reproduced). Skipped, saying so,
   where those modules are absent.
 
-Each row reports the wall time of training only (MLlib's ``fit``, which includes its
-vocabulary pass, on a DataFrame already read and cached; cw2v's ``from_corpus``, vocabulary
-pass included) and with startup (for Spark: the JVM and session, reading the text, ``fit`` and
-``getVectors``), words/s (in-vocabulary tokens x passes / training time), and quality on the
-vectors returned (``model.getVectors()`` as a ``cw2v.Vectors``, rows by descending count):
-Google analogies (3CosAdd, restrict_vocab=30000) and WordSim-353 Spearman, by
-``cw2v.evaluate``. Rows are written to ``--out`` (default
-``bench/results/spark-<iterations>it.json``) as each finishes, with the medians over ``--runs``
-(seeds 1, 2, ...). Needs the shared data folder (../shared/data beside the repository, or
+Each Spark fit runs in a child process of its own (a fresh JVM). Each row reports the wall
+time of training only (MLlib's ``fit``, which includes its vocabulary pass, on a DataFrame
+already read and cached; cw2v's ``from_corpus``, vocabulary pass included) and with startup
+(for Spark: the JVM and session, reading the text, ``fit`` and ``getVectors``), the CPU seconds
+of training (the JVM's user + system time during ``fit``, from /proc; cw2v's process time: the
+figure to compare on a shared machine), words/s (in-vocabulary tokens x passes / training
+time), and quality on the vectors returned (``model.getVectors()`` as a ``cw2v.Vectors``,
+rows by descending count): Google analogies (3CosAdd, restrict_vocab=30000) and WordSim-353
+Spearman, by ``cw2v.evaluate``. Rows are added to ``--out`` (default
+``bench/results/spark-<iterations>it.json``; rows of other configurations already there are
+kept, so several runs can share it) as each finishes, with the medians over ``--runs`` (seeds
+1, 2, ...). Needs the shared data folder (../shared/data beside the repository, or
 $CW2V_SHARED_DATA) and, for the Spark rows, pyspark with a Java runtime (``pip install
 "cw2v[bench]"``, and e.g. Debian's ``openjdk-17-jre-headless``).
 """
