@@ -211,8 +211,9 @@ def analogies(model: Vectors, path: PathLike | None = None, *, restrict_vocab: i
     compute-accuracy), so accuracies agree with it on the same vectors up to floating-point
     near-ties: the rows of a, b and c are excluded from the answers, and an answer whose key
     equals a question word's (another case variant) is passed over, considering at most the
-    5 best answers as gensim does. Scores are computed for blocks of questions as one matrix
-    product against the unit vectors of the restricted vocabulary.
+    5 best answers as gensim does. Scores are computed for blocks of questions as matrix
+    products against the restricted vocabulary's rows, each block of rows normalised by its
+    cached norms as it is used: no normalised V x d copy is made.
     """
     if method not in ("add", "mul"):
         raise ValueError(f"method must be 'add' or 'mul', got {method!r}")
@@ -228,8 +229,7 @@ def analogies(model: Vectors, path: PathLike | None = None, *, restrict_vocab: i
             if a in ok and b in ok and c in ok and e in ok]
     q = np.array(rows, dtype=np.intp).reshape(-1, 5)
     sec, ia, ib, ic, ie = q.T
-    unit = np.ascontiguousarray(model.unit_vectors[:limit], dtype=np.float32)
-    predicted = _predict(unit, ia, ib, ic, key_row, method)
+    predicted = _predict(model, limit, ia, ib, ic, key_row, method)
     hits = key_row[predicted] == ie if len(q) else np.zeros(0, dtype=bool)
     # A prediction of -1 (no candidate at all) is never right.
     hits &= predicted >= 0
@@ -261,20 +261,60 @@ def _ratio(num, den) -> float:
     return float(num) / float(den) if den else math.nan
 
 
-def _scores(unit: np.ndarray, ia, ib, ic, method: str) -> np.ndarray:
+def _unit(rows: np.ndarray, divisors: np.ndarray) -> np.ndarray:
+    """``rows`` scaled to unit length as float32 (``divisors``: their norms, zeros made tiny),
+    the arithmetic of ``Vectors.unit_vectors``, so the same bits."""
+    if rows.dtype == np.float16:
+        rows = rows.astype(np.float32)
+    out = np.empty(rows.shape, dtype=np.float32)
+    # A row holding inf becomes NaN (inf / inf), as in Vectors.unit_vectors.
+    with np.errstate(invalid="ignore"):
+        np.divide(rows, divisors[:, None], out=out)
+    return out
+
+
+def _unit_blocks(model: Vectors, limit: int, divisors: np.ndarray) -> Callable:
+    """A function giving ``(start, unit rows)`` over the first ``limit`` rows: the rows
+    normalised once, as one block, when they take no more memory than a block of scores;
+    otherwise a block of rows (about 4 MiB) at a time, normalised anew at each use."""
+    if limit * model.vector_size <= _BLOCK_ELEMENTS:
+        whole = [(0, _unit(model.vectors[:limit], divisors))]
+        return lambda: whole
+    return lambda: ((start, _unit(rows, divisors[start:start + rows.shape[0]]))
+                    for start, rows in model._blocks(limit))
+
+
+def _cosines(unit_blocks: Callable, limit: int, queries: np.ndarray) -> np.ndarray:
+    """Cosines of the unit ``queries`` (rows) with the ``limit`` candidate rows (columns)."""
+    blocks = unit_blocks()
+    if isinstance(blocks, list):  # one block, normalised once: one product
+        return queries @ blocks[0][1].T
+    out = np.empty((queries.shape[0], limit), dtype=np.float32)
+    for start, unit in blocks:
+        out[:, start:start + unit.shape[0]] = queries @ unit.T
+    return out
+
+
+def _scores(model: Vectors, limit: int, divisors: np.ndarray, unit_blocks: Callable, ia, ib, ic,
+            method: str) -> np.ndarray:
     """Scores of every candidate row (columns) for each question of a block (rows)."""
+    matrix = model.vectors
+
+    def unit_rows(rows):
+        return _unit(matrix[rows], divisors[rows])
+
     if method == "add":
         # 3CosAdd: cos(x, b - a + c); scaling the query does not change the argmax.
-        query = unit[ib] + unit[ic] - unit[ia]
-        return query @ unit.T
+        query = unit_rows(ib) + unit_rows(ic) - unit_rows(ia)
+        return _cosines(unit_blocks, limit, query)
     # 3CosMul, gensim's most_similar_cosmul: (1 + cos) / 2 shifts cosines to [0, 1].
-    cos_b = unit[ib] @ unit.T
+    cos_b = _cosines(unit_blocks, limit, unit_rows(ib))
     cos_b += 1.0
     cos_b *= 0.5
-    cos_c = unit[ic] @ unit.T
+    cos_c = _cosines(unit_blocks, limit, unit_rows(ic))
     cos_c += 1.0
     cos_c *= 0.5
-    cos_a = unit[ia] @ unit.T
+    cos_a = _cosines(unit_blocks, limit, unit_rows(ia))
     cos_a += 1.0
     cos_a *= 0.5
     cos_a += _COSMUL_EPS
@@ -283,16 +323,20 @@ def _scores(unit: np.ndarray, ia, ib, ic, method: str) -> np.ndarray:
     return cos_b
 
 
-def _predict(unit: np.ndarray, ia: np.ndarray, ib: np.ndarray, ic: np.ndarray,
+def _predict(model: Vectors, limit: int, ia: np.ndarray, ib: np.ndarray, ic: np.ndarray,
              key_row: np.ndarray, method: str) -> np.ndarray:
-    """The predicted row of each question (gensim's rule), -1 where there is no candidate."""
-    n_rows = unit.shape[0]
+    """The predicted row (among the first ``limit``) of each question (gensim's rule), -1 where
+    there is no candidate. Memory: a block of scores and at most as much of unit rows,
+    whatever V."""
     out = np.full(len(ia), -1, dtype=np.intp)
-    block = max(1, _BLOCK_ELEMENTS // max(n_rows, 1))
+    divisors = model._divisors(slice(0, limit))
+    unit_blocks = _unit_blocks(model, limit, divisors)
+    block = max(1, _BLOCK_ELEMENTS // max(limit, 1))
     for start in range(0, len(ia), block):
         stop = min(start + block, len(ia))
         a, b, c = ia[start:stop], ib[start:stop], ic[start:stop]
-        scores = _scores(unit, a, b, c, method)
+        scores = row = None  # (the last block's scores go before the next are made)
+        scores = _scores(model, limit, divisors, unit_blocks, a, b, c, method)
         local = np.arange(stop - start)
         saved = np.stack([scores[local, a], scores[local, b], scores[local, c]])
         scores[local, a] = -np.inf
@@ -412,9 +456,11 @@ def word_pairs(model: Vectors, path: PathLike | None = None, *, case_insensitive
     if not used:
         raise ValueError(f"{name}: none of its {len(pairs)} pairs has both words in the vocabulary")
     i1, i2, gold = (np.array(col) for col in zip(*used))
-    unit = model.unit_vectors
+    i1, i2 = i1.astype(np.intp), i2.astype(np.intp)
+    divisors = model._divisors(slice(None))  # the cached norms: V floats, no V x d copy
     # Cosines in float32, as gensim's similarity(), then the statistics in float64.
-    cosines = np.einsum("ij,ij->i", unit[i1.astype(np.intp)], unit[i2.astype(np.intp)])
+    cosines = np.einsum("ij,ij->i", _unit(model.vectors[i1], divisors[i1]),
+                        _unit(model.vectors[i2], divisors[i2]))
     gold = gold.astype(np.float64)
     return PairResult(
         spearman=spearman(gold, cosines),

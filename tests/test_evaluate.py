@@ -556,3 +556,125 @@ def test_packaged_wordsim():
     res = word_pairs(v)
     assert (res.pairs_used, res.pairs_oov, res.oov_ratio) == (353, 0, 0.0)
     assert -0.3 < res.spearman < 0.3
+
+
+# -- no V x d copy (issue 31) ---------------------------------------------------------------------
+
+
+def old_predictions(v: Vectors, q: np.ndarray, limit: int, method: str) -> np.ndarray:
+    """The answers of the code before issue 31's change: one unit copy of the whole matrix,
+    sliced, then the masked argmax (enough where no word has a case variant)."""
+    unit = np.ascontiguousarray(v.unit_vectors[:limit], dtype=np.float32)
+    a, b, c = q.T
+    if method == "add":
+        scores = (unit[b] + unit[c] - unit[a]) @ unit.T
+    else:
+        cos_b, cos_c, cos_a = ((unit[r] @ unit.T + 1.0) * 0.5 for r in (b, c, a))
+        scores = cos_b * cos_c / (cos_a + 1e-6)
+    local = np.arange(len(q))
+    for r in (a, b, c):
+        scores[local, r] = -np.inf
+    return np.argmax(scores, axis=1)
+
+
+@pytest.fixture(scope="module")
+def small_trained() -> Vectors:
+    """cw2v's vectors trained on sentences made of analogy questions (lower-case words only)."""
+    from cw2v import Word2Vec
+
+    rng = np.random.default_rng(3)
+    lines = [line.lower().split() for line in question_lines() if not line.startswith(":")]
+    sentences = [lines[i] + lines[j] for i, j in rng.integers(0, len(lines), (3000, 2))]
+    model = Word2Vec.from_corpus(sentences, d=24, window=3, min_count=1, workers=1, epochs=3,
+                                 seed=1, progress=False, cache_dir=False)
+    return model.wv
+
+
+@pytest.mark.parametrize("blockwise", [False, True], ids=["rows-once", "rows-by-block"])
+@pytest.mark.parametrize("method", ["add", "mul"])
+def test_same_answers_as_the_old_unit_copy(small_trained, method, blockwise, tmp_path,
+                                           monkeypatch):
+    """Issue 31: analogies no longer normalise a V x d copy, and answer exactly as before.
+    Every other question's expected word is the old code's answer, so the accuracy pins each
+    answer, not just a count. ``rows-by-block``: the searched rows outgrow a block of scores,
+    so they are normalised 100 rows at a time, for blocks of 20 questions."""
+    v, limit = small_trained, 600
+    if blockwise:
+        import cw2v.vectors
+
+        monkeypatch.setattr(ev, "_BLOCK_ELEMENTS", 20 * limit)
+        monkeypatch.setattr(cw2v.vectors, "_BLOCK_BYTES", 100 * 4 * v.vector_size)
+        assert limit * v.vector_size > ev._BLOCK_ELEMENTS
+    rows = {w.upper(): i for i, w in enumerate(v.vocab[:limit])}
+    questions, sections = [], []
+    for line in question_lines():
+        if line.startswith(":"):
+            sections.append(line)
+            continue
+        ids = [rows.get(w.upper()) for w in line.split()]
+        if None not in ids:
+            questions.append((len(sections) - 1, ids))
+    q = np.array([ids[:3] for _, ids in questions])
+    old = old_predictions(v, q, limit, method)
+    path = tmp_path / "questions.txt"
+    text, last = [], None
+    for n, ((s, ids), answer) in enumerate(zip(questions, old)):
+        if s != last:
+            text.append(sections[s])
+            last = s
+        expected = answer if n % 2 == 0 else ids[3]
+        text.append(" ".join(v.vocab[i] for i in ids[:3] + [expected]))
+    path.write_text("\n".join(text) + "\n", encoding="utf-8")
+    correct = sum(1 for n, ((_, ids), answer) in enumerate(zip(questions, old))
+                  if n % 2 == 0 or answer == ids[3])
+    assert len(questions) > 200 and correct > len(questions) // 2  # (odd ones are sometimes right)
+    res = analogies(v, path, restrict_vocab=limit, method=method)
+    assert (res.correct, res.answered) == (correct, len(questions))
+
+
+def test_word_pairs_as_the_old_unit_copy(small_trained, tmp_path):
+    v = small_trained
+    rng = np.random.default_rng(4)
+    pairs = rng.integers(0, len(v), (300, 2))
+    gold = rng.uniform(0, 10, 300).round(2)
+    path = tmp_path / "pairs.txt"
+    path.write_text("".join(f"{v.vocab[i]}\t{v.vocab[j]}\t{g}\n" for (i, j), g in zip(pairs, gold)),
+                    encoding="utf-8")
+    unit = v.unit_vectors  # the old formula
+    cosines = np.einsum("ij,ij->i", unit[pairs[:, 0]], unit[pairs[:, 1]])
+    res = word_pairs(v, path)
+    assert res.pairs_used == 300
+    assert res.spearman == ev.spearman(gold, cosines)
+    assert res.pearson == ev.pearson(gold, cosines)
+
+
+def test_evaluation_makes_no_copy_of_the_matrix(tmp_path):
+    """Issue 31: on a 200k x 64 model, evaluating allocates far less than the V x d matrix."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    words = list(dict.fromkeys(w.lower() for line in question_lines()[:60]
+                               if not line.startswith(":") for w in line.split()))
+    n, d = 200_000, 64
+    v = Vectors(words + [f"w{i}" for i in range(n - len(words))],
+                rng.standard_normal((n, d), dtype=np.float32))
+    path = tmp_path / "questions.txt"
+    path.write_text("\n".join(question_lines()[:12]) + "\n", encoding="utf-8")
+    pairs = tmp_path / "pairs.txt"
+    pairs.write_text("".join(f"{words[i]}\t{words[i + 1]}\t{i}\n" for i in range(20)))
+    matrix_bytes = n * d * 4
+    # With every row a candidate (restrict_vocab=None), gensim's protocol's table of the words
+    # (a dict of 200k upper-cased str, ~29 MB here) is most of the rest.
+    for evaluate, bound in ((lambda: analogies(v, path), matrix_bytes / 3),
+                            (lambda: analogies(v, path, method="mul"), matrix_bytes / 3),
+                            (lambda: analogies(v, path, restrict_vocab=None), matrix_bytes),
+                            (lambda: word_pairs(v, pairs, restrict_vocab=30000), matrix_bytes / 4),
+                            (lambda: word_pairs(v, pairs), matrix_bytes)):
+        v.invalidate_norms()
+        tracemalloc.start()
+        try:
+            evaluate()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < bound, (peak, matrix_bytes)
