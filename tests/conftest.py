@@ -144,3 +144,19 @@ class RecordingKernel:
         from cw2v._simd import kernel
 
         return getattr(kernel, name)
+
+
+def start_and_end(monkeypatch, corpus, **kw):
+    """``Word2Vec.from_corpus(corpus, **kw)``: its W_in as training starts (after the vocabulary,
+    any init_vectors and lock), and the trained model."""
+    from cw2v import Word2Vec
+    seen = {}
+    original = Word2Vec._train_encoded
+
+    def record(self, *args, **kwargs):
+        seen["W_in"] = self.W_in.copy()
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Word2Vec, "_train_encoded", record)
+    model = Word2Vec.from_corpus(corpus, **kw)
+    return seen["W_in"], model

@@ -2,6 +2,7 @@
 the rows of the words both hold (gensim's intersect_word2vec_format) before training."""
 from __future__ import annotations
 
+import conftest
 import numpy as np
 import pytest
 
@@ -25,17 +26,8 @@ def pretrained() -> Vectors:
 
 
 def start_of(monkeypatch, **kw):
-    """The model ``from_corpus`` makes, as it stands when training begins, and after."""
-    seen = {}
-    original = Word2Vec._train_encoded
-
-    def record(self, *args, **kwargs):
-        seen["W_in"] = self.W_in.copy()
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(Word2Vec, "_train_encoded", record)
-    model = Word2Vec.from_corpus(sentences(), **{**KW, **kw})
-    return seen["W_in"], model
+    """W_in as ``from_corpus`` starts training, and the trained model (conftest's)."""
+    return conftest.start_and_end(monkeypatch, sentences(), **{**KW, **kw})
 
 
 def test_shared_words_start_from_the_pretrained_rows_the_others_from_random(monkeypatch,

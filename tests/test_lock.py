@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import conftest
 import numpy as np
 import pytest
 from test_objectives import (COMBOS, IDS, SPAN_BOUNDS, assert_same_weights, example_steps,
@@ -212,17 +213,8 @@ def sentences() -> list[list[str]]:
 
 
 def start_and_end(monkeypatch, **kw):
-    """W_in as ``from_corpus`` starts training, and the trained model."""
-    seen = {}
-    original = Word2Vec._train_encoded
-
-    def record(self, *args, **kwargs):
-        seen["W_in"] = self.W_in.copy()
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(Word2Vec, "_train_encoded", record)
-    model = Word2Vec.from_corpus(sentences(), **{**KW, **kw})
-    return seen["W_in"], model
+    """W_in as ``from_corpus`` starts training, and the trained model (conftest's)."""
+    return conftest.start_and_end(monkeypatch, sentences(), **{**KW, **kw})
 
 
 @pytest.mark.parametrize("workers", [1, 2])

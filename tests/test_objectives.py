@@ -60,11 +60,11 @@ def assert_same_weights(ref, weights):
     np.testing.assert_allclose(syn1, ref.syn1, rtol=RTOL, atol=ATOL)
 
 
-def example_steps(V, d, sg, n_neg, window, seed):
+def example_steps(V, d, sg, n_neg, window, seed, steps=300):
     """(inputs, target, noise words) of the single-example test, some noise words equal to the
     target."""
     rng = np.random.default_rng(seed)
-    for step in range(300):
+    for step in range(steps):
         inputs = rng.integers(0, V, 1 if sg else rng.integers(1, 2 * window + 1)).astype(np.int32)
         target = int(rng.integers(0, V))
         negs = rng.integers(0, V, n_neg).astype(np.int32)

@@ -10,6 +10,7 @@ import pytest
 
 from cw2v import reference_subwords, tables
 from cw2v.subwords import subword_rows
+from test_objectives import example_steps as shared_example_steps
 
 RTOL, ATOL = 1e-5, 1e-6
 MIN_N, MAX_N, BUCKET = 2, 4, 61   # few buckets: n-grams share rows, as hashed ones do
@@ -77,14 +78,8 @@ def assert_same_weights(ref, weights):
 
 
 def example_steps(V, sg, n_neg, window, seed):
-    rng = np.random.default_rng(seed)
-    for step in range(150):
-        inputs = rng.integers(0, V, 1 if sg else rng.integers(1, 2 * window + 1)).astype(np.int32)
-        target = int(rng.integers(0, V))
-        negs = rng.integers(0, V, n_neg).astype(np.int32)
-        if n_neg and step % 7 == 0:
-            negs[0] = target
-        yield inputs, target, negs
+    """test_objectives' single-example steps, 150 of them (the reference forms every mean)."""
+    return shared_example_steps(V, None, sg, n_neg, window, seed, steps=150)
 
 
 @lru_cache(maxsize=None)
