@@ -160,3 +160,8 @@ def start_and_end(monkeypatch, corpus, **kw):
     monkeypatch.setattr(Word2Vec, "_train_encoded", record)
     model = Word2Vec.from_corpus(corpus, **kw)
     return seen["W_in"], model
+
+
+# The folder holding the cw2v under test (the checkout, or site-packages in CI's installed-wheel
+# run): a child process given PYTHONPATH=PACKAGE_PARENT imports the same cw2v.
+PACKAGE_PARENT = str(Path(__import__("cw2v").__file__).resolve().parent.parent)

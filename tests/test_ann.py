@@ -334,8 +334,8 @@ def test_ivf_build_sizes_each_cell_once():
     import subprocess
     import sys
 
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    from conftest import PACKAGE_PARENT
+    env = dict(os.environ, PYTHONPATH=PACKAGE_PARENT)  # (the cw2v under test)
     out = subprocess.run([sys.executable, "-c", _IVF_MEMORY], capture_output=True, text=True,
                          env=env, check=True).stdout
     assert float(out.split()[-1]) < 1.75

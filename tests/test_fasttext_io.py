@@ -19,10 +19,10 @@ import cw2v
 from cw2v.fasttext_io import (FastTextFile, FastTextFormatError, read_fasttext_bin,
                               write_fasttext_bin, write_vec)
 from cw2v.subword_vectors import SubwordVectors
+from conftest import PACKAGE_PARENT
 
 fasttext = pytest.importorskip("fasttext", reason="the fasttext package is not installed")
 
-ROOT = Path(__file__).resolve().parents[1]
 UNSEEN = ["unseenword", "ahblvne", "céblvnex", "zzq", "ylnobuah"]  # not in the corpus' vocabulary
 
 
@@ -335,7 +335,7 @@ def test_write_refuses_what_fasttext_cannot_read(tmp_path):
 
 
 def _cli(*args, stdin=b"", cwd=None):
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, PYTHONPATH=PACKAGE_PARENT)  # (the cw2v under test)
     return subprocess.run([sys.executable, "-m", "cw2v", *args], input=stdin, cwd=cwd,
                           capture_output=True, env=env)
 

@@ -14,13 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import assert_same_encoding
+from conftest import PACKAGE_PARENT, assert_same_encoding
 
-import cw2v
 from cw2v import _prepare, _reader, corpus
 
 # The cw2v under test (the checkout, or the installed package when CI tests a wheel).
-PACKAGE_PARENT = str(Path(cw2v.__file__).resolve().parent.parent)
 
 
 @pytest.fixture
