@@ -220,14 +220,13 @@ def combine_matrix(comm: Communicator, rule: Rule, key: str, W: np.ndarray, R: n
     touched = changed.astype(np.uint8 if comm.size < 256 else np.int32)
     comm.allreduce_sum(touched)
     rows = np.flatnonzero(touched)
-    total = np.zeros_like(delta)
     sent = touched.nbytes
     if rows.size:
         buf = np.ascontiguousarray(delta[rows])
         comm.allreduce_sum(buf)
-        total[rows] = buf
+        delta[rows] = buf  # the sum; the other rows' deltas are 0 on every rank
         sent += buf.nbytes
-    R[due] += rule.combine(key, due, total, touched)
+    R[due] += rule.combine(key, due, delta, touched)
     W[due] = R[due]
     return sent
 
