@@ -48,16 +48,26 @@ from . import params, trainer
 from .comm import Communicator
 from .corpus import EncodedCorpus
 
-__all__ = ["RULES", "DEFAULT_RULE", "DEFAULT_SYNC_TOKENS", "Rule", "Average", "MLlibAverage",
+__all__ = ["RULES", "DEFAULT_RULE", "DEFAULT_SYNC_TOKENS", "GROUP_SYNC_TOKENS",
+           "default_sync_tokens", "Rule", "Average", "MLlibAverage",
            "TieredAverage", "TieredSum", "BlockMomentum", "RankResult", "frequency_tiers",
            "due_rows", "combine_matrix", "train_rank"]
 
 log = logging.getLogger(__name__)
 
-# Tokens each rank trains between two syncs: about 0.1 s of one node's training (Intel's
-# pWord2Vec syncs every 0.1 s). Measured on wiki8 at K=4 with bmuf: 100,000 lost 0.2 analogy
-# points, 400,000 lost 3.4 (docs/performance.rst).
+# Tokens each rank trains between two syncs, by default: the group's GROUP_SYNC_TOKENS shared
+# among its ranks, at most DEFAULT_SYNC_TOKENS (about 0.1 s of one node's training; Intel's
+# pWord2Vec syncs every 0.1 s). Measured on wiki8 with bmuf (docs/performance.rst): at K=4,
+# 100,000 lost 0.5 analogy points, 400,000 lost 3.2; at K=8, 100,000 lost 6.1, 50,000 lost 1.3.
 DEFAULT_SYNC_TOKENS = 100_000
+GROUP_SYNC_TOKENS = 400_000
+
+
+def default_sync_tokens(size: int) -> int:
+    """Tokens a rank trains between two syncs by default in a group of ``size`` ranks:
+    ``min(DEFAULT_SYNC_TOKENS, GROUP_SYNC_TOKENS // size)`` (K=2 and K=4: 100,000; K=8:
+    50,000). More ranks sync more often: each rank's delta then stays small."""
+    return max(1, min(DEFAULT_SYNC_TOKENS, GROUP_SYNC_TOKENS // max(int(size), 1)))
 # Frequency tiers of the tiered rules: tier t (periods 1, 2, 4, 8 syncs).
 N_TIERS = 4
 
@@ -355,12 +365,13 @@ def _check_same(comm: Communicator, what: dict) -> None:
 
 
 def train_rank(model, encoded: EncodedCorpus, comm: Communicator, *, rule: str = DEFAULT_RULE,
-               sync_tokens: int = DEFAULT_SYNC_TOKENS, progress: bool | None = None,
+               sync_tokens: int | None = None, progress: bool | None = None,
                callbacks: Iterable[Callable] = (),
                checkpoint: Callable[[trainer.RunPosition, dict], None] | None = None,
                checkpoint_every: float = math.inf, resume=None) -> RankResult:
     """Train this rank's replica ``model`` on its shard ``encoded``, combining with the other
-    ranks of ``comm`` every ``sync_tokens`` tokens by ``rule``.
+    ranks of ``comm`` every ``sync_tokens`` tokens (default: ``default_sync_tokens(K)``) by
+    ``rule``.
 
     Every rank calls it at once, with the same vocabulary, settings (``model.config``) and
     initial weights (ValueError naming what differs otherwise), and its own shard encoded with
@@ -379,6 +390,8 @@ def train_rank(model, encoded: EncodedCorpus, comm: Communicator, *, rule: str =
     """
     if rule not in RULES:
         raise ValueError(f"rule must be one of {', '.join(RULES)}, got {rule!r}")
+    if sync_tokens is None:
+        sync_tokens = default_sync_tokens(comm.size)
     if isinstance(sync_tokens, bool) or not isinstance(sync_tokens, (int, np.integer)) \
             or sync_tokens < 1:
         raise ValueError(f"sync_tokens must be an integer >= 1 (tokens each rank trains "

@@ -191,6 +191,11 @@ def test_tier_periods():
     assert list(tiers[:6]) == [0, 0, 1, 2, 3, 3]
 
 
+def test_default_sync_period_shrinks_with_more_ranks():
+    assert [distributed.default_sync_tokens(k) for k in (1, 2, 4, 8, 16)] == \
+        [100_000, 100_000, 100_000, 50_000, 25_000]
+
+
 def test_hierarchical_softmax_tree_top_is_frequent():
     from cw2v.tables import huffman_tree
     counts = np.array([50, 20, 10, 5, 3, 1])
