@@ -295,16 +295,19 @@ class _RankRun(trainer.TrainingRun):
             self._combine(full=False)
         if end_of_epoch:
             while self.in_epoch < self.n_syncs:
-                self._combine(full=self.in_epoch == self.n_syncs - 1)
+                last = self.in_epoch == self.n_syncs - 1
+                # (no checkpoint at the epoch's last combine: its epoch is not in the history
+                # yet, so that position would not restore; the next combine writes it)
+                self._combine(full=last, may_checkpoint=not last)
             self.in_epoch = 0
             self.sync_at = self._target(1, self.epoch + 1)
         else:
             self.sync_at = self._target(self.in_epoch + 1)
 
-    def _combine(self, full: bool) -> None:
+    def _combine(self, full: bool, may_checkpoint: bool = True) -> None:
         start = time.perf_counter()
         comm, rule = self.comm, self.rule
-        want = (self._rank_checkpoint is not None and comm.rank == 0
+        want = (may_checkpoint and self._rank_checkpoint is not None and comm.rank == 0
                 and time.monotonic() - self._last_rank_checkpoint >= self._rank_checkpoint_every)
         header = np.array([self.words_done, int(want), int(self._ctrl_c)], dtype=np.int64)
         comm.allreduce_sum(header)

@@ -327,7 +327,7 @@ def test_checkpoint_and_resume_continue_exactly(topic_corpus):
 
     def keep(rank):
         def checkpoint(position, state):
-            if position.epoch == 2 and position.span == 1 and rank not in saved:
+            if position.epoch == 1:  # the last one of epoch 1 (no span of epoch 2 run yet)
                 saved[rank] = (position, {**state, "arrays": {k: v.copy() for k, v in
                                                              state["arrays"].items()}},
                                whole[rank].W_in.copy(), whole[rank].W_out.copy())
