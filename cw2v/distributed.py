@@ -446,6 +446,8 @@ def train_rank(model, encoded: EncodedCorpus, comm: Communicator, *, rule: str =
         run.restore(position)
         run.restore_rank_state(state)
 
+    log.info("rank %d of %d: %d tokens, %d combines an epoch (every %d tokens), rule %s",
+             comm.rank, comm.size, shard, n_syncs, sync_tokens, rule)
     callbacks = list(callbacks)
     model.training_stopped = None
     model.raw_words = int(encoded.raw_words)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import cw2v
-from cw2v import comm, corpus, distributed, trainer
+from cw2v import comm, corpus, distributed
 
 
 def run_group(size, fn, timeout=20.0):
