@@ -1,7 +1,7 @@
 """Quality of distributed training per combine rule: K ranks in one process (cw2v.comm.LocalGroup).
 
 python bench/bench_distributed.py --mode batched --ranks 1,2,4,8 --rules bmuf --seeds 1,2,3 \
-    --out bench/results/distributed-batched.json
+    --out bench/results/distributed-wiki8.json
 
 Builds wiki8's vocabulary once (min_count 5), cuts the encoded corpus into K contiguous shards of
 about equal size, trains K replicas (skip-gram NS, d=100, window 5, 5 noise words, sample 1e-4,
