@@ -1,7 +1,7 @@
 """Quality of distributed training per combine rule: K ranks in one process (cw2v.comm.LocalGroup).
 
 python bench/bench_distributed.py --mode batched --ranks 1,2,4,8 --rules bmuf --seeds 1,2,3 \
-    --out bench/results/distributed-batched.json
+    --out bench/results/distributed-wiki8.json
 
 Builds wiki8's vocabulary once (min_count 5), cuts the encoded corpus into K contiguous shards of
 about equal size, trains K replicas (skip-gram NS, d=100, window 5, 5 noise words, sample 1e-4,
@@ -55,6 +55,7 @@ def shards(encoded: corpus.EncodedCorpus, k: int) -> list[corpus.EncodedCorpus]:
 
 def run(vocab, encoded, k: int, rule: str, seed: int, args) -> dict:
     pieces = shards(encoded, k)
+    every = args.sync_tokens or distributed.default_sync_tokens(k)
     workers = max(1, args.threads // k)
     models = [cw2v.Word2Vec.from_vocabulary(vocab, d=args.d, n_neg=5, seed=seed, epochs=args.epochs,
                                             workers=workers, mode=args.mode, sample=1e-4,
@@ -63,7 +64,7 @@ def run(vocab, encoded, k: int, rule: str, seed: int, args) -> dict:
     start = time.perf_counter()
     try:
         results = comm.LocalGroup(k).run(lambda c: distributed.train_rank(
-            models[c.rank], pieces[c.rank], c, rule=rule, sync_tokens=args.sync_tokens))
+            models[c.rank], pieces[c.rank], c, rule=rule, sync_tokens=every))
         diverged = None
     except comm.RankError as exc:
         if not isinstance(exc.__cause__, cw2v.TrainingDivergedError):
@@ -76,7 +77,7 @@ def run(vocab, encoded, k: int, rule: str, seed: int, args) -> dict:
         if finite else None
     w = evaluate.word_pairs(m, DATA / "eval" / "wordsim353.tsv") if finite else None
     return {"mode": args.mode, "K": k, "rule": rule, "seed": seed, "epochs": args.epochs,
-            "sync_tokens": args.sync_tokens, "lr": args.lr,
+            "sync_tokens": every, "lr": args.lr,
             "analogy": round(a.accuracy, 4) if a else None,
             "wordsim": round(w.spearman, 4) if w else None, "finite": finite,
             "seconds": round(seconds, 1),
@@ -141,7 +142,8 @@ def main() -> None:
     p.add_argument("--d", type=int, default=100)
     p.add_argument("--lr", type=float, default=0.025)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--sync-tokens", type=int, default=distributed.DEFAULT_SYNC_TOKENS)
+    p.add_argument("--sync-tokens", type=int, default=0,
+                   help="tokens a rank trains between syncs (0: default_sync_tokens(K))")
     p.add_argument("--out", required=True)
     args = p.parse_args()
     require_data(Path(args.corpus))

@@ -49,16 +49,26 @@ from ._simd import kernel as _kernel
 from .comm import Communicator
 from .corpus import EncodedCorpus
 
-__all__ = ["RULES", "DEFAULT_RULE", "DEFAULT_SYNC_TOKENS", "Rule", "Average", "MLlibAverage",
+__all__ = ["RULES", "DEFAULT_RULE", "DEFAULT_SYNC_TOKENS", "GROUP_SYNC_TOKENS",
+           "default_sync_tokens", "Rule", "Average", "MLlibAverage",
            "TieredAverage", "TieredSum", "BlockMomentum", "RankResult", "frequency_tiers",
            "due_rows", "combine_matrix", "train_rank"]
 
 log = logging.getLogger(__name__)
 
-# Tokens each rank trains between two syncs: about 0.1 s of one node's training (Intel's
-# pWord2Vec syncs every 0.1 s). Measured on wiki8 at K=4 with bmuf: 100,000 lost 0.2 analogy
-# points, 400,000 lost 3.4 (docs/performance.rst).
+# Tokens each rank trains between two syncs, by default: the group's GROUP_SYNC_TOKENS shared
+# among its ranks, at most DEFAULT_SYNC_TOKENS (about 0.1 s of one node's training; Intel's
+# pWord2Vec syncs every 0.1 s). Measured on wiki8 with bmuf (docs/performance.rst): at K=4,
+# 100,000 lost 0.5 analogy points, 400,000 lost 3.2; at K=8, 100,000 lost 6.1, 50,000 lost 1.3.
 DEFAULT_SYNC_TOKENS = 100_000
+GROUP_SYNC_TOKENS = 400_000
+
+
+def default_sync_tokens(size: int) -> int:
+    """Tokens a rank trains between two syncs by default in a group of ``size`` ranks:
+    ``min(DEFAULT_SYNC_TOKENS, GROUP_SYNC_TOKENS // size)`` (K=2 and K=4: 100,000; K=8:
+    50,000). More ranks sync more often: each rank's delta then stays small."""
+    return max(1, min(DEFAULT_SYNC_TOKENS, GROUP_SYNC_TOKENS // max(int(size), 1)))
 # Frequency tiers of the tiered rules: tier t (periods 1, 2, 4, 8 syncs).
 N_TIERS = 4
 
@@ -221,14 +231,13 @@ def combine_matrix(comm: Communicator, rule: Rule, key: str, W: np.ndarray, R: n
     touched = changed.astype(np.uint8 if comm.size < 256 else np.int32)
     comm.allreduce_sum(touched)
     rows = np.flatnonzero(touched)
-    total = np.zeros_like(delta)
     sent = touched.nbytes
     if rows.size:
         buf = np.ascontiguousarray(delta[rows])
         comm.allreduce_sum(buf)
-        total[rows] = buf
+        delta[rows] = buf  # the sum; the other rows' deltas are 0 on every rank
         sent += buf.nbytes
-    R[due] += rule.combine(key, due, total, touched)
+    R[due] += rule.combine(key, due, delta, touched)
     W[due] = R[due]
     return sent
 
@@ -287,16 +296,19 @@ class _RankRun(trainer.TrainingRun):
             self._combine(full=False)
         if end_of_epoch:
             while self.in_epoch < self.n_syncs:
-                self._combine(full=self.in_epoch == self.n_syncs - 1)
+                last = self.in_epoch == self.n_syncs - 1
+                # (no checkpoint at the epoch's last combine: its epoch is not in the history
+                # yet, so that position would not restore; the next combine writes it)
+                self._combine(full=last, may_checkpoint=not last)
             self.in_epoch = 0
             self.sync_at = self._target(1, self.epoch + 1)
         else:
             self.sync_at = self._target(self.in_epoch + 1)
 
-    def _combine(self, full: bool) -> None:
+    def _combine(self, full: bool, may_checkpoint: bool = True) -> None:
         start = time.perf_counter()
         comm, rule = self.comm, self.rule
-        want = (self._rank_checkpoint is not None and comm.rank == 0
+        want = (may_checkpoint and self._rank_checkpoint is not None and comm.rank == 0
                 and time.monotonic() - self._last_rank_checkpoint >= self._rank_checkpoint_every)
         header = np.array([self.words_done, int(want), int(self._ctrl_c)], dtype=np.int64)
         comm.allreduce_sum(header)
@@ -357,12 +369,13 @@ def _check_same(comm: Communicator, what: dict) -> None:
 
 
 def train_rank(model, encoded: EncodedCorpus, comm: Communicator, *, rule: str = DEFAULT_RULE,
-               sync_tokens: int = DEFAULT_SYNC_TOKENS, progress: bool | None = None,
+               sync_tokens: int | None = None, progress: bool | None = None,
                callbacks: Iterable[Callable] = (),
                checkpoint: Callable[[trainer.RunPosition, dict], None] | None = None,
                checkpoint_every: float = math.inf, resume=None) -> RankResult:
     """Train this rank's replica ``model`` on its shard ``encoded``, combining with the other
-    ranks of ``comm`` every ``sync_tokens`` tokens by ``rule``.
+    ranks of ``comm`` every ``sync_tokens`` tokens (default: ``default_sync_tokens(K)``) by
+    ``rule``.
 
     Every rank calls it at once, with the same vocabulary, settings (``model.config``) and
     initial weights (ValueError naming what differs otherwise), and its own shard encoded with
@@ -381,6 +394,8 @@ def train_rank(model, encoded: EncodedCorpus, comm: Communicator, *, rule: str =
     """
     if rule not in RULES:
         raise ValueError(f"rule must be one of {', '.join(RULES)}, got {rule!r}")
+    if sync_tokens is None:
+        sync_tokens = default_sync_tokens(comm.size)
     if isinstance(sync_tokens, bool) or not isinstance(sync_tokens, (int, np.integer)) \
             or sync_tokens < 1:
         raise ValueError(f"sync_tokens must be an integer >= 1 (tokens each rank trains "
@@ -434,6 +449,8 @@ def train_rank(model, encoded: EncodedCorpus, comm: Communicator, *, rule: str =
         run.restore(position)
         run.restore_rank_state(state)
 
+    log.info("rank %d of %d: %d tokens, %d combines an epoch (every %d tokens), rule %s",
+             comm.rank, comm.size, shard, n_syncs, sync_tokens, rule)
     callbacks = list(callbacks)
     model.training_stopped = None
     model.raw_words = int(encoded.raw_words)
