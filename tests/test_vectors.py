@@ -187,16 +187,21 @@ def test_native_vectors_round_trip_odd_words_and_model_files(tmp_path, monkeypat
         Vectors.load("junk")
 
 
-def test_first_query_on_a_mapped_file_does_not_copy_the_matrix(tmp_path):
-    random_vectors(40_000, 64).save(tmp_path / "v.cw2v")
-    v = Vectors.load(tmp_path / "v.cw2v", mmap=True)
+def query_peak(v) -> int:
+    """Peak bytes Python allocates for a first most_similar and most_similar_batch on ``v``."""
     tracemalloc.start()
     try:
         v.most_similar("w1", 10)
         v.most_similar_batch(["w1", "w2"], 10)
-        _, peak = tracemalloc.get_traced_memory()
+        return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+def test_first_query_on_a_mapped_file_does_not_copy_the_matrix(tmp_path):
+    random_vectors(40_000, 64).save(tmp_path / "v.cw2v")
+    v = Vectors.load(tmp_path / "v.cw2v", mmap=True)
+    peak = query_peak(v)
     assert isinstance(v.vectors, np.memmap) and peak < v.vectors.nbytes / 4
     with pytest.raises(ValueError, match="read-only"):
         v.normalize(replace=True)
@@ -290,13 +295,7 @@ def test_int8_native_file_round_trip_and_mapped_query_copies_nothing(tmp_path, m
         assert back.most_similar("w3", 5) == q.most_similar("w3", 5)
     v = Vectors.load("q.cw2v", mmap=True)
     assert isinstance(v.vectors, np.memmap)
-    tracemalloc.start()
-    try:
-        v.most_similar("w1", 10)
-        v.most_similar_batch(["w1", "w2"], 10)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    peak = query_peak(v)
     # a float32 copy would be 4x the int8 matrix (25.6 MB); the queries hold a block or two
     assert isinstance(v.vectors, np.memmap) and peak < v.vectors.nbytes * 4 / 2
     with pytest.raises(ValueError, match="read-only"):
