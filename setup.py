@@ -114,6 +114,8 @@ extensions = [
 # The phrase detector (cw2v.phrases): hashing and counting, no SIMD to gain; built once.
 extensions.append(Extension("cw2v._text", sources=["src_c/_text.pyx"], include_dirs=["src_c"],
                             depends=["src_c/text_scan.h"]))
+# Distributed training's combine step (cw2v.distributed): memory-bound row loops; built once.
+extensions.append(Extension("cw2v._combine", sources=["src_c/_combine.pyx"]))
 
 setup(
     # Cython's translation in parallel too, where its worker processes fork (they would run

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import params, trainer
+from . import _combine, params, trainer
 from ._simd import kernel as _kernel
 from .comm import Communicator
 from .corpus import EncodedCorpus
@@ -103,14 +103,6 @@ def due_rows(tiers: np.ndarray, index: int, full: bool) -> np.ndarray:
     return np.flatnonzero((index + 1) % period == 0)
 
 
-def _as_slice(rows: np.ndarray):
-    """``rows`` (ascending) as a slice where they are one run (tiers follow the rows'
-    frequency order, so they mostly are): views and no gathering copy."""
-    if rows.size and int(rows[-1]) - int(rows[0]) + 1 == rows.size:
-        return slice(int(rows[0]), int(rows[-1]) + 1)
-    return rows
-
-
 class Rule:
     """A combine rule: ``combine`` turns the ranks' summed deltas of the due rows into the delta
     each rank applies. ``tiered`` rules combine tier t every 2**t syncs; the others every row
@@ -130,6 +122,16 @@ class Rule:
         from ``total``, the sum of the ranks' deltas of those rows since they were last
         combined, and ``touched``, how many ranks changed each row."""
         raise NotImplementedError
+
+    def apply(self, key: str, W: np.ndarray, R: np.ndarray, due: np.ndarray,
+              where: np.ndarray, total: np.ndarray, touched: np.ndarray) -> None:
+        """Apply the combine to ``R`` and set ``W`` to it, in place: ``total`` holds the summed
+        deltas of rows ``due[where]`` (the rows some rank changed) and ``touched`` how many
+        ranks changed each. Here: ``combine`` of those rows, the other due rows unchanged
+        (their step is 0); rules that move rows nobody touched override it."""
+        rows = due[where]
+        if rows.size:
+            _combine.add_rows(W, R, rows, self.combine(key, rows, total, touched))
 
 
 class Average(Rule):
@@ -185,16 +187,19 @@ class BlockMomentum(Rule):
                       for key, shape in shapes.items()}
 
     def combine(self, key, due, total, touched):
-        """G[due] = (1 - 1/K) G[due] + total / K; returns G[due]."""
+        """G[due] = (1 - 1/K) G[due] + total / K; returns G[due] (NumPy; ``apply`` is the
+        same arithmetic, fused)."""
         G = self.state[f"G_{key}"]
         total /= np.float32(self.size)
-        if isinstance(due, slice):  # in place: no matrix-sized temporaries
-            G[due] *= self.momentum
-            G[due] += total
-            return G[due]
         g = G[due] * self.momentum + total
         G[due] = g
         return g
+
+    def apply(self, key, W, R, due, where, total, touched):
+        """Every due row moves by its momentum, touched or not: one fused pass
+        (``cw2v._combine.block_momentum``)."""
+        _combine.block_momentum(W, R, self.state[f"G_{key}"], due, where, total,
+                                self.momentum, np.float32(self.size))
 
 
 RULES: dict[str, type[Rule]] = {rule.name: rule for rule in
@@ -220,25 +225,26 @@ class RankResult(trainer.RunResult):
 
 def combine_matrix(comm: Communicator, rule: Rule, key: str, W: np.ndarray, R: np.ndarray,
                    due: np.ndarray) -> int:
-    """One combine of rows ``due`` of matrix ``key`` (every rank calls it at once): this
-    rank's delta ``W - R`` of those rows, the ranks' touched counts and summed deltas
-    all-reduced (only rows some rank changed travel), then ``R[due] += rule.combine(...)`` and
-    ``W[due] = R[due]`` (the same floats on every rank). ``R`` holds the weights as the group
-    last left them. Returns the bytes this rank put into the collectives."""
-    due = _as_slice(np.asarray(due, dtype=np.int64))
-    delta = W[due] - R[due]
-    changed = np.any(delta != 0, axis=1)
-    touched = changed.astype(np.uint8 if comm.size < 256 else np.int32)
+    """One combine of rows ``due`` of matrix ``key`` (every rank calls it at once): which of
+    those rows this rank changed (``W`` against ``R``, the weights as the group last left
+    them) and the ranks' touched counts all-reduced, then the deltas ``W - R`` of the rows some
+    rank changed summed over the ranks (only those rows travel), then ``rule.apply``: ``R``
+    moved by the rule and ``W = R`` (the same floats on every rank). Each pass is one fused
+    loop over the rows that need it (``cw2v._combine``). Returns the bytes this rank put into
+    the collectives."""
+    due = np.ascontiguousarray(due, dtype=np.int64)
+    flags = np.empty(due.shape[0], dtype=np.uint8)
+    _combine.changed_rows(W, R, due, flags)
+    touched = flags if comm.size < 256 else flags.astype(np.int32)
     comm.allreduce_sum(touched)
-    rows = np.flatnonzero(touched)
+    where = np.flatnonzero(touched)
+    total = np.empty((where.shape[0], W.shape[1]), dtype=np.float32)
     sent = touched.nbytes
-    if rows.size:
-        buf = np.ascontiguousarray(delta[rows])
-        comm.allreduce_sum(buf)
-        delta[rows] = buf  # the sum; the other rows' deltas are 0 on every rank
-        sent += buf.nbytes
-    R[due] += rule.combine(key, due, delta, touched)
-    W[due] = R[due]
+    if where.size:
+        _combine.gather_deltas(W, R, due[where], total)
+        comm.allreduce_sum(total)
+        sent += total.nbytes
+    rule.apply(key, W, R, due, where, total, touched[where])
     return sent
 
 
@@ -261,6 +267,9 @@ class _RankRun(trainer.TrainingRun):
         self._rank_checkpoint, self._rank_checkpoint_every = checkpoint, checkpoint_every
         self._last_rank_checkpoint = time.monotonic()
         self.sync_at = self._target(1)
+        # rank 0's bar shows the group: its own words scaled to the group's until each
+        # combine, which sets it to the group's count
+        self._bar_scale = global_tokens / max(shard, 1)
 
     # A Ctrl-C must stop every rank at the same combine (a rank that stopped alone would
     # leave the others waiting in a collective): the run's flag is kept here, unseen by the
@@ -322,6 +331,9 @@ class _RankRun(trainer.TrainingRun):
             sent += combine_matrix(comm, rule, key, W, R, due)
         self._global_done = int(header[0])
         self._local_at_sync = self.words_done
+        if self._bar is not None:
+            self._bar.n = min(self._global_done, self._bar.total)
+            self._bar.refresh()
         self.syncs += 1
         self.in_epoch += 1
         self.bytes_sent += sent
@@ -390,7 +402,8 @@ def train_rank(model, encoded: EncodedCorpus, comm: Communicator, *, rule: str =
     every ``checkpoint_every`` seconds by rank 0's clock, and ``resume=(position, state)``
     continues from it at the same number of ranks. ``callbacks`` are called on each rank as
     ``callback(model, stats)`` with that rank's epoch figures; ``StopTraining`` raised on any
-    rank stops every rank after that epoch. ``progress``: a bar on rank 0 only.
+    rank stops every rank after that epoch. ``progress``: a bar on rank 0 only, counting the
+    group's words (its rate is the cluster's words/s), set to the exact count at each combine.
     """
     if rule not in RULES:
         raise ValueError(f"rule must be one of {', '.join(RULES)}, got {rule!r}")

@@ -358,6 +358,9 @@ class TrainingRun:
         self._figures = np.zeros(4)    # words, kept, pairs, loss of the epoch so far
         self._epoch_seconds = 0.0      # time spent in the epoch before this call (a resume)
         self._bar = None
+        # words on the progress bar per word trained here (a distributed rank shows the
+        # group's: see cw2v.distributed)
+        self._bar_scale = 1.0
         self._interrupted = False
         self._checkpoint: Callable[[RunPosition], None] | None = None
         self._checkpoint_every = math.inf
@@ -460,7 +463,8 @@ class TrainingRun:
         previous_handler = self._catch_ctrl_c()
         try:
             self._start()
-            self._bar = tqdm(total=self.total_words, initial=self.words_done, unit="word",
+            self._bar = tqdm(total=round(self.total_words * self._bar_scale),
+                             initial=round(self.words_done * self._bar_scale), unit="word",
                              unit_scale=True, disable=not progress, desc="cw2v",
                              dynamic_ncols=True)
             while not self.finished:
@@ -576,7 +580,7 @@ class TrainingRun:
         self.words_done += out[0]
         self._figures[:] += out
         if self._bar is not None:
-            self._bar.update(out[0])
+            self._bar.update(round(out[0] * self._bar_scale))
 
     def _collect(self, block: bool) -> None:
         """Take finished spans' figures: those there now, or (block) all pending ones."""

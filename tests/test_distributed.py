@@ -167,6 +167,70 @@ def test_each_rule_against_numpy(rule_name):
     assert out[0][0][2] == V * 1 + 3 * D * 4
 
 
+@pytest.mark.parametrize("rule_name", ["average", "mllib", "tiered_sum", "bmuf"])
+def test_fused_combine_equals_the_rules_numpy_form_bit_for_bit(rule_name):
+    """combine_matrix's fused loops (cw2v._combine) against the rule's NumPy ``combine`` applied
+    to the whole matrix: the same floats, with rows every rank left alone (some with momentum
+    left from earlier combines, for bmuf), rows one rank changed and rows all changed."""
+    Vb, Db = 300, 24
+    rng = np.random.default_rng(7)
+    R0 = rng.normal(size=(Vb, Db)).astype(np.float32)
+    deltas = np.zeros((K, Vb, Db), dtype=np.float32)
+    for r in range(K):
+        rows = rng.choice(Vb, size=60, replace=False)
+        deltas[r, rows] = rng.normal(scale=0.01, size=(60, Db))
+    G0 = np.zeros((Vb, Db), dtype=np.float32)
+    G0[rng.choice(Vb, size=100, replace=False)] = rng.normal(scale=0.01, size=(100, Db))
+    due = np.sort(rng.choice(Vb, size=250, replace=False))
+
+    def fn(c):
+        rule = distributed.RULES[rule_name](c.size, {"W_in": R0.shape})
+        if rule_name == "bmuf":
+            rule.state["G_W_in"][...] = G0
+        W = np.zeros((Vb, Db + 8), dtype=np.float32)[:, :Db]  # padded rows, as the model's
+        W[...] = R0 + deltas[c.rank]
+        R = R0.copy()
+        distributed.combine_matrix(c, rule, "W_in", W, R, due)
+        return W, R, (R0 + deltas[c.rank])
+
+    out = run_group(K, fn)
+    reference = distributed.RULES[rule_name](K, {"W_in": R0.shape})
+    if rule_name == "bmuf":
+        reference.state["G_W_in"][...] = G0
+    deltas = (R0 + deltas) - R0  # what each rank's W - R holds, float32's rounding included
+    total = deltas.sum(axis=0)[due]  # summed in rank order, as the group sums
+    touched = (deltas[:, due] != 0).any(axis=2).sum(axis=0).astype(np.uint8)
+    want = R0.copy()
+    want[due] += reference.combine("W_in", due, total, touched)
+    rest = np.setdiff1d(np.arange(Vb), due)
+    for W, R, own in out:
+        np.testing.assert_array_equal(R, want)
+        np.testing.assert_array_equal(W[due], want[due])
+        np.testing.assert_array_equal(W[rest], own[rest])  # rows not due keep the rank's own
+    if rule_name == "bmuf":
+        np.testing.assert_array_equal(out[0][1][due] - R0[due] == 0,
+                                      reference.state["G_W_in"][due] == 0)
+
+
+def test_fused_combine_checks_its_arguments():
+    from cw2v import _combine
+    W = np.zeros((4, 3), dtype=np.float32)
+    R, out = W.copy(), np.zeros((2, 3), dtype=np.float32)
+    with pytest.raises(IndexError, match="row 4 outside a matrix of 4 rows"):
+        _combine.gather_deltas(W, R, np.array([0, 4]), out)
+    with pytest.raises(IndexError, match="row -1"):
+        _combine.add_rows(W, R, np.array([-1, 0]), out)
+    with pytest.raises(ValueError, match="differ in shape"):
+        _combine.changed_rows(W, R[:3], np.array([0]), np.zeros(1, dtype=np.uint8))
+    with pytest.raises(ValueError, match="one flag a due row"):
+        _combine.changed_rows(W, R, np.array([0, 1]), np.zeros(1, dtype=np.uint8))
+    with pytest.raises(ValueError, match="rows must be contiguous"):
+        _combine.changed_rows(np.zeros((4, 6), dtype=np.float32)[:, ::2], R, np.array([0]),
+                              np.zeros(1, dtype=np.uint8))
+    with pytest.raises(ValueError, match="ascending"):
+        _combine.block_momentum(W, R, W.copy(), np.arange(4), np.array([1, 0]), out, 0.5, 2.0)
+
+
 def test_rows_not_due_keep_their_local_delta():
     R0 = np.zeros((V, D), dtype=np.float32)
     d1 = rank_deltas(4)
@@ -268,6 +332,41 @@ def test_two_ranks_train_finite_vectors_of_one_process_quality(topic_corpus, rul
     assert np.isfinite(models[0].W_in).all() and np.isfinite(models[0].W_out).all()
     assert group_accuracy(plain) > 0.9
     assert group_accuracy(models[0]) >= group_accuracy(plain) - 0.1
+
+
+def test_rank_zero_s_bar_counts_the_group_s_words(topic_corpus, monkeypatch):
+    """One bar, on rank 0, whose total and count are the group's words (so its rate is the
+    cluster's words/s), set to the all-reduced count at every combine."""
+    from cw2v import trainer
+    bars = []
+
+    class Bar:
+        def __init__(self, total, initial, disable, **kw):
+            self.total, self.n, self.disable, self.at_combines = total, initial, disable, []
+            bars.append(self)
+
+        def update(self, k):
+            self.n += k
+
+        def refresh(self):
+            self.at_combines.append(self.n)
+
+        def set_postfix(self, **kw):
+            pass
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(trainer, "tqdm", Bar)
+    vocab, _, shards = topic_corpus
+    models = [make_model(vocab) for _ in range(2)]
+    results = run_group(2, lambda c: distributed.train_rank(
+        models[c.rank], shards[c.rank], c, sync_tokens=2_000, progress=True))
+    group = sum(int(s.tokens.shape[0]) for s in shards) * 3
+    [bar] = [b for b in bars if not b.disable]
+    assert bar.total == group and bar.n == group
+    assert len(bar.at_combines) == results[0].syncs
+    assert bar.at_combines == sorted(bar.at_combines) and bar.at_combines[-1] == group
 
 
 def test_ranks_that_disagree_refuse_to_start(topic_corpus):
