@@ -908,9 +908,11 @@ def _looks_like_binary_records(body: bytes, dim: int, records: int) -> bool:
 
 
 def detect_format(path: InputLike) -> str:
-    """Which kind of vectors file ``path`` is: ``"cw2v"``, ``"text"`` or ``"binary"``.
+    """Which kind of vectors file ``path`` is: ``"cw2v"``, ``"fasttext"``, ``"text"`` or
+    ``"binary"``.
 
-    A native cw2v model starts with ``cw2v.io.MAGIC``. Otherwise the word2vec header ``V d`` is
+    A native cw2v model starts with ``cw2v.io.MAGIC``, a fastText model (``.bin``) with
+    fastText's magic number (``cw2v.fasttext_io.FASTTEXT_MAGIC``). Otherwise the word2vec header ``V d`` is
     read (from the decompressed stream for ``.gz``/``.bz2``/``.xz``) and the first record looked
     at: a line holding a word and ``d`` numbers is text; records of a word, a space and ``4 d``
     bytes that are not all printable are binary. A file that is neither (a bad header, a corrupt
@@ -940,12 +942,19 @@ def detect_format(path: InputLike) -> str:
     return _detect_format(path)
 
 
+# fastText's magic number as its .bin starts (cw2v.fasttext_io.FASTTEXT_MAGIC, little-endian
+# int32; tests/test_fasttext_io.py checks they agree).
+_FASTTEXT_SIGNATURE = (793712314).to_bytes(4, "little")
+
+
 def _detect_format(path: InputLike) -> str:
     try:
         with open_input(path) as f:
             first = f.readline(256)
             if first.startswith(MAGIC) and not decompresses(f):
                 return "cw2v"
+            if first.startswith(_FASTTEXT_SIGNATURE) and not decompresses(f):
+                return "fasttext"
             fields = first.split()
             if len(fields) != 2 or not all(x.isdigit() for x in fields):
                 return "text"
@@ -968,8 +977,10 @@ def _detect_format(path: InputLike) -> str:
 
 def read_vectors(path: InputLike, binary: bool | None = None, *,
                  unicode_errors: str = "strict") -> Vectors:
-    """Load word vectors from a word2vec text or binary file, a native vectors file or a model
-    (``cw2v.Word2Vec.save``: its ``W_in``), the format told by content (``detect_format``).
+    """Load word vectors from a word2vec text or binary file, a native vectors file, a model
+    (``cw2v.Word2Vec.save``: its ``W_in``) or a fastText ``.bin`` (a
+    ``cw2v.subword_vectors.SubwordVectors``: vectors for unseen words too), the format told by
+    content (``detect_format``).
 
     Parameters
     ----------
@@ -979,7 +990,8 @@ def read_vectors(path: InputLike, binary: bool | None = None, *,
         object that cannot seek) is read into memory once, then recognised and parsed.
     binary : bool, optional
         True: read a word2vec file as binary, False: as text; None (default): tell by content
-        (``detect_format``). A native cw2v model is recognised by its magic bytes regardless.
+        (``detect_format``). A native cw2v model and a fastText ``.bin`` are recognised by
+        their magic bytes regardless.
     unicode_errors : str, default "strict"
         How a word2vec file's undecodable words are handled ("strict" raises; "replace",
         "ignore"), as in ``cw2v.io.load_word2vec_format``.
@@ -998,6 +1010,9 @@ def read_vectors(path: InputLike, binary: bool | None = None, *,
     kind = detect_format(source)
     if kind == "cw2v":
         return load_vectors(source)
+    if kind == "fasttext":
+        from .subword_vectors import SubwordVectors  # (it imports this module)
+        return SubwordVectors.from_fasttext_bin(source)
     if binary is None:
         binary = kind == "binary"
     return load_word2vec_format(source, binary=binary, unicode_errors=unicode_errors)

@@ -1,9 +1,8 @@
 """The command line in fastText's words: ``cw2v skipgram`` / ``cw2v cbow`` with fastText's flags and
 defaults, and ``cw2v train --subwords``.
 
-The parsing and the flag mapping are tested here without a model. The end-to-end tests at the
-bottom (marked "MERGE CHECK") train a tiny corpus and need issue 30's ``cw2v.fasttext`` and
-``cw2v.fasttext_io``: they skip until those modules are in the tree, and are the merge's check.
+The parsing and the flag mapping are tested here without a model; the end-to-end tests at the
+bottom train a tiny corpus, the way a user types: relative paths, from another folder.
 """
 from __future__ import annotations
 
@@ -232,11 +231,6 @@ TINY = ["-dim", "8", "-epoch", "1", "-minCount", "1", "-bucket", "2000", "-threa
         "-verbose", "0"]
 
 
-def _needs_subword_model():
-    pytest.importorskip("cw2v.fasttext")
-    pytest.importorskip("cw2v.fasttext_io")
-
-
 def _read_vec(path):
     lines = path.read_text(encoding="utf-8").splitlines()
     n, d = map(int, lines[0].split())
@@ -246,8 +240,7 @@ def _read_vec(path):
 
 
 @pytest.mark.parametrize("command", ["skipgram", "cbow"])
-def test_merge_check_writes_bin_and_vec_beside_from_another_cwd(tmp_path, command):
-    _needs_subword_model()
+def test_writes_bin_and_vec_beside_from_another_cwd(tmp_path, command):
     _corpus(tmp_path / "sub" / "data.txt")
     result = run_cli(command, "-input", "sub/data.txt", "-output", "sub/model", *TINY,
                      cwd=tmp_path)
@@ -262,8 +255,7 @@ def test_merge_check_writes_bin_and_vec_beside_from_another_cwd(tmp_path, comman
     np.testing.assert_allclose(ft.get_word_vector("running"), rows["running"], atol=1e-4)
 
 
-def test_merge_check_loss_hs_and_a_bad_value_names_the_flag(tmp_path):
-    _needs_subword_model()
+def test_loss_hs_and_a_bad_value_names_the_flag(tmp_path):
     _corpus(tmp_path / "data.txt")
     ok = run_cli("skipgram", "-input", "data.txt", "-output", "hs", "-loss", "hs", *TINY,
                  cwd=tmp_path)
@@ -276,8 +268,7 @@ def test_merge_check_loss_hs_and_a_bad_value_names_the_flag(tmp_path):
     assert not (tmp_path / "bad.bin").exists()
 
 
-def test_merge_check_refuses_to_overwrite_the_corpus(tmp_path):
-    _needs_subword_model()
+def test_refuses_to_overwrite_the_corpus(tmp_path):
     _corpus(tmp_path / "model.vec")
     before = (tmp_path / "model.vec").read_bytes()
     result = run_cli("skipgram", "-input", "model.vec", "-output", "model", *TINY, cwd=tmp_path)
@@ -286,8 +277,7 @@ def test_merge_check_refuses_to_overwrite_the_corpus(tmp_path):
     assert (tmp_path / "model.vec").read_bytes() == before
 
 
-def test_merge_check_train_subwords_fasttext_format(tmp_path):
-    _needs_subword_model()
+def test_train_subwords_fasttext_format(tmp_path):
     _corpus(tmp_path / "sub" / "c.txt")
     result = run_cli("train", "sub/c.txt", "-o", "sub/m.bin", "--subwords", "--format",
                      "fasttext", "--min-n", "2", "--max-n", "4", "--bucket", "2000", "--d", "8",
@@ -297,3 +287,23 @@ def test_merge_check_train_subwords_fasttext_format(tmp_path):
     fasttext = pytest.importorskip("fasttext")
     ft = fasttext.load_model(str(tmp_path / "sub" / "m.bin"))
     assert (ft.f.getArgs().minn, ft.f.getArgs().maxn, ft.f.getArgs().bucket) == (2, 4, 2000)
+
+
+def test_similar_and_analogy_read_a_fasttext_bin(tmp_path):
+    """``cw2v similar`` and ``analogy`` (every command that reads vectors) take a fastText .bin,
+    told by its magic number, as subword vectors: an unseen word gets neighbours, as in
+    fastText's ``nn``."""
+    from cw2v.subword_vectors import SubwordVectors
+    _corpus(tmp_path / "sub" / "data.txt")
+    trained = run_cli("skipgram", "-input", "sub/data.txt", "-output", "sub/model", *TINY,
+                      cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    nn = run_cli("similar", "sub/model.bin", "runners", "-k", "3", cwd=tmp_path)
+    assert nn.returncode == 0, nn.stderr
+    lines = nn.stdout.splitlines()
+    want = SubwordVectors.from_fasttext_bin(tmp_path / "sub" / "model.bin").most_similar(
+        "runners", 3)
+    assert lines[0] == "runners" and [ln.split()[0] for ln in lines[1:]] == [w for w, _ in want]
+    analogy = run_cli("analogy", "sub/model.bin", "runner", "running", "walker", cwd=tmp_path)
+    assert analogy.returncode == 0, analogy.stderr
+    assert "runner : running :: walker : ?" in analogy.stdout

@@ -212,6 +212,27 @@ def test_mmap_round_trip(tmp_path):
     assert np.array_equal(stream.input_matrix, ft.input_matrix)
 
 
+def test_a_bin_is_told_by_its_magic_number_and_read_as_subword_vectors(tmp_path, monkeypatch):
+    """cw2v.io.detect_format names a fastText .bin (its magic: FASTTEXT_MAGIC, little-endian);
+    read_vectors / load_vectors (what the CLI's similar, analogy, evaluate read) give its
+    SubwordVectors, relative path and file object alike."""
+    from cw2v import io as cio
+    from cw2v.fasttext_io import FASTTEXT_MAGIC
+    from cw2v.model import load_vectors
+    assert cio._FASTTEXT_SIGNATURE == struct.pack("<i", FASTTEXT_MAGIC)
+    write_fasttext_bin(tmp_path / "m.bin", _synthetic(WORDS))
+    monkeypatch.chdir(tmp_path)
+    assert cio.detect_format("m.bin") == "fasttext"
+    want = SubwordVectors.from_fasttext_bin("m.bin")
+    for got in (cio.read_vectors("m.bin"), load_vectors("m.bin"),
+                load_vectors(io.BytesIO(Path("m.bin").read_bytes()))):
+        assert isinstance(got, SubwordVectors) and got.vocab == WORDS
+        assert np.array_equal(got["zork"], want["zork"])
+    (tmp_path / "short.bin").write_bytes(struct.pack("<i", FASTTEXT_MAGIC) + b"\x0c\0")
+    with pytest.raises(FastTextFormatError, match="short.bin"):
+        load_vectors("short.bin")
+
+
 def test_word_without_ngrams_is_a_key_error(tmp_path):
     ft = _synthetic(WORDS, bucket=0, minn=0, maxn=0)  # fastText's "-minn 0 -maxn 0"
     write_fasttext_bin(tmp_path / "m.bin", ft)
