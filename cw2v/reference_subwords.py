@@ -19,7 +19,7 @@ import numpy as np
 
 from . import params
 from .reference import Word2Vec as _Reference
-from .subwords import subword_table
+from .subwords import subword_rows
 
 __all__ = ["FastText"]
 
@@ -41,7 +41,11 @@ class FastText(_Reference):
                  cbow_mean: int = params.default("cbow_mean")):
         super().__init__(vocab, d, lr, n_neg, seed=seed, sigmoid=sigmoid, dtype=dtype, sg=sg,
                          hs=hs, cbow_mean=cbow_mean)
-        self.offsets, self.rows = subword_table(self.vocab, min_n, max_n, bucket)
+        # word by word (cw2v.subwords.subword_rows), apart from subword_table's NumPy form
+        per_word = [subword_rows(w, i, len(self.vocab), min_n, max_n, bucket)
+                    for i, w in enumerate(self.vocab)]
+        self.offsets = np.cumsum([0] + [len(r) for r in per_word], dtype=np.int64)
+        self.rows = np.array([r for rows in per_word for r in rows], dtype=np.int32)
         rng = np.random.default_rng(0 if seed is None else seed)
         n_in, d = len(self.vocab) + bucket, self.vector_size
         self.input_matrix = rng.uniform(-1.0 / d, 1.0 / d, (n_in, d)).astype(self.W_in.dtype)

@@ -22,7 +22,7 @@ import numpy as np
 from ._files import input_name
 from .fasttext_io import read_fasttext_bin
 from .io import load_arrays, save_arrays
-from .subwords import EOS, subword_rows
+from .subwords import _ngram_table, subword_rows
 from .vectors import Vectors, _as_list
 
 if TYPE_CHECKING:
@@ -32,71 +32,6 @@ __all__ = ["SubwordVectors"]
 
 _CONTENT = "cw2v-subword-vectors"  # meta["content"] of a native file written by save
 _BLOCK_BYTES = 1 << 25  # input rows gathered at a time while composing the vocabulary
-
-
-def _ngram_table(words: Sequence[str], nwords: int, min_n: int, max_n: int,
-                 bucket: int) -> tuple[np.ndarray, np.ndarray]:
-    """``cw2v.subwords.subword_table(words, min_n, max_n, bucket)`` for a block of a vocabulary
-    of ``nwords`` words, computed with NumPy (the same rows in the same order, as the tests
-    check; several times faster than word by word).
-
-    Returns ``offsets`` (int64, len(words) + 1) and ``rows`` (int64): word ``i``'s rows are
-    ``rows[offsets[i]:offsets[i + 1]]``, its own row ``i`` (relative to the block: the caller
-    adds the block's first id) then ``nwords + bucket index`` per n-gram."""
-    n_block = len(words)
-    own = np.arange(n_block, dtype=np.int64)
-    if bucket == 0 or max_n < min_n:
-        return np.arange(n_block + 1, dtype=np.int64), own
-    encoded = [b"" if w == EOS else b"<" + w.encode("utf-8", "surrogateescape") + b">"
-               for w in words]
-    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=n_block)
-    data = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-    # Each word's character starts (a byte that is not 10xxxxxx), then its end: "boundaries".
-    char_start = (data & 0xC0) != 0x80
-    word_of_byte = np.repeat(own, lengths)
-    starts = np.flatnonzero(char_start)
-    nchars = np.bincount(word_of_byte[starts], minlength=n_block)
-    bounds_word = np.concatenate([word_of_byte[starts], own[lengths > 0]])
-    bounds_pos = np.concatenate([starts, np.cumsum(lengths)[lengths > 0]])
-    order = np.lexsort((bounds_pos, bounds_word))
-    bounds = bounds_pos[order]  # per word: its character starts, then its end
-    first = np.concatenate([[0], np.cumsum(nchars + (lengths > 0))[:-1]])
-    # Every character start c (k-th of its word) begins n-grams of n = 1..max_n characters.
-    is_start = np.ones(bounds.size, dtype=bool)
-    is_start[(first + nchars)[lengths > 0]] = False
-    c = np.flatnonzero(is_start)
-    word = bounds_word[order][c]
-    k = c - first[word]
-    signed = data.astype(np.uint32)
-    signed[data >= 0x80] |= np.uint32(0xFFFFFF00)  # fastText's int8_t cast
-    h = np.full(c.size, 2166136261, dtype=np.uint32)
-    pieces_word, pieces_k, pieces_n, pieces_row = [own], [np.full(n_block, -1)], \
-        [np.zeros(n_block, dtype=np.int64)], [own]
-    alive = np.ones(c.size, dtype=bool)
-    for n in range(1, max_n + 1):
-        alive &= k + n <= nchars[word]
-        if not alive.any():
-            break
-        lo, hi = bounds[c[alive] - 0 + n - 1], bounds[c[alive] + n]
-        hv = h[alive]
-        for j in range(4):  # a UTF-8 character has 1 to 4 bytes
-            more = lo + j < hi
-            if not more.any():
-                break
-            hv[more] = (hv[more] ^ signed[lo[more] + j]) * np.uint32(16777619)
-        h[alive] = hv
-        if n >= min_n:
-            keep = alive.copy()
-            if n == 1:
-                keep &= (k != 0) & (k + 1 != nchars[word])
-            pieces_word.append(word[keep])
-            pieces_k.append(k[keep])
-            pieces_n.append(np.full(int(keep.sum()), n))
-            pieces_row.append(nwords + (h[keep] % np.uint32(bucket)).astype(np.int64))
-    all_word, all_k, all_n = (np.concatenate(x) for x in (pieces_word, pieces_k, pieces_n))
-    rows = np.concatenate(pieces_row)[np.lexsort((all_n, all_k, all_word))]
-    offsets = np.concatenate([[0], np.cumsum(np.bincount(all_word, minlength=n_block))])
-    return offsets.astype(np.int64), rows
 
 
 def mean_of_rows(matrix: np.ndarray, rows: Sequence[int]) -> np.ndarray:

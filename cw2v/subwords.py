@@ -89,16 +89,86 @@ def subword_table(words: Sequence[str] | Iterable[str], min_n: int = params.defa
                   bucket: int = params.default("bucket")) -> Tuple[np.ndarray, np.ndarray]:
     """Every vocabulary word's rows (:func:`subword_rows` with its index as id) in CSR form:
     ``offsets`` (int64, V + 1) and ``rows`` (int32), word ``w``'s rows being
-    ``rows[offsets[w]:offsets[w + 1]]``. The input matrix these index has ``V + bucket`` rows."""
+    ``rows[offsets[w]:offsets[w + 1]]``. The input matrix these index has ``V + bucket`` rows.
+    Computed with NumPy, a block of words at a time."""
     words = list(words)
     nwords = len(words)
     if nwords + bucket > np.iinfo(np.int32).max:
         raise ValueError(f"{nwords} words + {bucket} buckets do not fit int32 row ids")
-    offsets = np.zeros(nwords + 1, dtype=np.int64)
-    chunks: List[List[int]] = []
-    for w, word in enumerate(words):
-        rows = subword_rows(word, w, nwords, min_n, max_n, bucket)
-        chunks.append(rows)
-        offsets[w + 1] = offsets[w] + len(rows)
-    flat = np.fromiter((r for rows in chunks for r in rows), dtype=np.int32, count=int(offsets[-1]))
-    return offsets, flat
+    offsets, pieces = [np.zeros(1, dtype=np.int64)], []
+    for start in range(0, nwords, _TABLE_BLOCK):
+        block_offsets, block_rows = _ngram_table(words[start:start + _TABLE_BLOCK], nwords,
+                                                 min_n, max_n, bucket)
+        block_rows[block_offsets[:-1]] += start  # the words' own rows
+        offsets.append(block_offsets[1:] + offsets[-1][-1])
+        pieces.append(block_rows.astype(np.int32))
+    rows = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int32)
+    return np.concatenate(offsets), rows
+
+
+_TABLE_BLOCK = 1 << 16  # words a block of subword_table: bounds _ngram_table's temporaries
+
+
+def _ngram_table(words: Sequence[str], nwords: int, min_n: int, max_n: int,
+                 bucket: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of ``subword_rows`` for a block of a vocabulary of ``nwords`` words, computed
+    with NumPy over all the block's bytes at once (the same rows in the same order, as the
+    tests check against ``subword_rows``; about 4x faster than word by word).
+
+    Returns ``offsets`` (int64, len(words) + 1) and ``rows`` (int64): word ``i``'s rows are
+    ``rows[offsets[i]:offsets[i + 1]]``, its own row ``i`` (relative to the block: the caller
+    adds the block's first id) then ``nwords + bucket index`` per n-gram."""
+    n_block = len(words)
+    own = np.arange(n_block, dtype=np.int64)
+    if bucket == 0 or max_n < min_n:
+        return np.arange(n_block + 1, dtype=np.int64), own
+    encoded = [b"" if w == EOS else b"<" + w.encode("utf-8", "surrogateescape") + b">"
+               for w in words]
+    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=n_block)
+    data = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    # Each word's character starts (a byte that is not 10xxxxxx), then its end: "boundaries".
+    char_start = (data & 0xC0) != 0x80
+    word_of_byte = np.repeat(own, lengths)
+    starts = np.flatnonzero(char_start)
+    nchars = np.bincount(word_of_byte[starts], minlength=n_block)
+    bounds_word = np.concatenate([word_of_byte[starts], own[lengths > 0]])
+    bounds_pos = np.concatenate([starts, np.cumsum(lengths)[lengths > 0]])
+    order = np.lexsort((bounds_pos, bounds_word))
+    bounds = bounds_pos[order]  # per word: its character starts, then its end
+    first = np.concatenate([[0], np.cumsum(nchars + (lengths > 0))[:-1]])
+    # Every character start c (k-th of its word) begins n-grams of n = 1..max_n characters.
+    is_start = np.ones(bounds.size, dtype=bool)
+    is_start[(first + nchars)[lengths > 0]] = False
+    c = np.flatnonzero(is_start)
+    word = bounds_word[order][c]
+    k = c - first[word]
+    signed = data.astype(np.uint32)
+    signed[data >= 0x80] |= np.uint32(0xFFFFFF00)  # fastText's int8_t cast
+    h = np.full(c.size, 2166136261, dtype=np.uint32)
+    pieces_word, pieces_k, pieces_n, pieces_row = [own], [np.full(n_block, -1)], \
+        [np.zeros(n_block, dtype=np.int64)], [own]
+    alive = np.ones(c.size, dtype=bool)
+    for n in range(1, max_n + 1):
+        alive &= k + n <= nchars[word]
+        if not alive.any():
+            break
+        lo, hi = bounds[c[alive] - 0 + n - 1], bounds[c[alive] + n]
+        hv = h[alive]
+        for j in range(4):  # a UTF-8 character has 1 to 4 bytes
+            more = lo + j < hi
+            if not more.any():
+                break
+            hv[more] = (hv[more] ^ signed[lo[more] + j]) * np.uint32(16777619)
+        h[alive] = hv
+        if n >= min_n:
+            keep = alive.copy()
+            if n == 1:
+                keep &= (k != 0) & (k + 1 != nchars[word])
+            pieces_word.append(word[keep])
+            pieces_k.append(k[keep])
+            pieces_n.append(np.full(int(keep.sum()), n))
+            pieces_row.append(nwords + (h[keep] % np.uint32(bucket)).astype(np.int64))
+    all_word, all_k, all_n = (np.concatenate(x) for x in (pieces_word, pieces_k, pieces_n))
+    rows = np.concatenate(pieces_row)[np.lexsort((all_n, all_k, all_word))]
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(all_word, minlength=n_block))])
+    return offsets.astype(np.int64), rows

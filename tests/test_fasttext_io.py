@@ -384,17 +384,36 @@ def test_print_word_vectors_as_fasttext(trained, tmp_path):
 @pytest.mark.parametrize("min_n,max_n,bucket", [(3, 6, 2_000_000), (1, 3, 1000), (2, 5, 7),
                                                 (5, 5, 100), (3, 0, 100), (3, 6, 0)])
 def test_vocabulary_rows_equal_subword_table(min_n, max_n, bucket):
-    from cw2v.subword_vectors import _ngram_table
-    from cw2v.subwords import subword_table
 
     rng = random.Random(min_n * 31 + max_n)
     words = ["</s>", "", "a", "ab", "é", "日本語x", b"caf\xe9".decode("utf-8", "surrogateescape")]
     words += ["".join(rng.choice("abcdé日\u0080😀") for _ in range(rng.randint(1, 12)))
               for _ in range(400)]
     words = list(dict.fromkeys(words))
-    offsets, rows = subword_table(words, min_n, max_n, bucket)
-    got_offsets, got_rows = _ngram_table(words, len(words), min_n, max_n, bucket)
-    assert np.array_equal(got_offsets, offsets) and np.array_equal(got_rows, rows)
+    _check_table_word_by_word(words, min_n, max_n, bucket)
+
+
+def _check_table_word_by_word(words, min_n, max_n, bucket, block=None):
+    """subword_table (NumPy, blocks of words) equals subword_rows word by word; with ``block``,
+    blocks of that many words (the block edges' offsets and own rows)."""
+    from cw2v import subwords
+    if block is not None:
+        import unittest.mock
+        with unittest.mock.patch.object(subwords, "_TABLE_BLOCK", block):
+            offsets, rows = subwords.subword_table(words, min_n, max_n, bucket)
+    else:
+        offsets, rows = subwords.subword_table(words, min_n, max_n, bucket)
+    assert offsets.dtype == np.int64 and rows.dtype == np.int32
+    assert offsets.shape == (len(words) + 1,) and offsets[0] == 0
+    for i, word in enumerate(words):
+        want = subwords.subword_rows(word, i, len(words), min_n, max_n, bucket)
+        assert rows[offsets[i]:offsets[i + 1]].tolist() == want, word
+    assert offsets[-1] == rows.size
+
+
+def test_subword_table_in_blocks_equals_one_block():
+    words = [f"w{i}é" for i in range(50)] + ["</s>", "x"]
+    _check_table_word_by_word(words, 2, 4, 97, block=7)
 
 
 def test_bucket_matrix_is_not_copied():
@@ -414,12 +433,7 @@ def test_bucket_matrix_is_not_copied():
 @given(st.lists(st.text(max_size=10), min_size=1, max_size=20, unique=True),
        st.integers(1, 4), st.integers(0, 7), st.integers(1, 60))
 def test_vocabulary_rows_equal_subword_table_any_text(words, min_n, max_n, bucket):
-    from cw2v.subword_vectors import _ngram_table
-    from cw2v.subwords import subword_table
-
-    offsets, rows = subword_table(words, min_n, max_n, bucket)
-    got_offsets, got_rows = _ngram_table(words, len(words), min_n, max_n, bucket)
-    assert np.array_equal(got_offsets, offsets) and np.array_equal(got_rows, rows)
+    _check_table_word_by_word(words, min_n, max_n, bucket)
 
 
 # -- cw2v.FastText and fastText's files ------------------------------------------------------------
