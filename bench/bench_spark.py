@@ -225,7 +225,7 @@ def shard(encoded, rank: int, size: int):
 
 
 def cw2v_dist_run(path: Path, iterations: int, seed: int, size: int, modules,
-                  rule: str) -> dict:
+                  rule: str, sample: float = 0.0) -> dict:
     """One cw2v SG-HS training with ``size`` ranks of LocalGroup, one worker each."""
     from cw2v import Word2Vec
     from cw2v.corpus import build
@@ -233,7 +233,7 @@ def cw2v_dist_run(path: Path, iterations: int, seed: int, size: int, modules,
     comm, distributed = modules
     t0, cpu0 = time.perf_counter(), time.process_time()
     vocab, encoded = build(str(path), min_count=MIN_COUNT)
-    settings = cw2v_settings(iterations, seed, workers=1, sample=0.0)
+    settings = cw2v_settings(iterations, seed, workers=1, sample=sample)
 
     def rank_main(communicator):
         model = Word2Vec.from_vocabulary(vocab, **settings)  # same seed: same start everywhere
@@ -299,6 +299,9 @@ def main(argv=None) -> int:
                         choices=["spark", "cw2v", "cw2v-dist"])
     parser.add_argument("--rules", nargs="+", help="cw2v-dist: cw2v.distributed's combine "
                         "rules (default: its DEFAULT_RULE; 'mllib' is MLlib's averaging)")
+    parser.add_argument("--dist-samples", type=float, nargs="+", default=[0.0],
+                        help="cw2v-dist: its sample values (default 0, MLlib's: it does not "
+                        "subsample; cw2v's K=1 rows also run at 1e-3)")
     parser.add_argument("--corpus", default="wiki8", choices=["wiki8", "wiki8-1m"],
                         help="wiki8-1m: a quick check of the script, not a figure")
     parser.add_argument("--out", type=Path, help="JSON results (default "
@@ -343,10 +346,11 @@ def main(argv=None) -> int:
             else:
                 report.pop("cw2v_dist_skipped", None)
                 rules = args.rules or [modules[1].DEFAULT_RULE]
-                jobs += [("cw2v-dist", k, 1, 0.0, rule, seed,
-                          lambda k=k, s=seed, r=rule: cw2v_dist_run(path, args.iterations, s, k,
-                                                                    modules, r))
-                         for rule in rules for k in args.partitions if k > 1]
+                jobs += [("cw2v-dist", k, 1, smp, rule, seed,
+                          lambda k=k, s=seed, r=rule, smp=smp: cw2v_dist_run(
+                              path, args.iterations, s, k, modules, r, smp))
+                         for smp in args.dist_samples for rule in rules
+                         for k in args.partitions if k > 1]
 
     for system, k, workers, sample, rule, seed, job in jobs:
         label = f"{system} K={k} workers={workers} sample={sample:g} rule={rule} seed={seed}"
