@@ -977,10 +977,9 @@ def _detect_format(path: InputLike) -> str:
 
 def read_vectors(path: InputLike, binary: bool | None = None, *,
                  unicode_errors: str = "strict") -> Vectors:
-    """Load word vectors from a word2vec text or binary file, a native vectors file, a model
-    (``cw2v.Word2Vec.save``: its ``W_in``) or a fastText ``.bin`` (a
-    ``cw2v.subword_vectors.SubwordVectors``: vectors for unseen words too), the format told by
-    content (``detect_format``).
+    """Load word vectors from a word2vec text or binary file, a native vectors file or a model
+    (``cw2v.Word2Vec.save``: its ``W_in``), the format told by content (``detect_format``); a
+    fastText ``.bin`` is refused, naming ``cw2v.model.load_vectors``, which reads it.
 
     Parameters
     ----------
@@ -990,8 +989,7 @@ def read_vectors(path: InputLike, binary: bool | None = None, *,
         object that cannot seek) is read into memory once, then recognised and parsed.
     binary : bool, optional
         True: read a word2vec file as binary, False: as text; None (default): tell by content
-        (``detect_format``). A native cw2v model and a fastText ``.bin`` are recognised by
-        their magic bytes regardless.
+        (``detect_format``). A native cw2v model is recognised by its magic bytes regardless.
     unicode_errors : str, default "strict"
         How a word2vec file's undecodable words are handled ("strict" raises; "replace",
         "ignore"), as in ``cw2v.io.load_word2vec_format``.
@@ -1011,8 +1009,9 @@ def read_vectors(path: InputLike, binary: bool | None = None, *,
     if kind == "cw2v":
         return load_vectors(source)
     if kind == "fasttext":
-        from .subword_vectors import SubwordVectors  # (it imports this module)
-        return SubwordVectors.from_fasttext_bin(source)
+        raise ValueError(f"{input_name(source)}: a fastText model (.bin), not word2vec vectors: "
+                         "read it with cw2v.model.load_vectors or "
+                         "cw2v.subword_vectors.SubwordVectors.from_fasttext_bin")
     if binary is None:
         binary = kind == "binary"
     return load_word2vec_format(source, binary=binary, unicode_errors=unicode_errors)

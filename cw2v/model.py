@@ -29,6 +29,7 @@ from ._simd import kernel as _kernel
 from ._simd import row_bytes
 from .base import ModelState
 from .phrases import transform_corpus
+from .subword_vectors import SubwordVectors
 from .tables import HuffmanTree, huffman_tree
 from .vectors import Vectors, as_vectors
 
@@ -135,12 +136,16 @@ def _phrase_passes(phrases) -> int:
 def load_vectors(path: InputLike, binary: bool | None = None, *,
                  unicode_errors: str = "strict") -> Vectors:
     """Word vectors from any file cw2v reads, the format told by content: a native model
-    (``Word2Vec.load``, every check of a model file; its ``wv``), or what
+    (``Word2Vec.load``, every check of a model file; its ``wv``), a fastText ``.bin``
+    (``SubwordVectors.from_fasttext_bin``: vectors for unseen words too), or what
     ``cw2v.io.read_vectors`` reads (word2vec text or binary, a native vectors file); ``"-"`` is
     standard input. ``binary`` and ``unicode_errors`` are ``cw2v.io.read_vectors``'s."""
     source = io.rereadable(path)
-    if io.detect_format(source) == "cw2v":
+    kind = io.detect_format(source)
+    if kind == "cw2v":
         return Word2Vec.load(source).wv
+    if kind == "fasttext":
+        return SubwordVectors.from_fasttext_bin(source)
     return io.read_vectors(source, binary, unicode_errors=unicode_errors)
 
 

@@ -214,8 +214,8 @@ def test_mmap_round_trip(tmp_path):
 
 def test_a_bin_is_told_by_its_magic_number_and_read_as_subword_vectors(tmp_path, monkeypatch):
     """cw2v.io.detect_format names a fastText .bin (its magic: FASTTEXT_MAGIC, little-endian);
-    read_vectors / load_vectors (what the CLI's similar, analogy, evaluate read) give its
-    SubwordVectors, relative path and file object alike."""
+    load_vectors (what the CLI's similar, analogy, evaluate read) gives its SubwordVectors,
+    relative path and file object alike; the word2vec reader refuses it, naming the file."""
     from cw2v import io as cio
     from cw2v.fasttext_io import FASTTEXT_MAGIC
     from cw2v.model import load_vectors
@@ -224,8 +224,9 @@ def test_a_bin_is_told_by_its_magic_number_and_read_as_subword_vectors(tmp_path,
     monkeypatch.chdir(tmp_path)
     assert cio.detect_format("m.bin") == "fasttext"
     want = SubwordVectors.from_fasttext_bin("m.bin")
-    for got in (cio.read_vectors("m.bin"), load_vectors("m.bin"),
-                load_vectors(io.BytesIO(Path("m.bin").read_bytes()))):
+    with pytest.raises(ValueError, match="m.bin: a fastText model .* cw2v.model.load_vectors"):
+        cio.read_vectors("m.bin")
+    for got in (load_vectors("m.bin"), load_vectors(io.BytesIO(Path("m.bin").read_bytes()))):
         assert isinstance(got, SubwordVectors) and got.vocab == WORDS
         assert np.array_equal(got["zork"], want["zork"])
     (tmp_path / "short.bin").write_bytes(struct.pack("<i", FASTTEXT_MAGIC) + b"\x0c\0")
