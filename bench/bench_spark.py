@@ -6,14 +6,21 @@ Run from anywhere::
                                 [--systems spark cw2v cw2v-dist] [--rules bmuf mllib]
                                 [--out PATH]
 
-Spark MLlib's Word2Vec (``pyspark.ml.feature.Word2Vec``, local mode ``local[2]``, no network)
-trains on wiki8 with vectorSize 100, windowSize 5, minCount 5, ``--iterations`` iterations and
+Spark MLlib's Word2Vec (``pyspark.ml.feature.Word2Vec``, no network) trains on wiki8 with vectorSize 100, windowSize 5, minCount 5, ``--iterations`` iterations and
 numPartitions K for each K of ``--partitions``. wiki8 is one line of 17M tokens; MLlib cuts
 sentences at maxSentenceLength (1000 tokens), so the corpus is written once as lines of 1,000
 tokens (bench/results/cache/, a folder that ignores itself in git) and both systems read that
 file, with the same sentence boundaries. MLlib's objective is skip-gram with hierarchical
-softmax and no subsampling of frequent words; each partition trains its own copy of the model
-for a whole iteration, then the copies are averaged (SPARK-24666).
+softmax and no subsampling of frequent words; each partition trains from the broadcast model
+for a whole iteration, then the rows the partitions changed are averaged (SPARK-24666).
+
+Where it runs matters. ``--spark-master local`` (the default) is ``local[2]``: one JVM, whose
+tasks read the broadcast arrays as one shared object and update them in place (MLlib's
+``iter.foldLeft((bcSyn0Global.value, bcSyn1Global.value, ...))``), so K partitions there train
+one model, two threads at a time, and the average of K identical rows is that row: its rows at
+K > 1 are not MLlib's averaging. ``--spark-master local-cluster`` is ``local-cluster[K,1,2048]``:
+K executor JVMs of one core each, each partition its own copy of the model, averaged at the
+iteration's end, as on K machines (its CPU seconds are the driver's and the executors').
 
 Against it, in the same script:
 
@@ -124,20 +131,45 @@ def _cpu_seconds(pid: int) -> float:
         return float("nan")
 
 
-def spark_child(path: Path, partitions: int, iterations: int, seed: int) -> dict:
+def _tree_cpu_seconds(pid: int) -> float:
+    """``_cpu_seconds`` of process ``pid`` and of its descendants now running (the executor
+    JVMs that a local-cluster driver starts)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    parent = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        total += _cpu_seconds(p)
+        todo += children.get(p, [])
+    return total
+
+
+def spark_child(path: Path, partitions: int, iterations: int, seed: int,
+                master: str = "local") -> dict:
     """``spark_run`` in a child process of its own: a fresh JVM each time, started in the
     timing "with startup"."""
     command = [sys.executable, __file__, "--child", str(path), str(partitions),
-               str(iterations), str(seed)]
+               str(iterations), str(seed), master]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f"the Spark child failed ({done.returncode}): {done.stderr[-800:]}")
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def spark_run(path: Path, counts: Counter, partitions: int, iterations: int, seed: int) -> dict:
-    """One MLlib Word2Vec training in a fresh local[2] session: times, the JVM's CPU seconds
-    during ``fit``, words/s, quality."""
+def spark_run(path: Path, counts: Counter, partitions: int, iterations: int, seed: int,
+              master: str = "local") -> dict:
+    """One MLlib Word2Vec training in a fresh session: times, the JVMs' CPU seconds during
+    ``fit``, words/s, quality. ``master``: ``local`` is ``local[2]``, one JVM whose tasks share
+    the broadcast model arrays (MLlib's partitions then train one copy, not K: see the module's
+    docstring); ``local-cluster`` is ``local-cluster[K,1,2048]``, K executor JVMs of one core,
+    each partition its own copy of the model, as on K machines."""
     from cw2v import Vectors
 
     t_start = time.perf_counter()
@@ -145,7 +177,8 @@ def spark_run(path: Path, counts: Counter, partitions: int, iterations: int, see
     from pyspark.sql import functions as F
     from pyspark.ml.feature import Word2Vec as SparkWord2Vec
 
-    spark = (SparkSession.builder.master("local[2]").appName("cw2v-bench-spark")
+    url = "local[2]" if master == "local" else f"local-cluster[{partitions},1,2048]"
+    spark = (SparkSession.builder.master(url).appName("cw2v-bench-spark")
              .config("spark.driver.memory", "4g").config("spark.ui.enabled", "false")
              .config("spark.ui.showConsoleProgress", "false")
              .config("spark.driver.host", "127.0.0.1")
@@ -157,14 +190,14 @@ def spark_run(path: Path, counts: Counter, partitions: int, iterations: int, see
         frame.count()
         gateway = getattr(spark.sparkContext, "_gateway", None)
         jvm = getattr(getattr(gateway, "proc", None), "pid", None)
-        cpu0 = _cpu_seconds(jvm) if jvm else float("nan")
+        cpu0 = _tree_cpu_seconds(jvm) if jvm else float("nan")
         t_fit = time.perf_counter()
         model = SparkWord2Vec(vectorSize=D, windowSize=WINDOW, minCount=MIN_COUNT,
                               maxIter=iterations, numPartitions=partitions, seed=seed,
                               maxSentenceLength=SENTENCE, inputCol="text",
                               outputCol="vector").fit(frame)
         fit_s = time.perf_counter() - t_fit
-        fit_cpu_s = (_cpu_seconds(jvm) if jvm else float("nan")) - cpu0
+        fit_cpu_s = (_tree_cpu_seconds(jvm) if jvm else float("nan")) - cpu0
         rows = model.getVectors().collect()
     finally:
         spark.stop()
@@ -213,19 +246,30 @@ def distributed_modules():
     return (comm, distributed), ""
 
 
-def shard(encoded, rank: int, size: int):
-    """Rank ``rank``'s contiguous share of the sentences of an EncodedCorpus."""
+def shard(encoded, rank: int, size: int, strided: bool = False):
+    """Rank ``rank``'s share of the sentences of an EncodedCorpus: contiguous (a rank's byte
+    range, what ``cw2v train --distributed`` reads), or ``strided``: sentences rank, rank + K,
+    ... (MLlib's ``repartition`` deals the sentences out alike, so its partitions are samples of
+    the whole corpus)."""
     from cw2v.corpus import EncodedCorpus
 
     n = len(encoded.offsets) - 1
+    offsets = np.asarray(encoded.offsets, dtype=np.int64)
+    if strided:
+        picked = np.arange(rank, n, size)
+        pieces = [np.asarray(encoded.read(int(offsets[i]), int(offsets[i + 1]))) for i in picked]
+        lengths = offsets[picked + 1] - offsets[picked]
+        tokens = np.ascontiguousarray(np.concatenate(pieces))
+        return EncodedCorpus(tokens, np.concatenate([[0], np.cumsum(lengths)]), tokens.size)
     a, b = n * rank // size, n * (rank + 1) // size
-    lo, hi = int(encoded.offsets[a]), int(encoded.offsets[b])
+    lo, hi = int(offsets[a]), int(offsets[b])
     tokens = np.ascontiguousarray(encoded.read(lo, hi))
-    return EncodedCorpus(tokens, np.asarray(encoded.offsets[a:b + 1]) - lo, hi - lo)
+    return EncodedCorpus(tokens, offsets[a:b + 1] - lo, hi - lo)
 
 
 def cw2v_dist_run(path: Path, iterations: int, seed: int, size: int, modules,
-                  rule: str, sample: float = 0.0) -> dict:
+                  rule: str, sample: float = 0.0, sync_tokens: int | None = None,
+                  strided: bool = False) -> dict:
     """One cw2v SG-HS training with ``size`` ranks of LocalGroup, one worker each."""
     from cw2v import Word2Vec
     from cw2v.corpus import build
@@ -237,8 +281,8 @@ def cw2v_dist_run(path: Path, iterations: int, seed: int, size: int, modules,
 
     def rank_main(communicator):
         model = Word2Vec.from_vocabulary(vocab, **settings)  # same seed: same start everywhere
-        distributed.train_rank(model, shard(encoded, communicator.rank, size), communicator,
-                               rule=rule)
+        distributed.train_rank(model, shard(encoded, communicator.rank, size, strided),
+                               communicator, rule=rule, sync_tokens=sync_tokens)
         return model if communicator.rank == 0 else None
 
     model = comm.LocalGroup(size).run(rank_main)[0]
@@ -261,13 +305,26 @@ def medians(rows: list[dict]) -> list[dict]:
         if "error" not in row:
             groups.setdefault(_key(row)[:-1], []).append(row)
     return [{"system": s, "K": k, "workers": w, "sample": smp, "rule": rule, "runs": len(g),
-             **{f: statistics.median(r.get(f, math.nan) for r in g) for f in FIGURES}}
+             **{f: _median(r.get(f) for r in g) for f in FIGURES}}
             for (s, k, w, smp, rule), g in groups.items()]
+
+
+def _median(values) -> float | None:
+    """The median of the values given (None: not measured), or None if none was."""
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
 
 
 def _key(row: dict) -> tuple:
     """What identifies a row: its configuration, then its seed."""
-    return row["system"], row["K"], row["workers"], row["sample"], row.get("rule"), row["seed"]
+    rule = row.get("rule")
+    if row.get("sync_tokens"):
+        rule = f"{rule}/{row['sync_tokens']}"
+    if row.get("shards"):
+        rule = f"{rule}/{row['shards']}"
+    if row.get("master"):
+        rule = row["master"]
+    return row["system"], row["K"], row["workers"], row["sample"], rule, row["seed"]
 
 
 def write(out: Path, report: dict, row: dict) -> None:
@@ -285,7 +342,7 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--child"]:  # spark_child's process: one row as JSON on stdout
         path = Path(argv[1])
-        row = spark_run(path, word_counts(path), *map(int, argv[2:5]))
+        row = spark_run(path, word_counts(path), *map(int, argv[2:5]), *argv[5:6])
         print(json.dumps(row))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -302,6 +359,16 @@ def main(argv=None) -> int:
     parser.add_argument("--dist-samples", type=float, nargs="+", default=[0.0],
                         help="cw2v-dist: its sample values (default 0, MLlib's: it does not "
                         "subsample; cw2v's K=1 rows also run at 1e-3)")
+    parser.add_argument("--sync-tokens", type=int, help="cw2v-dist: tokens a rank between two "
+                        "combines (default: cw2v's default_sync_tokens(K); more than a shard "
+                        "holds: one combine an epoch, MLlib's schedule)")
+    parser.add_argument("--spark-master", choices=["local", "local-cluster"], default="local",
+                        help="spark: local[2] (one JVM: its tasks share the model arrays) or "
+                        "local-cluster[K,1,2048] (K executor JVMs: K copies averaged, as on K "
+                        "machines)")
+    parser.add_argument("--shards", choices=["contiguous", "strided"], default="contiguous",
+                        help="cw2v-dist: each rank's sentences, a contiguous range (default, "
+                        "as cw2v train --distributed reads) or every K-th (as MLlib deals them)")
     parser.add_argument("--corpus", default="wiki8", choices=["wiki8", "wiki8-1m"],
                         help="wiki8-1m: a quick check of the script, not a figure")
     parser.add_argument("--out", type=Path, help="JSON results (default "
@@ -332,7 +399,8 @@ def main(argv=None) -> int:
                 sys.exit('bench: the Spark rows need pyspark (pip install "cw2v[bench]") and a '
                          'Java runtime')
             jobs += [("spark", k, 1, 0.0, None, seed,
-                      lambda k=k, s=seed: spark_child(path, k, args.iterations, s))
+                      lambda k=k, s=seed: spark_child(path, k, args.iterations, s,
+                                                      args.spark_master))
                      for k in args.partitions]
         if "cw2v" in args.systems:
             jobs += [("cw2v", 1, w, smp, None, seed,
@@ -348,7 +416,8 @@ def main(argv=None) -> int:
                 rules = args.rules or [modules[1].DEFAULT_RULE]
                 jobs += [("cw2v-dist", k, 1, smp, rule, seed,
                           lambda k=k, s=seed, r=rule, smp=smp: cw2v_dist_run(
-                              path, args.iterations, s, k, modules, r, smp))
+                              path, args.iterations, s, k, modules, r, smp, args.sync_tokens,
+                              args.shards == "strided"))
                          for smp in args.dist_samples for rule in rules
                          for k in args.partitions if k > 1]
 
@@ -357,6 +426,12 @@ def main(argv=None) -> int:
         print(f"{label} ...", flush=True)
         row = {"system": system, "K": k, "workers": workers, "sample": sample, "rule": rule,
                "seed": seed}
+        if system == "cw2v-dist" and args.sync_tokens:
+            row["sync_tokens"] = args.sync_tokens
+        if system == "cw2v-dist" and args.shards != "contiguous":
+            row["shards"] = args.shards
+        if system == "spark" and args.spark_master != "local":
+            row["master"] = args.spark_master
         try:
             row.update(job())
         except Exception as exc:  # one failed configuration does not lose the others
@@ -369,7 +444,8 @@ def main(argv=None) -> int:
     for m in medians(report["rows"]):
         print(f"{m['system']:10} {m['K']:2d} {m['workers']:7d} {m['sample']:6g} "
               f"{m['rule'] or '':>6} "
-              f"{m['fit_s']:8.1f} {m['total_s']:8.1f} {m['fit_cpu_s']:7.1f} "
+              f"{m['fit_s']:8.1f} {m['total_s']:8.1f} "
+              f"{'-' if m['fit_cpu_s'] is None else format(m['fit_cpu_s'], '7.1f'):>7} "
               f"{m['words_per_s']:10.0f} "
               f"{m['analogy']:8.4f} {m['wordsim']:6.3f}")
     return 0
