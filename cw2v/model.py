@@ -885,7 +885,7 @@ class Word2Vec(ModelState):
             raise IndexError("encoded corpus holds ids outside the vocabulary")
         for name in ("W_in", "W_out", "syn1"):
             weights = getattr(self, name, None)
-            if weights is not None and not np.isfinite(weights).all():
+            if weights is not None and not _rows.all_finite(weights):
                 raise ValueError(f"{name} holds NaN or infinite values (a diverged run?); "
                                  "training cannot repair them")
         _check_lockf(self.lockf, len(self.vocab))
