@@ -106,7 +106,7 @@ def subword_table(words: Sequence[str] | Iterable[str], min_n: int = params.defa
     return np.concatenate(offsets), rows
 
 
-_TABLE_BLOCK = 1 << 16  # words a block of subword_table: bounds _ngram_table's temporaries
+_TABLE_BLOCK = 1 << 13  # words a block of subword_table: bounds _ngram_table's temporaries (~32 MB)
 
 
 def _ngram_table(words: Sequence[str], nwords: int, min_n: int, max_n: int,
