@@ -949,7 +949,8 @@ cdef void _sg_sub_piece(const Model* model, WorkerState* st, const int32_t* word
     predicts the context word (hierarchical softmax's path, then n_neg noise words of the
     pair), and the pair's input gradient goes to each of those rows. The plan (window size b,
     then 2 * b * n_neg noise words) is drawn one center ahead, as in ``_sg_ns_exact_piece``; the
-    next center's rows are prefetched.
+    next center's input rows and each next pair's output rows (its target's, its noise words')
+    are prefetched.
 
     The rows are summed once per center, not once per pair: while a center's window trains,
     only the center's own rows change on the input side, each pair adding its gradient neu1e to
@@ -985,6 +986,12 @@ cdef void _sg_sub_piece(const Model* model, WorkerState* st, const int32_t* word
         for j in range(win.lo, win.hi):
             if j == i:
                 continue
+            if j + 1 < win.hi and not (j + 1 == i and j + 2 >= win.hi):  # the next pair's rows
+                _prefetch_rows(model.W_out, model.ld_out, d, plans.cur + (c + 1) * n_neg, n_neg)
+                _prefetch_rows(model.W_out, model.ld_out, d,
+                               &words[j + 2 if j + 1 == i else j + 1], 1)
+            elif i + 1 < m:  # the next center's first pair's noise rows
+                _prefetch_rows(model.W_out, model.ld_out, d, plans.next, n_neg)
             _example(model, h, words[j], plans.cur + c * n_neg, n_neg, lr, neu1e, loss)
             for t in range(d):
                 acc[t] += neu1e[t]
@@ -1011,6 +1018,8 @@ cdef void _cbow_sub_piece(const Model* model, WorkerState* st, const int32_t* wo
     for i in range(m):
         if i + 1 < m:
             _plans_draw_next(&plans, model, &st.rng)
+            _prefetch_rows(model.W_out, model.ld_out, d, plans.next, n_neg)  # next targets
+            _prefetch_rows(model.W_out, model.ld_out, d, &words[i + 1], 1)
             if i + 1 + plans.b_next < m:  # the word that enters the next window
                 _prefetch_sub_rows(model, words[i + 1 + plans.b_next])
         win = _window(i, plans.b_cur, m)
