@@ -19,6 +19,7 @@ import os
 import socket
 import sys
 import threading
+import time
 
 import numpy as np
 
@@ -128,6 +129,10 @@ def default_workers(comm) -> int:
 
 _prefix_installed = threading.Lock()
 _PREFIXED = False
+# Seconds a failing rank waits between its line and MPI_Abort: the launcher forwards each rank's
+# stderr through a pipe, and an abort lets it kill every rank at once, the line sometimes
+# unread (seen in CI under load: the job ended with no line).
+_ABORT_GRACE_S = 0.5
 
 
 def prefix_logs(rank: int, size: int) -> None:
@@ -200,6 +205,7 @@ def fail(comm, exc: BaseException) -> None:
               file=sys.stderr, flush=True)
     try:
         sys.stdout.flush()
+        time.sleep(_ABORT_GRACE_S)
     finally:
         comm.abort(code)
     os._exit(code)  # (an abort that returned: a communicator that cannot abort)
