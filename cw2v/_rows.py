@@ -45,4 +45,5 @@ def all_finite(a: np.ndarray, block_rows: int = 1 << 14) -> bool:
     """Whether every value of a 2-D array is finite, checked ``block_rows`` rows at a time: a
     temporary of one block, not a boolean array the size of the matrix (200 MB for fastText's
     2M x 100 bucket matrix, 900 MB for 3M x 300 vectors)."""
-    return all(np.isfinite(a[lo:lo + block_rows]).all() for lo in range(0, a.shape[0], block_rows))
+    return all(np.isfinite(a[lo:lo + block_rows]).all()
+               for lo in range(0, a.shape[0], block_rows))

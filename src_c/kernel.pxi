@@ -568,6 +568,12 @@ cdef inline Window _window(Py_ssize_t i, Py_ssize_t b, Py_ssize_t m) noexcept no
     return w
 
 
+cdef inline Py_ssize_t _next_context(Py_ssize_t j, Py_ssize_t i) noexcept nogil:
+    """The context position after j in center i's window, i itself skipped (past the window
+    when >= its hi): whose rows a pair prefetches for the next pair."""
+    return j + 2 if j + 1 == i else j + 1
+
+
 cdef inline Py_ssize_t _gather_context(const int32_t* words, Py_ssize_t i, Window w,
                                        int32_t* ctx) noexcept nogil:
     """Center i's context words (words[w.lo:w.hi] but words[i]) into ctx; how many."""
@@ -639,7 +645,7 @@ cdef void _sg_ns_exact_piece(const Model* model, WorkerState* st, const int32_t*
     cdef float* neu1e = st.grad
     cdef Plans plans
     cdef Window win
-    cdef Py_ssize_t i, j, c
+    cdef Py_ssize_t i, j, jn, c
     if m < 2:
         return
     _plans_start(&plans, model, st, True)
@@ -651,9 +657,10 @@ cdef void _sg_ns_exact_piece(const Model* model, WorkerState* st, const int32_t*
         for j in range(win.lo, win.hi):
             if j == i:
                 continue
-            if j + 1 < win.hi and not (j + 1 == i and j + 2 >= win.hi):
+            jn = _next_context(j, i)
+            if jn < win.hi:
                 _prefetch_rows(W_out, ld_out, d, plans.cur + (c + 1) * n_neg, n_neg)
-                _prefetch_rows(W_in, ld_in, d, &words[j + 2 if j + 1 == i else j + 1], 1)
+                _prefetch_rows(W_in, ld_in, d, &words[jn], 1)
             elif i + 1 < m:
                 _prefetch_rows(W_out, ld_out, d, plans.next, n_neg)
                 _prefetch_rows(W_out, ld_out, d, &words[i + 1], 1)
@@ -757,7 +764,7 @@ cdef void _sg_hs_piece(const Model* model, WorkerState* st, const int32_t* words
         for j in range(win.lo, win.hi):
             if j == i:
                 continue
-            jn = j + 2 if j + 1 == i else j + 1     # the next context, if < hi
+            jn = _next_context(j, i)
             if jn < win.hi:
                 _prefetch_rows(W_in, ld_in, d, &words[jn], 1)
             h = W_in + words[j] * ld_in
@@ -964,7 +971,7 @@ cdef void _sg_sub_piece(const Model* model, WorkerState* st, const int32_t* word
     cdef float* acc = st.grad + 2 * d
     cdef Plans plans
     cdef Window win
-    cdef Py_ssize_t i, j, c, t
+    cdef Py_ssize_t i, j, jn, c, t
     cdef int64_t lo
     cdef int n
     cdef float growth
@@ -986,10 +993,10 @@ cdef void _sg_sub_piece(const Model* model, WorkerState* st, const int32_t* word
         for j in range(win.lo, win.hi):
             if j == i:
                 continue
-            if j + 1 < win.hi and not (j + 1 == i and j + 2 >= win.hi):  # the next pair's rows
+            jn = _next_context(j, i)
+            if jn < win.hi:  # the next pair's output rows
                 _prefetch_rows(model.W_out, model.ld_out, d, plans.cur + (c + 1) * n_neg, n_neg)
-                _prefetch_rows(model.W_out, model.ld_out, d,
-                               &words[j + 2 if j + 1 == i else j + 1], 1)
+                _prefetch_rows(model.W_out, model.ld_out, d, &words[jn], 1)
             elif i + 1 < m:  # the next center's first pair's noise rows
                 _prefetch_rows(model.W_out, model.ld_out, d, plans.next, n_neg)
             _example(model, h, words[j], plans.cur + c * n_neg, n_neg, lr, neu1e, loss)
