@@ -1059,8 +1059,8 @@ def _describe(exc: BaseException) -> str:
         message = exc.args[0]
     elif isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
         message = f"{exc.filename}: {exc.strerror}"
-    elif isinstance(exc, MemoryError):
-        message = "out of memory"
+    elif isinstance(exc, MemoryError):  # cw2v's own say which matrix and what to lower
+        message = str(exc) or "out of memory"
     else:
         message = str(exc) or type(exc).__name__
     return " ".join(message.split())

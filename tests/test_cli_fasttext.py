@@ -307,3 +307,12 @@ def test_similar_and_analogy_read_a_fasttext_bin(tmp_path):
     analogy = run_cli("analogy", "sub/model.bin", "runner", "running", "walker", cwd=tmp_path)
     assert analogy.returncode == 0, analogy.stderr
     assert "runner : running :: walker : ?" in analogy.stdout
+
+
+def test_a_matrix_that_does_not_fit_keeps_its_message():
+    """A MemoryError that says which matrix and what to lower (``FastText``'s bucket matrix)
+    reaches the one-line error whole; a bare one says "out of memory"."""
+    told = MemoryError("the input matrix of 942 words + 1,000,000,000 buckets x 1000 floats "
+                       "(3725.3 GiB) does not fit in memory: use a smaller bucket or d")
+    assert cli._describe(told) == str(told)
+    assert cli._describe(MemoryError()) == "out of memory"
