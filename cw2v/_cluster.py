@@ -95,10 +95,13 @@ def _shared_corpus(comm, corpus, settings, encoding, errors, cache_dir, progress
 
 
 def _train_options(rule, sync_tokens):
+    """The rule (default: ``DEFAULT_RULE``) and ``sync_tokens`` (None stays None: its
+    default depends on the number of ranks, ``default_sync_tokens``), checked."""
     rule = dist.DEFAULT_RULE if rule is None else rule
-    sync_tokens = dist.DEFAULT_SYNC_TOKENS if sync_tokens is None else sync_tokens
     if rule not in dist.RULES:
         raise ValueError(f"rule must be one of {', '.join(dist.RULES)}, got {rule!r}")
+    if sync_tokens is None:
+        return rule, None
     if isinstance(sync_tokens, bool) or not isinstance(sync_tokens, (int, np.integer)) \
             or sync_tokens < 1:
         raise ValueError(f"sync_tokens must be an integer >= 1 (tokens each rank trains "
@@ -125,6 +128,8 @@ def from_corpus(cls, corpus, distributed, *, progress=None, callbacks=(), encodi
         raise ValueError("phrases= with distributed training: join the phrases into the corpus "
                          "files first (cw2v phrases), then train on them")
     comm = communicator(distributed)
+    if sync_tokens is None:
+        sync_tokens = dist.default_sync_tokens(comm.size)
     with _ending_the_job_on_error(comm):
         settings["workers"] = _workers(comm, given_workers)
         if checkpoint is not None and comm.rank == 0:  # (rank 0 writes it)

@@ -82,8 +82,9 @@ class _LocalComm(Communicator):
         flat = buf.reshape(-1)
         g._slots[self.rank] = flat
         self._wait()
-        if self.rank == 0:
-            g._result = np.empty_like(flat)
+        if self.rank == 0 and (g._result is None or g._result.dtype != flat.dtype
+                               or g._result.shape[0] < flat.shape[0]):
+            g._result = np.empty_like(flat)  # (kept: fresh memory costs a page fault a page)
         shapes = {(s.shape, s.dtype.str) for s in g._slots}
         if len(shapes) != 1:
             self._wait()
@@ -92,12 +93,13 @@ class _LocalComm(Communicator):
         self._wait()
         n = flat.shape[0]
         lo, hi = n * self.rank // self.size, n * (self.rank + 1) // self.size
-        out = g._result[lo:hi]
+        result = g._result[:n]
+        out = result[lo:hi]
         out[...] = g._slots[0][lo:hi]
         for other in g._slots[1:]:
             out += other[lo:hi]
         self._wait()
-        flat[...] = g._result
+        flat[...] = result
         self._wait()
 
     def allgather(self, obj: Any) -> list:

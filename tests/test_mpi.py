@@ -164,6 +164,25 @@ def test_ranks_that_disagree_refuse_to_start(tmp_path):
         LocalGroup(2).run(rank)
 
 
+def test_default_sync_period_follows_the_number_of_ranks(tmp_path, monkeypatch):
+    """from_corpus(distributed=...) without sync_tokens combines every
+    default_sync_tokens(K) tokens, as train_rank does (it once used the K=2 period at every K)."""
+    path = tmp_path / "c.txt"
+    path.write_bytes(toy_corpus(4_000))
+    seen = []
+    train_rank = cw2v.distributed.train_rank
+
+    def spy(model, encoded, comm, **kwargs):
+        seen.append(kwargs["sync_tokens"])
+        return train_rank(model, encoded, comm, **kwargs)
+
+    monkeypatch.setattr(cw2v.distributed, "train_rank", spy)
+    LocalGroup(8).run(lambda comm: Word2Vec.from_corpus(
+        str(path), distributed=comm, epochs=1, workers=1, min_count=1, cache_dir=False))
+    assert seen == [cw2v.distributed.default_sync_tokens(8)] * 8
+    assert seen[0] < cw2v.distributed.DEFAULT_SYNC_TOKENS
+
+
 def test_distributed_outside_mpiexec_is_one_line(tmp_path):
     """``cw2v train --distributed`` started without a launcher says in one line how to start
     it, before reading anything."""
