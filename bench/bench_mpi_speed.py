@@ -28,6 +28,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import DATA, cpu_model, require_data  # noqa: E402
 
+from cw2v.distributed import default_sync_tokens  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = dict(d=100, window=5, n_neg=5, sample=1e-4, min_count=5, seed=1)
 
@@ -165,11 +167,13 @@ def main() -> None:
             bpt[k] = bpt[2] * local[k] / local[2]
         raw = runs[0]["raw"]
         node_speed = raw / statistics.median(single)  # one 2-core node, 2 workers
-        sync = 100_000
         table = []
         for speed, label in ((node_speed, "this 2-core node"), (8e6, "a 16-core node (8M words/s)")):
             for nodes in (8, 32):
+                # the period the bytes a token were measured at (the default at that K)
+                sync = default_sync_tokens(max(k for k in bpt if k <= nodes))
                 table.append({"node": label, "words_per_s": speed, "nodes": nodes,
+                              "sync_tokens": sync,
                               "efficiency": projection(bpt, speed, sync, nodes)})
         summary = {"cpu": cpu_model(), "shared_machine": True, "epochs": args.epochs,
                    "settings": SETTINGS, "runs": runs,

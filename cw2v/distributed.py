@@ -57,18 +57,22 @@ __all__ = ["RULES", "DEFAULT_RULE", "DEFAULT_SYNC_TOKENS", "GROUP_SYNC_TOKENS",
 log = logging.getLogger(__name__)
 
 # Tokens each rank trains between two syncs, by default: the group's GROUP_SYNC_TOKENS shared
-# among its ranks, at most DEFAULT_SYNC_TOKENS (about 0.1 s of one node's training; Intel's
-# pWord2Vec syncs every 0.1 s). Measured on wiki8 with bmuf (docs/performance.rst): at K=4,
-# 100,000 lost 0.5 analogy points, 400,000 lost 3.2; at K=8, 100,000 lost 6.1, 50,000 lost 1.3.
-DEFAULT_SYNC_TOKENS = 100_000
+# among its ranks, at most DEFAULT_SYNC_TOKENS (0.1-0.2 s of a 2-core node's training; Intel's
+# pWord2Vec syncs every 0.1 s). Measured on wiki8 with bmuf (docs/performance.rst, medians of 3
+# seeds unless said): at K=2, 200,000 lost nothing (+0.5 analogy points batched, -0.2 exact);
+# at K=4, 100,000 lost 0.9, 400,000 lost 3.2 (one seed); at K=8, 100,000 lost 6.1 (one seed),
+# 50,000 lost 1.8.
+DEFAULT_SYNC_TOKENS = 200_000
 GROUP_SYNC_TOKENS = 400_000
 
 
 def default_sync_tokens(size: int) -> int:
     """Tokens a rank trains between two syncs by default in a group of ``size`` ranks:
-    ``min(DEFAULT_SYNC_TOKENS, GROUP_SYNC_TOKENS // size)`` (K=2 and K=4: 100,000; K=8:
-    50,000). More ranks sync more often: each rank's delta then stays small."""
+    ``min(DEFAULT_SYNC_TOKENS, GROUP_SYNC_TOKENS // size)`` (K=2: 200,000; K=4: 100,000;
+    K=8: 50,000). More ranks sync more often: each rank's delta then stays small."""
     return max(1, min(DEFAULT_SYNC_TOKENS, GROUP_SYNC_TOKENS // max(int(size), 1)))
+
+
 # Frequency tiers of the tiered rules: tier t (periods 1, 2, 4, 8 syncs).
 N_TIERS = 4
 
@@ -110,6 +114,7 @@ class Rule:
 
     name = ""
     tiered = False
+    needs_touched = False  # whether ``combine`` weighs rows by the ranks that touched them
 
     def __init__(self, size: int, shapes: dict[str, tuple[int, int]]):
         self.size = size
@@ -120,7 +125,8 @@ class Rule:
         """The delta (float32, like ``total``, which it may overwrite) to apply to rows
         ``due`` (an index array or a slice) of matrix ``key``,
         from ``total``, the sum of the ranks' deltas of those rows since they were last
-        combined, and ``touched``, how many ranks changed each row."""
+        combined, and ``touched``, how many ranks changed each row (None when the matrix
+        went whole, for rules without ``needs_touched``)."""
         raise NotImplementedError
 
     def apply(self, key: str, W: np.ndarray, R: np.ndarray, due: np.ndarray,
@@ -149,6 +155,7 @@ class MLlibAverage(Rule):
     """Spark MLlib's: each row the mean over the ranks that touched it."""
 
     name = "mllib"
+    needs_touched = True
 
     def combine(self, key, due, total, touched):
         """``total / touched`` (rows nobody touched: 0)."""
@@ -223,6 +230,15 @@ class RankResult(trainer.RunResult):
         return self.bytes_sent / max(self.tokens, 1)
 
 
+# A matrix whose every due row some rank changed (the output vectors under negative sampling:
+# the noise words of a sync period cover the vocabulary) is worth sending whole: no pass to
+# find the changed rows, no touched counts. Rules that do not weigh by the touched counts do
+# so for DENSE_RUN combines of a matrix after one where at least DENSE_SHARE of the due rows
+# were touched (all ranks see the same counts, so they switch together), then look again.
+DENSE_SHARE = 0.95
+DENSE_RUN = 16
+
+
 def combine_matrix(comm: Communicator, rule: Rule, key: str, W: np.ndarray, R: np.ndarray,
                    due: np.ndarray, scratch: dict | None = None) -> int:
     """One combine of rows ``due`` of matrix ``key`` (every rank calls it at once): which of
@@ -235,9 +251,19 @@ def combine_matrix(comm: Communicator, rule: Rule, key: str, W: np.ndarray, R: n
 
     ``scratch``, a dict kept from combine to combine, holds the exchange's buffers (a matrix's
     worth of deltas): allocating them anew at every combine costs a page fault a 4 KiB page
-    (measured: the all-reduce of the deltas took twice as long in fresh memory)."""
+    (measured: the all-reduce of the deltas took twice as long in fresh memory); and whether
+    the matrix goes whole for a while (``DENSE_SHARE``: a row nobody changed then adds a zero
+    delta, which moves no rule's result)."""
     due = np.ascontiguousarray(due, dtype=np.int64)
     flags, total = _exchange_buffers(scratch, key, due.shape[0], W.shape[1])
+    dense = {} if scratch is None else scratch.setdefault("dense", {})
+    if dense.get(key, 0) > 0 and not rule.needs_touched:
+        dense[key] -= 1
+        total = total[:due.shape[0]]
+        _combine.gather_deltas(W, R, due, total)
+        comm.allreduce_sum(total)
+        rule.apply(key, W, R, due, np.arange(due.shape[0]), total, None)
+        return total.nbytes
     _combine.changed_rows(W, R, due, flags)
     touched = flags if comm.size < 256 else flags.astype(np.int32)
     comm.allreduce_sum(touched)
@@ -249,6 +275,8 @@ def combine_matrix(comm: Communicator, rule: Rule, key: str, W: np.ndarray, R: n
         comm.allreduce_sum(total)
         sent += total.nbytes
     rule.apply(key, W, R, due, where, total, touched[where])
+    if where.size >= DENSE_SHARE * due.shape[0] > 0:
+        dense[key] = DENSE_RUN
     return sent
 
 

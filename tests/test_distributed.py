@@ -176,7 +176,8 @@ def test_kept_buffers_give_the_same_floats(rule_name):
     rng = np.random.default_rng(4)
     R0 = rng.normal(size=(V, D)).astype(np.float32)
     deltas = [rank_deltas(s) for s in (5, 6, 7, 8)]
-    dues = [np.arange(V), np.array([0, 2]), np.array([1]), np.arange(V)]
+    dues = [np.arange(V), np.array([0, 1, 3]), np.array([1, 4]), np.arange(V)]  # (never all
+    # touched: the exchange keeps its flags, so the bytes are comparable too)
     fresh = combine_once(rule_name, R0, deltas, dues)
     kept = combine_once(rule_name, R0, deltas, dues, scratch=True)
     for a, b in zip(fresh, kept):
@@ -184,6 +185,32 @@ def test_kept_buffers_give_the_same_floats(rule_name):
             np.testing.assert_array_equal(W, W2)
             np.testing.assert_array_equal(R, R2)
             assert sent == sent2
+
+
+@pytest.mark.parametrize("rule_name", ["average", "mllib", "tiered_sum", "bmuf"])
+def test_a_matrix_sent_whole_gives_the_same_floats(rule_name):
+    """After a combine where every due row was touched, the rules that do not weigh by the
+    touched counts send the matrix whole (no flags) for a while: rows nobody changed then add
+    zero deltas, which must change nothing, bit for bit, against the flagged exchange; mllib,
+    which weighs by the counts, keeps the flags."""
+    rng = np.random.default_rng(9)
+    R0 = rng.normal(size=(V, D)).astype(np.float32)
+    everything = rng.normal(size=(K, V, D)).astype(np.float32)
+    deltas = [everything] + [rank_deltas(s) for s in (10, 11, 12)]
+    dues = [np.arange(V)] * 4
+    flagged = combine_once(rule_name, R0, deltas, dues)
+    kept = combine_once(rule_name, R0, deltas, dues, scratch=True)
+    for a, b in zip(flagged, kept):
+        for (W, R, _), (W2, R2, _) in zip(a, b):
+            np.testing.assert_array_equal(W, W2)
+            np.testing.assert_array_equal(R, R2)
+    sent = [seen[2] for seen in kept[0]]
+    whole = V * D * 4
+    assert sent[0] == V + whole  # flags, then every row
+    if rule_name == "mllib":
+        assert sent[1:] == [seen[2] for seen in flagged[0]][1:]
+    else:
+        assert sent[1:] == [whole] * 3  # whole: no flags, zero deltas included
 
 
 def test_kept_buffers_are_reused_and_grown():
@@ -287,7 +314,7 @@ def test_tier_periods():
 
 def test_default_sync_period_shrinks_with_more_ranks():
     assert [distributed.default_sync_tokens(k) for k in (1, 2, 4, 8, 16)] == \
-        [100_000, 100_000, 100_000, 50_000, 25_000]
+        [200_000, 200_000, 100_000, 50_000, 25_000]
 
 
 def test_hierarchical_softmax_tree_top_is_frequent():
