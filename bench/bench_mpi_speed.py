@@ -4,7 +4,8 @@ bytes each rank puts into the exchange per token (MPI at K=2, the in-process gro
 a slice, since the rows touched between two combines grow with K); and from them a projection of
 the efficiency at 8 and 32 nodes on a 10 Gb/s network.
 
-    python bench/bench_mpi_speed.py [--reps 2] [--epochs 1] [--out bench/results/mpi-speed.json]
+    python bench/bench_mpi_speed.py [--reps 2] [--epochs 1] [--sync-tokens N]
+        [--out bench/results/mpi-speed.json]
 
 Training seconds only (the vocabulary pass is timed apart): one process's epoch seconds; the
 distributed run's rank 0 epoch seconds (every rank ends an epoch at the same full combine, so
@@ -116,10 +117,13 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--slice-mb", type=int, default=12, help="slice for K=4, 8 bytes/token")
+    parser.add_argument("--sync-tokens", type=int, default=None,
+                        help="the MPI runs' period (default: the library's at K=2)")
     parser.add_argument("--corpus", default=str(DATA / "corpus" / "wiki8.txt.xz"),
                         help="the corpus (default: wiki8)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "mpi-speed.json"))
     args = parser.parse_args()
+    load_before = os.getloadavg()
     source = Path(args.corpus)
     require_data(source)
     work = Path(tempfile.mkdtemp(prefix="cw2v-mpi-bench-"))
@@ -139,7 +143,8 @@ def main() -> None:
                            settings]
                 else:
                     cmd = [mpiexec(), "-n", "2", sys.executable, "-c", CHILD, "rank",
-                           str(corpus), str(args.epochs), settings]
+                           str(corpus), str(args.epochs), settings,
+                           str(args.sync_tokens or default_sync_tokens(2))]
                 r = run(cmd, env)
                 r["rep"] = rep
                 runs.append(r)
@@ -176,6 +181,8 @@ def main() -> None:
                               "sync_tokens": sync,
                               "efficiency": projection(bpt, speed, sync, nodes)})
         summary = {"cpu": cpu_model(), "shared_machine": True, "epochs": args.epochs,
+                   "sync_tokens": args.sync_tokens or default_sync_tokens(2),
+                   "loadavg_before": load_before,
                    "settings": SETTINGS, "runs": runs,
                    "median_single_s": statistics.median(single),
                    "median_mpi2_s": statistics.median(mpi),

@@ -943,7 +943,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "cw2v train CORPUS -o OUT --distributed (needs cw2v[mpi]; --workers "
                         "is per process; rank 0 writes the outputs)")
     p.add_argument("--sync-tokens", type=int, default=None, metavar="N",
-                   help="with --distributed: tokens each process trains between two combines")
+                   help="with --distributed: tokens each process trains between two combines "
+                        "(default: 400,000 shared among the processes, at most 200,000 each)")
     p.add_argument("--rule", default=None, metavar="NAME",
                    help="with --distributed: how the processes combine what they learn "
                         "(cw2v.distributed.RULES)")

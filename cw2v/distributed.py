@@ -59,9 +59,9 @@ log = logging.getLogger(__name__)
 # Tokens each rank trains between two syncs, by default: the group's GROUP_SYNC_TOKENS shared
 # among its ranks, at most DEFAULT_SYNC_TOKENS (0.1-0.2 s of a 2-core node's training; Intel's
 # pWord2Vec syncs every 0.1 s). Measured on wiki8 with bmuf (docs/performance.rst, medians of 3
-# seeds unless said): at K=2, 200,000 lost nothing (+0.5 analogy points batched, -0.2 exact);
-# at K=4, 100,000 lost 0.9, 400,000 lost 3.2 (one seed); at K=8, 100,000 lost 6.1 (one seed),
-# 50,000 lost 1.8.
+# seeds unless said): at K=2, 200,000 lost nothing (+0.5 analogy points batched, -0.2 exact;
+# 400,000: +0.3, -0.1); at K=4, 100,000 lost 0.9, 400,000 lost 3.4 (one seed); at K=8,
+# 100,000 lost 6.2 (one seed), 50,000 lost 1.8.
 DEFAULT_SYNC_TOKENS = 200_000
 GROUP_SYNC_TOKENS = 400_000
 
