@@ -18,6 +18,9 @@ from .tables import AliasTable, SigmoidTables, alias_table, sigmoid_tables
 from .vectors import Vectors
 
 NS_EXPONENT = params.default("ns_exponent")  # the noise distribution's exponent, by default
+# W_in's initial draws are made this many float64 values at a time (8 MB): the same numbers as
+# one draw of the whole matrix, without its float64 copy (2.4 GB for 1M words x 300).
+_INIT_VALUES = 1 << 20
 
 
 def seed_state(seed: int | None) -> int:
@@ -67,7 +70,10 @@ class ModelState:
         init_rng = np.random.default_rng(state)
         # word2vec.c's initialisation: W_in uniform in [-0.5/d, 0.5/d), W_out zero.
         W_in = self._zeros(len(vocab), d, dtype)
-        W_in[...] = (init_rng.random((len(vocab), d)) - 0.5) / d
+        block = max(1, _INIT_VALUES // d)
+        for lo in range(0, len(vocab), block):
+            hi = min(lo + block, len(vocab))
+            W_in[lo:hi] = (init_rng.random((hi - lo, d)) - 0.5) / d
         self.wv = Vectors(vocab, W_in)
         self.W_out = self._zeros(len(vocab), d, dtype)
         self.sigmoid_tables: SigmoidTables = sigmoid_tables()

@@ -32,6 +32,18 @@ def test_attributes_and_initialisation(cls):
     np.testing.assert_allclose(m.freq, np.full(6, 1 / 6))
 
 
+def test_initial_weights_drawn_in_blocks_equal_one_draw(cls, monkeypatch):
+    """W_in is drawn a block of rows at a time (no float64 copy of the whole matrix): the very
+    floats of word2vec.c's rule drawn at once, (U[0, 1) - 0.5) / d from the seed's generator,
+    with blocks that do not divide the vocabulary."""
+    from cw2v import base
+    monkeypatch.setattr(base, "_INIT_VALUES", 7 * 8 + 3)  # 7 rows of d=8 a block
+    words = [f"w{i}" for i in range(50)]
+    m = cls(words, d=8, seed=11)
+    want = ((np.random.default_rng(base.seed_state(11)).random((50, 8)) - 0.5) / 8).astype(np.float32)
+    np.testing.assert_array_equal(m.W_in, want)
+
+
 def test_set_freq_is_unigram_075_with_missing_words_one(cls):
     m = cls(VOCAB, d=4, seed=0)
     m.set_freq({"king": 16, "queen": 81})
