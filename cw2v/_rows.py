@@ -30,6 +30,30 @@ def zeros(n_rows: int, d: int, row_bytes: int, dtype=np.float32) -> np.ndarray:
     return buf[start:start + n_rows * ld].reshape(n_rows, ld)[:, :d]
 
 
+def available_memory() -> int | None:
+    """Bytes this machine can still give a process: MemAvailable + SwapFree of /proc/meminfo
+    (Linux); None where that is not known."""
+    try:
+        with open("/proc/meminfo", "rb") as f:
+            fields = dict(line.split(b":", 1) for line in f if b":" in line)
+        return sum(int(fields[key].split()[0]) * 1024 for key in (b"MemAvailable", b"SwapFree"))
+    except (OSError, KeyError, ValueError, IndexError):
+        return None
+
+
+def check_fits(what: str, rows: int, d: int, lower: str) -> None:
+    """MemoryError saying ``what`` (``rows`` x ``d`` float32 in all), its size, the memory
+    available and ``lower`` (what to lower), before anything is allocated, when it needs more
+    than ``available_memory()``: a matrix allocated lazily past that would be killed by the
+    system when its pages are touched, with no message."""
+    need = int(rows) * int(d) * 4
+    have = available_memory()
+    if have is not None and need > have:
+        raise MemoryError(f"{what} ({int(rows):,} rows x {int(d)} floats) need "
+                          f"{need / 2**30:.1f} GiB; this machine has {have / 2**30:.1f} GiB "
+                          f"available: {lower}")
+
+
 def rows_contiguous(a: np.ndarray) -> bool:
     """Whether a 2-D array's rows are each contiguous and do not overlap (C-contiguous, or the
     first columns of a wider C-contiguous array): the layouts the kernel trains in place."""

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from . import params
+from . import _rows, params
 from .params import check_positive_int  # noqa: F401  (defined here before; import it from params)
 from .tables import AliasTable, SigmoidTables, alias_table, sigmoid_tables
 from .vectors import Vectors
@@ -66,6 +66,7 @@ class ModelState:
         self.lr = params.check("lr", lr)
         self.n_neg = params.check("n_neg", n_neg)
         self.seed = params.check("seed", seed)
+        self._check_memory(len(vocab), d)
         state = seed_state(seed)
         init_rng = np.random.default_rng(state)
         # word2vec.c's initialisation: W_in uniform in [-0.5/d, 0.5/d), W_out zero.
@@ -80,6 +81,12 @@ class ModelState:
         self._rng_state = np.array([state ^ 0x5DEECE66D], dtype=np.uint64)
         self.counts: np.ndarray = np.ones(len(vocab), dtype=np.int64)
         self.set_freq({})
+
+    def _check_memory(self, n_words: int, d: int) -> None:
+        """MemoryError before allocating, when the weights cannot fit in this machine's memory
+        (``W_in`` and ``W_out``)."""
+        _rows.check_fits("the input and output matrices", 2 * n_words, d,
+                         "use a smaller d or vocabulary (min_count, max_vocab)")
 
     @staticmethod
     def _zeros(n_rows: int, d: int, dtype=np.float32) -> np.ndarray:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import params
+from . import _rows, params
 from .model import Word2Vec, _check_state
 from . import fasttext_io
 from .subword_vectors import SubwordVectors
@@ -92,6 +92,9 @@ class FastText(Word2Vec):
                  bucket: int = params.default("bucket")):
         vocab = list(vocab)
         min_n, max_n, bucket = _check_subwords(min_n, max_n, bucket, len(vocab), d)
+        _rows.check_fits(f"the input matrix of {len(vocab):,} words + {bucket:,} buckets and "
+                         "the output matrix", 2 * len(vocab) + bucket, d,
+                         "use a smaller bucket or d")
         super().__init__(vocab, d, lr, n_neg, seed=seed)
         self.config.update({k: v for k, v in params.FASTTEXT_DEFAULTS.items() if k != "lr"})
         self.config.update(min_n=min_n, max_n=max_n, bucket=bucket)
@@ -214,6 +217,8 @@ class FastText(Word2Vec):
         cls._check_mode(parameters)
         given = {k: v for k, v in parameters.items() if k in params.BY_NAME}
         settings = params.resolve({**params.FASTTEXT_DEFAULTS, **given})
+        _rows.check_fits(f"the input matrix's {settings['bucket']:,} buckets", settings["bucket"],
+                         settings["d"], "use a smaller bucket or d")  # (before the corpus pass)
         return super().from_corpus(corpus, **{**parameters, **settings})
 
     @classmethod

@@ -224,3 +224,19 @@ def test_two_workers_and_no_ngrams(corpus_file):
     fresh = FastText(model.vocab, d=16, seed=3, max_n=0, bucket=500)
     np.testing.assert_array_equal(model.input_matrix[V:], fresh.input_matrix[V:])  # untouched
     assert not np.array_equal(model.input_matrix[:V], fresh.input_matrix[:V])
+
+
+def test_a_bucket_matrix_too_big_for_memory_is_refused_before_the_corpus_is_read(monkeypatch,
+                                                                                  tmp_path):
+    """from_corpus checks the bucket matrix against the machine's memory before reading the
+    corpus (a missing file: the MemoryError comes first), and the constructor checks the whole
+    input and output matrices: MemoryError naming them, their size and what to lower."""
+    from cw2v import _rows
+    monkeypatch.setattr(_rows, "available_memory", lambda: 100 * 2**20)  # 100 MiB
+    with pytest.raises(MemoryError, match=r"2,000,000 buckets \(2,000,000 rows x 100 floats\) "
+                                          r"need 0.7 GiB.*use a smaller bucket or d"):
+        FastText.from_corpus(str(tmp_path / "missing.txt"), epochs=1)
+    with pytest.raises(MemoryError, match=r"3 words \+ 2,000,000 buckets and the output matrix "
+                                          r"\(2,000,006 rows"):
+        FastText(["a", "b", "c"], d=100)
+    assert FastText(["a", "b", "c"], d=8, bucket=1000).input_matrix.shape == (1003, 8)

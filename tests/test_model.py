@@ -5,6 +5,8 @@ import subprocess
 import sys
 import textwrap
 
+import os
+
 import numpy as np
 import pytest
 
@@ -42,6 +44,30 @@ def test_initial_weights_drawn_in_blocks_equal_one_draw(cls, monkeypatch):
     m = cls(words, d=8, seed=11)
     want = ((np.random.default_rng(base.seed_state(11)).random((50, 8)) - 0.5) / 8).astype(np.float32)
     np.testing.assert_array_equal(m.W_in, want)
+
+
+def test_weights_too_big_for_memory_are_refused_before_allocation(cls, monkeypatch):
+    """A model whose matrices need more than the machine has gets a MemoryError naming them,
+    their size and what to lower, before any allocation (a lazily allocated matrix would be
+    killed by the system when training touches it)."""
+    from cw2v import _rows
+    monkeypatch.setattr(_rows, "available_memory", lambda: 10 * 2**20)  # 10 MiB
+    monkeypatch.setattr(cls, "_zeros", staticmethod(lambda *a, **k: pytest.fail("allocated")))
+    words = [f"w{i}" for i in range(20_000)]
+    with pytest.raises(MemoryError, match=r"input and output matrices \(40,000 rows x 100 "
+                                          r"floats\) need 0.0 GiB.*available: use a smaller d"):
+        cls(words, d=100)
+    monkeypatch.undo()
+    assert cls(words[:10], d=100).W_in.shape == (10, 100)  # what fits is made as before
+
+
+def test_available_memory_is_read_on_linux():
+    from cw2v import _rows
+    have = _rows.available_memory()
+    if not os.path.exists("/proc/meminfo"):
+        assert have is None
+    else:
+        assert isinstance(have, int) and have > 2**20
 
 
 def test_set_freq_is_unigram_075_with_missing_words_one(cls):
