@@ -5,7 +5,8 @@ python bench/bench_distributed.py --mode batched --ranks 1,2,4,8 --rules bmuf --
 
 Builds wiki8's vocabulary once (min_count 5), cuts the encoded corpus into K contiguous shards of
 about equal size, trains K replicas (skip-gram NS, d=100, window 5, 5 noise words, sample 1e-4,
-5 epochs) with cw2v.distributed.train_rank, and scores rank 0's vectors: analogy accuracy
+5 epochs; --hs: hierarchical softmax instead of the noise words) with
+cw2v.distributed.train_rank, and scores rank 0's vectors: analogy accuracy
 (30,000 words, 3CosAdd) and WordSim-353 Spearman. Each configuration runs with 2 threads in all
 (K=1: 2 workers; K>=2: 1 worker a rank, the ranks' threads sharing the 2 cores), so the rows
 differ by the rule and K only. Appends one JSON line per run to --out as it goes.
@@ -55,11 +56,12 @@ def shards(encoded: corpus.EncodedCorpus, k: int) -> list[corpus.EncodedCorpus]:
 
 def run(vocab, encoded, k: int, rule: str, seed: int, args) -> dict:
     pieces = shards(encoded, k)
-    every = args.sync_tokens or distributed.default_sync_tokens(k)
+    every = args.sync_tokens or distributed.default_sync_tokens(k, hs=args.hs)
     workers = max(1, args.threads // k)
-    models = [cw2v.Word2Vec.from_vocabulary(vocab, d=args.d, n_neg=5, seed=seed, epochs=args.epochs,
+    objective = dict(n_neg=0, hs=1) if args.hs else dict(n_neg=5)
+    models = [cw2v.Word2Vec.from_vocabulary(vocab, d=args.d, seed=seed, epochs=args.epochs,
                                             workers=workers, mode=args.mode, sample=1e-4,
-                                            window=5, lr=args.lr)
+                                            window=5, lr=args.lr, **objective)
               for _ in range(k)]
     start = time.perf_counter()
     try:
@@ -76,7 +78,8 @@ def run(vocab, encoded, k: int, rule: str, seed: int, args) -> dict:
     a = evaluate.analogies(m, DATA / "eval" / "questions-words.txt", restrict_vocab=30000) \
         if finite else None
     w = evaluate.word_pairs(m, DATA / "eval" / "wordsim353.tsv") if finite else None
-    return {"mode": args.mode, "K": k, "rule": rule, "seed": seed, "epochs": args.epochs,
+    return {"mode": args.mode + ("-hs" if args.hs else ""), "K": k, "rule": rule, "seed": seed,
+            "epochs": args.epochs,
             "sync_tokens": every, "lr": args.lr,
             "analogy": round(a.accuracy, 4) if a else None,
             "wordsim": round(w.spearman, 4) if w else None, "finite": finite,
@@ -143,7 +146,9 @@ def main() -> None:
     p.add_argument("--lr", type=float, default=0.025)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--sync-tokens", type=int, default=0,
-                   help="tokens a rank trains between syncs (0: default_sync_tokens(K))")
+                   help="tokens a rank trains between syncs (0: default_sync_tokens(K, hs))")
+    p.add_argument("--hs", action="store_true",
+                   help="hierarchical softmax instead of 5 noise words (rows: mode '...-hs')")
     p.add_argument("--out", required=True)
     args = p.parse_args()
     require_data(Path(args.corpus))

@@ -129,7 +129,7 @@ def from_corpus(cls, corpus, distributed, *, progress=None, callbacks=(), encodi
                          "files first (cw2v phrases), then train on them")
     comm = communicator(distributed)
     if sync_tokens is None:
-        sync_tokens = dist.default_sync_tokens(comm.size)
+        sync_tokens = dist.default_sync_tokens(comm.size, hs=bool(settings["hs"]))
     with _ending_the_job_on_error(comm):
         settings["workers"] = _workers(comm, given_workers)
         if checkpoint is not None and comm.rank == 0:  # (rank 0 writes it)

@@ -944,7 +944,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "is per process; rank 0 writes the outputs)")
     p.add_argument("--sync-tokens", type=int, default=None, metavar="N",
                    help="with --distributed: tokens each process trains between two combines "
-                        "(default: 400,000 shared among the processes, at most 200,000 each)")
+                        "(default: 400,000 shared among the processes, 100,000 with "
+                        "hierarchical softmax; at most 200,000 each)")
     p.add_argument("--rule", default=None, metavar="NAME",
                    help="with --distributed: how the processes combine what they learn "
                         "(cw2v.distributed.RULES)")

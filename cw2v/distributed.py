@@ -50,6 +50,7 @@ from .comm import Communicator
 from .corpus import EncodedCorpus
 
 __all__ = ["RULES", "DEFAULT_RULE", "DEFAULT_SYNC_TOKENS", "GROUP_SYNC_TOKENS",
+           "GROUP_SYNC_TOKENS_HS",
            "default_sync_tokens", "Rule", "Average", "MLlibAverage",
            "TieredAverage", "TieredSum", "BlockMomentum", "RankResult", "frequency_tiers",
            "due_rows", "combine_matrix", "train_rank"]
@@ -62,15 +63,24 @@ log = logging.getLogger(__name__)
 # seeds unless said): at K=2, 200,000 lost nothing (+0.5 analogy points batched, -0.2 exact;
 # 400,000: +0.3, -0.1); at K=4, 100,000 lost 0.9, 400,000 lost 3.4 (one seed); at K=8,
 # 100,000 lost 6.2 (one seed), 50,000 lost 1.8.
+# Hierarchical softmax syncs four times as often: the top rows of its tree lie on every word's
+# path, so every token moves them, and between two combines they move further than any row
+# under negative sampling. Measured (wiki8, 5 epochs, SG-HS exact, one seed): at the NS
+# periods K=2 / 4 / 8 lost 2.1 / 6.9 / 6.1 analogy points; at a quarter of them (50,000 /
+# 25,000 / 12,500) -0.5 / +0.2 / -0.3, WordSim -0.010 / -0.000 / -0.021.
 DEFAULT_SYNC_TOKENS = 200_000
 GROUP_SYNC_TOKENS = 400_000
+GROUP_SYNC_TOKENS_HS = 100_000
 
 
-def default_sync_tokens(size: int) -> int:
+def default_sync_tokens(size: int, hs: bool = False) -> int:
     """Tokens a rank trains between two syncs by default in a group of ``size`` ranks:
     ``min(DEFAULT_SYNC_TOKENS, GROUP_SYNC_TOKENS // size)`` (K=2: 200,000; K=4: 100,000;
-    K=8: 50,000). More ranks sync more often: each rank's delta then stays small."""
-    return max(1, min(DEFAULT_SYNC_TOKENS, GROUP_SYNC_TOKENS // max(int(size), 1)))
+    K=8: 50,000); with hierarchical softmax (``hs``) the group's ``GROUP_SYNC_TOKENS_HS``
+    instead (K=2: 50,000; K=4: 25,000; K=8: 12,500). More ranks sync more often: each rank's
+    delta then stays small."""
+    group = GROUP_SYNC_TOKENS_HS if hs else GROUP_SYNC_TOKENS
+    return max(1, min(DEFAULT_SYNC_TOKENS, group // max(int(size), 1)))
 
 
 # Frequency tiers of the tiered rules: tier t (periods 1, 2, 4, 8 syncs).
@@ -432,7 +442,7 @@ def train_rank(model, encoded: EncodedCorpus, comm: Communicator, *, rule: str =
                checkpoint: Callable[[trainer.RunPosition, dict], None] | None = None,
                checkpoint_every: float = math.inf, resume=None) -> RankResult:
     """Train this rank's replica ``model`` on its shard ``encoded``, combining with the other
-    ranks of ``comm`` every ``sync_tokens`` tokens (default: ``default_sync_tokens(K)``) by
+    ranks of ``comm`` every ``sync_tokens`` tokens (default: ``default_sync_tokens(K, hs)``) by
     ``rule``.
 
     Every rank calls it at once, with the same vocabulary, settings (``model.config``) and
@@ -454,7 +464,7 @@ def train_rank(model, encoded: EncodedCorpus, comm: Communicator, *, rule: str =
     if rule not in RULES:
         raise ValueError(f"rule must be one of {', '.join(RULES)}, got {rule!r}")
     if sync_tokens is None:
-        sync_tokens = default_sync_tokens(comm.size)
+        sync_tokens = default_sync_tokens(comm.size, hs=bool(model.config.get("hs")))
     if isinstance(sync_tokens, bool) or not isinstance(sync_tokens, (int, np.integer)) \
             or sync_tokens < 1:
         raise ValueError(f"sync_tokens must be an integer >= 1 (tokens each rank trains "

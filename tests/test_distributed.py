@@ -318,6 +318,24 @@ def test_tier_periods():
 def test_default_sync_period_shrinks_with_more_ranks():
     assert [distributed.default_sync_tokens(k) for k in (1, 2, 4, 8, 16)] == \
         [200_000, 200_000, 100_000, 50_000, 25_000]
+    # hierarchical softmax: a quarter of negative sampling's period (its tree's top rows move
+    # with every token)
+    assert [distributed.default_sync_tokens(k, hs=True) for k in (1, 2, 4, 8, 16)] == \
+        [100_000, 50_000, 25_000, 12_500, 6_250]
+
+
+@pytest.mark.parametrize("objective, per_epoch", [(dict(n_neg=5), 5), (dict(hs=1, n_neg=0), 20)])
+def test_train_rank_s_default_period_follows_the_objective(topic_corpus, monkeypatch,
+                                                           objective, per_epoch):
+    """Without sync_tokens, train_rank combines every default_sync_tokens(K, hs) tokens: here
+    the group's 8,000 under negative sampling (5 combines an epoch of a 20,000-token shard),
+    its 2,000 under hierarchical softmax (20)."""
+    vocab, _, shards = topic_corpus
+    monkeypatch.setattr(distributed, "GROUP_SYNC_TOKENS", 8_000)
+    monkeypatch.setattr(distributed, "GROUP_SYNC_TOKENS_HS", 2_000)
+    models = [make_model(vocab, **objective) for _ in range(2)]
+    results = run_group(2, lambda c: distributed.train_rank(models[c.rank], shards[c.rank], c))
+    assert results[0].syncs == 3 * per_epoch
 
 
 def test_hierarchical_softmax_tree_top_is_frequent():

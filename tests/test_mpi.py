@@ -164,9 +164,11 @@ def test_ranks_that_disagree_refuse_to_start(tmp_path):
         LocalGroup(2).run(rank)
 
 
-def test_default_sync_period_follows_the_number_of_ranks(tmp_path, monkeypatch):
+@pytest.mark.parametrize("hs", [0, 1])
+def test_default_sync_period_follows_the_number_of_ranks(tmp_path, monkeypatch, hs):
     """from_corpus(distributed=...) without sync_tokens combines every
-    default_sync_tokens(K) tokens, as train_rank does (it once used the K=2 period at every K)."""
+    default_sync_tokens(K, hs) tokens, as train_rank does (it once used the K=2 period at
+    every K)."""
     path = tmp_path / "c.txt"
     path.write_bytes(toy_corpus(4_000))
     seen = []
@@ -178,9 +180,10 @@ def test_default_sync_period_follows_the_number_of_ranks(tmp_path, monkeypatch):
 
     monkeypatch.setattr(cw2v.distributed, "train_rank", spy)
     LocalGroup(8).run(lambda comm: Word2Vec.from_corpus(
-        str(path), distributed=comm, epochs=1, workers=1, min_count=1, cache_dir=False))
-    assert seen == [cw2v.distributed.default_sync_tokens(8)] * 8
-    assert seen[0] < cw2v.distributed.DEFAULT_SYNC_TOKENS
+        str(path), distributed=comm, epochs=1, workers=1, min_count=1, cache_dir=False, hs=hs,
+        n_neg=0 if hs else 5))
+    assert seen == [cw2v.distributed.default_sync_tokens(8, hs=bool(hs))] * 8
+    assert seen[0] == (12_500 if hs else 50_000)
 
 
 def test_distributed_outside_mpiexec_is_one_line(tmp_path):
