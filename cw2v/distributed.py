@@ -65,9 +65,9 @@ log = logging.getLogger(__name__)
 # 100,000 lost 6.2 (one seed), 50,000 lost 1.8.
 # Hierarchical softmax syncs four times as often: the top rows of its tree lie on every word's
 # path, so every token moves them, and between two combines they move further than any row
-# under negative sampling. Measured (wiki8, 5 epochs, SG-HS exact, one seed): at the NS
-# periods K=2 / 4 / 8 lost 2.1 / 6.9 / 6.1 analogy points; at a quarter of them (50,000 /
-# 25,000 / 12,500) -0.5 / +0.2 / -0.3, WordSim -0.010 / -0.000 / -0.021.
+# under negative sampling. Measured (wiki8, 5 epochs, SG-HS exact): at the NS periods K=2 /
+# 4 / 8 lost 2.0 / 6.7 / 5.9 analogy points (one seed); at a quarter of them (50,000 / 25,000 /
+# 12,500) -0.4 / +0.3 / -0.1, WordSim -0.014 / -0.004 / -0.019 (medians of 3 seeds).
 DEFAULT_SYNC_TOKENS = 200_000
 GROUP_SYNC_TOKENS = 400_000
 GROUP_SYNC_TOKENS_HS = 100_000
