@@ -69,18 +69,24 @@ class ModelState:
         self._check_memory(len(vocab), d)
         state = seed_state(seed)
         init_rng = np.random.default_rng(state)
-        # word2vec.c's initialisation: W_in uniform in [-0.5/d, 0.5/d), W_out zero.
-        W_in = self._zeros(len(vocab), d, dtype)
-        block = max(1, _INIT_VALUES // d)
-        for lo in range(0, len(vocab), block):
-            hi = min(lo + block, len(vocab))
-            W_in[lo:hi] = (init_rng.random((hi - lo, d)) - 0.5) / d
+        W_in = self._initial_input(len(vocab), d, dtype, init_rng)
         self.wv = Vectors(vocab, W_in)
         self.W_out = self._zeros(len(vocab), d, dtype)
         self.sigmoid_tables: SigmoidTables = sigmoid_tables()
         self._rng_state = np.array([state ^ 0x5DEECE66D], dtype=np.uint64)
         self.counts: np.ndarray = np.ones(len(vocab), dtype=np.int64)
         self.set_freq({})
+
+    def _initial_input(self, n_words: int, d: int, dtype,
+                       rng: np.random.Generator) -> np.ndarray:
+        """``W_in`` at the start, word2vec.c's: uniform in [-0.5/d, 0.5/d) (``W_out`` starts at
+        zero), drawn a block of rows at a time."""
+        W_in = self._zeros(n_words, d, dtype)
+        block = max(1, _INIT_VALUES // d)
+        for lo in range(0, n_words, block):
+            hi = min(lo + block, n_words)
+            W_in[lo:hi] = (rng.random((hi - lo, d)) - 0.5) / d
+        return W_in
 
     def _check_memory(self, n_words: int, d: int) -> None:
         """MemoryError before allocating, when the weights cannot fit in this machine's memory

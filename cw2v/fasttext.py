@@ -117,6 +117,11 @@ class FastText(Word2Vec):
         self._set_subwords()
         self._make_wv()
 
+    def _initial_input(self, n_words, d, dtype, rng):
+        """Nothing drawn: the input matrix of words and buckets, drawn in ``__init__``, takes
+        the place of ``Word2Vec``'s ``W_in`` (an untouched zero matrix meanwhile)."""
+        return self._zeros(n_words, d, dtype)
+
     # -- the subword model ----------------------------------------------------------------------
 
     @property
